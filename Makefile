@@ -1,0 +1,34 @@
+# Two commands: `make run` starts the whole platform, `make test` runs the whole suite.
+# Both set up what they need first: a virtualenv with pinned packages, and a running RabbitMQ.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test bench clean rabbitmq
+
+setup: $(STAMP) rabbitmq
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check "pip==26.3"
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+rabbitmq:
+	@deploy/ensure-rabbitmq.sh
+
+run: setup
+	$(BIN)/dsi run
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python bench/search.py
+	$(BIN)/python bench/newsletter.py
+
+clean:
+	rm -rf $(VENV) var

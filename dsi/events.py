@@ -1,0 +1,47 @@
+"""Event contracts: the envelope every event travels in and the catalogue of event types.
+
+See docs/events.md for the payload of each type.
+"""
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+ENVELOPE_VERSION = 1
+
+
+class Envelope(BaseModel):
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()))
+    type: str
+    version: int = ENVELOPE_VERSION
+    occurred_at: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
+    producer: str
+    payload: dict[str, Any]
+
+
+# Producers are nameko service names; nameko routes an event by (producer, type).
+DIRECTORY = "directory"
+MODERATION = "moderation"
+NEWSLETTER = "newsletter"
+
+# directory →
+SUBMISSION_RECEIVED = "submission_received"  # a new record or an edit awaits review
+SUBMISSION_DECIDED = "submission_decided"  # the directory applied a moderation decision
+RECORD_PUBLISHED = "record_published"  # a record became public, or its public version changed
+RECORD_UNPUBLISHED = "record_unpublished"  # a public record is no longer public
+
+# moderation →
+SUBMISSION_APPROVED = "submission_approved"
+SUBMISSION_REJECTED = "submission_rejected"
+CHANGES_REQUESTED = "changes_requested"
+RECORD_HIDDEN = "record_hidden"  # hidden after reports, or removed by a moderator
+RECORD_RESTORED = "record_restored"
+
+# any service → newsletter (the platform's mailer)
+MAIL_REQUESTED = "mail_requested"
+
+
+def envelope(producer: str, event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """A new envelope as the plain dict that goes on the wire."""
+    return Envelope(type=event_type, producer=producer, payload=payload).model_dump()

@@ -1,0 +1,133 @@
+"""Reliable messaging: a transactional outbox for producers, a processed-events table for consumers.
+
+A producer writes its events into its own `outbox` table in the transaction that changes its state; the
+relay publishes them (persistent messages, publisher confirms, mandatory routing) and marks them sent. A crash
+between commit and publish, a broker outage, or an event no queue is bound for yet leaves the row unsent, and
+a later relay sends it: events are delivered at least once.
+A consumer records the id of every event it applied in the same transaction as its effect, so a redelivered
+event changes nothing: together, every event takes effect exactly once.
+"""
+import logging
+from datetime import datetime
+from weakref import WeakKeyDictionary
+
+from nameko.amqp.publish import UndeliverableMessage
+from nameko.events import EventDispatcher, event_handler
+from sqlalchemy import JSON, DateTime, Integer, String, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from dsi.clock import utcnow  # noqa: F401 (services import it from here too)
+from dsi.events import envelope
+
+log = logging.getLogger(__name__)
+
+
+class OutboxMixin:
+    """Columns of a service's outbox table: `class Outbox(Base, OutboxMixin)`."""
+
+    __tablename__ = "outbox"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    body: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class ProcessedEventMixin:
+    """Columns of a consumer's table of applied event ids: `class ProcessedEvent(Base, ProcessedEventMixin)`."""
+
+    __tablename__ = "processed_events"
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+def first_delivery(session: Session, model, event: dict) -> bool:
+    """Record `event` as applied in this transaction; False if it was applied before."""
+    if session.get(model, event["id"]) is not None:
+        return False
+    session.add(model(event_id=event["id"], event_type=event["type"]))
+    return True
+
+
+def reliable_handler(source: str, event_type: str, **kwargs):
+    """An event handler whose message is acked only after it succeeded, and requeued if it failed."""
+    return event_handler(source, event_type, requeue_on_error=True, **kwargs)
+
+
+class OutboxWriter:
+    """Adds events to a session's transaction. Used as it is by command-line tools; see Outbox for services."""
+
+    def __init__(self, model, producer: str):
+        self.model = model
+        self.producer = producer
+
+    def add(self, session: Session, event_type: str, payload: dict) -> dict:
+        body = envelope(self.producer, event_type, payload)
+        session.add(self.model(event_id=body["id"], event_type=event_type, body=body))
+        return body
+
+
+class _WorkerOutbox(OutboxWriter):
+    """A worker's outbox: remembers which databases it wrote to, so they are relayed when the worker ends."""
+
+    def __init__(self, provider):
+        super().__init__(provider.model, provider.container.service_name)
+        self._provider = provider
+        self.engines: set[Engine] = set()
+
+    def add(self, session: Session, event_type: str, payload: dict) -> dict:
+        self.engines.add(session.get_bind())
+        return super().add(session, event_type, payload)
+
+    def relay(self, engine: Engine, batch: int = 500) -> int:
+        return self._provider.relay(engine, batch)
+
+
+class Outbox(EventDispatcher):
+    """Transactional outbox of a service: events added in a worker go out right after it, a timer sweeps the rest."""
+
+    def __init__(self, model, **kwargs):
+        super().__init__(**kwargs)
+        self.model = model
+        self.workers = WeakKeyDictionary()
+
+    def get_dependency(self, worker_ctx):
+        outbox = self.workers[worker_ctx] = _WorkerOutbox(self)
+        return outbox
+
+    def worker_teardown(self, worker_ctx):
+        outbox = self.workers.pop(worker_ctx, None)
+        for engine in outbox.engines if outbox else ():
+            try:
+                self.relay(engine)
+            except Exception:  # the sweep sends it later; the worker's own work is done
+                log.exception("outbox relay failed; events stay queued for the next sweep")
+
+    def relay(self, engine: Engine, batch: int = 500) -> int:
+        """Publish unsent events in order; returns how many were sent."""
+        sent = 0
+        with Session(engine) as session:
+            rows = session.scalars(
+                select(self.model)
+                .where(self.model.sent_at.is_(None))
+                .order_by(self.model.seq)
+                .limit(batch)
+                .with_for_update(skip_locked=True)
+            ).all()
+            try:
+                for row in rows:
+                    try:
+                        self.publisher.publish(
+                            row.body, exchange=self.exchange, routing_key=row.event_type, mandatory=True
+                        )
+                    except UndeliverableMessage:  # no consumer has bound its queue yet: keep it for later
+                        log.warning("no queue bound for %s yet; kept in the outbox", row.event_type)
+                        continue
+                    row.sent_at = utcnow()
+                    sent += 1
+            finally:
+                session.commit()
+        return sent

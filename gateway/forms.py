@@ -1,0 +1,66 @@
+"""The "join the network" and edit forms: an HTML form to the submission body of dsi.schemas and back.
+
+Empty inputs are left out so that the schema's defaults apply; tags are typed comma-separated; validation stays
+in dsi.schemas (the same rules as the JSON API), and its errors are mapped to the form's fields.
+"""
+COMMON = ("name", "website", "short_description", "long_description", "country", "city", "latitude", "longitude",
+          "start_date", "tags")
+FIELDS = {
+    "organisation": COMMON + ("address", "organisation_type", "organisation_size", "network_tags", "logo_url"),
+    "project": COMMON + ("social_impact", "status", "end_date", "social_areas", "technologies", "dsi_focus"),
+}
+CHOICES = ("social_areas", "technologies", "dsi_focus")  # checkboxes: many values
+TAG_LISTS = ("tags", "network_tags")  # typed "a, b, c"
+LINKS = {"organisation": "projects", "project": "organisations"}
+HONEYPOT = "nickname"  # hidden from people by the stylesheet; robots fill it in
+
+
+def record_body(kind: str, form) -> dict:
+    """The record fields of a submitted form (a werkzeug MultiDict)."""
+    body = {}
+    for name in FIELDS[kind]:
+        if name in CHOICES:
+            body[name] = [value for value in form.getlist(name) if value]
+        elif name in TAG_LISTS:
+            body[name] = [tag.strip() for tag in form.get(name, "").split(",") if tag.strip()]
+        elif (value := form.get(name, "").strip()):
+            body[name] = value
+    return body
+
+
+def submission_body(kind: str, form) -> dict:
+    return {"kind": kind, "email": form.get("email", "").strip(), **record_body(kind, form)}
+
+
+def form_values(form) -> dict:
+    """What the visitor typed, to show again next to the errors."""
+    return {name: form.getlist(name) if name in CHOICES else form.get(name, "") for name in form}
+
+
+def record_values(record: dict) -> dict:
+    """A record as the edit form's initial values."""
+    values = {}
+    for name in FIELDS[record["kind"]]:
+        value = record.get(name)
+        if name in CHOICES:
+            values[name] = [term["value"] for term in value or []]
+        elif name in TAG_LISTS:
+            values[name] = ", ".join(value or [])
+        elif isinstance(value, dict):  # a vocabulary term {value, label}
+            values[name] = value["value"]
+        else:
+            values[name] = "" if value is None else str(value)
+    return values
+
+
+def current_links(record: dict) -> list[dict]:
+    """The links an edit keeps (the form does not change them)."""
+    return [{"id": link["id"], "role": link["role"]} for link in record.get(LINKS[record["kind"]]) or []]
+
+
+def field_errors(details: dict | None) -> dict[str, str]:
+    """Errors of dsi.schemas (`social_areas.0`, `_` for the whole form) by form field."""
+    errors: dict[str, str] = {}
+    for path, message in (details or {}).items():
+        errors.setdefault(path.split(".", 1)[0], message)
+    return errors

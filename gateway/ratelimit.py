@@ -1,0 +1,67 @@
+"""Per-client rate limits at the gateway: a sliding window of recent hits per (action, client address).
+
+Kept in the gateway process: each replica limits on its own, which bounds abuse without a shared store.
+"""
+import threading
+import time
+from collections import defaultdict, deque
+
+from nameko.extensions import DependencyProvider
+
+from dsi.errors import RateLimited
+
+
+class RateLimit:
+    def __init__(self, limit: int, window_seconds: float):
+        self.limit = limit
+        self.window = window_seconds
+        self._hits: dict[str, deque] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def hit(self, key: str) -> None:
+        """Count a request by `key`; RateLimited once the key used up its window."""
+        now = time.monotonic()
+        with self._lock:
+            hits = self._hits[key]
+            while hits and hits[0] <= now - self.window:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                retry = int(hits[0] + self.window - now) + 1
+                raise RateLimited(f"Too many requests; try again in {retry} seconds.", {"retry_after": retry})
+            hits.append(now)
+            if len(self._hits) > 100_000:  # forget idle clients rather than grow without bound
+                for idle in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
+                    del self._hits[idle]
+
+
+def client_address(request) -> str:
+    """The client's address; behind a proxy, the last hop it added to X-Forwarded-For."""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    return forwarded.split(",")[-1].strip() if forwarded else (request.remote_addr or "unknown")
+
+
+class RateLimits(DependencyProvider):
+    """The container's rate limits, from config RATE_LIMITS {action: "N/second|minute|hour|day"}.
+
+    `self.limits.hit("submit", request)` counts a request of that action by its client."""
+
+    UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+    def __init__(self, **defaults: str):
+        self.defaults = defaults
+
+    def setup(self):
+        configured = {**self.defaults, **(self.container.config.get("RATE_LIMITS") or {})}
+        self.limits = {action: self._parse(action, rule) for action, rule in configured.items()}
+
+    def _parse(self, action: str, rule: str) -> RateLimit:
+        count, _, unit = str(rule).partition("/")
+        if unit not in self.UNITS or not count.isdigit():
+            raise ValueError(f"RATE_LIMITS.{action}: expected 'N/second|minute|hour|day', got {rule!r}")
+        return RateLimit(int(count), self.UNITS[unit])
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def hit(self, action: str, request) -> None:
+        self.limits[action].hit(client_address(request))

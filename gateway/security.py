@@ -1,0 +1,58 @@
+"""Headers on every answer of the gateway, whichever module's route (or werkzeug itself, for a 404 or 405)
+made it: the security headers of the site, and CORS for reading the JSON API from other origins.
+
+nameko shares one WebServer per container, found by its sharing key; `SecureWebServer` takes that key, and the
+`WebSecurity` dependency declares it so that it is bound before any http entrypoint (nameko binds dependencies
+first): every http entrypoint of the gateway is then served through it.
+"""
+from nameko.extensions import DependencyProvider
+from nameko.web.server import WebServer
+
+from .templating import SECURITY_HEADERS
+
+CORS_HEADERS = [
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS"),
+    ("Access-Control-Allow-Headers", "Accept, Accept-Language, Content-Language, Content-Type"),
+    ("Access-Control-Max-Age", "86400"),
+]
+
+
+def with_headers(app):
+    """WSGI middleware: security headers on every response (those a route set itself win); CORS for reads of /api/."""
+
+    def middleware(environ, start_response):
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
+        is_api = path.startswith("/api/")
+        if is_api and method == "OPTIONS":  # a CORS preflight: only reads are allowed across origins
+            start_response("204 No Content", [*CORS_HEADERS, *SECURITY_HEADERS.items()])
+            return [b""]
+
+        def start(status, headers, exc_info=None):
+            present = {name.lower() for name, _ in headers}
+            extra = [(name, value) for name, value in SECURITY_HEADERS.items() if name.lower() not in present]
+            if is_api and method in ("GET", "HEAD"):
+                extra += [(name, value) for name, value in CORS_HEADERS if name.lower() not in present]
+            return start_response(status, headers + extra, exc_info)
+
+        return app(environ, start)
+
+    return middleware
+
+
+class SecureWebServer(WebServer):
+    @property
+    def sharing_key(self):
+        return WebServer  # the one web server of the container, which every http entrypoint looks up
+
+    def get_wsgi_app(self):
+        return with_headers(super().get_wsgi_app())
+
+
+class WebSecurity(DependencyProvider):
+    """Declares the gateway's web server (see the module's docstring); workers need nothing from it."""
+
+    server = SecureWebServer()
+
+    def get_dependency(self, worker_ctx):
+        return None

@@ -1,0 +1,95 @@
+"""Server-rendered pages: one jinja2 environment (autoescaped, translated) and the security headers every
+response carries (see gateway/security.py, which adds them to every answer of the gateway).
+
+Templates translate with `{{ _("Text") }}` / `{% trans %}`; the language is the `lang` of the context, so one
+environment serves every language at once. `url("/search")` gives a page's address in the current language.
+Pass `request=` to `render` and the page also learns its language and address from the request (for the
+language switcher and hreflang links) and can put `{{ csrf_field() }}` in its forms.
+"""
+from pathlib import Path
+
+import nh3
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from . import csrf, i18n, views
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+environment = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
+)
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def _lang(context) -> str:
+    lang = context.get("lang") or i18n.DEFAULT
+    return lang if lang in i18n.LANGUAGES else i18n.DEFAULT
+
+
+@pass_context
+def _gettext(context, message: str) -> str:
+    return i18n.gettext(_lang(context), message)
+
+
+@pass_context
+def _ngettext(context, singular: str, plural: str, n: int) -> str:
+    return i18n.ngettext(_lang(context), singular, plural, n)
+
+
+@pass_context
+def _url(context, path: str) -> str:
+    return i18n.localised(_lang(context), path)
+
+
+@pass_context
+def _country_of(context, item) -> str:
+    return views.country_name(_lang(context), item.get("country"), item.get("country_name"))
+
+
+@pass_context
+def _options(context, vocabulary: dict) -> list[tuple[str, str]]:
+    """A vocabulary as (slug, label in the page's language) pairs for a picker."""
+    return [(slug, i18n.gettext(_lang(context), label)) for slug, label in vocabulary.items()]
+
+
+def _safe_snippet(snippet: str) -> Markup:
+    """A search snippet: escaped text with <mark> around matches; cleaned again so that only <mark> survives."""
+    return Markup(nh3.clean(snippet or "", tags={"mark"}, attributes={}))
+
+
+environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)
+environment.globals.update(url=_url, LANGUAGES=i18n.LANGUAGES, localised=i18n.localised, country_of=_country_of, options=_options,
+                           record_path=views.record_path)
+environment.filters["safe_snippet"] = _safe_snippet
+
+
+def render(template: str, status: int = 200, headers: dict | None = None, request=None, **context) -> Response:
+    token = None
+    if request is not None:
+        lang, path = i18n.split_path(request.path)
+        query = request.query_string.decode("latin-1")
+        context = {"lang": lang, "page_path": path, "page_query": f"?{query}" if query else "",
+                   "site_url": request.host_url.rstrip("/"), **context}
+        token = csrf.Token(request)
+        context["csrf_field"] = lambda: Markup(
+            f'<input type="hidden" name="{csrf.FIELD}" value="{Markup.escape(token.value())}">')
+    body = environment.get_template(template).render(**context)
+    response = Response(body, status=status, mimetype="text/html", headers={**SECURITY_HEADERS, **(headers or {})})
+    if token is not None:
+        token.set_cookie(response)
+    return response

@@ -1,0 +1,65 @@
+"""Keeps the interface's gettext catalogues in step with the templates.
+
+    python -m gateway.translations.catalogues
+
+extracts every translatable string of gateway/templates (and the vocabulary labels the pages show) into
+messages.pot, and merges it into each language's messages.po: new strings arrive untranslated (they show in
+English until translated), strings no longer used become obsolete. Catalogues are compiled in memory when the
+gateway starts (gateway/i18n.py); no .mo file is kept.
+"""
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po, write_po
+
+from dsi import vocab
+from gateway import i18n, views
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE.parent / "templates"
+POT = HERE / "messages.pot"
+METHOD_MAP = [("**.html", "jinja2")]
+OPTIONS = {"**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
+# Labels the pages translate at run time: vocabularies, record kinds.
+VOCABULARY_SOURCE = "dsi/vocab.py"
+
+
+def template() -> Catalog:
+    catalog = Catalog(project="DSI network", msgid_bugs_address="", charset="utf-8", fuzzy=False)
+    for filename, lineno, message, comments, context in extract_from_dir(
+            TEMPLATES, METHOD_MAP, OPTIONS, keywords={"_": None, "gettext": None, "ngettext": (1, 2)}):
+        catalog.add(message, None, [(f"gateway/templates/{filename}", lineno)], auto_comments=comments,
+                    context=context)
+    labels = [label for name, vocabulary in vocab.VOCABULARIES.items() for label in vocabulary.values()]
+    for label in labels + list(views.KIND_LABELS.values()):
+        catalog.add(label, None, [(VOCABULARY_SOURCE, 0)])
+    return catalog
+
+
+def read(path: Path, locale: str | None = None) -> Catalog:
+    with path.open("rb") as source:
+        return read_po(source, locale=locale)
+
+
+def write(catalog: Catalog, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as target:
+        write_po(target, catalog, width=120, sort_output=True, omit_header=False, include_lineno=False)
+
+
+def update() -> None:
+    pot = template()
+    write(pot, POT)
+    for lang in i18n.LANGUAGES:
+        if lang == i18n.DEFAULT:
+            continue
+        path = HERE / lang / "LC_MESSAGES" / "messages.po"
+        catalog = read(path, lang) if path.exists() else Catalog(locale=lang, project="DSI network")
+        catalog.update(pot, update_header_comment=False)
+        catalog.fuzzy = False
+        write(catalog, path)
+
+
+if __name__ == "__main__":
+    update()

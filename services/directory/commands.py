@@ -1,0 +1,63 @@
+"""`dsi` subcommands of the directory: loading data into its database."""
+import os
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dsi import events
+from dsi.database import make_engine
+from dsi.messaging import OutboxWriter
+
+from . import demo, importer
+from .models import Outbox, Record
+
+
+def database_url() -> str:
+    return os.environ.get("DIRECTORY_DB_URL", "sqlite:///var/directory.db")
+
+
+def _in_transaction(work):
+    """Run work(session, outbox) in one transaction on the directory's database; events wait in its outbox
+    until the running directory service relays them."""
+    engine = make_engine(database_url())
+    try:
+        with Session(engine) as session, session.begin():
+            return work(session, OutboxWriter(Outbox, events.DIRECTORY))
+    finally:
+        engine.dispose()
+
+
+def import_dsi4eu(args) -> None:
+    summary = _in_transaction(lambda session, outbox: importer.import_dsi4eu(session, outbox, Path(args.path)))
+    print(importer.format_summary(summary))
+
+
+def load_demo(args) -> None:
+    count = _in_transaction(lambda session, outbox: demo.load_demo(session, outbox, args.count))
+    print(f"published {count} generated demo records")
+
+
+def load_initial_data(path: Path | None) -> None:
+    """For `dsi run`: fill an empty directory with the real export when it is there, demo records otherwise."""
+    def fill(session, outbox):
+        if session.scalar(select(func.count()).select_from(Record)):
+            return
+        if path:
+            print(f"Importing the DSI4EU 2017 export from {path}…")
+            print(importer.format_summary(importer.import_dsi4eu(session, outbox, path)))
+        else:
+            print("No DSI4EU export found (set DSI_DATA); loading generated demo records.")
+            print(f"published {demo.load_demo(session, outbox)} demo records")
+
+    _in_transaction(fill)
+
+
+def register(commands) -> None:
+    command = commands.add_parser("import-dsi4eu", help="import the DSI4EU 2017 open-data export as published records")
+    command.add_argument("path", help="folder holding organisations.json and projects.json")
+    command.set_defaults(handler=import_dsi4eu)
+
+    command = commands.add_parser("demo-data", help="publish generated demo organisations and projects")
+    command.add_argument("--count", type=int, default=40, help="how many of each kind (default 40)")
+    command.set_defaults(handler=load_demo)

@@ -1,0 +1,396 @@
+"""The directory's domain: submissions, their moderation outcome, and the published view of records.
+
+Plain functions over a SQLAlchemy session and an outbox (anything with `add(session, type, payload)`);
+nothing here knows nameko. Callers commit.
+"""
+import uuid
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from dsi import countries, events, signing, vocab
+from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
+from dsi.clock import iso, utcnow
+from dsi.sanitise import clean_html
+from dsi.schemas import parse_fields, parse_submission
+
+from .models import Record, RecordLink, RecordTerm, Submission
+from .schemas import public_record, submission_status
+
+# Record statuses: only `published` records are public.
+PENDING, PUBLISHED, REJECTED, CHANGES_REQUESTED = "pending", "published", "rejected", "changes_requested"
+HIDDEN, WITHDRAWN = "hidden", "withdrawn"
+STATUSES = (PENDING, PUBLISHED, REJECTED, CHANGES_REQUESTED, HIDDEN, WITHDRAWN)
+APPROVED = "approved"
+
+TERM_FACETS = ("social_areas", "technologies", "dsi_focus", "tags", "network_tags")
+LIST_FILTERS = {  # query parameter → facet of record_terms, or a column of records
+    "area": "social_areas",
+    "technology": "technologies",
+    "focus": "dsi_focus",
+    "tag": "tags",
+    "country": Record.country,
+    "type": Record.organisation_type,
+}
+STATUS_TOKEN, EDIT_TOKEN, CONFIRM_TOKEN = signing.SUBMISSION_STATUS, signing.RECORD_EDIT, signing.SUBMISSION_CONFIRM
+
+
+# --- writing ---------------------------------------------------------------------------------------------------
+
+def apply_fields(session: Session, record: Record, fields: dict) -> None:
+    """Copy validated fields onto a record: columns, terms and links."""
+    for name in _TEXT_COLUMNS:
+        setattr(record, name, fields.get(name) or "")
+    for name in _NULLABLE_COLUMNS:
+        setattr(record, name, fields.get(name))
+    record.long_description = clean_html(fields.get("long_description"))
+    record.social_impact = clean_html(fields.get("social_impact"))
+    record.project_status = fields.get("status") if record.kind == "project" else None
+    record.start_date = _date(fields.get("start_date"))
+    record.end_date = _date(fields.get("end_date"))
+    record.terms = [
+        RecordTerm(facet=facet, value=value, position=position)
+        for facet in TERM_FACETS
+        for position, value in enumerate(dict.fromkeys(fields.get(facet) or []))
+    ]
+    links = fields.get("projects" if record.kind == "organisation" else "organisations")
+    if links is not None:
+        _replace_links(session, record, links)
+
+
+_TEXT_COLUMNS = ("name", "website", "short_description", "city", "address", "logo_url")
+_NULLABLE_COLUMNS = ("country", "latitude", "longitude", "organisation_type", "organisation_size")
+
+
+def _date(value):
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).date()
+    return value
+
+
+def _replace_links(session: Session, record: Record, links: list[dict]) -> None:
+    other_kind = "project" if record.kind == "organisation" else "organisation"
+    wanted = {link["id"]: link["role"] for link in links}
+    known = set(session.scalars(select(Record.id).where(Record.id.in_(wanted), Record.kind == other_kind)))
+    missing = sorted(set(wanted) - known)
+    if missing:
+        field = "projects" if record.kind == "organisation" else "organisations"
+        raise InvalidInput("Linked records do not exist.", {field: f"no {other_kind} with id {missing}"})
+    own, other = ("organisation_id", "project_id") if record.kind == "organisation" else ("project_id", "organisation_id")
+    session.flush()  # a new record needs its id
+    for link in session.scalars(select(RecordLink).where(getattr(RecordLink, own) == record.id)):
+        session.delete(link)
+    session.flush()
+    for other_id, role in wanted.items():
+        session.add(RecordLink(**{own: record.id, other: other_id, "role": role}))
+
+
+def submit(session: Session, outbox, body: dict, public_url: str, submission_id: str | None = None) -> dict:
+    """Store a new organisation or project as pending, with its submission; nothing becomes public here.
+
+    `submission_id`, chosen by the caller, makes a retried request harmless: the first one wins."""
+    if submission_id and (earlier := session.get(Submission, submission_id)) is not None:
+        return submission_status(earlier)
+    submission = parse_submission(body)
+    fields = submission.model_dump(mode="json", exclude={"kind", "email"})
+    record = Record(kind=submission.kind, status=PENDING, name=submission.name, contact_email=submission.email)
+    session.add(record)
+    apply_fields(session, record, fields)
+    session.flush()
+    return _open_submission(session, outbox, record, "create", fields, submission.email, public_url, submission_id)
+
+
+def propose_edit(session: Session, outbox, record_id: int, body: dict, token: str, public_url: str) -> dict:
+    """An edit through a signed link: of a published record it waits as a pending revision while the published
+    version stays public; of a submission sent back for changes it replaces the proposal and re-enters the queue."""
+    granted = signing.unsign(EDIT_TOKEN, token)
+    if granted.get("record_id") != record_id:
+        raise Forbidden("This link is for another record.")
+    record = session.get(Record, record_id)
+    if record is None:
+        raise NotFound(f"No record {record_id}.")
+    fields = parse_fields(record.kind, body).model_dump(mode="json")
+    pending = session.scalars(
+        select(Submission).where(Submission.record_id == record_id, Submission.state == PENDING)
+    ).all()
+    for earlier in pending:  # the newest proposal replaces any still waiting
+        earlier.state = WITHDRAWN
+        earlier.decided_at = utcnow()
+        _decided(session, outbox, earlier)
+    if record.status == PUBLISHED:
+        return _open_submission(session, outbox, record, "update", fields, granted["email"], public_url)
+    if record.status in (PENDING, CHANGES_REQUESTED):
+        record.status = PENDING
+        apply_fields(session, record, fields)
+        return _open_submission(session, outbox, record, "create", fields, granted["email"], public_url)
+    raise Conflict(f"A {record.status} record cannot be edited.")
+
+
+def _open_submission(session, outbox, record, action, fields, email, public_url, submission_id=None) -> dict:
+    submission = Submission(
+        id=submission_id or str(uuid.uuid4()), record_id=record.id, kind=record.kind, action=action, data=fields,
+        email=email,
+    )
+    session.add(submission)
+    session.flush()
+    published = public_record(record, links_of(session, record)) if action == "update" else None
+    outbox.add(session, events.SUBMISSION_RECEIVED, {
+        "submission_id": submission.id,
+        "record_id": record.id,
+        "kind": record.kind,
+        "action": action,
+        "name": fields["name"],
+        "country": fields.get("country"),
+        "email": email,
+        "proposed": fields,
+        "published": published,
+        "submitted_at": iso(submission.created_at),
+    })
+    links = status_links(submission, public_url)
+    outbox.add(session, events.MAIL_REQUESTED, {
+        "template": "submission_received",
+        "to": email,
+        "language": "en",
+        "context": {"name": fields["name"], "kind": record.kind, "action": action, **links},
+    })
+    return {**submission_status(submission), "status_token": links["status_token"]}
+
+
+def status_links(submission: Submission, public_url: str) -> dict:
+    token = signing.sign(STATUS_TOKEN, submission.id)
+    return {
+        "status_token": token,
+        "status_url": f"{public_url}/submissions/{submission.id}?token={token}",
+        "confirm_url": f"{public_url}/submissions/{submission.id}/confirm?token="
+                       + signing.sign(CONFIRM_TOKEN, submission.id),
+    }
+
+
+def edit_url(record: Record, public_url: str) -> str:
+    token = signing.sign(EDIT_TOKEN, {"record_id": record.id, "email": record.contact_email})
+    return f"{public_url}/records/{record.id}/edit?token={token}"
+
+
+def confirm_email(session: Session, submission_id: str, token: str) -> dict:
+    if signing.unsign(CONFIRM_TOKEN, token) != submission_id:
+        raise Forbidden("This link is for another submission.")
+    submission = _submission(session, submission_id)
+    submission.email_confirmed_at = submission.email_confirmed_at or utcnow()
+    return submission_status(submission)
+
+
+def withdraw(session: Session, outbox, submission_id: str, token: str) -> dict:
+    if signing.unsign(STATUS_TOKEN, token) != submission_id:
+        raise Forbidden("This link is for another submission.")
+    submission = _submission(session, submission_id)
+    if submission.state != PENDING:
+        raise Conflict(f"The submission is already {submission.state}.")
+    submission.state = WITHDRAWN
+    submission.decided_at = utcnow()
+    if submission.action == "create":
+        submission.record.status = WITHDRAWN
+    _decided(session, outbox, submission)
+    return submission_status(submission)
+
+
+def _submission(session: Session, submission_id: str) -> Submission:
+    submission = session.get(Submission, submission_id)
+    if submission is None:
+        raise NotFound("No such submission.")
+    return submission
+
+
+def get_status(session: Session, submission_id: str, token: str) -> dict:
+    if signing.unsign(STATUS_TOKEN, token) != submission_id:
+        raise Forbidden("This link is for another submission.")
+    return submission_status(_submission(session, submission_id))
+
+
+# --- moderation outcomes ---------------------------------------------------------------------------------------
+
+DECISIONS = {
+    events.SUBMISSION_APPROVED: APPROVED,
+    events.SUBMISSION_REJECTED: REJECTED,
+    events.CHANGES_REQUESTED: CHANGES_REQUESTED,
+}
+
+
+def apply_decision(session: Session, outbox, event: dict, public_url: str) -> None:
+    """Apply a moderator's decision on a pending submission; a decision on anything else is ignored."""
+    payload = event["payload"]
+    submission = session.get(Submission, payload["submission_id"])
+    if submission is None or submission.state != PENDING:
+        return
+    state = DECISIONS[event["type"]]
+    submission.state = state
+    submission.reason_code = payload.get("reason_code")
+    submission.reason = payload.get("reason")
+    submission.decided_at = utcnow()
+    record = submission.record
+    if state == APPROVED:
+        if submission.action == "update":
+            apply_fields(session, record, submission.data)
+            record.contact_email = record.contact_email or submission.email
+        record.status = PUBLISHED
+        record.published_at = record.published_at or utcnow()
+        publish(session, outbox, record)
+    elif submission.action == "create":  # a rejected edit leaves the published version as it is
+        record.status = state
+    _decided(session, outbox, submission, edit_url(record, public_url))
+
+
+def _decided(session, outbox, submission: Submission, edit_link: str | None = None) -> None:
+    outbox.add(session, events.SUBMISSION_DECIDED, submission_status(submission))
+    if submission.state == WITHDRAWN:
+        return
+    outbox.add(session, events.MAIL_REQUESTED, {
+        "template": f"submission_{submission.state}",
+        "to": submission.email,
+        "language": "en",
+        "context": {**submission_status(submission), "name": submission.data.get("name"), "edit_url": edit_link},
+    })
+
+
+def publish(session: Session, outbox, record: Record) -> None:
+    """Announce the record's public version (new or changed)."""
+    session.flush()
+    record.version += 1
+    outbox.add(session, events.RECORD_PUBLISHED, {"record": public_record(record, links_of(session, record))})
+
+
+def set_visibility(session: Session, outbox, event: dict) -> None:
+    """Hide a published record after reports or by a moderator, or restore it."""
+    record = session.get(Record, event["payload"]["record_id"])
+    if record is None:
+        return
+    if event["type"] == events.RECORD_HIDDEN and record.status == PUBLISHED:
+        record.status = HIDDEN
+        record.version += 1
+        outbox.add(session, events.RECORD_UNPUBLISHED, {
+            "id": record.id, "kind": record.kind, "version": record.version,
+            "reason": event["payload"].get("reason_code", "hidden"),
+        })
+    elif event["type"] == events.RECORD_RESTORED and record.status == HIDDEN:
+        record.status = PUBLISHED
+        publish(session, outbox, record)
+
+
+# --- reading ---------------------------------------------------------------------------------------------------
+
+def links_of(session: Session, record: Record, published_only: bool = True) -> list[dict]:
+    """The records linked to `record`, with their role."""
+    own, other = (
+        (RecordLink.organisation_id, RecordLink.project_id)
+        if record.kind == "organisation" else (RecordLink.project_id, RecordLink.organisation_id)
+    )
+    query = (
+        select(Record.id, Record.kind, Record.name, RecordLink.role)
+        .join(RecordLink, other == Record.id)
+        .where(own == record.id)
+        .order_by(Record.name)
+    )
+    if published_only:
+        query = query.where(Record.status == PUBLISHED)
+    return [dict(row._mapping) for row in session.execute(query)]
+
+
+def get_published(session: Session, kind: str, record_id: int) -> dict:
+    record = session.get(Record, record_id)
+    if record is None or record.kind != kind or record.status != PUBLISHED:
+        raise NotFound(f"No published {kind} with id {record_id}.")
+    return public_record(record, links_of(session, record))
+
+
+def get_for_edit(session: Session, record_id: int, token: str) -> dict:
+    """A record as its owner's signed edit link shows it, published or not, with all its links."""
+    if signing.unsign(EDIT_TOKEN, token).get("record_id") != record_id:
+        raise Forbidden("This link is for another record.")
+    record = session.get(Record, record_id)
+    if record is None:
+        raise NotFound(f"No record {record_id}.")
+    return {**public_record(record, links_of(session, record, published_only=False)), "record_status": record.status}
+
+
+def list_published(session: Session, kind: str, filters: dict, page: int = 1, per_page: int = 20) -> dict:
+    """A page of published records of `kind`, filtered; values of one filter are alternatives (OR)."""
+    if kind not in ("organisation", "project"):
+        raise InvalidInput("Unknown kind.", {"kind": "expected 'organisation' or 'project'"})
+    query = select(Record).where(Record.kind == kind, Record.status == PUBLISHED)
+    for name, values in filters.items():
+        target = LIST_FILTERS.get(name)
+        values = [value for value in values if value]
+        if target is None:
+            raise InvalidInput(f"Unknown filter {name!r}.", {name: f"filters are {', '.join(LIST_FILTERS)}"})
+        if not values:
+            continue
+        if name == "country":
+            values = [value.upper() for value in values]
+        if isinstance(target, str):
+            terms = select(RecordTerm.record_id).where(RecordTerm.facet == target, RecordTerm.value.in_(values))
+            query = query.where(Record.id.in_(terms))
+        else:
+            query = query.where(target.in_(values))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    records = session.scalars(
+        query.order_by(func.lower(Record.name), Record.id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    linked = _links_for(session, records)
+    return {
+        "items": [public_record(record, linked.get(record.id, [])) for record in records],
+        "total": total,
+        "page": page,
+        "per_page": per_page,
+    }
+
+
+def _links_for(session: Session, records: list[Record]) -> dict[int, list[dict]]:
+    """Published links of many records in one query."""
+    ids = [record.id for record in records]
+    if not ids:
+        return {}
+    other = Record.__table__.alias("other")
+    rows = session.execute(
+        select(RecordLink.organisation_id, RecordLink.project_id, RecordLink.role, other.c.id, other.c.kind,
+               other.c.name)
+        .join(other, or_(
+            and_(RecordLink.organisation_id.in_(ids), other.c.id == RecordLink.project_id),
+            and_(RecordLink.project_id.in_(ids), other.c.id == RecordLink.organisation_id),
+        ))
+        .where(other.c.status == PUBLISHED)
+        .order_by(other.c.name)
+    )
+    linked: dict[int, list[dict]] = {}
+    for row in rows:
+        owner = row.organisation_id if row.kind == "project" else row.project_id
+        linked.setdefault(owner, []).append({"id": row.id, "kind": row.kind, "name": row.name, "role": row.role})
+    return linked
+
+
+def export_published(session: Session, after_id: int = 0, limit: int = 500) -> dict:
+    """Published records of every kind in id order, a page at a time, for rebuilding read models."""
+    records = session.scalars(
+        select(Record).where(Record.status == PUBLISHED, Record.id > after_id).order_by(Record.id).limit(limit)
+    ).all()
+    linked = _links_for(session, records)
+    return {
+        "items": [public_record(record, linked.get(record.id, [])) for record in records],
+        "next_after": records[-1].id if len(records) == limit else None,
+    }
+
+
+def stats(session: Session) -> dict:
+    counts = dict(session.execute(
+        select(Record.kind, func.count()).where(Record.status == PUBLISHED).group_by(Record.kind)
+    ).all())
+    countries_count = session.scalar(
+        select(func.count(func.distinct(Record.country))).where(Record.status == PUBLISHED)
+    )
+    return {"organisations": counts.get("organisation", 0), "projects": counts.get("project", 0),
+            "countries": countries_count}
+
+
+def vocabularies() -> dict:
+    """Every vocabulary as value → label, with countries, for forms and clients."""
+    return {**vocab.VOCABULARIES, "clusters": vocab.CLUSTERS, "countries": countries.all_countries()}
+

@@ -1,0 +1,130 @@
+"""Directory service: owns organisations and projects, their submissions and their lifecycle.
+
+Entrypoints only: each parses, calls the domain in records.py inside one transaction, and returns.
+"""
+from functools import partial
+
+from nameko.dependency_providers import Config
+from nameko.rpc import rpc
+from nameko.timer import timer
+from sqlalchemy import select
+
+from dsi import events
+from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
+from dsi.messaging import first_delivery, reliable_handler
+
+from . import records
+from .dependencies import database, outbox
+from .models import ProcessedEvent
+
+EXPECTED = (InvalidInput, NotFound, Conflict, Forbidden)
+
+
+class DirectoryService:
+    name = "directory"
+
+    db = database
+    outbox = outbox
+    config = Config()
+
+    @property
+    def public_url(self) -> str:
+        return self.config.get("PUBLIC_URL", "http://localhost:8000").rstrip("/")
+
+    # --- submissions -------------------------------------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def submit(self, body, submission_id=None):
+        with self.db.get_session() as session:
+            return records.submit(session, self.outbox, body, self.public_url, submission_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def propose_edit(self, record_id, body, token):
+        with self.db.get_session() as session:
+            return records.propose_edit(session, self.outbox, int(record_id), body, token, self.public_url)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def submission_status(self, submission_id, token):
+        with self.db.get_session() as session:
+            return records.get_status(session, submission_id, token)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def confirm_email(self, submission_id, token):
+        with self.db.get_session() as session:
+            return records.confirm_email(session, submission_id, token)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def withdraw(self, submission_id, token):
+        with self.db.get_session() as session:
+            return records.withdraw(session, self.outbox, submission_id, token)
+
+    # --- public reads ------------------------------------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_record(self, kind, record_id):
+        with self.db.get_session() as session:
+            return records.get_published(session, kind, int(record_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def editable_record(self, record_id, token):
+        with self.db.get_session() as session:
+            return records.get_for_edit(session, int(record_id), token)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_records(self, kind, filters=None, page=1, per_page=20):
+        with self.db.get_session() as session:
+            return records.list_published(session, kind, filters or {}, page, per_page)
+
+    @rpc
+    def export_published(self, after_id=0, limit=500):
+        with self.db.get_session() as session:
+            return records.export_published(session, after_id, limit)
+
+    @rpc
+    def health(self):
+        with self.db.get_session() as session:
+            session.execute(select(1))
+        return {"status": "ok"}
+
+    @rpc
+    def stats(self):
+        with self.db.get_session() as session:
+            return records.stats(session)
+
+    @rpc
+    def vocabularies(self):
+        return records.vocabularies()
+
+    # --- moderation outcomes -----------------------------------------------------------------------------------
+
+    def _apply_once(self, event, apply):
+        with self.db.get_session() as session:
+            if first_delivery(session, ProcessedEvent, event):
+                apply(session, self.outbox, event)
+
+    @reliable_handler(events.MODERATION, events.SUBMISSION_APPROVED)
+    def on_approved(self, event):
+        self._apply_once(event, partial(records.apply_decision, public_url=self.public_url))
+
+    @reliable_handler(events.MODERATION, events.SUBMISSION_REJECTED)
+    def on_rejected(self, event):
+        self._apply_once(event, partial(records.apply_decision, public_url=self.public_url))
+
+    @reliable_handler(events.MODERATION, events.CHANGES_REQUESTED)
+    def on_changes_requested(self, event):
+        self._apply_once(event, partial(records.apply_decision, public_url=self.public_url))
+
+    @reliable_handler(events.MODERATION, events.RECORD_HIDDEN)
+    def on_hidden(self, event):
+        self._apply_once(event, records.set_visibility)
+
+    @reliable_handler(events.MODERATION, events.RECORD_RESTORED)
+    def on_restored(self, event):
+        self._apply_once(event, records.set_visibility)
+
+    # --- outbox ------------------------------------------------------------------------------------------------
+
+    @timer(interval=1)
+    def relay_outbox(self):
+        """Sends what a worker could not: after a crash, a broker outage, or before consumers bound their queues."""
+        self.outbox.relay(self.db.engine)

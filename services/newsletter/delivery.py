@@ -1,0 +1,235 @@
+"""The send queue protocol shared by transactional mails and edition recipients, and the loop that drains it.
+
+A row moves queued → claimed → sending → sent (or back to queued for a retry, or to failed). Each step is
+its own short transaction, and no transaction stays open while we talk to the SMTP server:
+
+- *claim*: an instance takes a small batch in one UPDATE … RETURNING (PostgreSQL skips rows another
+  instance is claiming). A claim older than the lease is free again: the rows of a crashed instance are
+  taken over;
+- *sending* is committed once the server waits for the body, just before the body goes out, and only if
+  the claim is still ours: two instances never both send one row;
+- *sent* is committed when the server accepts (together with the next row's *sending*, to save a commit).
+
+A crash leaves a row `sending` only if its body may have reached the server; such a row is never sent again
+(it ends `unconfirmed`), because the promise is "never twice". Every other row is sent exactly once.
+"""
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import eventlet
+from sqlalchemy import and_, func, or_, select, update
+
+from dsi.messaging import utcnow
+
+from .smtp import Abandoned, Connection, Pacer, PermanentFailure, TemporaryFailure
+
+log = logging.getLogger(__name__)
+
+QUEUED, CLAIMED, SENDING, SENT = "queued", "claimed", "sending", "sent"
+FAILED, SKIPPED, UNCONFIRMED = "failed", "skipped", "unconfirmed"
+
+
+@dataclass(frozen=True)
+class Policy:
+    concurrency: int = 4  # SMTP connections per instance
+    batch: int = 20  # rows one connection claims at a time
+    lease: float = 60.0  # seconds after which a claimed row is free for others
+    max_attempts: int = 5
+    backoff: float = 30.0  # first retry delay in seconds; doubles with every attempt
+
+
+@dataclass
+class Job:
+    id: int
+    attempts: int
+    to: str
+    message: bytes | None  # None: not to be sent (e.g. the subscriber left meanwhile); the row ends skipped
+
+
+@dataclass
+class Outcome:
+    sent: int = 0
+    retried: int = 0
+    failed: list = field(default_factory=list)  # ids of rows given up after temporary failures
+    bounced: list = field(default_factory=list)  # ids of rows the server refused for good (5xx)
+
+    def add(self, other: "Outcome") -> None:
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed.extend(other.failed)
+        self.bounced.extend(other.bounced)
+
+
+def claim(session, model, owner: str, limit: int, lease: float, scope=()) -> list[tuple[int, int]]:
+    """Take up to `limit` due rows for `owner`; returns (id, attempts) of each."""
+    now = utcnow()
+    due = and_(*scope, or_(
+        and_(model.state == QUEUED, model.next_attempt_at <= now),
+        and_(model.state == CLAIMED, model.claimed_at < now - timedelta(seconds=lease)),
+    ))
+    # Materialised once: as a plain subquery PostgreSQL may run it again per row and exceed the limit.
+    candidates = (
+        select(model.id).where(due).order_by(model.id).limit(limit).with_for_update(skip_locked=True)
+        .cte("candidates").prefix_with("MATERIALIZED")
+    )
+    statement = (
+        update(model)
+        .where(model.id.in_(select(candidates.c.id)), due)  # `due` again: re-checked on rows changed meanwhile
+        .values(state=CLAIMED, claimed_by=owner, claimed_at=now)
+        .returning(model.id, model.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(tuple(row) for row in session.execute(statement))
+
+
+def move(session, model, row_id: int, owner: str, states: tuple, **values) -> bool:
+    """Change a row we hold in one of `states`; False if it is no longer ours."""
+    statement = (
+        update(model)
+        .where(model.id == row_id, model.state.in_(states), model.claimed_by == owner)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).rowcount == 1
+
+
+def settle_stale(session, model, older_than: float, scope=()) -> int:
+    """Rows left `sending` by a crashed instance may have been delivered: recorded unconfirmed, never resent."""
+    statement = (
+        update(model)
+        .where(*scope, model.state == SENDING, model.claimed_at < utcnow() - timedelta(seconds=older_than))
+        .values(state=UNCONFIRMED)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).rowcount
+
+
+def counts(session, model, scope=()) -> dict[str, int]:
+    rows = session.execute(select(model.state, func.count()).where(*scope).group_by(model.state))
+    return {state: number for state, number in rows}
+
+
+class Dispatcher:
+    """Drains a queue with `policy.concurrency` SMTP connections, each claiming small batches.
+
+    `prepare(session, claimed) -> list[Job]` turns claimed (id, attempts) into messages, one Job per row;
+    `keep_going()` is asked before every claim and every send."""
+
+    def __init__(self, sessions, model, owner: str, connect, pacer: Pacer, policy: Policy, scope=()):
+        self.sessions = sessions  # a sessionmaker
+        self.model = model
+        self.owner = owner
+        self.connect = connect  # () -> smtp.Connection
+        self.pacer = pacer
+        self.policy = policy
+        self.scope = tuple(scope)
+        self.errors = 0  # rows given up so far by this dispatcher: a keep_going() may watch it
+
+    def run(self, prepare, keep_going=lambda: True) -> Outcome:
+        pool = eventlet.GreenPool(self.policy.concurrency)
+        threads = [pool.spawn(_Sender(self).drain, prepare, keep_going) for _ in range(self.policy.concurrency)]
+        total = Outcome()
+        for thread in threads:
+            total.add(thread.wait())
+        return total
+
+
+class _Sender:
+    """One SMTP connection of a Dispatcher and the success it has not committed yet."""
+
+    def __init__(self, dispatcher: Dispatcher):
+        self.d = dispatcher
+        self.connection: Connection = dispatcher.connect()
+        self.outcome = Outcome()
+        self.unrecorded: int | None = None  # id of a row accepted by the server, not yet marked sent
+
+    def drain(self, prepare, keep_going) -> Outcome:
+        d = self.d
+        try:
+            while keep_going():
+                with d.sessions.begin() as session:
+                    claimed = claim(session, d.model, d.owner, d.policy.batch, d.policy.lease, d.scope)
+                if not claimed:
+                    break
+                with d.sessions() as session:
+                    jobs = prepare(session, claimed)
+                self._skip([job for job in jobs if job.message is None])
+                jobs = [job for job in jobs if job.message is not None]
+                for index, job in enumerate(jobs):
+                    if not keep_going():
+                        self._release(jobs[index:])
+                        break
+                    self._send(job)
+                self._record_success()
+        finally:
+            self._record_success()
+            self.connection.close()
+        return self.outcome
+
+    def _send(self, job: Job) -> None:
+        d = self.d
+        d.pacer.wait()
+        try:
+            self.connection.send(job.to, job.message, lambda: self._start(job))
+        except Abandoned:  # another instance took the row over after our lease ran out
+            return
+        except TemporaryFailure as error:
+            self._record_success()
+            self._retry_or_fail(job, str(error))
+            return
+        except PermanentFailure as error:
+            self._record_success()
+            self._fail(job, str(error), permanent=True)
+            return
+        self.unrecorded = job.id
+        self.outcome.sent += 1
+
+    def _start(self, job: Job) -> bool:
+        """The server waits for the body: commit `sending` (and the previous success) first."""
+        d = self.d
+        with d.sessions.begin() as session:
+            self._record_success(session)
+            return move(session, d.model, job.id, d.owner, (CLAIMED,), state=SENDING, claimed_at=utcnow())
+
+    def _record_success(self, session=None) -> None:
+        if self.unrecorded is None:
+            return
+        if session is None:
+            with self.d.sessions.begin() as session:
+                return self._record_success(session)
+        move(session, self.d.model, self.unrecorded, self.d.owner, (SENDING, UNCONFIRMED),
+             state=SENT, sent_at=utcnow(), last_error=None)
+        self.unrecorded = None
+
+    def _skip(self, jobs) -> None:
+        d = self.d
+        with d.sessions.begin() as session:
+            for job in jobs:
+                move(session, d.model, job.id, d.owner, (CLAIMED,), state=SKIPPED)
+
+    def _release(self, jobs) -> None:
+        d = self.d
+        with d.sessions.begin() as session:
+            for job in jobs:
+                move(session, d.model, job.id, d.owner, (CLAIMED,), state=QUEUED, claimed_by=None, claimed_at=None)
+
+    def _fail(self, job: Job, error: str, permanent: bool = False) -> None:
+        d = self.d
+        with d.sessions.begin() as session:
+            move(session, d.model, job.id, d.owner, (CLAIMED, SENDING, UNCONFIRMED),
+                 state=FAILED, attempts=job.attempts + 1, last_error=error[:500])
+        (self.outcome.bounced if permanent else self.outcome.failed).append(job.id)
+        d.errors += 1
+
+    def _retry_or_fail(self, job: Job, error: str) -> None:
+        d = self.d
+        if job.attempts + 1 >= d.policy.max_attempts:
+            return self._fail(job, error)
+        delay = d.policy.backoff * 2 ** job.attempts
+        with d.sessions.begin() as session:
+            move(session, d.model, job.id, d.owner, (CLAIMED, SENDING, UNCONFIRMED),
+                 state=QUEUED, claimed_by=None, claimed_at=None, attempts=job.attempts + 1,
+                 last_error=error[:500], next_attempt_at=utcnow() + timedelta(seconds=delay))
+        self.outcome.retried += 1
+        log.info("%s %s deferred %.0f s after a temporary failure", d.model.__tablename__, job.id, delay)

@@ -1,0 +1,68 @@
+"""Shapes that cross the wire: sign-ups and preferences from the gateway, mail requests from other services,
+an editor's changes to an edition. Checked at the gateway and again here before anything is written."""
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from dsi.errors import InvalidInput
+from dsi.schemas import Email, SocialArea, field_errors
+
+from .i18n import LANGUAGES
+
+
+def _language(value: str) -> str:
+    value = value.strip().lower()
+    if value not in LANGUAGES:
+        raise ValueError(f"expected one of: {', '.join(LANGUAGES)}")
+    return value
+
+
+def _ascii(value: str) -> str:
+    if not value.isascii():  # our copies carry the address in a raw header (no SMTPUTF8)
+        raise ValueError("only addresses written in ASCII letters can subscribe for now")
+    return value
+
+
+Language = Annotated[str, Field(max_length=8), AfterValidator(_language)]
+TEMPLATE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+class Preferences(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    language: Language = "en"
+    social_areas: list[SocialArea] = Field(default_factory=list, max_length=20)
+
+
+class Subscription(Preferences):
+    email: Annotated[Email, AfterValidator(_ascii)]
+
+
+class MailRequest(BaseModel):
+    """Payload of a `mail_requested` event."""
+
+    template: str = Field(pattern=TEMPLATE_NAME.pattern)
+    to: Email
+    language: str = "en"
+    context: dict = Field(default_factory=dict)
+
+
+class EditionChange(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    subject: str | None = Field(default=None, min_length=1, max_length=200)
+    intro: str | None = Field(default=None, max_length=5000)
+
+
+def parse(model: type[BaseModel], body, what: str):
+    """`body` validated as `model`, or InvalidInput naming each bad field."""
+    if not isinstance(body, dict):
+        raise InvalidInput("The body must be a JSON object.", {"_": "expected an object"})
+    try:
+        model_ = model.model_validate(body)
+    except ValidationError as error:
+        raise InvalidInput(f"The {what} has invalid fields.", field_errors(error))
+    if hasattr(model_, "social_areas"):
+        model_.social_areas = list(dict.fromkeys(model_.social_areas))
+    return model_

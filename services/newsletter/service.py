@@ -1,0 +1,174 @@
+"""Newsletter service: subscribers, the monthly digest, and the platform's mailer.
+
+Entrypoints only: each parses, calls the domain (subscribers, editions, mails, sending) and returns.
+"""
+from datetime import datetime
+
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from dsi import events
+from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited
+from dsi.messaging import first_delivery, reliable_handler, utcnow
+
+from . import editions, mails, sending, subscribers
+from .dependencies import database, mailer
+from .models import ProcessedEvent
+
+EXPECTED = (InvalidInput, NotFound, Conflict, Forbidden, RateLimited)
+
+
+def _moment(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return editions._when(value)
+    except ValueError:
+        raise InvalidInput("A time is written in ISO 8601.", {"at": "expected a time like 2026-12-03T09:00:00Z"})
+
+
+class NewsletterService:
+    name = "newsletter"
+
+    db = database
+    mailer = mailer
+
+    @property
+    def sessions(self):
+        return self.mailer.sessions(self.db.engine)
+
+    # --- subscribers (public, through the gateway) -------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def subscribe(self, body, client=""):
+        with self.db.get_session() as session:
+            return subscribers.subscribe(session, body, client, self.mailer.settings.links,
+                                         self.mailer.settings.limits)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def confirm(self, token):
+        with self.db.get_session() as session:
+            return subscribers.confirm(session, token)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def unsubscribe(self, token):
+        with self.db.get_session() as session:
+            return subscribers.unsubscribe(session, token)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_preferences(self, token):
+        with self.db.get_session() as session:
+            return subscribers.preferences(session, token)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_preferences(self, token, body):
+        with self.db.get_session() as session:
+            return subscribers.update_preferences(session, token, body)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def export_subscriber(self, token):
+        with self.db.get_session() as session:
+            return subscribers.export(session, token)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def erase_subscriber(self, token):
+        with self.db.get_session() as session:
+            return subscribers.erase(session, token)
+
+    # --- the public archive ------------------------------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_archive(self, page=1, per_page=20):
+        with self.db.get_session() as session:
+            return editions.archive(session, int(page), int(per_page))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_archived(self, month):
+        with self.db.get_session() as session:
+            return editions.archived(session, month, self.mailer.settings.public_url)
+
+    # --- editors (CLI now, the staff console later) ------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_editions(self):
+        with self.db.get_session() as session:
+            return editions.overview(session)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_edition(self, month):
+        with self.db.get_session() as session:
+            return editions.view(editions.create(session, month))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def edition_report(self, edition_id):
+        with self.db.get_session() as session:
+            return editions.report(session, edition_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def preview_edition(self, edition_id, language="en", social_areas=()):
+        with self.db.get_session() as session:
+            return editions.preview(session, edition_id, language, social_areas, self.mailer.settings.links)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update_edition(self, edition_id, body):
+        with self.db.get_session() as session:
+            return editions.view(editions.change(session, edition_id, body))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def send_test(self, edition_id, to, language="en"):
+        with self.db.get_session() as session:
+            return editions.send_test(session, edition_id, to, language, self.mailer.settings.links)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def schedule_edition(self, edition_id, at=None):
+        with self.db.get_session() as session:
+            return editions.view(editions.act(session, edition_id, "schedule", _moment(at)))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def edition_action(self, edition_id, action):
+        """unschedule, pause, resume or cancel."""
+        with self.db.get_session() as session:
+            return editions.view(editions.act(session, edition_id, action))
+
+    # --- events ------------------------------------------------------------------------------------------------
+
+    def _apply_once(self, event, apply):
+        with self.db.get_session() as session:
+            if first_delivery(session, ProcessedEvent, event):
+                apply(session, event)
+
+    @reliable_handler(events.DIRECTORY, events.MAIL_REQUESTED)
+    def on_directory_mail(self, event):
+        self._apply_once(event, mails.on_requested)
+
+    @reliable_handler(events.MODERATION, events.MAIL_REQUESTED)
+    def on_moderation_mail(self, event):
+        self._apply_once(event, mails.on_requested)
+
+    @reliable_handler(events.DIRECTORY, events.RECORD_PUBLISHED)
+    def on_record_published(self, event):
+        self._apply_once(event, editions.apply_published)
+
+    @reliable_handler(events.DIRECTORY, events.RECORD_UNPUBLISHED)
+    def on_record_unpublished(self, event):
+        self._apply_once(event, editions.apply_unpublished)
+
+    # --- timers: each fires on every instance; the database decides who does what -----------------------------
+
+    @timer(interval=1, eager=True)
+    def deliver_mails(self):
+        sending.deliver_mails(self.sessions, self.mailer)
+
+    @timer(interval=1, eager=True)
+    def send_editions(self):
+        sending.send_editions(self.sessions, self.mailer)
+
+    @timer(interval=300, eager=True)
+    def plan_monthly_edition(self):
+        with self.db.get_session() as session:
+            editions.plan_month(session, utcnow(), self.mailer.settings.plan_delay_hours)
+
+    @timer(interval=3600, eager=True)
+    def purge(self):
+        with self.db.get_session() as session:
+            subscribers.purge(session, self.mailer.settings.limits)

@@ -1,0 +1,209 @@
+"""Subscribers: double opt-in, one-click unsubscribe, preferences, GDPR export and erase, purge of stale
+sign-ups, rate limits. Plain functions over a session; callers commit.
+
+The public answer to a sign-up never depends on whether the address is known: a new or pending address gets
+a confirmation link, a confirmed one a note that nothing changed, and the requester sees the same reply."""
+import hashlib
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from dsi import signing
+from dsi.errors import NotFound, RateLimited
+from dsi.messaging import utcnow
+
+from . import mails
+from .models import Edition, Mail, RateLimitHit, Recipient, Subscriber
+from .schemas import Preferences, Subscription, parse
+
+PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCED = "pending", "confirmed", "unsubscribed", "bounced"
+STATES = (PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCED)
+
+CONFIRM, UNSUBSCRIBE, MANAGE = "newsletter-confirm", "newsletter-unsubscribe", "newsletter-preferences"
+CONFIRM_MAX_AGE = 7 * 24 * 3600
+LINK_MAX_AGE = 10 * 365 * 24 * 3600  # unsubscribe and preference links in old mails keep working
+
+ACCEPTED = {
+    "status": "accepted",
+    "message": "Thank you. If this address can receive mail, a message with a confirmation link is on its way.",
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_client_hour: int = 10  # sign-ups one client (IP address) may make per hour
+    per_address_day: int = 3  # mails one address may receive from sign-ups per day
+    purge_after_days: int = 14  # unconfirmed sign-ups are deleted after this
+
+
+@dataclass(frozen=True)
+class Links:
+    public_url: str
+
+    def confirm(self, subscriber: Subscriber) -> str:
+        token = signing.sign(CONFIRM, {"key": subscriber.key, "email": subscriber.email})
+        return f"{self.public_url}/newsletter/confirm?token={token}"
+
+    def unsubscribe(self, subscriber: Subscriber) -> str:
+        return f"{self.public_url}/newsletter/unsubscribe?token={signing.sign(UNSUBSCRIBE, subscriber.key)}"
+
+    def preferences(self, subscriber: Subscriber) -> str:
+        return f"{self.public_url}/newsletter/preferences?token={signing.sign(MANAGE, subscriber.key)}"
+
+    @property
+    def archive(self) -> str:
+        return f"{self.public_url}/newsletter/archive"
+
+
+def _digest(value: str) -> str:
+    """Rate-limit keys hold no address or IP in clear."""
+    return hashlib.sha256(value.encode()).hexdigest()[:40]
+
+
+def count_hit(session, key: str, window_seconds: int) -> int:
+    """Count one hit for `key` in the current fixed window; returns the window's count so far."""
+    window = int(time.time()) // window_seconds * window_seconds
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(RateLimitHit)
+        .values(key=key, window=window, count=1)
+        .on_conflict_do_update(index_elements=["key", "window"], set_={"count": RateLimitHit.count + 1})
+        .returning(RateLimitHit.count)
+    )
+    return session.execute(statement).scalar_one()
+
+
+def subscribe(session, body, client: str, links: Links, limits: Limits) -> dict:
+    data = parse(Subscription, body, "sign-up")
+    if count_hit(session, "client:" + _digest(client or "unknown"), 3600) > limits.per_client_hour:
+        raise RateLimited("Too many sign-ups from your network; please try again in an hour.")
+    if count_hit(session, "address:" + _digest(data.email), 86400) > limits.per_address_day:
+        return ACCEPTED  # the same reply: whether the address is known stays private
+    subscriber = session.scalar(select(Subscriber).where(Subscriber.email == data.email))
+    if subscriber is None:
+        subscriber = Subscriber(email=data.email, state=PENDING, key=uuid.uuid4().hex)
+        session.add(subscriber)
+    if subscriber.state == CONFIRMED:  # only the owner of the address may change their preferences
+        session.flush()
+        mails.enqueue(session, uuid.uuid4().hex, "subscription_exists", subscriber.email, subscriber.language,
+                      {"preferences_url": links.preferences(subscriber)})
+        return ACCEPTED
+    subscriber.state = PENDING
+    subscriber.language = data.language
+    subscriber.social_areas = data.social_areas
+    session.flush()
+    mails.enqueue(session, uuid.uuid4().hex, "subscription_confirm", subscriber.email, subscriber.language,
+                  {"confirm_url": links.confirm(subscriber)})
+    return ACCEPTED
+
+
+def view(subscriber: Subscriber) -> dict:
+    return {
+        "email": subscriber.email,
+        "state": subscriber.state,
+        "language": subscriber.language,
+        "social_areas": list(subscriber.social_areas or []),
+        "confirmed_at": subscriber.confirmed_at.isoformat() if subscriber.confirmed_at else None,
+    }
+
+
+def _by_key(session, key) -> Subscriber:
+    subscriber = session.scalar(select(Subscriber).where(Subscriber.key == str(key)))
+    if subscriber is None:
+        raise NotFound("This subscription no longer exists.")
+    return subscriber
+
+
+def confirm(session, token: str) -> dict:
+    granted = signing.unsign(CONFIRM, token, CONFIRM_MAX_AGE)
+    subscriber = _by_key(session, granted.get("key"))
+    if subscriber.email != granted.get("email"):
+        raise NotFound("This subscription no longer exists.")
+    if subscriber.state != CONFIRMED:
+        subscriber.state = CONFIRMED
+        subscriber.confirmed_at = utcnow()
+        subscriber.unsubscribed_at = subscriber.bounced_at = None
+    return view(subscriber)
+
+
+def unsubscribe(session, token: str) -> dict:
+    """One request, no questions (RFC 8058); repeating it, or after an erase, changes nothing."""
+    key = signing.unsign(UNSUBSCRIBE, token, LINK_MAX_AGE)
+    subscriber = session.scalar(select(Subscriber).where(Subscriber.key == str(key)))
+    if subscriber is None:
+        return {"state": UNSUBSCRIBED}
+    if subscriber.state != UNSUBSCRIBED:
+        subscriber.state = UNSUBSCRIBED
+        subscriber.unsubscribed_at = utcnow()
+    return view(subscriber)
+
+
+def preferences(session, token: str) -> dict:
+    subscriber = _by_key(session, signing.unsign(MANAGE, token, LINK_MAX_AGE))
+    return {**view(subscriber), "unsubscribe_token": signing.sign(UNSUBSCRIBE, subscriber.key)}
+
+
+def update_preferences(session, token: str, body) -> dict:
+    data = parse(Preferences, body, "preferences")
+    subscriber = _by_key(session, signing.unsign(MANAGE, token, LINK_MAX_AGE))
+    subscriber.language = data.language
+    subscriber.social_areas = data.social_areas
+    return view(subscriber)
+
+
+def export(session, token: str) -> dict:
+    """Everything we hold about the subscriber (GDPR art. 15 and 20)."""
+    subscriber = _by_key(session, signing.unsign(MANAGE, token, LINK_MAX_AGE))
+    received = session.execute(
+        select(Edition.month, Edition.subject, Recipient.state, Recipient.sent_at)
+        .join(Edition, Edition.id == Recipient.edition_id)
+        .where(Recipient.subscriber_id == subscriber.id)
+        .order_by(Edition.month)
+    )
+    sent_mails = session.execute(
+        select(Mail.template, Mail.subject, Mail.state, Mail.created_at, Mail.sent_at)
+        .where(Mail.to == subscriber.email).order_by(Mail.id)
+    )
+    stamp = lambda value: value.isoformat() if value else None  # noqa: E731
+    return {
+        "subscriber": {
+            **view(subscriber),
+            "created_at": stamp(subscriber.created_at),
+            "unsubscribed_at": stamp(subscriber.unsubscribed_at),
+            "bounced_at": stamp(subscriber.bounced_at),
+        },
+        "editions": [{"month": m, "subject": s, "state": st, "sent_at": stamp(at)} for m, s, st, at in received],
+        "mails": [{"template": t, "subject": s, "state": st, "created_at": stamp(c), "sent_at": stamp(at)}
+                  for t, s, st, c, at in sent_mails],
+    }
+
+
+def erase(session, token: str) -> dict:
+    """Forget the subscriber (GDPR art. 17): their row, their place in editions, the mails we sent them."""
+    subscriber = _by_key(session, signing.unsign(MANAGE, token, LINK_MAX_AGE))
+    session.execute(delete(Recipient).where(Recipient.subscriber_id == subscriber.id))
+    session.execute(delete(Mail).where(Mail.to == subscriber.email))
+    session.execute(delete(RateLimitHit).where(RateLimitHit.key == "address:" + _digest(subscriber.email)))
+    session.delete(subscriber)
+    return {"erased": True}
+
+
+def mark_bounced(session, subscriber_ids) -> None:
+    session.execute(
+        update(Subscriber).where(Subscriber.id.in_(list(subscriber_ids)), Subscriber.state == CONFIRMED)
+        .values(state=BOUNCED, bounced_at=utcnow())
+    )
+
+
+def purge(session, limits: Limits) -> int:
+    """Delete sign-ups never confirmed, and rate-limit windows that ended; returns how many sign-ups."""
+    cutoff = utcnow() - timedelta(days=limits.purge_after_days)
+    purged = session.execute(
+        delete(Subscriber).where(Subscriber.state == PENDING, Subscriber.updated_at < cutoff)
+    ).rowcount
+    session.execute(delete(RateLimitHit).where(RateLimitHit.window < int(time.time()) - 2 * 86400))
+    return purged

@@ -1,0 +1,275 @@
+"""The embedded backend: a tantivy index in the instance's own folder (no server; see docs/search.md for why
+tantivy rather than SQLite FTS5).
+
+Layout of an instance folder: `CURRENT` names the live generation, `gen-<n>/` holds a tantivy index. A rebuild
+writes a new generation beside the live one and swaps `CURRENT` atomically, so searches never stop.
+"""
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Iterable
+
+from tantivy import Document, FieldType, Index, Occur, Order, Query, SchemaBuilder
+
+from ..models import FACETS
+from ..text import ANALYZER_NAME, analyzer
+from . import FIELDS, Find, Found
+
+log = logging.getLogger(__name__)
+
+WRITER_HEAP = 64_000_000
+FACET_SIZE = 300  # more values than any facet has (countries: 250)
+
+
+def _schema():
+    builder = SchemaBuilder()
+    builder.add_integer_field("id", stored=True, indexed=True, fast=True)
+    builder.add_integer_field("version", stored=True)
+    builder.add_boolean_field("live", indexed=True)
+    for name in FIELDS:
+        builder.add_text_field(name, stored=name != "extra", tokenizer_name=ANALYZER_NAME)
+    for name in FACETS:
+        builder.add_text_field(name, fast=True, tokenizer_name="raw")
+    builder.add_integer_field("name_sort", fast=True)
+    builder.add_integer_field("newest", fast=True)
+    builder.add_float_field("latitude", indexed=True, fast=True)
+    builder.add_float_field("longitude", indexed=True, fast=True)
+    builder.add_bytes_field("item", stored=True)
+    return builder.build()
+
+
+SCHEMA = _schema()
+
+
+def _tantivy_document(document: dict) -> Document:
+    doc = Document()
+    doc.add_integer("id", document["id"])
+    doc.add_integer("version", document["version"])
+    doc.add_boolean("live", document["live"])
+    if not document["live"]:
+        return doc
+    for name in FIELDS:
+        doc.add_text(name, document[name])
+    for name in FACETS:
+        for value in document["facets"][name]:
+            doc.add_text(name, value)
+    doc.add_integer("name_sort", name_rank(document["name_sort"]))
+    doc.add_integer("newest", document["newest"])
+    if document["latitude"] is not None and document["longitude"] is not None:
+        doc.add_float("latitude", float(document["latitude"]))
+        doc.add_float("longitude", float(document["longitude"]))
+    doc.add_bytes("item", json.dumps(document["item"]).encode())
+    return doc
+
+
+_SORT_ALPHABET = {char: code for code, char in enumerate(" 0123456789abcdefghijklmnopqrstuvwxyz")}
+_SORT_CHARS = 12  # 37**12 < 2**63
+
+
+def name_rank(sort_key: str) -> int:
+    """The name order as a number: tantivy orders by string fast fields per segment only, by numbers globally.
+    Names alike in their first 12 letters tie, and ties keep the index's own order."""
+    rank = 0
+    for char in sort_key.split("\x00")[0][:_SORT_CHARS].ljust(_SORT_CHARS):
+        rank = rank * 37 + _SORT_ALPHABET.get(char, 0)
+    return rank
+
+
+class _Generation:
+    """One tantivy index with its writer, and the version of every document it holds (tombstones too)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.mkdir(parents=True, exist_ok=True)
+        self.index = Index(SCHEMA, path=str(path), reuse=True)
+        self.index.register_tokenizer(ANALYZER_NAME, analyzer())
+        self.index.config_reader("manual")  # reloaded right after each commit: searchable at once
+        self.writer = self.index.writer(WRITER_HEAP, 1)
+        self.versions: dict[int, tuple[int, bool]] = self._scan()
+
+    def _scan(self) -> dict[int, tuple[int, bool]]:
+        searcher = self.index.searcher()
+        versions = {}
+        if searcher.num_docs:
+            for _score, address in searcher.search(Query.all_query(), searcher.num_docs, count=False).hits:
+                doc = searcher.doc(address)
+                live = doc.get_first("item") is not None
+                versions[doc.get_first("id")] = (doc.get_first("version"), live)
+        return versions
+
+    def put(self, document: dict) -> bool:
+        held = self.versions.get(document["id"])
+        if held and held[0] >= document["version"]:
+            return False
+        self.writer.delete_documents_by_term("id", document["id"])
+        self.writer.add_document(_tantivy_document(document))
+        self.versions[document["id"]] = (document["version"], document["live"])
+        return True
+
+    def commit(self) -> None:
+        self.writer.commit()
+        self.index.reload()
+
+    def close(self) -> None:
+        self.writer.wait_merging_threads()  # consumes the writer and releases its lock
+
+
+class EmbeddedBackend:
+    name = "embedded"
+
+    def __init__(self, folder):
+        self.root = Path(folder)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        current = self.root / "CURRENT"
+        self.built = current.exists()
+        generation = current.read_text().strip() if self.built else self._new_generation_name()
+        self._live = _Generation(self.root / generation)
+        self._building: _Generation | None = None
+        self._remove_stale_generations()
+
+    # --- writing -----------------------------------------------------------------------------------------------
+
+    def upsert(self, document: dict) -> bool:
+        with self._lock:
+            if self._building is not None:  # a rebuild in progress must not miss what happens meanwhile
+                self._building.put(document)
+            applied = self._live.put(document)
+            if applied:
+                self._live.commit()
+            return applied
+
+    def rebuild(self, documents: Iterable[dict]) -> int:
+        with self._lock:
+            building = self._building = _Generation(self.root / self._new_generation_name())
+        try:
+            for document in documents:  # the source yields between pages: upserts and searches go on meanwhile
+                with self._lock:
+                    building.put(document)
+            with self._lock:
+                building.commit()
+                old, self._live, self._building = self._live, building, None
+                self._point_to(building)
+        except BaseException:
+            with self._lock:
+                self._building = None
+            building.close()
+            shutil.rmtree(building.path, ignore_errors=True)
+            raise
+        old.close()
+        shutil.rmtree(old.path, ignore_errors=True)  # open searchers keep their files until they finish
+        return sum(1 for _version, live in building.versions.values() if live)
+
+    def _point_to(self, generation: _Generation) -> None:
+        temporary = self.root / "CURRENT.new"
+        temporary.write_text(generation.path.name)
+        os.replace(temporary, self.root / "CURRENT")
+        self.built = True
+
+    def _new_generation_name(self) -> str:
+        return f"gen-{time.time_ns()}"
+
+    def _remove_stale_generations(self) -> None:
+        """Folders of rebuilds that a crash interrupted."""
+        for path in self.root.glob("gen-*"):
+            if path.name != self._live.path.name:
+                shutil.rmtree(path, ignore_errors=True)
+
+    # --- reading -----------------------------------------------------------------------------------------------
+
+    def live_versions(self) -> dict[int, int]:
+        return {id_: version for id_, (version, live) in self._live.versions.items() if live}
+
+    def needs_build(self) -> bool:
+        return not self.built
+
+    def find(self, find: Find) -> Found:
+        generation = self._live
+        searcher = generation.index.searcher()
+        text = _text_query(find)
+        selected = {facet: _any_of(facet, values) for facet, values in find.filters.items()}
+        query = _all(text, _live(), *_bbox(find.bbox), *selected.values())
+
+        limit = max(find.limit, 1)  # tantivy wants at least one; a count-only request drops it below
+        if find.sort == "name" or (find.sort == "relevance" and not find.terms):
+            result = searcher.search(query, limit, True, "name_sort", find.offset, Order.Asc)
+        elif find.sort == "newest":
+            result = searcher.search(query, limit, True, "newest", find.offset, Order.Desc)
+        else:
+            result = searcher.search(query, limit, True, None, find.offset)
+        hits = []
+        for _score, address in result.hits[:find.limit]:
+            doc = searcher.doc(address)
+            hits.append({
+                "id": doc.get_first("id"),
+                "name": doc.get_first("name"),
+                "description": doc.get_first("description") or "",
+                "item": json.loads(doc.get_first("item")),
+            })
+        return Found(result.count, hits, self._facets(searcher, find, text, selected, query))
+
+    def _facets(self, searcher, find: Find, text, selected: dict, query) -> dict[str, dict[str, int]]:
+        counts = {}
+        # facets without a selection share one pass over the matches; each selected one needs its own
+        plain = [facet for facet in find.facets if facet not in selected]
+        if plain:
+            counts.update(_terms(searcher, query, plain))
+        for facet in find.facets:
+            if facet in selected:
+                others = [clause for name, clause in selected.items() if name != facet]
+                counts.update(_terms(searcher, _all(text, _live(), *_bbox(find.bbox), *others), [facet]))
+        return counts
+
+    def close(self) -> None:
+        with self._lock:
+            self._live.close()
+
+
+def _terms(searcher, query, facets) -> dict[str, dict[str, int]]:
+    answer = searcher.aggregate(query, {facet: {"terms": {"field": facet, "size": FACET_SIZE}} for facet in facets})
+    return {facet: {bucket["key"]: bucket["doc_count"] for bucket in answer[facet]["buckets"]} for facet in facets}
+
+
+def _all(*clauses):
+    clauses = [clause for clause in clauses if clause is not None]
+    return Query.boolean_query([(Occur.Must, clause) for clause in clauses])
+
+
+def _live():
+    return Query.term_query(SCHEMA, "live", True)
+
+
+def _any_of(facet: str, values: list[str]):
+    return Query.term_set_query(SCHEMA, facet, values)
+
+
+def _bbox(bbox) -> list:
+    if bbox is None:
+        return []
+    latitude = Query.range_query(SCHEMA, "latitude", FieldType.Float, bbox.min_lat, bbox.max_lat)
+    longitudes = [Query.range_query(SCHEMA, "longitude", FieldType.Float, low, high) for low, high in bbox.lon_ranges]
+    longitude = longitudes[0] if len(longitudes) == 1 else Query.boolean_query(
+        [(Occur.Should, clause) for clause in longitudes])
+    return [latitude, longitude]
+
+
+def _text_query(find: Find):
+    """Every word must match some field: exactly (ranked by BM25), within its typo budget, or as the prefix
+    being typed (both at a constant score, below an exact match)."""
+    if not find.terms:
+        return None
+    words = []
+    for term, budget, prefix in find.terms:
+        alternatives = []
+        for name in find.fields:
+            weight = FIELDS[name]
+            alternatives.append(Query.boost_query(Query.term_query(SCHEMA, name, term), 2 * weight))
+            if budget or prefix:
+                fuzzy = Query.fuzzy_term_query(SCHEMA, name, term, budget, True, prefix)
+                alternatives.append(Query.boost_query(fuzzy, weight))
+        words.append(Query.boolean_query([(Occur.Should, clause) for clause in alternatives]))
+    return _all(*words)

@@ -1,0 +1,166 @@
+"""The search domain: applying directory events, answering queries and suggestions, rebuilding and checking.
+
+Plain Python over a backend (see backends/); nothing here knows nameko.
+"""
+import time
+from collections import Counter
+from typing import Callable, Iterator
+
+from dsi import countries, vocab
+
+from .backends import Backend, Find
+from .models import FACETS, document, tombstone
+from .schemas import SearchParams
+from .text import Terms, distance, excerpt, highlight, words
+
+EXPORT_PAGE = 500
+KIND_LABELS = {"organisation": "Organisation", "project": "Project"}
+
+Export = Callable[[int, int], dict]  # (after_id, limit) → {"items": [...], "next_after": id | None}
+
+
+def facet_label(facet: str, value: str) -> str:
+    if facet == "kind":
+        return KIND_LABELS.get(value, value)
+    if facet == "country":
+        return countries.name(value)
+    return vocab.label(facet, value)
+
+
+class SearchEngine:
+    def __init__(self, backend: Backend):
+        self.backend = backend
+
+    # --- events ------------------------------------------------------------------------------------------------
+
+    def record_published(self, record: dict) -> bool:
+        """Index a record's public version unless the index holds the same or a newer one."""
+        return self.backend.upsert(document(record))
+
+    def record_unpublished(self, record_id: int, version: int) -> bool:
+        """Make a record unsearchable unless a newer version was published since."""
+        return self.backend.upsert(tombstone(record_id, version))
+
+    # --- queries -----------------------------------------------------------------------------------------------
+
+    def query(self, params: SearchParams) -> dict:
+        terms = Terms(params.q)
+        find = Find(
+            terms=terms,
+            filters=params.filters,
+            bbox=params.bbox,
+            sort=params.sort,
+            offset=(params.page - 1) * params.per_page,
+            limit=params.per_page,
+            facets=FACETS,
+        )
+        found = self.backend.find(find)
+        return {
+            "items": [self._item(hit, terms) for hit in found.hits],
+            "total": found.total,
+            "page": params.page,
+            "per_page": params.per_page,
+            "facets": self._facets(found.facets, params.filters),
+            "did_you_mean": self.did_you_mean(find) if found.total == 0 and terms else None,
+        }
+
+    def suggest(self, q: str, limit: int = 8) -> list[dict]:
+        terms = Terms(q)
+        if not terms:
+            return []
+        found = self.backend.find(Find(terms=terms, fields=("name",), limit=limit))
+        return [{"id": hit["id"], "kind": hit["item"]["kind"], "name": hit["name"]} for hit in found.hits]
+
+    def did_you_mean(self, find: Find) -> str | None:
+        """On zero hits: each word replaced by the nearest word of the documents that come closest to it,
+        offered only if the corrected query finds something."""
+        corrected = []
+        for term, _budget, prefix in find.terms:
+            alone = Find(terms=Terms(term), limit=0, filters=find.filters)
+            if self.backend.find(alone).total:
+                corrected.append(term)
+                continue
+            loose = Find(terms=_Loose(term), fields=("name", "description"), limit=10)
+            seen = Counter()
+            for hit in self.backend.find(loose).hits:
+                seen.update(words(f"{hit['name']} {hit['description']}"))
+            candidates = [(distance(word, term, 2), -count, word) for word, count in seen.items()]
+            best = min((c for c in candidates if c[0] <= 2), default=None)
+            if best is None:
+                return None
+            corrected.append(best[2])
+        suggestion = " ".join(corrected)
+        if suggestion == " ".join(term for term, _, _ in find.terms):
+            return None
+        check = Find(terms=Terms(suggestion), filters=find.filters, bbox=find.bbox, limit=0)
+        return suggestion if self.backend.find(check).total else None
+
+    def _item(self, hit: dict, terms: Terms) -> dict:
+        item = dict(hit["item"])
+        text = hit["description"]
+        item["snippet"] = highlight(text, terms) or excerpt(item.get("short_description") or text)
+        return item
+
+    def _facets(self, counts: dict[str, dict[str, int]], selected: dict[str, list[str]]) -> dict[str, list[dict]]:
+        facets = {}
+        for facet in FACETS:
+            values = dict(counts.get(facet, {}))
+            for value in selected.get(facet, []):  # a chosen value stays visible (and removable) at zero
+                values.setdefault(value, 0)
+            entries = [{"value": value, "label": facet_label(facet, value), "count": count}
+                       for value, count in values.items()]
+            facets[facet] = sorted(entries, key=lambda entry: (-entry["count"], entry["label"]))
+        return facets
+
+    # --- consistency -------------------------------------------------------------------------------------------
+
+    def rebuild(self, export: Export) -> dict:
+        started = time.monotonic()
+        count = self.backend.rebuild(document(record) for record in published_records(export))
+        return {"documents": count, "seconds": round(time.monotonic() - started, 3), "backend": self.backend.name}
+
+    def check(self, export: Export, fix: bool = False) -> dict:
+        """Compare the index with the directory's published set; with `fix`, bring the index in line."""
+        indexed = self.backend.live_versions()
+        missing, stale, fixed = [], [], 0
+        published = set()
+        for record in published_records(export):
+            published.add(record["id"])
+            held = indexed.get(record["id"])
+            if held is None or held < record["version"]:
+                (missing if held is None else stale).append(record["id"])
+                if fix:
+                    fixed += self.record_published(record)
+        extra = sorted(set(indexed) - published)
+        if fix:
+            for record_id in extra:  # unpublished while no event reached us: a tombstone one version up
+                fixed += self.record_unpublished(record_id, indexed[record_id] + 1)
+        return {
+            "published": len(published),
+            "indexed": len(indexed),
+            "missing": missing,
+            "stale": stale,
+            "extra": extra,
+            "fixed": fixed,
+            "in_sync": not (missing or stale or extra),
+        }
+
+
+class _Loose(Terms):
+    """A single word with the widest typo budget, for finding what a misspelt word might have meant."""
+
+    def __init__(self, term: str):
+        self.terms = [term]
+        self._hits = {}
+
+    def __iter__(self):
+        yield self.terms[0], 2, False
+
+
+def published_records(export: Export) -> Iterator[dict]:
+    """Every published record from the directory's paged export."""
+    after = 0
+    while after is not None:
+        page = export(after, EXPORT_PAGE)
+        yield from page["items"]
+        after = page["next_after"]

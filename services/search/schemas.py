@@ -1,0 +1,164 @@
+"""The shapes that cross the wire: search parameters in, validated here (again after the gateway)."""
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from dsi import countries, vocab
+from dsi.errors import InvalidInput
+from dsi.schemas import field_errors
+
+from .models import FACETS, KINDS
+
+MAX_PER_PAGE = 100
+MAX_RESULTS = 10_000  # deep paging past this is a crawl, not a search: the directory's export serves that
+
+
+def _listed(value):
+    """A list, or a comma-separated string as a query string carries it."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, (list, tuple)):
+        raise ValueError("expected a list of values")
+    return [part.strip() for part in value if isinstance(part, str) and part.strip()]
+
+
+def _slugs(vocabulary: dict[str, str]):
+    def check(values: list[str]) -> list[str]:
+        slugs = []
+        for value in values:
+            slug = vocab.to_slug(vocabulary, value)
+            if slug is None:
+                raise ValueError(f"unknown value {value!r}")
+            slugs.append(slug)
+        return list(dict.fromkeys(slugs))
+    return check
+
+
+_FACET_CHECKS = {
+    "social_areas": _slugs(vocab.SOCIAL_AREAS),
+    "technologies": _slugs(vocab.TECHNOLOGIES),
+    "dsi_focus": _slugs(vocab.DSI_FOCUS),
+    "organisation_type": _slugs(vocab.ORGANISATION_TYPES),
+    "organisation_size": _slugs(vocab.ORGANISATION_SIZES),
+}
+
+
+class BBox(BaseModel):
+    min_lon: float = Field(ge=-180, le=180)
+    min_lat: float = Field(ge=-90, le=90)
+    max_lon: float = Field(ge=-180, le=180)
+    max_lat: float = Field(ge=-90, le=90)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.min_lat > self.max_lat:
+            raise ValueError("minLat must not exceed maxLat")
+        return self  # min_lon > max_lon is a box across the antimeridian
+
+    @property
+    def lon_ranges(self) -> list[tuple[float, float]]:
+        if self.min_lon <= self.max_lon:
+            return [(self.min_lon, self.max_lon)]
+        return [(self.min_lon, 180.0), (-180.0, self.max_lon)]
+
+
+class SearchParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    q: str = Field("", max_length=200)
+    kind: list[str] = []
+    country: list[str] = []
+    social_areas: list[str] = []
+    technologies: list[str] = []
+    dsi_focus: list[str] = []
+    organisation_type: list[str] = []
+    organisation_size: list[str] = []
+    sort: Literal["relevance", "name", "newest"] = "relevance"
+    page: int = Field(1, ge=1)
+    per_page: int = Field(20, ge=1, le=MAX_PER_PAGE)
+    bbox: BBox | None = None
+
+    @field_validator("q", mode="before")
+    @classmethod
+    def _text(cls, value):
+        return (value or "").strip() if isinstance(value, str) or value is None else value
+
+    @field_validator(*FACETS, mode="before")
+    @classmethod
+    def _lists(cls, value):
+        return _listed(value)
+
+    @field_validator("kind")
+    @classmethod
+    def _kinds(cls, values):
+        kinds = [value.lower().removesuffix("s") for value in values]  # "projects" is fine too
+        unknown = [value for value, kind in zip(values, kinds) if kind not in KINDS]
+        if unknown:
+            raise ValueError(f"unknown kind {unknown[0]!r}; expected organisation or project")
+        return list(dict.fromkeys(kinds))
+
+    @field_validator("country")
+    @classmethod
+    def _countries(cls, values):
+        unknown = [value for value in values if not countries.is_code(value)]
+        if unknown:
+            raise ValueError(f"unknown country code {unknown[0]!r}; expected ISO 3166-1 alpha-2")
+        return list(dict.fromkeys(value.upper() for value in values))
+
+    @field_validator(*_FACET_CHECKS)
+    @classmethod
+    def _vocabulary(cls, values, info):
+        return _FACET_CHECKS[info.field_name](values)
+
+    @field_validator("bbox", mode="before")
+    @classmethod
+    def _bbox(cls, value):
+        if value in (None, ""):
+            return None
+        if isinstance(value, str):
+            parts = value.split(",")
+            if len(parts) != 4:
+                raise ValueError("expected minLon,minLat,maxLon,maxLat")
+            try:
+                value = [float(part) for part in parts]
+            except ValueError:
+                raise ValueError("expected four numbers: minLon,minLat,maxLon,maxLat")
+        if isinstance(value, (list, tuple)) and len(value) == 4:
+            return dict(zip(("min_lon", "min_lat", "max_lon", "max_lat"), value))
+        return value
+
+    @field_validator("per_page")
+    @classmethod
+    def _not_too_deep(cls, value, info):
+        if info.data.get("page", 1) * value > MAX_RESULTS:
+            raise ValueError(f"page × per_page may not exceed {MAX_RESULTS}")
+        return value
+
+    @property
+    def filters(self) -> dict[str, list[str]]:
+        """The selected values of each facet that has a selection."""
+        return {facet: getattr(self, facet) for facet in FACETS if getattr(self, facet)}
+
+
+def parse_params(params) -> SearchParams:
+    """Validated search parameters, or InvalidInput naming each bad field."""
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise InvalidInput("Search parameters must be an object.", {"_": "expected an object"})
+    try:
+        return SearchParams.model_validate(params)
+    except ValidationError as error:
+        details = {key.split(".")[0] if key.startswith("bbox") else key: message
+                   for key, message in field_errors(error).items()}
+        raise InvalidInput("The search has invalid parameters.", details)
+
+
+def parse_suggest(q, limit) -> tuple[str, int]:
+    if not isinstance(q, str) or len(q) > 200:
+        raise InvalidInput("q must be text of at most 200 characters.", {"q": "expected text up to 200 characters"})
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 20:
+        raise InvalidInput("limit must be from 1 to 20.", {"limit": "expected a number from 1 to 20"})
+    return q.strip(), limit

@@ -1,0 +1,74 @@
+"""Search service: keeps its own index of published records, fed only by the directory's events.
+
+Entrypoints only: each parses, calls the engine (engine.py), and returns.
+"""
+from nameko.events import EventDispatcher
+from nameko.rpc import rpc
+
+from dsi import events
+from dsi.errors import InvalidInput
+
+from .dependencies import SearchIndex
+from .entrypoints import index_handler
+from .schemas import parse_params, parse_suggest
+
+SEARCH = "search"
+# search → search: every instance with its own index rebuilds or repairs it (see `dsi reindex`)
+MAINTENANCE_REQUESTED = "index_maintenance_requested"
+
+
+class SearchService:
+    name = SEARCH
+
+    index = SearchIndex()
+    dispatch = EventDispatcher()
+
+    @rpc(expected_exceptions=InvalidInput)
+    def query(self, params=None):
+        return self.index.engine.query(parse_params(params))
+
+    @rpc(expected_exceptions=InvalidInput)
+    def suggest(self, q="", limit=8):
+        return self.index.engine.suggest(*parse_suggest(q, limit))
+
+    # --- operations --------------------------------------------------------------------------------------------
+
+    @rpc
+    def reindex(self):
+        """Rebuild from the directory and swap the new index in; every other embedded instance follows."""
+        result = self.index.rebuild()
+        self._tell_other_instances("reindex")
+        return result
+
+    @rpc
+    def check(self, fix=False):
+        """Compare with the directory's published set; with `fix`, repair (every embedded instance does)."""
+        result = self.index.check(bool(fix))
+        if fix:
+            self._tell_other_instances("fix")
+        return result
+
+    def _tell_other_instances(self, action):
+        if self.index.embedded:
+            self.dispatch(MAINTENANCE_REQUESTED, events.envelope(
+                SEARCH, MAINTENANCE_REQUESTED, {"action": action, "origin": self.index.instance_id}))
+
+    @index_handler(SEARCH, MAINTENANCE_REQUESTED)
+    def on_maintenance_requested(self, event):
+        if event["payload"]["origin"] == self.index.instance_id:
+            return
+        if event["payload"]["action"] == "reindex":
+            self.index.rebuild()
+        else:
+            self.index.check(fix=True)
+
+    # --- directory events --------------------------------------------------------------------------------------
+
+    @index_handler(events.DIRECTORY, events.RECORD_PUBLISHED)
+    def on_record_published(self, event):
+        self.index.engine.record_published(event["payload"]["record"])
+
+    @index_handler(events.DIRECTORY, events.RECORD_UNPUBLISHED)
+    def on_record_unpublished(self, event):
+        payload = event["payload"]
+        self.index.engine.record_unpublished(payload["id"], payload["version"])

@@ -1,0 +1,138 @@
+"""Text analysis shared by every backend: folding, typo budgets, and highlighted snippets.
+
+Words are runs of letters and digits, lower-cased and folded to ASCII ("Barceló" → "barcelo", "Łódź" →
+"lodz"). The folding is tantivy's `ascii_fold`, a port of Lucene's ASCIIFoldingFilter, which Elasticsearch's
+`asciifolding` also is: the query side and both indexes agree on what a word is.
+"""
+import functools
+import html
+import re
+
+from tantivy import Filter, TextAnalyzerBuilder, Tokenizer
+
+MAX_WORD = 40  # longer "words" are base64 blobs or URLs; indexing them only bloats the term dictionary
+WORD = re.compile(r"[^\W_]+")
+
+ANALYZER_NAME = "folded"
+
+
+def analyzer():
+    """The analyzer of every full-text field: words, lower case, ASCII folding."""
+    return (
+        TextAnalyzerBuilder(Tokenizer.simple())
+        .filter(Filter.remove_long(MAX_WORD))
+        .filter(Filter.lowercase())
+        .filter(Filter.ascii_fold())
+        .build()
+    )
+
+
+_ANALYZER = analyzer()
+
+
+def words(text: str) -> list[str]:
+    """The folded words of `text`, in order."""
+    return _ANALYZER.analyze(text or "")
+
+
+@functools.lru_cache(maxsize=100_000)
+def fold(word: str) -> str:
+    folded = _ANALYZER.analyze(word)
+    return folded[0] if folded else ""
+
+
+def typo_budget(word: str) -> int:
+    """Edits a query word may be away from a match: none below 5 letters, 1 from 5, 2 from 9."""
+    return 0 if len(word) < 5 else 1 if len(word) < 9 else 2
+
+
+@functools.lru_cache(maxsize=200_000)
+def distance(a: str, b: str, limit: int) -> int:
+    """Edit distance with adjacent transpositions counting one (as tantivy's and Elasticsearch's fuzzy
+    queries count), or limit + 1 as soon as it exceeds `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    if a == b:
+        return 0
+    previous2, previous = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = ca != cb
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return min(previous[-1], limit + 1)
+
+
+def matches(word: str, term: str, prefix: bool) -> bool:
+    """Whether an indexed `word` matches a query `term` under the typo budget (and as a prefix if typed last)."""
+    budget = typo_budget(term)
+    if prefix and len(word) > len(term):
+        # as you type: the word's beginning, allowing for the typos the typed part may carry
+        return any(distance(word[:n], term, budget) <= budget for n in range(len(term) - budget, len(term) + budget + 1)
+                   if n > 0)
+    return distance(word, term, budget) <= budget
+
+
+class Terms:
+    """The words of a query, with the last one matched as a prefix while the user types."""
+
+    def __init__(self, q: str):
+        self.terms = words(q)[:10]  # ten words are plenty; more only makes a query slower
+        self._hits: dict[str, bool] = {}
+
+    def __bool__(self):
+        return bool(self.terms)
+
+    def __iter__(self):
+        """(term, typo budget, matched as prefix)"""
+        last = len(self.terms) - 1
+        for i, term in enumerate(self.terms):
+            yield term, typo_budget(term), i == last
+
+    def hit(self, word: str) -> bool:
+        known = self._hits.get(word)
+        if known is None:
+            folded = fold(word)
+            known = self._hits[word] = bool(folded) and any(matches(folded, term, prefix) for term, _, prefix in self)
+        return known
+
+
+def highlight(text: str, terms: Terms, width: int = 180) -> str | None:
+    """An HTML snippet of `text` around its first hit: everything escaped, hits inside <mark>.
+    None when no word of `text` matches."""
+    if not text or not terms:
+        return None
+    first = next((m.start() for m in WORD.finditer(text) if terms.hit(m.group())), None)
+    if first is None:
+        return None
+    start = max(0, first - width // 3)
+    if start:
+        space = text.rfind(" ", 0, start)
+        start = space + 1 if space >= 0 and start - space < 20 else start
+    end = min(len(text), start + width)
+    if end < len(text):
+        space = text.find(" ", end)
+        end = space if 0 <= space < end + 20 else end
+    out, cursor = [], start
+    for match in WORD.finditer(text, start, end):  # only the window is marked: long descriptions cost nothing more
+        if not terms.hit(match.group()):
+            continue
+        a, b = match.span()
+        out.append(html.escape(text[cursor:a]))
+        out.append(f"<mark>{html.escape(text[a:b])}</mark>")
+        cursor = b
+    out.append(html.escape(text[cursor:end]))
+    return ("…" if start else "") + "".join(out) + ("…" if end < len(text) else "")
+
+
+def excerpt(text: str, width: int = 180) -> str:
+    """The escaped beginning of `text`, for results whose hit is not in the text."""
+    if len(text) <= width:
+        return html.escape(text)
+    cut = text.rfind(" ", 0, width)
+    return html.escape(text[: cut if cut > width // 2 else width]) + "…"

@@ -1,0 +1,78 @@
+"""Browser tests: the real pages in headless Chromium (Debian's package, see deploy/ensure-chromium.sh), served by
+the real gateway over the directory and search services, over the sample records of tests/web.
+
+The services run in their own process (`nameko run`): Playwright blocks the test's thread while it waits for the
+browser, which would starve services running in the test's own eventlet hub.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.web.conftest import config, directory_db, sample_ids  # noqa: F401  (shared fixtures)
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ["services.directory.service:DirectoryService", "services.search.service:SearchService",
+            "gateway.service:GatewayService"]
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}: run deploy/ensure-chromium.sh (as root) to run the browser tests")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def site(config, sample_ids, tmp_path, web_config_port):
+    """The platform as its own process, on the test's RabbitMQ vhost and database; its address."""
+    config_file = tmp_path / "config.yml"
+    config_file.write_text(json.dumps({**config, "LOGGING": {"version": 1, "root": {"level": "WARNING"}}}))
+    process = subprocess.Popen([sys.executable, "-m", "nameko", "run", "--config", str(config_file), *SERVICES],
+                               cwd=ROOT, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    url = f"http://127.0.0.1:{web_config_port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/api/search", timeout=2).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        assert process.poll() is None, "the platform did not start"
+        time.sleep(0.2)
+    yield url
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture
+def page(browser, site):
+    """A fresh browser tab on the running site; fails the test if the page broke its Content-Security-Policy
+    or threw a script error."""
+    context = browser.new_context(base_url=site, locale="en-GB")
+    tab = context.new_page()
+    problems = []
+    tab.on("pageerror", lambda error: problems.append(str(error)))
+    tab.on("console", lambda message: problems.append(message.text)
+           if message.type == "error" and "Content Security Policy" in message.text else None)
+    tab.set_default_timeout(10_000)
+    yield tab
+    context.close()
+    assert not problems, problems

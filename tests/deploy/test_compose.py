@@ -1,0 +1,58 @@
+"""docker-compose.yml cannot run here (no Docker engine); these checks keep it consistent with the code."""
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+LONG_RUNNING = {"directory", "search", "moderation", "newsletter", "gateway"}
+
+
+@pytest.fixture(scope="module")
+def compose():
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_every_platform_service_runs_its_nameko_class(compose):
+    services = compose["services"]
+    assert LONG_RUNNING <= set(services)
+    for name in LONG_RUNNING:
+        command = services[name]["command"]
+        config, target = command[command.index("--config") + 1], command[-1]
+        assert (ROOT / config).is_file(), f"{name}: {config} missing"
+        module, cls = target.split(":")
+        folder = ROOT / Path(*module.split("."))
+        assert folder.with_suffix(".py").is_file(), f"{name}: {module} missing"
+        assert f"class {cls}" in folder.with_suffix(".py").read_text()
+
+
+def test_dependencies_exist_and_everything_has_a_healthcheck(compose):
+    services = compose["services"]
+    for name, service in services.items():
+        for dependency in service.get("depends_on", {}):
+            assert dependency in services, f"{name} depends on unknown {dependency}"
+        if name != "migrate":
+            assert "healthcheck" in service, f"{name} has no healthcheck"
+    assert services["migrate"]["restart"] == "no"
+    assert services["migrate"]["command"] == ["dsi", "migrate"]
+
+
+def test_services_scale(compose):
+    """--scale needs services without fixed names or host ports (the gateway's port is the public door)."""
+    for name in LONG_RUNNING - {"gateway"}:
+        assert "container_name" not in compose["services"][name]
+        assert "ports" not in compose["services"][name]
+
+
+def test_environment_covers_every_variable_the_configs_read(compose):
+    environment = compose["services"]["directory"]["environment"]
+    for config in ROOT.glob("*/**/config.yml"):
+        for variable in re.findall(r"\$\{(\w+_DB_URL|AMQP_URI|PUBLIC_URL)", config.read_text()):
+            assert variable in environment, f"{config}: {variable} is not set in docker-compose.yml"
+    assert environment["DIRECTORY_DB_URL"].startswith("postgresql://")
+    assert environment["SEARCH_BACKEND"] == "elasticsearch"
+    init = (ROOT / "deploy/postgres-init.sql").read_text()
+    for variable, url in environment.items():
+        if variable.endswith("_DB_URL"):
+            assert f"CREATE DATABASE {url.rsplit('/', 1)[1]};" in init

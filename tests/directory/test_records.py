@@ -1,0 +1,159 @@
+"""The directory's lifecycle on a real database (SQLite and PostgreSQL): submit, decide, edit, hide."""
+import pytest
+
+from dsi import events
+from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
+from services.directory import records
+from tests.factories import organisation_body, project_body
+
+URL = "http://dsi.test"
+
+
+def decide(session, outbox, submission_id, event_type, **payload):
+    event = {"id": f"evt-{submission_id}-{event_type}", "type": event_type,
+             "payload": {"submission_id": submission_id, **payload}}
+    records.apply_decision(session, outbox, event, URL)
+    session.commit()
+
+
+def test_submission_is_pending_until_approved(session, outbox, sent_events):
+    submitted = records.submit(session, outbox, organisation_body(), URL)
+    session.commit()
+    assert submitted["state"] == "pending"
+    record_id = submitted["record_id"]
+    with pytest.raises(NotFound):
+        records.get_published(session, "organisation", record_id)
+    assert records.list_published(session, "organisation", {})["total"] == 0
+    assert [e["type"] for e in sent_events()] == [events.SUBMISSION_RECEIVED, events.MAIL_REQUESTED]
+
+    decide(session, outbox, submitted["id"], events.SUBMISSION_APPROVED, moderator="mod@example.org")
+    public = records.get_published(session, "organisation", record_id)
+    assert public["name"] == "Open Health Lab"
+    assert public["organisation_type"]["value"] == "social-enterprise-charity-foundation-or-other-non-profit"
+    assert "contact_email" not in public and "founder@example.org" not in str(public)
+    published = [e for e in sent_events() if e["type"] == events.RECORD_PUBLISHED]
+    assert published[-1]["payload"]["record"]["version"] == 1
+
+
+def test_rejection_keeps_record_hidden_with_reason(session, outbox, sent_events):
+    submitted = records.submit(session, outbox, project_body(), URL)
+    session.commit()
+    decide(session, outbox, submitted["id"], events.SUBMISSION_REJECTED, reason_code="spam", reason="Advertising")
+    status = records.get_status(session, submitted["id"], submitted["status_token"])
+    assert (status["state"], status["reason_code"], status["reason"]) == ("rejected", "spam", "Advertising")
+    with pytest.raises(NotFound):
+        records.get_published(session, "project", submitted["record_id"])
+    mail = [e for e in sent_events() if e["type"] == events.MAIL_REQUESTED][-1]["payload"]
+    assert mail["template"] == "submission_rejected" and mail["context"]["reason"] == "Advertising"
+
+
+def test_edit_of_published_record_waits_for_approval(session, outbox):
+    submitted = records.submit(session, outbox, project_body(), URL)
+    session.commit()
+    decide(session, outbox, submitted["id"], events.SUBMISSION_APPROVED)
+    record_id = submitted["record_id"]
+    token = records.edit_url(session.get(records.Record, record_id), URL).split("token=")[1]
+
+    body = {k: v for k, v in project_body(name="Care Map 2").items() if k not in ("kind", "email")}
+    revision = records.propose_edit(session, outbox, record_id, body, token, URL)
+    session.commit()
+    assert revision["action"] == "update" and revision["state"] == "pending"
+    assert records.get_published(session, "project", record_id)["name"] == "Care Map"
+
+    decide(session, outbox, revision["id"], events.SUBMISSION_APPROVED)
+    public = records.get_published(session, "project", record_id)
+    assert public["name"] == "Care Map 2" and public["version"] == 2
+
+
+def test_rejected_edit_leaves_public_version(session, outbox):
+    submitted = records.submit(session, outbox, project_body(), URL)
+    session.commit()
+    decide(session, outbox, submitted["id"], events.SUBMISSION_APPROVED)
+    token = records.edit_url(session.get(records.Record, submitted["record_id"]), URL).split("token=")[1]
+    body = {k: v for k, v in project_body(name="Vandalised").items() if k not in ("kind", "email")}
+    revision = records.propose_edit(session, outbox, submitted["record_id"], body, token, URL)
+    session.commit()
+    decide(session, outbox, revision["id"], events.SUBMISSION_REJECTED, reason_code="quality", reason="No")
+    assert records.get_published(session, "project", submitted["record_id"])["name"] == "Care Map"
+
+
+def test_edit_link_is_bound_to_its_record(session, outbox):
+    first = records.submit(session, outbox, project_body(), URL)
+    second = records.submit(session, outbox, project_body(name="Other"), URL)
+    session.commit()
+    token = records.edit_url(session.get(records.Record, first["record_id"]), URL).split("token=")[1]
+    with pytest.raises(Forbidden):
+        records.propose_edit(session, outbox, second["record_id"], {}, token, URL)
+    with pytest.raises(Forbidden):
+        records.propose_edit(session, outbox, first["record_id"], {}, "forged", URL)
+
+
+def test_decision_applies_once(session, outbox, sent_events):
+    submitted = records.submit(session, outbox, project_body(), URL)
+    session.commit()
+    decide(session, outbox, submitted["id"], events.SUBMISSION_APPROVED)
+    decide(session, outbox, submitted["id"], events.SUBMISSION_REJECTED, reason_code="late", reason="too late")
+    assert records.get_status(session, submitted["id"], submitted["status_token"])["state"] == "approved"
+    assert len([e for e in sent_events() if e["type"] == events.RECORD_PUBLISHED]) == 1
+
+
+def test_withdraw_and_conflict(session, outbox):
+    submitted = records.submit(session, outbox, project_body(), URL)
+    session.commit()
+    assert records.withdraw(session, outbox, submitted["id"], submitted["status_token"])["state"] == "withdrawn"
+    session.commit()
+    with pytest.raises(Conflict):
+        records.withdraw(session, outbox, submitted["id"], submitted["status_token"])
+
+
+def test_links_are_checked_and_shown_when_published(session, outbox):
+    org = records.submit(session, outbox, organisation_body(), URL)
+    session.commit()
+    with pytest.raises(InvalidInput) as error:
+        records.submit(session, outbox, project_body(organisations=[{"id": 99999, "role": "lead"}]), URL)
+    assert "organisations" in error.value.details
+    session.rollback()
+    project = records.submit(session, outbox, project_body(organisations=[{"id": org["record_id"], "role": "lead"}]), URL)
+    session.commit()
+    decide(session, outbox, project["id"], events.SUBMISSION_APPROVED)
+    assert records.get_published(session, "project", project["record_id"])["organisations"] == []  # org not public
+    decide(session, outbox, org["id"], events.SUBMISSION_APPROVED)
+    [link] = records.get_published(session, "project", project["record_id"])["organisations"]
+    assert (link["id"], link["role"]) == (org["record_id"], "lead")
+    listed = records.list_published(session, "organisation", {})["items"][0]
+    assert listed["projects"][0]["id"] == project["record_id"]
+
+
+def test_list_filters_or_within_and_across(session, outbox):
+    bodies = [
+        project_body(name="Alpha", country="ES", social_areas=["Health and care"]),
+        project_body(name="Beta", country="PL", social_areas=["Digital democracy"]),
+        project_body(name="Gamma", country="PL", social_areas=["Health and care"], technologies=["Big data"]),
+    ]
+    for body in bodies:
+        submitted = records.submit(session, outbox, body, URL)
+        session.commit()
+        decide(session, outbox, submitted["id"], events.SUBMISSION_APPROVED)
+
+    def names(**filters):
+        return [item["name"] for item in records.list_published(session, "project", filters)["items"]]
+
+    assert names(country=["pl"]) == ["Beta", "Gamma"]
+    assert names(area=["health-and-care", "digital-democracy"]) == ["Alpha", "Beta", "Gamma"]
+    assert names(area=["health-and-care"], country=["PL"]) == ["Gamma"]
+    assert names(technology=["big-data"]) == ["Gamma"]
+    page = records.list_published(session, "project", {}, page=2, per_page=2)
+    assert (page["total"], [i["name"] for i in page["items"]]) == (3, ["Gamma"])
+    with pytest.raises(InvalidInput):
+        records.list_published(session, "project", {"colour": ["red"]})
+
+
+def test_html_is_sanitised(session, outbox):
+    body = project_body(long_description='<p onclick="x()">Hi<script>alert(1)</script> <a href="javascript:alert(1)">x</a>'
+                                         ' <a href="https://ok.example">ok</a></p>')
+    submitted = records.submit(session, outbox, body, URL)
+    session.commit()
+    decide(session, outbox, submitted["id"], events.SUBMISSION_APPROVED)
+    html = records.get_published(session, "project", submitted["record_id"])["long_description"]
+    assert "script" not in html and "javascript" not in html and "onclick" not in html
+    assert 'href="https://ok.example"' in html

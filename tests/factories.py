@@ -1,0 +1,38 @@
+"""Factories for request bodies: a valid one by default, any field overridden."""
+
+
+def organisation_body(**overrides) -> dict:
+    body = {
+        "kind": "organisation",
+        "email": "founder@example.org",
+        "name": "Open Health Lab",
+        "website": "https://openhealth.example.org",
+        "short_description": "Citizen-led tools for community health.",
+        "long_description": "<p>We build <strong>open</strong> tools.</p>",
+        "country": "ES",
+        "city": "Barcelona",
+        "organisation_type": "Social enterprise, charity, foundation or other non-profit",
+        "organisation_size": "6-10",
+        "tags": ["health", "open source"],
+    }
+    return {**body, **overrides}
+
+
+def project_body(**overrides) -> dict:
+    body = {
+        "kind": "project",
+        "email": "lead@example.org",
+        "name": "Care Map",
+        "website": "https://caremap.example.org",
+        "short_description": "A map of community care services.",
+        "long_description": "Mapping care, street by street.",
+        "country": "PL",
+        "city": "Kraków",
+        "latitude": 50.06,
+        "longitude": 19.94,
+        "social_areas": ["Health and care"],
+        "technologies": ["Open data", "Geotagging, GPS and GIS"],
+        "dsi_focus": ["Open data"],
+        "status": "live",
+    }
+    return {**body, **overrides}

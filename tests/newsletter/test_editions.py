@@ -1,0 +1,185 @@
+"""The read model, editions and the send queue protocol, on SQLite and PostgreSQL."""
+from datetime import datetime, timezone
+
+import eventlet
+import pytest
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+
+from dsi.errors import Conflict, InvalidInput
+from services.newsletter import delivery, editions
+from services.newsletter.models import Edition, PublishedRecord, Recipient
+from tests.newsletter.factories import published, subscriber, unpublished
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)  # in the past: rows made "now" are due
+
+
+def apply(session, *events):
+    for event in events:
+        if event["type"] == "record_published":
+            editions.apply_published(session, event)
+        else:
+            editions.apply_unpublished(session, event)
+    session.commit()
+
+
+def test_the_read_model_keeps_the_newest_version_whatever_the_order(session):
+    apply(session, published(1, 2, name="Second"), published(1, 1, name="First"), published(1, 2, name="Again"))
+    assert session.get(PublishedRecord, 1).name == "Second"
+    apply(session, unpublished(1, 3), published(1, 2, name="Late"))
+    row = session.get(PublishedRecord, 1)
+    assert (row.public, row.version) == (False, 3)
+    apply(session, unpublished(2, 2), published(2, 1))  # unpublished before we ever saw it published
+    assert session.get(PublishedRecord, 2).public is False
+    apply(session, published(1, 4, name="Back"))
+    assert session.get(PublishedRecord, 1).public is True
+
+
+def test_a_months_items_are_exactly_its_newly_published_public_records(session):
+    apply(session,
+          published(1, published_at="2026-10-01T00:00:00+00:00"),
+          published(2, kind="organisation", published_at="2026-10-31T23:59:59+00:00"),
+          published(3, published_at="2026-09-30T23:59:59+00:00"),
+          published(4, published_at="2026-11-01T00:00:00+00:00"),
+          published(5, published_at="2026-10-10T00:00:00+00:00"), unpublished(5, 2),
+          published(6, 2, published_at="2026-10-12T00:00:00+00:00"))  # an edit keeps its first publication
+    assert [item["id"] for item in editions.month_items(session, "2026-10")] == [1, 6, 2]
+    assert editions.month_items(session, "2026-10")[0]["summary"] == "What project 1 does & why."
+    with pytest.raises(InvalidInput):
+        editions.month_items(session, "2026-13")
+
+
+def test_sections_put_the_readers_areas_first_and_show_every_item_once(session):
+    apply(session, published(1, areas=["science"]), published(2, areas=["health-and-care"]),
+          published(3, kind="organisation"))
+    items = editions.month_items(session, "2026-10")
+    from services.newsletter.i18n import Phrases
+
+    parts = editions.sections(items, ["health-and-care"], Phrases("en"), "http://dsi.test")
+    assert [(s["title"], [i["id"] for i in s["items"]]) for s in parts] == [
+        ("Picked for your interests", [2]), ("New projects", [1]), ("New organisations", [3])]
+    assert parts[0]["items"][0]["url"] == "http://dsi.test/projects/2"
+
+
+def in_parallel(url, work, count=4):
+    """Run work(session) at once in `count` OS threads (one connection each), as instances would."""
+    threading = eventlet.patcher.original("threading")
+    results, errors, start = [], [], threading.Barrier(count)
+    options = {"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {}
+
+    def run():
+        engine = create_engine(url, poolclass=NullPool, **options)
+        try:
+            with Session(engine, expire_on_commit=False) as session:
+                start.wait()
+                results.append(work(session))
+                session.commit()
+        except Exception as error:
+            errors.append(error)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors, errors
+    return results
+
+
+def test_one_edition_per_month_whoever_plans_it(session, database_url):
+    assert editions.plan_month(session, NOW, 48) is None  # October had no news yet
+    apply(session, published(1))
+    planned = in_parallel(database_url, lambda other: editions.plan_month(other, NOW, 48))
+    assert len(planned) == 4 and len([edition for edition in planned if edition]) == 1
+    [edition] = session.scalars(select(Edition)).all()
+    assert (edition.month, edition.state) == ("2026-10", "scheduled")
+    assert edition.scheduled_at.replace(tzinfo=timezone.utc) == NOW  # planned late: it goes now, not in the past
+    assert editions.plan_month(session, NOW, 48) is None
+
+
+def test_planning_early_in_the_month_leaves_editors_time(session):
+    apply(session, published(1))
+    edition = editions.plan_month(session, datetime(2026, 11, 1, 0, 5, tzinfo=timezone.utc), 48)
+    assert edition.scheduled_at.replace(tzinfo=timezone.utc) == datetime(2026, 11, 3, tzinfo=timezone.utc)
+
+
+def test_editor_actions_follow_the_states(session):
+    edition = editions.create(session, "2026-10", NOW)
+    session.commit()
+    with pytest.raises(Conflict):
+        editions.create(session, "2026-10", NOW)
+    with pytest.raises(InvalidInput):
+        editions.create(session, "2027-01", NOW)
+    editions.change(session, edition.id, {"intro": "Hello\n\nWorld", "subject": "October news"})
+    assert editions.act(session, edition.id, "schedule").state == "scheduled"
+    assert editions.act(session, edition.id, "unschedule").state == "draft"
+    assert editions.act(session, edition.id, "schedule").state == "scheduled"
+    assert editions.act(session, edition.id, "pause").state == "paused"
+    assert editions.act(session, edition.id, "resume").state == "scheduled"  # it never started
+    with pytest.raises(Conflict):
+        editions.act(session, edition.id, "resume")
+    with pytest.raises(InvalidInput):
+        editions.act(session, edition.id, "explode")
+    assert editions.act(session, edition.id, "cancel").state == "cancelled"
+    with pytest.raises(Conflict):
+        editions.change(session, edition.id, {"intro": "too late"})
+
+
+def test_starting_freezes_items_and_checkpoints_confirmed_subscribers_once(session, database_url):
+    apply(session, published(1), published(2, kind="organisation"))
+    session.add_all([subscriber("a@example.org"), subscriber("b@example.org"),
+                     subscriber("p@example.org", state="pending"), subscriber("u@example.org", state="unsubscribed")])
+    edition = editions.create(session, "2026-10", NOW)
+    editions.act(session, edition.id, "schedule", NOW)
+    session.commit()
+    started = in_parallel(database_url, lambda other: editions.start_due(other, NOW))
+    assert sorted(started) == [[], [], [], [edition.id]]
+    session.refresh(edition)
+    assert edition.state == "running" and [item["id"] for item in edition.items] == [1, 2]
+    assert session.scalar(select(func.count()).select_from(Recipient)) == 2
+
+
+def test_parallel_claims_never_overlap(session, database_url):
+    session.add_all([subscriber(f"s{n}@example.org") for n in range(40)])
+    edition = editions.create(session, "2026-10", NOW)
+    editions.act(session, edition.id, "schedule", NOW)
+    session.commit()
+    editions.start_due(session, NOW)
+    session.commit()
+    owners = iter(range(100))
+    claimed = in_parallel(database_url, lambda other: delivery.claim(other, Recipient, f"i{next(owners)}", 15, 60))
+    ids = [row_id for batch in claimed for row_id, _ in batch]
+    assert len(ids) == len(set(ids)) == 40
+
+
+def test_claims_are_exclusive_and_a_lapsed_claim_is_taken_over(session, newsletter_db):
+    session.add_all([subscriber(f"s{n}@example.org") for n in range(10)])
+    edition = editions.create(session, "2026-10", NOW)
+    editions.act(session, edition.id, "schedule", NOW)
+    session.commit()
+    editions.start_due(session, NOW)
+    session.commit()
+    with Session(newsletter_db) as other:
+        mine = delivery.claim(session, Recipient, "a", 6, lease=60)
+        session.commit()
+        theirs = delivery.claim(other, Recipient, "b", 6, lease=60)
+        other.commit()
+        assert len(mine) == 6 and len(theirs) == 4 and not {i for i, _ in mine} & {i for i, _ in theirs}
+        assert delivery.claim(session, Recipient, "c", 6, lease=60) == []
+        session.commit()
+        row_id = mine[0][0]
+        assert not delivery.move(other, Recipient, row_id, "b", (delivery.CLAIMED,), state=delivery.SENDING)
+        other.commit()
+        taken = delivery.claim(other, Recipient, "b", 20, lease=-1)  # every claim has lapsed
+        other.commit()
+        assert {i for i, _ in taken} == {i for i, _ in mine} | {i for i, _ in theirs}
+        assert not delivery.move(session, Recipient, row_id, "a", (delivery.CLAIMED,), state=delivery.SENDING)
+        session.commit()
+        assert delivery.move(other, Recipient, row_id, "b", (delivery.CLAIMED,), state=delivery.SENDING)
+        other.commit()
+    assert delivery.settle_stale(session, Recipient, older_than=-1) == 1
+    session.commit()
+    assert delivery.counts(session, Recipient) == {"claimed": 9, "unconfirmed": 1}

@@ -1,0 +1,64 @@
+"""Crash and scale: `nameko run` processes of the newsletter service sending one edition to a real SMTP sink.
+
+Killed (SIGKILL) mid-send and restarted, or running as two instances at once: one edition is planned for the
+month, and every subscriber receives it exactly once. SQLite and PostgreSQL."""
+from collections import Counter
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dsi.migrations import upgrade
+from services.newsletter import editions
+from services.newsletter.models import Edition, Recipient
+from tests.newsletter.conftest import wait_until
+from tests.newsletter.factories import published, subscriber
+
+
+def prepare(database_url, engine_for, readers: int):
+    """Last month's news and `readers` confirmed subscribers: the eager planner schedules the edition at once."""
+    upgrade("newsletter", database_url)
+    engine = engine_for(database_url)
+    with Session(engine) as session, session.begin():
+        for record_id in range(1, 6):
+            editions.apply_published(session, published(record_id, published_at="2026-10-15T10:00:00+00:00"))
+        session.add_all([subscriber(f"reader{n}@example.org") for n in range(readers)])
+    return engine
+
+
+def edition_state(engine):
+    with Session(engine) as session:
+        return session.execute(select(Edition.month, Edition.state)).all()
+
+
+def assert_each_got_exactly_one(sink, readers: int):
+    copies = Counter(m["X-Sink-Rcpt-To"] for m in sink.messages() if m["Subject"] == "DSI news: October 2026")
+    assert len(copies) == readers, f"{readers - len(copies)} readers got nothing"
+    assert set(copies.values()) == {1}, {address: n for address, n in copies.items() if n > 1}
+
+
+def test_killed_mid_send_and_restarted_every_reader_gets_the_edition_once(
+        database_url, engine_for, sink, service_processes):
+    readers = 400
+    engine = prepare(database_url, engine_for, readers)
+    first = service_processes("first", database_url, NEWSLETTER_SEND_RATE=150)
+    assert wait_until(lambda: sink.count() >= 100, 30, step=0.02), "the first instance did not start sending"
+    first.kill()
+    sent_before = sink.count()
+    assert sent_before < readers, "the edition finished before the kill"
+    assert edition_state(engine) == [("2026-10", "running")]
+
+    service_processes("restarted", database_url, NEWSLETTER_SEND_RATE=400)
+    assert wait_until(lambda: edition_state(engine) == [("2026-10", "finished")], 60)
+    assert_each_got_exactly_one(sink, readers)
+
+
+def test_two_instances_plan_one_edition_and_send_each_copy_once(database_url, engine_for, sink, service_processes):
+    readers = 600
+    engine = prepare(database_url, engine_for, readers)
+    service_processes("one", database_url, NEWSLETTER_SEND_RATE=120)
+    service_processes("two", database_url, NEWSLETTER_SEND_RATE=120)
+    assert wait_until(lambda: edition_state(engine) == [("2026-10", "finished")], 60)
+    assert_each_got_exactly_one(sink, readers)
+    with Session(engine) as session:
+        owners = session.scalar(select(func.count(func.distinct(Recipient.claimed_by))))
+    assert owners == 2  # both instances sent part of it

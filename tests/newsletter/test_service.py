@@ -1,0 +1,156 @@
+"""End to end: the newsletter service and the gateway on real RabbitMQ, the SMTP sink, SQLite.
+
+Subscribe over HTTP → confirm with the link from the real message → the directory publishes → the edition
+arrives with exactly the month's records → a bare POST to its List-Unsubscribe URL unsubscribes."""
+import re
+from urllib.parse import urlparse
+
+import pytest
+from nameko.standalone.events import event_dispatcher
+from nameko.standalone.rpc import ServiceRpcProxy
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dsi import events
+from dsi.migrations import upgrade
+from gateway.service import GatewayService
+from services.newsletter.models import Subscriber
+from services.newsletter.service import NewsletterService
+from tests.newsletter.conftest import newsletter_config, wait_until
+from tests.newsletter.factories import published, unpublished
+
+
+@pytest.fixture
+def platform(runner_factory, rabbit_config, web_config, web_config_port, sink, sqlite_url):
+    upgrade("newsletter", sqlite_url)
+    config = {**rabbit_config, **web_config, "DB_URIS": {"newsletter:Base": sqlite_url},
+              **newsletter_config(sink.port, PUBLIC_URL=f"http://127.0.0.1:{web_config_port}")}
+    runner = runner_factory(config, NewsletterService, GatewayService)
+    runner.start()
+    return config
+
+
+@pytest.fixture
+def dispatch(platform):
+    send = event_dispatcher(platform)
+    return lambda event: send(event["producer"], event["type"], event)
+
+
+@pytest.fixture
+def newsletter(platform):
+    with ServiceRpcProxy("newsletter", platform) as proxy:
+        yield proxy
+
+
+def path_of(url: str) -> str:
+    parts = urlparse(url)
+    return f"{parts.path}?{parts.query}"
+
+
+def link(message, path: str) -> str:
+    return re.search(rf"http://\S+{re.escape(path)}\?token=\S+", message.get_body(("plain",)).get_content())[0]
+
+
+def test_subscribe_confirm_receive_the_edition_and_unsubscribe_in_one_click(
+        platform, web_session, sink, dispatch, newsletter, sqlite_url, engine_for):
+    body = {"email": "reader@example.org", "language": "en", "social_areas": ["Health and care"]}
+    answer = web_session.post("/api/newsletter/subscribe", json=body)
+    assert answer.status_code == 202, answer.text
+    [confirmation] = sink.wait_for(1, address="reader@example.org")
+    assert web_session.post("/api/newsletter/subscribe", json=body).json() == answer.json()  # nothing learnt
+
+    page = web_session.get(path_of(link(confirmation, "/newsletter/confirm")))
+    assert page.status_code == 200 and "You are subscribed" in page.text
+
+    for event in (published(1), published(2, kind="organisation", published_at="2026-10-20T08:00:00+00:00"),
+                  published(3, published_at="2026-09-30T08:00:00+00:00"), published(4), unpublished(4, 2)):
+        dispatch(event)
+    edition = newsletter.create_edition("2026-10")
+    assert wait_until(lambda: newsletter.preview_edition(edition["id"])["items"] == 2)
+    preview = newsletter.preview_edition(edition["id"], "en", ["health-and-care"])
+    assert "Picked for your interests" in preview["text"]
+    newsletter.update_edition(edition["id"], {"intro": "Hello, network."})
+    newsletter.send_test(edition["id"], "editor@example.org")
+    assert sink.wait_for(1, address="editor@example.org")[0]["Subject"].startswith("[TEST] DSI news")
+    newsletter.schedule_edition(edition["id"])
+
+    [copy] = [m for m in sink.wait_for(3, address="reader@example.org") if m["Subject"] == "DSI news: October 2026"]
+    text = copy.get_body(("plain",)).get_content()
+    assert re.findall(r"^\* (.+?) \(", text, re.M) == ["Project 1", "Organisation 2"]  # exactly the month's records
+    assert "Hello, network." in text
+    assert wait_until(lambda: newsletter.edition_report(edition["id"])["state"] == "finished")
+
+    unsubscribe = copy["List-Unsubscribe"].strip("<>")
+    assert copy["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    one_click = web_session.post(path_of(unsubscribe), data={"List-Unsubscribe": "One-Click"})
+    assert one_click.status_code == 200
+    with Session(engine_for(sqlite_url)) as session:
+        assert session.scalar(select(Subscriber.state)) == "unsubscribed"
+
+    archive = web_session.get("/api/newsletter/editions").json()
+    assert [item["month"] for item in archive["items"]] == ["2026-10"] and archive["total"] == 1
+    page = web_session.get("/newsletter/archive/2026-10")
+    assert page.status_code == 200 and "Project 1" in page.text and "Project 3" not in page.text
+    assert web_session.get("/newsletter/archive/2026-09").status_code == 404
+
+
+def test_the_home_page_form_and_bad_input(platform, web_session, sink):
+    form = web_session.get("/newsletter")
+    assert form.status_code == 200
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)[1]
+    posted = web_session.post("/newsletter/subscribe", data={
+        "csrf_token": token, "email": "form@example.org", "language": "fr", "social_areas": ["science"]})
+    assert posted.status_code == 202 and "Check your inbox" in posted.text
+    assert sink.wait_for(1, address="form@example.org")[0]["Subject"].startswith("Confirmez")
+
+    invalid = web_session.post("/newsletter/subscribe", data={"csrf_token": token, "email": "<script>@x"})
+    assert invalid.status_code == 422 and "<script>@x" not in invalid.text and "&lt;script&gt;@x" in invalid.text
+    web_session.cookies.clear()  # another site's form: no token, no cookie
+    forged = web_session.post("/newsletter/subscribe", data={"email": "x@example.org"})
+    assert forged.status_code == 403 and "not sent from our site" in forged.text
+
+    bad = web_session.post("/api/newsletter/subscribe", json={"email": "nope", "social_areas": ["Astrology"]})
+    assert bad.status_code == 422 and set(bad.json()["details"]) == {"email", "social_areas.0"}
+    assert web_session.post("/api/newsletter/subscribe", data=b"{oops").status_code == 400
+    assert web_session.post("/api/newsletter/confirm?token=forged").status_code == 403
+    assert web_session.get("/newsletter/confirm?token=forged").status_code == 403
+    assert web_session.get("/api/newsletter/preferences").status_code == 403
+    assert web_session.get("/api/newsletter/editions/2026-13").status_code == 422
+    assert web_session.get("/api/newsletter/editions?page=0").status_code == 422
+
+
+def test_preferences_page_export_and_erase(platform, web_session, sink, newsletter):
+    web_session.post("/api/newsletter/subscribe", json={"email": "pref@example.org"})
+    confirmation = sink.wait_for(1, address="pref@example.org")[0]
+    web_session.get(path_of(link(confirmation, "/newsletter/confirm")))
+    web_session.post("/api/newsletter/subscribe", json={"email": "pref@example.org"})
+    exists = [m for m in sink.wait_for(2, address="pref@example.org") if "already" in m["Subject"]][0]
+    preferences = path_of(link(exists, "/newsletter/preferences"))
+
+    page = web_session.get(preferences)
+    assert page.status_code == 200 and "pref@example.org" in page.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)[1]
+    saved = web_session.post(preferences, data={"csrf_token": token, "language": "de",
+                                                "social_areas": ["science", "health-and-care"]})
+    assert saved.status_code == 200 and "saved" in saved.text
+    api = preferences.replace("/newsletter/", "/api/newsletter/")
+    assert web_session.get(api).json()["social_areas"] == ["science", "health-and-care"]
+    exported = web_session.get(api.replace("/preferences", "/export"))
+    assert exported.json()["subscriber"]["language"] == "de"
+    assert len(exported.json()["mails"]) == 2
+    erased = web_session.post(preferences.replace("/preferences", "/erase"), data={"csrf_token": token})
+    assert erased.status_code == 200
+    assert web_session.get(api).status_code == 404
+
+
+def test_mail_requested_by_other_services_is_sent(platform, sink, dispatch):
+    dispatch(events.envelope(events.DIRECTORY, events.MAIL_REQUESTED, {
+        "template": "submission_changes_requested", "to": "founder@example.org", "language": "en",
+        "context": {"name": "Care Map", "reason": "Please add a website.", "reason_code": "incomplete",
+                    "edit_url": "http://dsi.test/records/3/edit?token=abc"}}))
+    dispatch(events.envelope(events.MODERATION, events.MAIL_REQUESTED, {
+        "template": "submission_approved", "to": "founder@example.org", "language": "en",
+        "context": {"name": "Care Map", "action": "create"}}))
+    messages = sink.wait_for(2, address="founder@example.org")
+    assert sorted(m["Subject"] for m in messages) == ["Care Map is now published",
+                                                      "Please update Care Map before it can be published"]

@@ -1,0 +1,68 @@
+"""Fixtures of the search tests. Two tiers, as everywhere:
+
+- contract: the engine over each backend (embedded always; Elasticsearch when ELASTICSEARCH_URL names a server),
+  fed with public records of the shape the directory publishes (`make_record`);
+- integration: the search service in a real nameko container on a throwaway RabbitMQ vhost, beside a real
+  directory and the gateway (see test_service.py).
+"""
+import os
+import uuid
+
+import pytest
+
+from dsi import countries, vocab
+from services.search.backends import make_backend
+from services.search.engine import SearchEngine
+
+ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL")
+
+
+def _terms(vocabulary: str, slugs):
+    return [{"value": slug, "label": vocab.label(vocabulary, slug)} for slug in slugs]
+
+
+@pytest.fixture
+def make_record():
+    """A public record as the directory's `record_published` carries it; any field overridden."""
+    def make(id, name, kind="organisation", **overrides):
+        country = overrides.pop("country", "ES")
+        record = {
+            "id": id, "kind": kind, "name": name, "website": "",
+            "short_description": overrides.pop("short_description", f"About {name}."),
+            "long_description": overrides.pop("long_description", ""),
+            "country": country, "country_name": countries.name(country) if country else None,
+            "city": overrides.pop("city", ""), "latitude": None, "longitude": None, "start_date": None,
+            "tags": [], "version": 1,
+            "created_at": "2017-01-01T00:00:00+00:00", "updated_at": None,
+            "published_at": overrides.pop("published_at", f"2020-01-01T00:00:{id % 60:02d}+00:00"),
+        }
+        if kind == "organisation":
+            type_, size = overrides.pop("organisation_type", None), overrides.pop("organisation_size", None)
+            record.update(address="", logo_url="", network_tags=[], projects=[],
+                          organisation_type=_terms("organisation_type", [type_])[0] if type_ else None,
+                          organisation_size=_terms("organisation_size", [size])[0] if size else None)
+        else:
+            record.update(social_impact="", status={"value": "live", "label": "Live"}, end_date=None,
+                          organisations=[])
+            for facet in ("social_areas", "technologies", "dsi_focus"):
+                record[facet] = _terms(facet, overrides.pop(facet, []))
+        record.update(overrides)
+        return record
+    return make
+
+
+@pytest.fixture(params=["embedded", "elasticsearch"])
+def engine(request, tmp_path):
+    """An empty index on each backend."""
+    if request.param == "elasticsearch":
+        if not ELASTICSEARCH_URL:
+            pytest.skip("Elasticsearch runs only when ELASTICSEARCH_URL names a server (none can run here)")
+        config = {"SEARCH_BACKEND": "elasticsearch", "ELASTICSEARCH_URL": ELASTICSEARCH_URL,
+                  "ELASTICSEARCH_INDEX": f"dsi-test-{uuid.uuid4().hex[:8]}"}
+    else:
+        config = {"SEARCH_BACKEND": "embedded"}
+    backend = make_backend(config, tmp_path / "index")
+    yield SearchEngine(backend)
+    if request.param == "elasticsearch":
+        backend.drop()
+    backend.close()

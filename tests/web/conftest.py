@@ -1,0 +1,92 @@
+"""Fixtures of the website's tests. Integration tier only: the gateway's pages are driven over real HTTP with the
+directory (SQLite) and search services in real nameko containers on a throwaway RabbitMQ vhost; records are
+published in the directory's database as moderation would publish them, and reach search through its events.
+"""
+import time
+
+import pytest
+from sqlalchemy.orm import Session
+
+from dsi import events
+from dsi.messaging import OutboxWriter
+from dsi.migrations import upgrade
+from gateway.service import GatewayService
+from services.directory import records
+from services.directory.models import Outbox
+from services.directory.service import DirectoryService
+from services.search.service import SearchService
+from tests.factories import organisation_body, project_body
+
+XSS = ('<p>Safe <strong>text</strong></p><script>alert("x")</script>'
+       '<a href="javascript:alert(1)">click</a><img src=x onerror=alert(2)>')
+
+
+def approve(session, outbox, submission_id):
+    records.apply_decision(session, outbox, {"type": events.SUBMISSION_APPROVED, "payload": {
+        "submission_id": submission_id, "reason_code": None, "reason": None}}, "http://dsi.test")
+
+
+def publish(engine, *bodies) -> list[int]:
+    """Submit and approve records in the directory's database; their events wait in its outbox."""
+    outbox = OutboxWriter(Outbox, events.DIRECTORY)
+    ids = []
+    with Session(engine) as session, session.begin():
+        for body in bodies:
+            submitted = records.submit(session, outbox, body, "http://dsi.test")
+            approve(session, outbox, submitted["id"])
+            ids.append(submitted["record_id"])
+    return ids
+
+
+def submit_pending(engine, body) -> dict:
+    outbox = OutboxWriter(Outbox, events.DIRECTORY)
+    with Session(engine) as session, session.begin():
+        return records.submit(session, outbox, body, "http://dsi.test")
+
+
+def eventually(check, seconds: float = 10.0):
+    deadline = time.monotonic() + seconds
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.05)
+
+
+SAMPLE = [
+    organisation_body(name="Fundació Barceló", city="Palma", country="ES"),
+    organisation_body(name="Waag Society", city="Amsterdam", country="NL", organisation_type="For-profit business"),
+    organisation_body(name="Fundacja ePaństwo", city="Warszawa", country="PL"),
+    project_body(name="Care Map", country="PL", social_areas=["Health and care"]),
+    project_body(name="Decidim Barcelona", country="ES", city="Barcelona", social_areas=["Digital democracy"],
+                 latitude=41.39, longitude=2.17),
+    project_body(name="Smart Citizen Kit", country="ES", social_areas=["Food, environment and climate change"],
+                 long_description=XSS, social_impact=XSS),
+]
+
+
+@pytest.fixture
+def config(rabbit_config, web_config, sqlite_url, tmp_path):
+    upgrade("directory", sqlite_url)
+    return {**rabbit_config, **web_config, "DB_URIS": {"directory:Base": sqlite_url},
+            "SEARCH_BACKEND": "embedded", "SEARCH_INDEX_DIR": str(tmp_path / "search"),
+            "SEARCH_CATCH_UP_DELAY": 0.2, "PUBLIC_URL": "http://dsi.test", "RATE_LIMITS": {"submit": "1000/hour", "edit": "1000/hour"}}
+
+
+@pytest.fixture
+def directory_db(config, engine_for):
+    return engine_for(config["DB_URIS"]["directory:Base"])
+
+
+@pytest.fixture
+def sample_ids(directory_db):
+    """Ids of SAMPLE, published before the services start (search builds its index from the directory)."""
+    return dict(zip([body["name"] for body in SAMPLE], publish(directory_db, *SAMPLE)))
+
+
+@pytest.fixture
+def site(runner_factory, config, sample_ids):
+    """The directory, search and the gateway, running over the sample records."""
+    runner = runner_factory(config, DirectoryService, SearchService, GatewayService)
+    runner.start()
+    return sample_ids

@@ -1,0 +1,117 @@
+"""Joining the network through the web forms: CSRF, honeypot, rate limit, field errors next to the fields with
+the input kept, then the status, confirmation and edit pages the directory's emails link to."""
+import re
+from urllib.parse import parse_qs, urlsplit
+
+from nameko.standalone.events import event_dispatcher
+
+from dsi import events, signing
+from tests.web.conftest import eventually
+
+PROJECT_FORM = {
+    "name": "Open Care Circles",
+    "short_description": "Neighbours who look after each other.",
+    "long_description": "<p>Circles of <em>care</em></p><script>alert(1)</script>",
+    "country": "PL", "city": "Gdańsk", "status": "live",
+    "social_areas": ["health-and-care", "digital-democracy"], "technologies": ["open-data"],
+    "tags": "care, neighbours", "email": "circles@example.org",
+}
+
+
+def form_token(session, path: str) -> str:
+    page = session.get(path)
+    assert page.status_code == 200
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+def post_form(session, path: str, data: dict, **kwargs):
+    return session.post(path, data={**data, "csrf_token": form_token(session, path)}, allow_redirects=False,
+                        **kwargs)
+
+
+def test_a_project_goes_from_the_form_through_moderation_to_its_page(site, web_session, rabbit_config):
+    sent = post_form(web_session, "/join/project", PROJECT_FORM)
+    assert sent.status_code == 303
+    location = sent.headers["Location"]
+    submission_id = location.split("/submissions/")[1].split("?")[0]
+    token = parse_qs(urlsplit(location).query)["token"][0]
+
+    status = web_session.get(location).text
+    assert "Waiting for review" in status and "Thank you! Your entry has been sent for review." in status
+
+    confirm_token = signing.sign(signing.SUBMISSION_CONFIRM, submission_id)
+    confirm_path = f"/submissions/{submission_id}/confirm?token={confirm_token}"
+    assert "Confirm my email address" in web_session.get(confirm_path).text  # a GET confirms nothing
+    confirmed = post_form(web_session, confirm_path, {})
+    assert confirmed.status_code == 200 and "your email address is confirmed" in confirmed.text
+
+    api_status = web_session.get(f"/api/submissions/{submission_id}", params={"token": token}).json()
+    assert api_status["email_confirmed"] is True
+    assert web_session.get(f"/projects/{api_status['record_id']}").status_code == 404  # not public yet
+
+    dispatch = event_dispatcher(rabbit_config)
+    dispatch(events.MODERATION, events.SUBMISSION_APPROVED, events.envelope(
+        events.MODERATION, events.SUBMISSION_APPROVED,
+        {"submission_id": submission_id, "record_id": api_status["record_id"], "reason_code": None, "reason": None,
+         "moderator": "test"}))
+    assert eventually(lambda: "Approved and published" in web_session.get(location).text)
+    page = web_session.get(f"/projects/{api_status['record_id']}").text
+    assert "Open Care Circles" in page and "<em>care</em>" in page and "<script>alert" not in page
+    assert eventually(lambda: web_session.get("/api/search", params={"q": "care circles"}).json()["total"] == 1)
+
+
+def test_field_errors_show_next_to_the_fields_and_the_input_is_kept(site, web_session):
+    bad = {**PROJECT_FORM, "name": "<b>x", "email": "not-an-email", "latitude": "north", "longitude": "2"}
+    response = post_form(web_session, "/join/project", bad)
+    assert response.status_code == 422
+    html = response.text
+    assert re.search(r'<p class="field-error" id="email-error">[^<]+</p>\s*<input id="email"', html)
+    assert 'aria-invalid="true"' in html and 'id="latitude-error"' in html
+    assert 'value="&lt;b&gt;x"' in html  # kept, escaped
+    assert re.search(r'value="health-and-care" checked', html) and re.search(r'value="digital-democracy" checked', html)
+    assert "Gdańsk" in html
+
+
+def test_forms_refuse_posts_without_a_valid_token(site, web_session):
+    no_token = web_session.post("/join/project", data=PROJECT_FORM, allow_redirects=False)
+    assert no_token.status_code == 403 and 'class="site-header"' in no_token.text
+    form_token(web_session, "/join/project")  # the cookie is set, but a forged field does not match it
+    forged = web_session.post("/join/project", data={**PROJECT_FORM, "csrf_token": "forged"}, allow_redirects=False)
+    assert forged.status_code == 403
+
+
+def test_the_honeypot_stops_robots(site, web_session):
+    response = post_form(web_session, "/join/organisation", {"name": "Spam", "nickname": "bot"})
+    assert response.status_code == 422 and "Please leave the last field empty." in response.text
+
+
+def test_submissions_through_forms_are_rate_limited(runner_factory, config, web_session):
+    from gateway.service import GatewayService
+    from services.directory.service import DirectoryService
+    runner_factory({**config, "RATE_LIMITS": {"submit": "1/hour"}}, DirectoryService, GatewayService).start()
+    assert post_form(web_session, "/join/project", PROJECT_FORM).status_code == 303
+    refused = post_form(web_session, "/join/project", PROJECT_FORM)
+    assert refused.status_code == 429 and "Open Care Circles" in refused.text  # the input is not lost
+
+
+def test_the_edit_link_shows_the_record_and_sends_a_revision(site, web_session):
+    record_id = site["Care Map"]
+    token = signing.sign(signing.RECORD_EDIT, {"record_id": record_id, "email": "lead@example.org"})
+    path = f"/records/{record_id}/edit?token={token}"
+    form = web_session.get(path).text
+    assert 'value="Care Map"' in form and re.search(r'value="health-and-care" checked', form)
+    assert 'name="email"' not in form
+    data = dict(re.findall(r'<input id="(\w+)" name="\w+" type="(?:text|url|date)" value="([^"]*)"', form))
+    data.update(short_description="A map of care, updated.", status="live", social_areas=["health-and-care"])
+    sent = post_form(web_session, path, data)
+    assert sent.status_code == 303
+    assert "Waiting for review" in web_session.get(sent.headers["Location"]).text
+    # the published version stays public until the revision is approved
+    assert "A map of community care services." in web_session.get(f"/projects/{record_id}").text
+
+
+def test_bad_links_get_a_clear_page(site, web_session):
+    assert web_session.get("/submissions/abc?token=nope").status_code == 403
+    assert web_session.get(f"/records/{site['Care Map']}/edit?token=nope").status_code == 403
+    other = signing.sign(signing.RECORD_EDIT, {"record_id": 999, "email": "x@example.org"})
+    assert web_session.get(f"/records/{site['Care Map']}/edit?token={other}").status_code == 403

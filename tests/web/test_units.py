@@ -1,0 +1,84 @@
+"""Unit tier: the pieces of the website that need no broker (catalogues, search page state, CSRF tokens)."""
+import pytest
+from babel.messages.pofile import read_po
+from werkzeug.datastructures import MultiDict
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from dsi.errors import Forbidden
+from gateway import csrf, forms, i18n, views
+from gateway.translations import catalogues
+
+
+def test_catalogues_hold_every_string_of_the_templates():
+    """Fails when a template gains a string that `python -m gateway.translations.catalogues` did not extract."""
+    wanted = {message.id for message in catalogues.template() if message.id}
+    with catalogues.POT.open("rb") as source:
+        assert {message.id for message in read_po(source) if message.id} == wanted
+    for lang in i18n.LANGUAGES:
+        if lang == i18n.DEFAULT:
+            continue
+        catalog = catalogues.read(catalogues.HERE / lang / "LC_MESSAGES" / "messages.po", lang)
+        held = {message.id for message in catalog if message.id and not message.fuzzy}
+        assert wanted <= held, (lang, wanted - held)
+        problems = [(message.id, errors) for message, errors in catalog.check()]
+        assert not problems, (lang, problems)  # e.g. a placeholder lost in translation
+
+
+def test_a_string_missing_from_a_catalogue_falls_back_to_english():
+    assert i18n.gettext("pl", "Join the network") == "Dołącz do sieci"
+    assert i18n.gettext("pl", "A string nobody translated") == "A string nobody translated"
+    assert i18n.ngettext("pl", "%(num)s result", "%(num)s results", 5) == "%(num)s wyników"
+
+
+@pytest.mark.parametrize("path, expected", [
+    ("/pl/search", ("pl", "/search")), ("/pl/", ("pl", "/")), ("/search", ("en", "/search")),
+    ("/", ("en", "/")), ("/plx/a", ("en", "/plx/a")),
+])
+def test_language_prefix(path, expected):
+    assert i18n.split_path(path) == expected
+    assert i18n.localised(expected[0], expected[1]) == (path if path.startswith("/pl/") else expected[1])
+
+
+def test_search_state_round_trips_through_the_url():
+    state = views.search_state(MultiDict([("q", " care "), ("country", "ES,PL"), ("country", "ES"),
+                                          ("social_areas", "health-and-care"), ("page", "3"), ("sort", "bogus")]))
+    assert state == {"q": "care", "filters": {"country": ["ES", "PL"], "social_areas": ["health-and-care"]},
+                     "sort": "relevance", "page": 3}
+    assert views.state_url("/search", state) == "/search?q=care&country=ES&country=PL&social_areas=health-and-care&page=3"
+    assert views.state_url("/search", state, filters=views.without(state, "country", "ES"), page=1) == \
+        "/search?q=care&country=PL&social_areas=health-and-care"
+    assert views.search_state(MultiDict([("page", "-1")]))["page"] == 1
+
+
+def test_chosen_values_stay_visible_to_be_unticked():
+    state = views.search_state(MultiDict([("country", "PL")]))
+    result = {"items": [], "total": 0, "facets": {"country": []}, "did_you_mean": None}
+    view = views.search_view("de", "/de/search", state, result)
+    [facet] = view["facets"]
+    assert facet["items"] == [{"value": "PL", "label": "Polen", "count": 0, "checked": True}]
+    assert view["chips"][0]["remove_url"] == "/de/search"
+
+
+def test_form_to_submission_body():
+    form = MultiDict([("name", " Lab "), ("tags", "a, b,,"), ("social_areas", "science"), ("latitude", ""),
+                      ("email", "x@example.org")])
+    body = forms.submission_body("project", form)
+    assert body == {"kind": "project", "email": "x@example.org", "name": "Lab", "tags": ["a", "b"],
+                    "social_areas": ["science"], "technologies": [], "dsi_focus": []}
+    assert forms.field_errors({"social_areas.0": "unknown", "_": "both"}) == {"social_areas": "unknown", "_": "both"}
+
+
+def _request(cookie=None, field=None):
+    headers = {"Cookie": f"{csrf.COOKIE}={cookie}"} if cookie else {}
+    data = {csrf.FIELD: field} if field else {}
+    return Request(EnvironBuilder(method="POST", headers=headers, data=data).get_environ())
+
+
+def test_csrf_token_must_sign_the_cookie_it_came_with():
+    token = csrf.Token(_request())
+    field = token.value()
+    csrf.check(_request(token.nonce, field))
+    for cookie, sent in [(None, field), (token.nonce, None), ("other-nonce", field), (token.nonce, field + "x")]:
+        with pytest.raises(Forbidden):
+            csrf.check(_request(cookie, sent))
