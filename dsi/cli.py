@@ -20,7 +20,7 @@ def service_modules(name: str):
         try:
             yield importlib.import_module(f"services.{service}.{name}")
         except ModuleNotFoundError as error:
-            if error.name != f"services.{service}.{name}":
+            if error.name not in (f"services.{service}", f"services.{service}.{name}"):
                 raise
 
 

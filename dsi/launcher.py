@@ -4,7 +4,6 @@ Migrates every database, loads data into an empty directory (the real 2017 expor
 generated set otherwise), starts every service as its own process (consumers first, so their queues exist
 before events flow) and the gateway last, prints the URL, and stops everything cleanly on Ctrl-C.
 """
-import importlib.util
 import os
 import signal
 import subprocess
@@ -34,6 +33,12 @@ def default_data_path() -> Path | None:
 
 def nameko_command(folder: str, service: str) -> list[str]:
     return [sys.executable, "-m", "nameko", "run", "--config", str(ROOT / folder / "config.yml"), service]
+
+
+def start(argv: list[str]) -> subprocess.Popen:
+    # Own session: Ctrl-C reaches only this launcher, which then stops each child once (a second signal makes
+    # nameko abort its graceful stop).
+    return subprocess.Popen(argv, cwd=ROOT, start_new_session=True)
 
 
 def wait_until_healthy(url: str, children: list, seconds: int = 90) -> bool:
@@ -79,11 +84,11 @@ def run(args) -> int:
     try:
         for module in hooks:  # helpers a service needs locally, such as a mail sink
             for argv in getattr(module, "background_processes", lambda: [])():
-                children.append(subprocess.Popen(argv, cwd=ROOT))
+                children.append(start(argv))
         for folder, service in PROCESSES:
-            if importlib.util.find_spec(service.split(":")[0]) is None:
+            if not (ROOT / folder / "config.yml").exists():
                 continue
-            children.append(subprocess.Popen(nameko_command(folder, service), cwd=ROOT))
+            children.append(start(nameko_command(folder, service)))
         url = os.environ.get("PUBLIC_URL", "http://localhost:8000").rstrip("/")
         if not wait_until_healthy(url, children):
             print("The platform did not start; see the messages above.", file=sys.stderr)
