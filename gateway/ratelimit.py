@@ -34,10 +34,14 @@ class RateLimit:
                     del self._hits[idle]
 
 
-def client_address(request) -> str:
-    """The client's address; behind a proxy, the last hop it added to X-Forwarded-For."""
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    return forwarded.split(",")[-1].strip() if forwarded else (request.remote_addr or "unknown")
+def client_address(request, proxy_hops: int = 0) -> str:
+    """The client's address. Behind `proxy_hops` trusted proxies, the address the outermost of them saw: each
+    appends what it saw to X-Forwarded-For, so entries a client wrote itself come before it and are ignored."""
+    if proxy_hops:
+        hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",") if hop.strip()]
+        if len(hops) >= proxy_hops:
+            return hops[-proxy_hops]
+    return request.remote_addr or "unknown"
 
 
 class RateLimits(DependencyProvider):
@@ -53,6 +57,7 @@ class RateLimits(DependencyProvider):
     def setup(self):
         configured = {**self.defaults, **(self.container.config.get("RATE_LIMITS") or {})}
         self.limits = {action: self._parse(action, rule) for action, rule in configured.items()}
+        self.proxy_hops = int(self.container.config.get("PROXY_HOPS") or 0)
 
     def _parse(self, action: str, rule: str) -> RateLimit:
         count, _, unit = str(rule).partition("/")
@@ -63,5 +68,8 @@ class RateLimits(DependencyProvider):
     def get_dependency(self, worker_ctx):
         return self
 
+    def client(self, request) -> str:
+        return client_address(request, self.proxy_hops)
+
     def hit(self, action: str, request) -> None:
-        self.limits[action].hit(client_address(request))
+        self.limits[action].hit(self.client(request))

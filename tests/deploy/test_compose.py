@@ -39,10 +39,15 @@ def test_dependencies_exist_and_everything_has_a_healthcheck(compose):
 
 
 def test_services_scale(compose):
-    """--scale needs services without fixed names or host ports (the gateway's port is the public door)."""
-    for name in LONG_RUNNING - {"gateway"}:
+    """--scale needs services without fixed names or host ports; the proxy is the one public door."""
+    for name in LONG_RUNNING:
         assert "container_name" not in compose["services"][name]
         assert "ports" not in compose["services"][name]
+    proxy = compose["services"]["proxy"]
+    assert proxy["ports"] == ["8000:8000"]
+    config = (ROOT / proxy["volumes"][0].split(":")[0]).read_text()
+    assert "proxy_pass $gateway;" in config and "set $gateway http://gateway:8000;" in config
+    assert compose["services"]["gateway"]["environment"]["PROXY_HOPS"] == "1"
 
 
 def test_environment_covers_every_variable_the_configs_read(compose):
