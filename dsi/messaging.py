@@ -8,6 +8,8 @@ A consumer records the id of every event it applied in the same transaction as i
 event changes nothing: together, every event takes effect exactly once.
 """
 import logging
+import time
+from collections import defaultdict
 from datetime import datetime
 from weakref import WeakKeyDictionary
 
@@ -76,23 +78,27 @@ class _WorkerOutbox(OutboxWriter):
     def __init__(self, provider):
         super().__init__(provider.model, provider.container.service_name)
         self._provider = provider
-        self.engines: set[Engine] = set()
+        self.added: dict[Engine, list[str]] = defaultdict(list)  # event ids this worker wrote, per database
 
     def add(self, session: Session, event_type: str, payload: dict) -> dict:
-        self.engines.add(session.get_bind())
-        return super().add(session, event_type, payload)
+        body = super().add(session, event_type, payload)
+        self.added[session.get_bind()].append(body["id"])
+        return body
 
     def relay(self, engine: Engine, batch: int = 500) -> int:
         return self._provider.relay(engine, batch)
 
 
 class Outbox(EventDispatcher):
-    """Transactional outbox of a service: events added in a worker go out right after it, a timer sweeps the rest."""
+    """Transactional outbox of a service: a worker's events go out right after it, a timer sweeps the rest."""
+
+    MAX_BACKOFF = 30  # seconds between tries of an event no queue is bound for
 
     def __init__(self, model, **kwargs):
         super().__init__(**kwargs)
         self.model = model
         self.workers = WeakKeyDictionary()
+        self.unroutable: dict[str, tuple[int, float]] = {}  # event id → (tries, when to try again)
 
     def get_dependency(self, worker_ctx):
         outbox = self.workers[worker_ctx] = _WorkerOutbox(self)
@@ -100,34 +106,44 @@ class Outbox(EventDispatcher):
 
     def worker_teardown(self, worker_ctx):
         outbox = self.workers.pop(worker_ctx, None)
-        for engine in outbox.engines if outbox else ():
+        # Only the worker's own events: older unsent rows are the sweep's, so a backlog never delays new work.
+        for engine, event_ids in (outbox.added.items() if outbox else ()):
             try:
-                self.relay(engine)
+                self.relay(engine, only=event_ids)
             except Exception:  # the sweep sends it later; the worker's own work is done
                 log.exception("outbox relay failed; events stay queued for the next sweep")
 
-    def relay(self, engine: Engine, batch: int = 500) -> int:
-        """Publish unsent events in order; returns how many were sent."""
-        sent = 0
-        with Session(engine) as session:
-            rows = session.scalars(
-                select(self.model)
-                .where(self.model.sent_at.is_(None))
-                .order_by(self.model.seq)
-                .limit(batch)
-                .with_for_update(skip_locked=True)
-            ).all()
-            try:
-                for row in rows:
-                    try:
-                        self.publisher.publish(
-                            row.body, exchange=self.exchange, routing_key=row.event_type, mandatory=True
-                        )
-                    except UndeliverableMessage:  # no consumer has bound its queue yet: keep it for later
-                        log.warning("no queue bound for %s yet; kept in the outbox", row.event_type)
-                        continue
-                    row.sent_at = utcnow()
-                    sent += 1
-            finally:
-                session.commit()
-        return sent
+    def relay(self, engine: Engine, batch: int = 500, only: list[str] | None = None) -> int:
+        """Publish unsent events in order, `batch` rows per transaction; returns how many were sent."""
+        sent, after = 0, 0
+        while True:
+            query = select(self.model).where(self.model.sent_at.is_(None), self.model.seq > after)
+            if only is not None:
+                query = query.where(self.model.event_id.in_(only))
+            with Session(engine) as session:
+                rows = session.scalars(
+                    query.order_by(self.model.seq).limit(batch).with_for_update(skip_locked=True)).all()
+                if not rows:
+                    return sent
+                after, full = rows[-1].seq, len(rows) == batch
+                try:
+                    sent += sum(self._publish(row) for row in rows)
+                finally:
+                    session.commit()
+            if not full:
+                return sent
+
+    def _publish(self, row) -> bool:
+        tries, due = self.unroutable.get(row.event_id, (0, 0.0))
+        if due > time.monotonic():
+            return False
+        try:
+            self.publisher.publish(row.body, exchange=self.exchange, routing_key=row.event_type, mandatory=True)
+        except UndeliverableMessage:  # no consumer has bound its queue yet: keep it, try again later
+            if not tries:
+                log.warning("no queue bound for %s yet; kept in the outbox", row.event_type)
+            self.unroutable[row.event_id] = (tries + 1, time.monotonic() + min(2 ** tries, self.MAX_BACKOFF))
+            return False
+        self.unroutable.pop(row.event_id, None)
+        row.sent_at = utcnow()
+        return True
