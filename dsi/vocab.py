@@ -140,3 +140,30 @@ def to_slug(vocabulary: dict[str, str], value: str) -> str | None:
 
 def label(vocabulary_name: str, slug: str) -> str:
     return VOCABULARIES[vocabulary_name].get(slug, slug)
+
+
+# Moderation: why a moderator rejects or sends back a submission, and why the public reports a record.
+# Code → label; the submitter sees both the label and the moderator's own words.
+REJECT_REASONS = {
+    "not_dsi": "Not digital social innovation",
+    "spam": "Spam or advertising",
+    "duplicate": "Already in the directory",
+    "inappropriate": "Inappropriate content",
+    "unverifiable": "Cannot be verified",
+    "other": "Other",
+}
+CHANGES_REASONS = {
+    "incomplete": "Information is missing",
+    "unclear": "The description is unclear",
+    "wrong_category": "Wrong categories or tags",
+    "bad_link": "The website or logo does not work",
+    "other": "Other",
+}
+REPORT_REASONS = {
+    "spam": "Spam or advertising",
+    "inappropriate": "Inappropriate or offensive",
+    "not_dsi": "Not digital social innovation",
+    "incorrect": "Wrong or outdated information",
+    "closed": "No longer exists",
+    "other": "Other",
+}

@@ -1,0 +1,266 @@
+"""The moderator console (/console) and the public's reports of records (JSON API and the record page's form).
+
+Every console page is a `staff_page`: the gateway checks the session and role, the moderation service checks
+them again on each RPC, and every POST carries a CSRF token. Pages are plain HTML without scripts.
+"""
+from urllib.parse import urlencode
+
+from nameko.rpc import RpcProxy
+from nameko.web.handlers import http
+from werkzeug.utils import redirect
+
+from dsi import vocab
+from dsi.errors import Conflict, InvalidInput, NotFound, PlatformError, RateLimited
+
+from . import csrf
+from .dependencies import RATE_LIMITS
+from .http import api, call, json_body, json_response
+from .staff import (LOGIN_PATH, StaffSessions, clear_session_cookie, current_staff, session_value, set_session_cookie,
+                    staff_page)
+from .templating import environment, render
+
+MODERATORS, ADMINS, STAFF = ("moderator", "admin"), ("admin",), ("moderator", "editor", "admin")
+KINDS = {"organisations": "organisation", "projects": "project"}
+QUEUE_FILTERS = ("state", "kind", "country", "older_than_days", "q", "sort", "page")
+environment.globals.setdefault("REPORT_REASONS", vocab.REPORT_REASONS)  # the record page's report form
+
+REPORT_RESPONSE = {"type": "object", "additionalProperties": False, "required": ["kind", "record_id", "received"],
+                   "properties": {"kind": {"type": "string", "enum": ["organisation", "project"]},
+                                  "record_id": {"type": "integer"}, "received": {"const": True}}}
+
+
+def _error(description: str) -> dict:
+    schema = {"$ref": "#/components/schemas/Error"}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _page_args(request) -> dict:
+    """The queue's filters from the query string; the moderation service validates them."""
+    filters = {name: request.args.get(name) for name in QUEUE_FILTERS if request.args.get(name)}
+    for name in ("older_than_days", "page"):
+        if name in filters:
+            filters[name] = int(filters[name]) if filters[name].isdigit() else filters[name]
+    return filters
+
+
+def _decision(form) -> dict:
+    return {"decision": form.get("decision", ""), "reason_code": form.get("reason_code") or None,
+            "reason": form.get("reason", "")}
+
+
+def _version(value) -> int | str:
+    return int(value) if str(value).isdigit() else value
+
+
+def _readable(diff: list[dict]) -> list[dict]:
+    """A diff with vocabulary slugs shown as their labels."""
+    def label(field, value):
+        labels = vocab.VOCABULARIES.get(field)
+        if labels is None or value is None:
+            return value
+        return [labels.get(item, item) for item in value] if isinstance(value, list) else labels.get(value, value)
+
+    return [{**change, "before": label(change["field"], change["before"]),
+             "after": label(change["field"], change["after"])} for change in diff]
+
+
+def _local(target: str | None) -> str:
+    """Where to go after login: only a console page of this site, never another host."""
+    return target if target and target.startswith("/console") else "/console"
+
+
+class ModerationConsole(StaffSessions):
+    directory = RpcProxy("directory")
+    limits = RATE_LIMITS
+
+    openapi_paths = {
+        "/api/records/{kind}/{id}/reports": {"post": {
+            "summary": "Report a published record to the moderators",
+            "description": "One report per client and record. When enough people report a record it is hidden "
+                           "until a moderator looks at it.",
+            "operationId": "report_record",
+            "tags": ["submissions"],
+            "parameters": [
+                {"name": "kind", "in": "path", "required": True,
+                 "schema": {"type": "string", "enum": ["organisation", "project"]}},
+                {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
+            ],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "additionalProperties": False, "required": ["reason_code"],
+                "properties": {"reason_code": {"type": "string", "enum": list(vocab.REPORT_REASONS)},
+                               "text": {"type": "string", "maxLength": 2000}}}}}},
+            "responses": {
+                "202": {"description": "Received", "content": {"application/json": {"schema": REPORT_RESPONSE}}},
+                "400": _error("The body is not JSON."), "404": _error("No published record with this id."),
+                "409": _error("This client already reported the record, or it is already hidden."),
+                "422": _error("Invalid fields: `details` names each."),
+                "429": _error("Too many reports from this client; see Retry-After."),
+            },
+        }},
+    }
+
+    @property
+    def _public_url(self) -> str:
+        return self.config.get("PUBLIC_URL", "http://localhost:8000").rstrip("/")
+
+    # --- reports from the public -------------------------------------------------------------------------------
+
+    def _report(self, request, kind: str, record_id: int, body) -> dict:
+        self.limits.hit("report", request)
+        record = call(self.directory.get_record, kind, record_id)  # only a published record can be reported
+        return call(self.moderation.report, kind, record_id, record["name"], self.limits.client(request), body)
+
+    @http("POST", "/api/records/<any(organisation,project):kind>/<int:record_id>/reports")
+    @api
+    def api_report(self, request, kind, record_id):
+        return json_response(self._report(request, kind, record_id, json_body(request)), 202)
+
+    @http("POST", "/<any(organisations,projects):collection>/<int:record_id>/report")
+    def report_form(self, request, collection, record_id):
+        back = f"/{collection}/{record_id}"
+        try:
+            csrf.check(request)
+            self._report(request, KINDS[collection], record_id,
+                         {"reason_code": request.form.get("reason_code", ""), "text": request.form.get("text", "")})
+        except PlatformError as error:
+            headers = {"Retry-After": str(error.details["retry_after"])} if isinstance(error, RateLimited) else None
+            return render("console/report_sent.html", error.status, headers, request=request, error=error, back=back)
+        return render("console/report_sent.html", 202, request=request, back=back)
+
+    # --- logging in and out ------------------------------------------------------------------------------------
+
+    @http("GET", "/console")
+    @staff_page(*STAFF)
+    def console_home(self, request):
+        """Each role's first page: the queue for moderators and admins, the newsletter for editors."""
+        return redirect("/console/newsletter" if current_staff(request)["role"] == "editor" else "/console/queue", 303)
+
+    @http("GET,POST", LOGIN_PATH)
+    def login(self, request):
+        target = _local(request.args.get("next"))
+        if request.method == "GET":
+            return render("console/login.html", request=request, next=target, headers={"Cache-Control": "no-store"})
+        email = request.form.get("email", "")
+        try:
+            csrf.check(request)
+            self.limits.hit("login", request)
+            result = call(self.moderation.login, email, request.form.get("password", ""))
+        except PlatformError as error:
+            headers = {"Retry-After": str(error.details["retry_after"])} if isinstance(error, RateLimited) else None
+            return render("console/login.html", error.status, headers, request=request, next=target, email=email,
+                          error=error)
+        response = redirect(target, 303)
+        set_session_cookie(response, request, self._public_url, result["session"], result["max_age"])
+        return response
+
+    @http("POST", "/console/logout")
+    @staff_page(*STAFF)
+    def logout(self, request):
+        call(self.moderation.logout, session_value(request))
+        response = redirect(LOGIN_PATH, 303)
+        clear_session_cookie(response, request, self._public_url)
+        return response
+
+    # --- the queue ---------------------------------------------------------------------------------------------
+
+    @http("GET", "/console/queue")
+    @staff_page(*MODERATORS)
+    def queue_page(self, request):
+        filters = _page_args(request)
+        try:
+            listing = call(self.moderation.list_queue, session_value(request), filters)
+        except InvalidInput as error:
+            return render("console/queue.html", 422, request=request, staff=current_staff(request), filters=filters,
+                          listing=None, error=error, **_reasons())
+        return render("console/queue.html", request=request, staff=current_staff(request), filters=filters,
+                      listing=listing, page_link=lambda page: "/console/queue?" + urlencode({**filters, "page": page}),
+                      **_reasons())
+
+    @http("POST", "/console/queue/bulk")
+    @staff_page(*MODERATORS)
+    def bulk_decide(self, request):
+        items = []
+        for value in request.form.getlist("item"):
+            submission_id, _, version = value.rpartition(":")
+            items.append({"submission_id": submission_id, "version": _version(version)})
+        try:
+            outcome = call(self.moderation.bulk_decide, session_value(request), items, _decision(request.form),
+                           timeout=60)
+        except InvalidInput as error:
+            return render("console/bulk.html", 422, request=request, staff=current_staff(request), error=error)
+        return render("console/bulk.html", request=request, staff=current_staff(request), outcome=outcome)
+
+    @http("GET,POST", "/console/items/<submission_id>")
+    @staff_page(*MODERATORS)
+    def item_page(self, request, submission_id):
+        token = session_value(request)
+        if request.method == "GET":
+            item = call(self.moderation.show, token, submission_id)
+            item["diff"] = _readable(item["diff"])
+            return render("console/item.html", request=request, staff=current_staff(request), item=item,
+                          done=request.args.get("done"), **_reasons())
+        decision = {**_decision(request.form), "version": _version(request.form.get("version", ""))}
+        try:
+            call(self.moderation.decide, token, submission_id, decision)
+        except (InvalidInput, Conflict) as error:
+            item = call(self.moderation.show, token, submission_id)
+            item["diff"] = _readable(item["diff"])
+            return render("console/item.html", error.status, request=request, staff=current_staff(request),
+                          item=item, error=error, values=decision, **_reasons())
+        return redirect(f"/console/items/{submission_id}?done={decision['decision']}", 303)
+
+    # --- reports -----------------------------------------------------------------------------------------------
+
+    @http("GET", "/console/reports")
+    @staff_page(*MODERATORS)
+    def reports_page(self, request):
+        state = request.args.get("state", "active")
+        listing = call(self.moderation.list_reports, session_value(request), state)
+        return render("console/reports.html", request=request, staff=current_staff(request), listing=listing,
+                      state=state, reasons=vocab.REPORT_REASONS)
+
+    @http("GET,POST", "/console/reports/<any(organisation,project):kind>/<int:record_id>")
+    @staff_page(*MODERATORS)
+    def report_case_page(self, request, kind, record_id):
+        token = session_value(request)
+        error = None
+        if request.method == "POST":
+            try:
+                call(self.moderation.resolve_report, token, kind, record_id, request.form.get("action", ""),
+                     _version(request.form.get("version", "")), request.form.get("reason", ""))
+                return redirect(f"/console/reports/{kind}/{record_id}?done=1", 303)
+            except (InvalidInput, Conflict) as refused:
+                error = refused
+        case = call(self.moderation.show_report, token, kind, record_id)
+        return render("console/report_case.html", error.status if error else 200, request=request,
+                      staff=current_staff(request), case=case, error=error, done=request.args.get("done"),
+                      reasons=vocab.REPORT_REASONS)
+
+    # --- staff accounts (admins) -------------------------------------------------------------------------------
+
+    @http("GET,POST", "/console/staff")
+    @staff_page(*ADMINS)
+    def staff_accounts(self, request):
+        token = session_value(request)
+        error, created, values = None, None, {}
+        if request.method == "POST":
+            action = request.form.get("action", "create")
+            try:
+                if action == "create":
+                    values = {name: request.form.get(name, "") for name in ("email", "name", "role")}
+                    created = call(self.moderation.create_staff, token,
+                                   {**values, "password": request.form.get("password", "")})
+                    values = {}
+                else:
+                    call(self.moderation.set_staff_active, token, _version(request.form.get("staff_id", "")),
+                         action == "activate")
+            except (InvalidInput, Conflict, NotFound) as refused:
+                error = refused
+        staff = call(self.moderation.list_staff, token)
+        return render("console/staff.html", error.status if error else 200, request=request,
+                      staff=current_staff(request), accounts=staff, error=error, created=created, values=values)
+
+
+def _reasons() -> dict:
+    return {"reject_reasons": vocab.REJECT_REASONS, "changes_reasons": vocab.CHANGES_REASONS}
+

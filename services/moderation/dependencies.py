@@ -1,0 +1,8 @@
+"""The moderation service's outside resources, as nameko dependency providers."""
+from dsi.database import Database
+from dsi.messaging import Outbox
+
+from .models import Base, Outbox as OutboxTable
+
+database = Database(Base)
+outbox = Outbox(OutboxTable)

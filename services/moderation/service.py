@@ -1,0 +1,177 @@
+"""Moderation service: the review queue, reports of published records, and staff accounts.
+
+Entrypoints only: each checks the caller's session and role, calls the domain (queue.py, reports.py,
+accounts.py) inside one transaction, and returns. Every RPC that reads or changes moderation data takes the
+staff session cookie as its first argument, so the service itself refuses a visitor or the wrong role.
+"""
+import os
+
+from nameko.dependency_providers import Config
+from nameko.rpc import rpc
+from nameko.timer import timer
+from sqlalchemy import select
+
+from dsi import events
+from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound, PlatformError, RateLimited
+from dsi.messaging import first_delivery, reliable_handler
+
+from . import accounts, queue, reports
+from .dependencies import database, outbox
+from .models import ProcessedEvent
+from .schemas import Decision, Filters, parse
+
+EXPECTED = (InvalidInput, NotFound, Conflict, Forbidden, RateLimited)
+
+
+class ModerationService:
+    name = "moderation"
+
+    db = database
+    outbox = outbox
+    config = Config()
+
+    def _setting(self, name: str, default: int) -> int:
+        return int(self.config.get(name, default))
+
+    def _staff(self, session, cookie, roles):
+        return accounts.authorise(session, cookie, roles, self._setting("SESSION_HOURS", 12))
+
+    # --- directory events --------------------------------------------------------------------------------------
+
+    @reliable_handler(events.DIRECTORY, events.SUBMISSION_RECEIVED)
+    def on_submission_received(self, event):
+        with self.db.get_session() as session:
+            if first_delivery(session, ProcessedEvent, event):
+                queue.receive(session, event["payload"])
+
+    @reliable_handler(events.DIRECTORY, events.SUBMISSION_DECIDED)
+    def on_submission_decided(self, event):
+        with self.db.get_session() as session:
+            if first_delivery(session, ProcessedEvent, event):
+                queue.directory_decided(session, event["payload"])
+
+    # --- the queue ---------------------------------------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_queue(self, cookie, filters=None):
+        with self.db.get_session() as session:
+            self._staff(session, cookie, accounts.MODERATORS)
+            return queue.list_items(session, parse(Filters, filters or {}))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def show(self, cookie, submission_id):
+        with self.db.get_session() as session:
+            self._staff(session, cookie, accounts.MODERATORS)
+            return queue.show(session, submission_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def decide(self, cookie, submission_id, decision):
+        with self.db.get_session() as session:
+            staff = self._staff(session, cookie, accounts.MODERATORS)
+            return queue.decide(session, self.outbox, staff["email"], submission_id, parse(Decision, decision))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def bulk_decide(self, cookie, items, decision):
+        """One decision on many items ([{submission_id, version}]), each in its own transaction: a result per item."""
+        with self.db.get_session() as session:
+            staff = self._staff(session, cookie, accounts.MODERATORS)
+        if not isinstance(decision, dict):
+            raise InvalidInput("The decision must be an object.", {"decision": "expected an object"})
+        if not isinstance(items, list) or not items or len(items) > 100:
+            raise InvalidInput("Choose from 1 to 100 submissions.", {"items": "expected 1 to 100 items"})
+        results = []
+        for entry in items:
+            entry = entry if isinstance(entry, dict) else {}
+            submission_id = str(entry.get("submission_id", ""))
+            try:
+                with self.db.get_session() as session:
+                    chosen = parse(Decision, {**decision, "version": entry.get("version")})
+                    item = queue.decide(session, self.outbox, staff["email"], submission_id, chosen)
+                results.append({"submission_id": submission_id, "ok": True, "state": item["state"]})
+            except PlatformError as error:
+                results.append({"submission_id": submission_id, "ok": False, "error": error.code,
+                                "message": error.message})
+        return {"results": results, "decided": sum(result["ok"] for result in results)}
+
+    # --- reports -----------------------------------------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def report(self, kind, record_id, name, reporter, body):
+        """A report from the public (the gateway checked that the record is published, and rate limits)."""
+        key = reports.reporter_key(os.environ.get("SECRET_KEY", "dev-only-secret-change-me"), kind, int(record_id),
+                                   str(reporter))
+        with self.db.get_session() as session:
+            return reports.report(session, self.outbox, kind, int(record_id), str(name or ""), key, body,
+                                  self._setting("REPORT_THRESHOLD", 3))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_reports(self, cookie, state="active", page=1, per_page=25):
+        with self.db.get_session() as session:
+            self._staff(session, cookie, accounts.MODERATORS)
+            return reports.list_cases(session, state, int(page), min(int(per_page), 100))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def show_report(self, cookie, kind, record_id):
+        with self.db.get_session() as session:
+            self._staff(session, cookie, accounts.MODERATORS)
+            return reports.show_case(session, kind, int(record_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def resolve_report(self, cookie, kind, record_id, action, version, reason=""):
+        with self.db.get_session() as session:
+            staff = self._staff(session, cookie, accounts.MODERATORS)
+            return reports.resolve(session, self.outbox, staff["email"], kind, int(record_id), action, int(version),
+                                   str(reason or "")[:2000])
+
+    # --- staff -------------------------------------------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def login(self, email, password):
+        with self.db.get_session() as session:
+            result = accounts.login(session, email, password, self._setting("LOGIN_MAX_FAILURES", 5),
+                                    self._setting("LOCKOUT_MINUTES", 15), self._setting("SESSION_HOURS", 12))
+        if "error" in result:  # refused only after the failed attempt was counted
+            raise Forbidden(result["error"])
+        return result
+
+    @rpc(expected_exceptions=EXPECTED)
+    def logout(self, cookie):
+        with self.db.get_session() as session:
+            accounts.logout(session, cookie, self._setting("SESSION_HOURS", 12))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def whoami(self, cookie, roles=None):
+        """The staff member of a session cookie, checked against `roles` (any staff role when None)."""
+        with self.db.get_session() as session:
+            return self._staff(session, cookie, tuple(roles) if roles else accounts.ROLES)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_staff(self, cookie):
+        with self.db.get_session() as session:
+            self._staff(session, cookie, accounts.ADMINS)
+            return accounts.list_staff(session)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create_staff(self, cookie, body):
+        with self.db.get_session() as session:
+            admin = self._staff(session, cookie, accounts.ADMINS)
+            return accounts.create_staff(session, body, admin["email"])
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_staff_active(self, cookie, staff_id, active):
+        with self.db.get_session() as session:
+            admin = self._staff(session, cookie, accounts.ADMINS)
+            return accounts.set_active(session, int(staff_id), bool(active), admin["email"])
+
+    # --- operations --------------------------------------------------------------------------------------------
+
+    @rpc
+    def health(self):
+        with self.db.get_session() as session:
+            session.execute(select(1))
+        return {"status": "ok"}
+
+    @timer(interval=1)
+    def relay_outbox(self):
+        """Sends what a worker could not: after a crash, a broker outage, or before consumers bound their queues."""
+        self.outbox.relay(self.db.engine)
