@@ -24,6 +24,7 @@ run: setup
 	$(BIN)/dsi run
 
 test: setup
+	@deploy/ensure-chromium.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: setup

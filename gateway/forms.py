@@ -3,6 +3,8 @@
 Empty inputs are left out so that the schema's defaults apply; tags are typed comma-separated; validation stays
 in dsi.schemas (the same rules as the JSON API), and its errors are mapped to the form's fields.
 """
+from . import i18n
+
 COMMON = ("name", "website", "short_description", "long_description", "country", "city", "latitude", "longitude",
           "start_date", "tags")
 FIELDS = {
@@ -13,6 +15,25 @@ CHOICES = ("social_areas", "technologies", "dsi_focus")  # checkboxes: many valu
 TAG_LISTS = ("tags", "network_tags")  # typed "a, b, c"
 LINKS = {"organisation": "projects", "project": "organisations"}
 HONEYPOT = "nickname"  # hidden from people by the stylesheet; robots fill it in
+HONEYPOT_ERROR = "Leave this field empty."
+# dsi.schemas speaks pydantic's English to API clients; the form says it plainly, in the visitor's language
+# (these texts are in gateway/translations). The start of a message → what the form shows.
+MESSAGES = {
+    "Field required": "Please fill in this field.",
+    "value is not a valid email address": "Please enter an email address, like name@example.org.",
+    "Input should be a valid number": "Please enter a number, like 41.39.",
+    "Input should be less than or equal": "This number is out of range.",
+    "Input should be greater than or equal": "This number is out of range.",
+    "String should have at most": "This is too long.",
+    "String should have at least": "This is too short.",
+    "Input should be a valid date": "Please enter a date, like 2024-05-31.",
+    "Input should be a valid URL": "Please enter a full web address, starting with https://.",
+    "expected an ISO 3166-1": "Please choose a country from the list.",
+    "unknown value": "Please choose from the list.",
+    "give both latitude and longitude": "Give both latitude and longitude, or neither.",
+    "end_date is before start_date": "The end date is before the start date.",
+    HONEYPOT_ERROR: HONEYPOT_ERROR,
+}
 
 
 def record_body(kind: str, form) -> dict:
@@ -58,9 +79,10 @@ def current_links(record: dict) -> list[dict]:
     return [{"id": link["id"], "role": link["role"]} for link in record.get(LINKS[record["kind"]]) or []]
 
 
-def field_errors(details: dict | None) -> dict[str, str]:
-    """Errors of dsi.schemas (`social_areas.0`, `_` for the whole form) by form field."""
+def field_errors(details: dict | None, lang: str = i18n.DEFAULT) -> dict[str, str]:
+    """Errors of dsi.schemas (`social_areas.0`, `_` for the whole form) by form field, in `lang` where known."""
     errors: dict[str, str] = {}
     for path, message in (details or {}).items():
-        errors.setdefault(path.split(".", 1)[0], message)
+        plain = next((text for start, text in MESSAGES.items() if message.startswith(start)), message)
+        errors.setdefault(path.split(".", 1)[0], i18n.gettext(lang, plain))
     return errors

@@ -9,6 +9,7 @@ language switcher and hreflang links) and can put `{{ csrf_field() }}` in its fo
 from pathlib import Path
 
 import nh3
+from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from markupsafe import Markup
 from werkzeug.wrappers import Response
@@ -67,15 +68,28 @@ def _options(context, vocabulary: dict) -> list[tuple[str, str]]:
     return [(slug, i18n.gettext(_lang(context), label)) for slug, label in vocabulary.items()]
 
 
+@pass_context
+def _translated(context, label: str) -> str:
+    """A label that is data (a vocabulary term, a cluster) in the page's language. Unlike `_()`, whose result
+    jinja2 marks safe, this stays plain text and is escaped like any other value."""
+    return str(i18n.gettext(_lang(context), label))
+
+
+@pass_context
+def _number(context, value) -> str:
+    """A count in the page language's format (1,228 · 1.228 · 1 228)."""
+    return format_decimal(value, locale=_lang(context)) if isinstance(value, int) else value
+
+
 def _safe_snippet(snippet: str) -> Markup:
     """A search snippet: escaped text with <mark> around matches; cleaned again so that only <mark> survives."""
     return Markup(nh3.clean(snippet or "", tags={"mark"}, attributes={}))
 
 
 environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)
-environment.globals.update(url=_url, LANGUAGES=i18n.LANGUAGES, localised=i18n.localised, country_of=_country_of, options=_options,
-                           record_path=views.record_path)
-environment.filters["safe_snippet"] = _safe_snippet
+environment.globals.update(url=_url, LANGUAGES=i18n.LANGUAGES, localised=i18n.localised, country_of=_country_of,
+                           options=_options, record_path=views.record_path)
+environment.filters.update(safe_snippet=_safe_snippet, number=_number, tr=_translated)
 
 
 def render(template: str, status: int = 200, headers: dict | None = None, request=None, **context) -> Response:

@@ -13,6 +13,7 @@ from . import i18n
 
 FACETS = ("kind", "country", "social_areas", "technologies", "dsi_focus", "organisation_type", "organisation_size")
 SORTS = ("relevance", "name", "newest")
+ORDERED = ("organisation_size",)
 PER_PAGE = 20
 MAX_PAGE = 500
 KIND_PATHS = {"organisation": "/organisations", "project": "/projects"}
@@ -101,6 +102,9 @@ def search_view(lang: str, path: str, state: dict, result: dict) -> dict:
                   "checked": item["value"] in chosen} for item in values]
         items += [{"value": value, "label": term_label(lang, facet, value), "count": 0, "checked": True}
                   for value in chosen if value not in shown]
+        if facet in ORDERED:  # sizes read best smallest first, not by count
+            order = list(vocab.VOCABULARIES[facet])
+            items.sort(key=lambda item: order.index(item["value"]) if item["value"] in order else len(order))
         if items:
             facets.append({"name": facet, "items": items})
     chips = [{"facet": facet, "value": value, "label": term_label(lang, facet, value),

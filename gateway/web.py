@@ -178,13 +178,13 @@ class PublicWeb:
     def _check_post(self, request, action: str) -> None:
         csrf.check(request)
         if request.form.get(forms.HONEYPOT):
-            raise InvalidInput("Please leave the last field empty.", {forms.HONEYPOT: "Leave this field empty."})
+            raise InvalidInput("Please leave the last field empty.", {forms.HONEYPOT: forms.HONEYPOT_ERROR})
         self.limits.hit(action, request)
 
     def _form(self, request, kind, values, error: PlatformError | None = None, record=None) -> Response:
-        errors = forms.field_errors(error.details) if isinstance(error, InvalidInput) else {}
-        status = 200 if error is None else (429 if isinstance(error, RateLimited) else 422)
         lang = i18n.split_path(request.path)[0]
+        errors = forms.field_errors(error.details, lang) if isinstance(error, InvalidInput) else {}
+        status = 200 if error is None else (429 if isinstance(error, RateLimited) else 422)
         return render("record_form.html", status, request=request, kind=kind, values=values, errors=errors,
                       error=error, record=record, vocabularies=vocab.VOCABULARIES,
                       countries=sorted(((code, views.country_name(lang, code, name))

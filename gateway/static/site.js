@@ -86,6 +86,11 @@
     });
   });
 
+  /* On a narrow screen the filters start folded, so that the results come first. */
+  if (window.matchMedia("(max-width: 50rem)").matches) {
+    document.querySelectorAll("details[data-collapse-narrow]").forEach(function (details) { details.open = false; });
+  }
+
   /* After a failed form, take keyboard and screen-reader users to the list of errors. */
   var summary = document.getElementById("error-summary");
   if (summary) summary.focus();

@@ -14,14 +14,14 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 from dsi import vocab
-from gateway import i18n, views
+from gateway import forms, i18n, views
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE.parent / "templates"
 POT = HERE / "messages.pot"
 METHOD_MAP = [("**.html", "jinja2")]
 OPTIONS = {"**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
-# Labels the pages translate at run time: vocabularies, record kinds.
+# Labels the pages translate at run time: vocabularies, report reasons, form errors, record kinds.
 VOCABULARY_SOURCE = "dsi/vocab.py"
 
 
@@ -32,6 +32,8 @@ def template() -> Catalog:
         catalog.add(message, None, [(f"gateway/templates/{filename}", lineno)], auto_comments=comments,
                     context=context)
     labels = [label for name, vocabulary in vocab.VOCABULARIES.items() for label in vocabulary.values()]
+    labels += list(vocab.REPORT_REASONS.values())  # the record page's report form
+    labels += list(forms.MESSAGES.values())  # the forms' field errors
     for label in labels + list(views.KIND_LABELS.values()):
         catalog.add(label, None, [(VOCABULARY_SOURCE, 0)])
     return catalog

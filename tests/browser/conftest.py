@@ -1,9 +1,11 @@
 """Browser tests: the real pages in headless Chromium (Debian's package, see deploy/ensure-chromium.sh), served by
-the real gateway over the directory and search services, over the sample records of tests/web.
+the real gateway over the directory, search and moderation services, over the sample records of tests/web;
+a moderator account works the moderation console.
 
 The services run in their own process (`nameko run`): Playwright blocks the test's thread while it waits for the
 browser, which would starve services running in the test's own eventlet hub.
 """
+import ctypes
 import json
 import os
 import signal
@@ -15,15 +17,29 @@ from pathlib import Path
 import pytest
 import requests
 
+from sqlalchemy.orm import Session
+
+from dsi.database import make_engine
+from dsi.migrations import upgrade
+from services.moderation import accounts
 from tests.web.conftest import config, directory_db, sample_ids  # noqa: F401  (shared fixtures)
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ["services.directory.service:DirectoryService", "services.search.service:SearchService",
-            "gateway.service:GatewayService"]
+            "services.moderation.service:ModerationService", "gateway.service:GatewayService"]
+MODERATOR = {"email": "moderator@example.org", "role": "moderator", "password": "a long moderator password"}
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
+
+
+def _die_with_parent():
+    """Linux: the platform's process gets SIGTERM when the test run ends abruptly (a pytest-timeout exit)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 @pytest.fixture(scope="session")
@@ -31,19 +47,28 @@ def browser():
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM}: run deploy/ensure-chromium.sh (as root) to run the browser tests")
     from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+    playwright = sync_playwright().start()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    yield browser
+    browser.close()
+    # No playwright.stop(): under eventlet (which nameko's pytest plugin installs) it waits for its driver
+    # forever. The driver ends by itself when this process ends and its pipe closes.
 
 
 @pytest.fixture
 def site(config, sample_ids, tmp_path, web_config_port):
     """The platform as its own process, on the test's RabbitMQ vhost and database; its address."""
+    moderation_url = f"sqlite:///{tmp_path}/moderation.db"
+    upgrade("moderation", moderation_url)
+    engine = make_engine(moderation_url)
+    with Session(engine) as session, session.begin():
+        accounts.create_staff(session, MODERATOR)
+    engine.dispose()
     config_file = tmp_path / "config.yml"
-    config_file.write_text(json.dumps({**config, "LOGGING": {"version": 1, "root": {"level": "WARNING"}}}))
+    config_file.write_text(json.dumps({**config, "DB_URIS": {**config["DB_URIS"], "moderation:Base": moderation_url},
+                                       "LOGGING": {"version": 1, "root": {"level": "WARNING"}}}))
     process = subprocess.Popen([sys.executable, "-m", "nameko", "run", "--config", str(config_file), *SERVICES],
-                               cwd=ROOT, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+                               cwd=ROOT, env={**os.environ, "PYTHONWARNINGS": "ignore"}, preexec_fn=_die_with_parent)
     url = f"http://127.0.0.1:{web_config_port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -70,7 +70,8 @@ def config(rabbit_config, web_config, sqlite_url, tmp_path):
     upgrade("directory", sqlite_url)
     return {**rabbit_config, **web_config, "DB_URIS": {"directory:Base": sqlite_url},
             "SEARCH_BACKEND": "embedded", "SEARCH_INDEX_DIR": str(tmp_path / "search"),
-            "SEARCH_CATCH_UP_DELAY": 0.2, "PUBLIC_URL": "http://dsi.test", "RATE_LIMITS": {"submit": "1000/hour", "edit": "1000/hour"}}
+            "SEARCH_CATCH_UP_DELAY": 0.2, "PUBLIC_URL": "http://dsi.test",
+            "RATE_LIMITS": {"submit": "1000/hour", "edit": "1000/hour"}}
 
 
 @pytest.fixture

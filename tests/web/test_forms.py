@@ -82,7 +82,8 @@ def test_forms_refuse_posts_without_a_valid_token(site, web_session):
 
 def test_the_honeypot_stops_robots(site, web_session):
     response = post_form(web_session, "/join/organisation", {"name": "Spam", "nickname": "bot"})
-    assert response.status_code == 422 and "Please leave the last field empty." in response.text
+    assert response.status_code == 422
+    assert 'href="#nickname">Leave this field empty</a>: Leave this field empty.' in response.text
 
 
 def test_submissions_through_forms_are_rate_limited(runner_factory, config, web_session):
@@ -115,3 +116,11 @@ def test_bad_links_get_a_clear_page(site, web_session):
     assert web_session.get(f"/records/{site['Care Map']}/edit?token=nope").status_code == 403
     other = signing.sign(signing.RECORD_EDIT, {"record_id": 999, "email": "x@example.org"})
     assert web_session.get(f"/records/{site['Care Map']}/edit?token={other}").status_code == 403
+
+
+def test_field_errors_speak_the_pages_language(site, web_session):
+    response = post_form(web_session, "/pl/join/project", {**PROJECT_FORM, "name": "", "email": "not-an-email"})
+    assert response.status_code == 422
+    assert re.search(r'id="email-error">Podaj adres e-mail, na przykład imie@example.org.</p>', response.text)
+    assert re.search(r'id="name-error">Wypełnij to pole.</p>', response.text)
+    assert "Niektóre pola wymagają poprawy:" in response.text and "Field required" not in response.text

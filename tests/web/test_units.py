@@ -45,7 +45,8 @@ def test_search_state_round_trips_through_the_url():
                                           ("social_areas", "health-and-care"), ("page", "3"), ("sort", "bogus")]))
     assert state == {"q": "care", "filters": {"country": ["ES", "PL"], "social_areas": ["health-and-care"]},
                      "sort": "relevance", "page": 3}
-    assert views.state_url("/search", state) == "/search?q=care&country=ES&country=PL&social_areas=health-and-care&page=3"
+    assert views.state_url("/search", state) == \
+        "/search?q=care&country=ES&country=PL&social_areas=health-and-care&page=3"
     assert views.state_url("/search", state, filters=views.without(state, "country", "ES"), page=1) == \
         "/search?q=care&country=PL&social_areas=health-and-care"
     assert views.search_state(MultiDict([("page", "-1")]))["page"] == 1
@@ -82,3 +83,9 @@ def test_csrf_token_must_sign_the_cookie_it_came_with():
     for cookie, sent in [(None, field), (token.nonce, None), ("other-nonce", field), (token.nonce, field + "x")]:
         with pytest.raises(Forbidden):
             csrf.check(_request(cookie, sent))
+
+
+def test_data_labels_are_translated_and_still_escaped():
+    from gateway.templating import environment
+    page = environment.from_string("{{ a|tr }} {{ b|tr }}")
+    assert page.render(lang="pl", a="Science", b="<b>Science</b>") == "Nauka &lt;b&gt;Science&lt;/b&gt;"
