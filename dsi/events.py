@@ -24,6 +24,7 @@ class Envelope(BaseModel):
 DIRECTORY = "directory"
 MODERATION = "moderation"
 NEWSLETTER = "newsletter"
+SEARCH = "search"
 
 # directory →
 SUBMISSION_RECEIVED = "submission_received"  # a new record or an edit awaits review
@@ -37,6 +38,9 @@ SUBMISSION_REJECTED = "submission_rejected"
 CHANGES_REQUESTED = "changes_requested"
 RECORD_HIDDEN = "record_hidden"  # hidden after reports, or removed by a moderator
 RECORD_RESTORED = "record_restored"
+
+# search → search: every instance keeping its own index rebuilds or repairs it (`dsi reindex`, `dsi search-check`)
+INDEX_MAINTENANCE_REQUESTED = "index_maintenance_requested"
 
 # any service → newsletter (the platform's mailer)
 MAIL_REQUESTED = "mail_requested"

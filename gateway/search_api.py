@@ -9,7 +9,7 @@ See docs/search.md for the answers.
 from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
 
-from .http import api, call, int_arg, json_response, list_arg, paging
+from .http import api, call, int_arg, json_response, list_arg
 
 LIST_PARAMS = ("kind", "country", "social_areas", "technologies", "dsi_focus", "organisation_type",
                "organisation_size")
@@ -22,9 +22,10 @@ class SearchApi:
     @http("GET", "/api/search")
     @api
     def search_records(self, request):
-        page, per_page = paging(request)
-        params = {"q": request.args.get("q", ""), "page": page, "per_page": per_page,
-                  "sort": request.args.get("sort") or "relevance", "bbox": request.args.get("bbox") or None}
+        # passed on as given: the search service checks them all and names every bad one in one answer
+        params = {"q": request.args.get("q", ""), "sort": request.args.get("sort") or "relevance",
+                  "bbox": request.args.get("bbox") or None}
+        params.update({name: request.args[name] for name in ("page", "per_page") if request.args.get(name)})
         params.update({name: list_arg(request, name) for name in LIST_PARAMS if name in request.args})
         return json_response(call(self.search.query, params, timeout=SEARCH_TIMEOUT))
 

@@ -5,6 +5,8 @@ nameko shares one WebServer per container, found by its sharing key; `SecureWebS
 `WebSecurity` dependency declares it so that it is bound before any http entrypoint (nameko binds dependencies
 first): every http entrypoint of the gateway is then served through it.
 """
+import socket
+
 from nameko.extensions import DependencyProvider
 from nameko.web.server import WebServer
 
@@ -47,6 +49,12 @@ class SecureWebServer(WebServer):
 
     def get_wsgi_app(self):
         return with_headers(super().get_wsgi_app())
+
+    def process_request(self, sock, address):
+        # Without it Nagle's algorithm holds the tail of a large answer back for the client's delayed ACK on a
+        # kept-alive connection: ~40 ms added to a search page.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return super().process_request(sock, address)
 
 
 class WebSecurity(DependencyProvider):

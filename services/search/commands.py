@@ -11,13 +11,28 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 AMQP_URI = "pyamqp://guest:guest@localhost:5672/"
 TIMEOUT = 1800  # a rebuild of a large directory takes minutes, not hours
+HEALTH_TIMEOUT = 10
 
 
 def _cluster(timeout: float = TIMEOUT) -> ClusterRpcProxy:
     return ClusterRpcProxy({"AMQP_URI": os.environ.get("AMQP_URI", AMQP_URI)}, timeout=timeout)
 
 
+def _search_answers() -> bool:
+    """Whether a search instance answers at all: else a long call would wait its whole timeout in the queue."""
+    try:
+        with _cluster(timeout=HEALTH_TIMEOUT) as cluster:
+            cluster.search.health()
+        return True
+    except Exception as error:
+        print(f"the search service does not answer at {os.environ.get('AMQP_URI', AMQP_URI)}: {error!r}",
+              file=sys.stderr)
+        return False
+
+
 def reindex(args) -> int:
+    if not _search_answers():
+        return 2
     with _cluster() as cluster:
         result = cluster.search.reindex()
     print(f"search index rebuilt from the directory and swapped in: {result['documents']} documents "
@@ -26,6 +41,8 @@ def reindex(args) -> int:
 
 
 def search_check(args) -> int:
+    if not _search_answers():
+        return 2
     with _cluster() as cluster:
         result = cluster.search.check(args.fix)
     if args.json:

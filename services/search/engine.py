@@ -14,6 +14,8 @@ from .schemas import SearchParams
 from .text import Terms, distance, excerpt, highlight, words
 
 EXPORT_PAGE = 500
+SUGGEST_POOL = 40  # the index's best name matches, re-ranked for suggestions
+DID_YOU_MEAN_POOL = 50  # documents whose words are candidates for a correction
 KIND_LABELS = {"organisation": "Organisation", "project": "Project"}
 
 Export = Callable[[int, int], dict]  # (after_id, limit) → {"items": [...], "next_after": id | None}
@@ -65,40 +67,53 @@ class SearchEngine:
         }
 
     def suggest(self, q: str, limit: int = 8) -> list[dict]:
+        """Names for what is typed so far: the index's best matches, names that begin with the typed words
+        first, then names holding them without a typo, then the rest; shorter names before longer."""
         terms = Terms(q)
         if not terms:
             return []
-        found = self.backend.find(Find(terms=terms, fields=("name",), limit=limit))
-        return [{"id": hit["id"], "kind": hit["item"]["kind"], "name": hit["name"]} for hit in found.hits]
+        found = self.backend.find(Find(terms=terms, fields=("name",), limit=max(limit, SUGGEST_POOL)))
+        ranked = sorted(found.hits, key=lambda hit: _suggest_rank(hit["name"], terms))
+        return [{"id": hit["id"], "kind": hit["item"]["kind"], "name": hit["name"]} for hit in ranked[:limit]]
 
     def did_you_mean(self, find: Find) -> str | None:
-        """On zero hits: each word replaced by the nearest word of the documents that come closest to it,
-        offered only if the corrected query finds something."""
+        """On zero hits: each word that finds nothing replaced by the nearest word of the index, offered only
+        if the corrected query finds something."""
         corrected = []
-        for term, _budget, prefix in find.terms:
-            alone = Find(terms=Terms(term), limit=0, filters=find.filters)
-            if self.backend.find(alone).total:
+        for term, _budget, _prefix in find.terms:
+            if self.backend.find(Find(terms=Terms(term), limit=0, filters=find.filters)).total:
                 corrected.append(term)
                 continue
-            loose = Find(terms=_Loose(term), fields=("name", "description"), limit=10)
-            seen = Counter()
-            for hit in self.backend.find(loose).hits:
-                seen.update(words(f"{hit['name']} {hit['description']}"))
-            candidates = [(distance(word, term, 2), -count, word) for word, count in seen.items()]
-            best = min((c for c in candidates if c[0] <= 2), default=None)
-            if best is None:
+            nearest = self._nearest_word(term)
+            if nearest is None:
                 return None
-            corrected.append(best[2])
+            corrected.append(nearest)
         suggestion = " ".join(corrected)
         if suggestion == " ".join(term for term, _, _ in find.terms):
             return None
         check = Find(terms=Terms(suggestion), filters=find.filters, bbox=find.bbox, limit=0)
         return suggestion if self.backend.find(check).total else None
 
+    def _nearest_word(self, term: str) -> str | None:
+        """A word of the index at most 2 edits from `term` with the same first letter (the rule of Lucene's
+        spell checker: a first letter is rarely mistyped), the closest, then the most common, of the words
+        of the documents that hold such neighbours."""
+        loose = Find(terms=_Loose(term), fields=("name", "description"), limit=DID_YOU_MEAN_POOL)
+        seen = Counter()
+        for hit in self.backend.find(loose).hits:
+            seen.update({word for word in words(f"{hit['name']} {hit['description']}") if word[0] == term[0]})
+        candidates = [(distance(word, term, 2), -count, word) for word, count in seen.items() if word != term]
+        best = min((candidate for candidate in candidates if candidate[0] <= 2), default=None)
+        return best[2] if best else None
+
     def _item(self, hit: dict, terms: Terms) -> dict:
         item = dict(hit["item"])
         text = hit["description"]
-        item["snippet"] = highlight(text, terms) or excerpt(item.get("short_description") or text)
+        if text:
+            item["snippet"] = highlight(text, terms) or excerpt(item.get("short_description") or text)
+        else:  # no description: where it is, which is often what matched
+            place = ", ".join(filter(None, (item.get("city"), item.get("country_name"))))
+            item["snippet"] = highlight(place, terms) or excerpt(place)
         return item
 
     def _facets(self, counts: dict[str, dict[str, int]], selected: dict[str, list[str]]) -> dict[str, list[dict]]:
@@ -155,6 +170,23 @@ class _Loose(Terms):
 
     def __iter__(self):
         yield self.terms[0], 2, False
+
+
+def _suggest_rank(name: str, terms: Terms) -> tuple:
+    """Sort key of a suggestion: 0 when the name begins with the typed words, 1 when it holds each of them
+    as typed (the last as a prefix), 2 for typo matches; then where the first typed word occurs; then length."""
+    typed = list(terms)
+    name_words = words(name)
+    begins = len(name_words) >= len(typed) and all(
+        _as_typed(word, term, prefix) for word, (term, _, prefix) in zip(name_words, typed))
+    holds = all(any(_as_typed(word, term, prefix) for word in name_words) for term, _, prefix in typed)
+    term, _, prefix = typed[0]
+    first = next((i for i, word in enumerate(name_words) if _as_typed(word, term, prefix)), len(name_words))
+    return (0 if begins else 1 if holds else 2, first, len(name), name.lower())
+
+
+def _as_typed(word: str, term: str, prefix: bool) -> bool:
+    return word.startswith(term) if prefix else word == term
 
 
 def published_records(export: Export) -> Iterator[dict]:

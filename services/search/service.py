@@ -2,6 +2,8 @@
 
 Entrypoints only: each parses, calls the engine (engine.py), and returns.
 """
+import logging
+
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 
@@ -12,13 +14,11 @@ from .dependencies import SearchIndex
 from .entrypoints import index_handler
 from .schemas import parse_params, parse_suggest
 
-SEARCH = "search"
-# search → search: every instance with its own index rebuilds or repairs it (see `dsi reindex`)
-MAINTENANCE_REQUESTED = "index_maintenance_requested"
+log = logging.getLogger(__name__)
 
 
 class SearchService:
-    name = SEARCH
+    name = events.SEARCH
 
     index = SearchIndex()
     dispatch = EventDispatcher()
@@ -32,6 +32,11 @@ class SearchService:
         return self.index.engine.suggest(*parse_suggest(q, limit))
 
     # --- operations --------------------------------------------------------------------------------------------
+
+    @rpc
+    def health(self):
+        """For `dsi ping search` (the container healthcheck): this instance answers, from a built index."""
+        return {"status": "ok", "backend": self.index.engine.backend.name, "instance": self.index.instance_id}
 
     @rpc
     def reindex(self):
@@ -50,17 +55,21 @@ class SearchService:
 
     def _tell_other_instances(self, action):
         if self.index.embedded:
-            self.dispatch(MAINTENANCE_REQUESTED, events.envelope(
-                SEARCH, MAINTENANCE_REQUESTED, {"action": action, "origin": self.index.instance_id}))
+            payload = {"action": action, "origin": self.index.instance_id}
+            self.dispatch(events.INDEX_MAINTENANCE_REQUESTED,
+                          events.envelope(events.SEARCH, events.INDEX_MAINTENANCE_REQUESTED, payload))
 
-    @index_handler(SEARCH, MAINTENANCE_REQUESTED)
+    @index_handler(events.SEARCH, events.INDEX_MAINTENANCE_REQUESTED)
     def on_maintenance_requested(self, event):
         if event["payload"]["origin"] == self.index.instance_id:
             return
-        if event["payload"]["action"] == "reindex":
-            self.index.rebuild()
-        else:
-            self.index.check(fix=True)
+        try:
+            if event["payload"]["action"] == "reindex":
+                self.index.rebuild()
+            else:
+                self.index.check(fix=True)
+        except Exception:  # not requeued: a retry at once would fail alike; the current index keeps answering
+            log.exception("index maintenance %r failed on this instance; run it again", event["payload"]["action"])
 
     # --- directory events --------------------------------------------------------------------------------------
 

@@ -51,18 +51,36 @@ def make_record():
     return make
 
 
-@pytest.fixture(params=["embedded", "elasticsearch"])
-def engine(request, tmp_path):
-    """An empty index on each backend."""
-    if request.param == "elasticsearch":
+BACKENDS = ["embedded", "elasticsearch"]
+
+
+def open_engine(backend: str, folder):
+    """An empty index on `backend` and the function that removes it; Elasticsearch only with a server."""
+    if backend == "elasticsearch":
         if not ELASTICSEARCH_URL:
             pytest.skip("Elasticsearch runs only when ELASTICSEARCH_URL names a server (none can run here)")
         config = {"SEARCH_BACKEND": "elasticsearch", "ELASTICSEARCH_URL": ELASTICSEARCH_URL,
                   "ELASTICSEARCH_INDEX": f"dsi-test-{uuid.uuid4().hex[:8]}"}
     else:
         config = {"SEARCH_BACKEND": "embedded"}
-    backend = make_backend(config, tmp_path / "index")
-    yield SearchEngine(backend)
-    if request.param == "elasticsearch":
-        backend.drop()
-    backend.close()
+    index = make_backend(config, folder)
+
+    def remove():
+        if backend == "elasticsearch":
+            index.drop()
+        index.close()
+    return SearchEngine(index), remove
+
+
+@pytest.fixture(scope="session")
+def open_index():
+    """open_engine, for fixtures of a wider scope than `engine`."""
+    return open_engine
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request, tmp_path):
+    """An empty index on each backend."""
+    engine, remove = open_engine(request.param, tmp_path / "index")
+    yield engine
+    remove()

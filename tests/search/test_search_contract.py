@@ -1,4 +1,5 @@
 """The contract every backend keeps: one suite, run against each (see conftest.engine)."""
+import eventlet
 import pytest
 
 from dsi.errors import InvalidInput
@@ -154,6 +155,18 @@ def test_events_apply_once_and_only_forward(engine, directory, make_record):
     assert not engine.record_published(make_record(6, "Decidim", kind="project", version=2))  # redelivered
     assert not engine.record_published(make_record(6, "Decidim old", kind="project", version=1))  # out of order
     assert names(search(engine, q="decidim")) == ["Decidim Barcelona"]
+
+
+def test_a_burst_of_events_is_searchable_as_each_returns(engine, directory, make_record):
+    """Events applied concurrently (the service's workers): each is searchable once its call returns, which
+    is when its message is acked; the embedded backend groups them into shared commits meanwhile."""
+    def publish_then_find(n):
+        assert engine.record_published(make_record(100 + n, f"Burst b{n}x"))
+        return names(search(engine, q=f"b{n}x"))
+
+    found = list(eventlet.GreenPool(20).imap(publish_then_find, range(40)))
+    assert found == [[f"Burst b{n}x"] for n in range(40)]
+    assert search(engine, q="burst", per_page=100)["total"] == 40
 
 
 def _export(records):

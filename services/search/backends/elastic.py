@@ -64,7 +64,8 @@ class ElasticBackend:
         return applied
 
     def rebuild(self, documents: Iterable[dict]) -> int:
-        old = self._indices()
+        old = self._indices()  # the live one, and any left by a rebuild that crashed
+        live = self._aliased()
         new = self._create_index(alias=False)
         actions = ({"_op_type": "index", "_index": new, "_id": str(document["id"]), "version": document["version"],
                     "version_type": "external", "_source": _source(document)} for document in documents)
@@ -74,8 +75,8 @@ class ElasticBackend:
                 if not ok and result["index"].get("status") != 409:  # 409: an event wrote a newer version first
                     raise RuntimeError(f"bulk indexing failed: {result}")
             self.client.indices.refresh(index=new)
-            self.client.indices.update_aliases(actions=[
-                *({"remove": {"index": index, "alias": self.alias}} for index in old),
+            self.client.indices.update_aliases(actions=[  # one atomic step: searches see one index or the other
+                *({"remove": {"index": index, "alias": self.alias}} for index in live),
                 {"add": {"index": new, "alias": self.alias}},
             ])
         except BaseException:
@@ -88,6 +89,13 @@ class ElasticBackend:
     def _indices(self) -> list[str]:
         """Every concrete index of ours: the live one and, during a rebuild, the one being built."""
         return sorted(self.client.indices.get(index=f"{self.alias}-*", allow_no_indices=True, expand_wildcards="open"))
+
+    def _aliased(self) -> list[str]:
+        """The index the alias points to (none before the first build)."""
+        try:
+            return list(self.client.indices.get_alias(name=self.alias))
+        except NotFoundError:
+            return []
 
     def _create_index(self, alias: bool) -> str:
         name = f"{self.alias}-{time.time_ns()}"
@@ -158,9 +166,11 @@ def _source(document: dict) -> dict:
 def _bbox(bbox) -> list[dict]:
     if bbox is None:
         return []
-    # top_left east of bottom_right is a box across the antimeridian, which geo_bounding_box understands
-    return [{"geo_bounding_box": {"location": {"top_left": {"lat": bbox.max_lat, "lon": bbox.min_lon},
-                                                "bottom_right": {"lat": bbox.min_lat, "lon": bbox.max_lon}}}}]
+    # a box across the antimeridian is two boxes, as in the embedded backend
+    boxes = [{"geo_bounding_box": {"location": {"top_left": {"lat": bbox.max_lat, "lon": west},
+                                                "bottom_right": {"lat": bbox.min_lat, "lon": east}}}}
+             for west, east in bbox.lon_ranges]
+    return boxes if len(boxes) == 1 else [{"bool": {"should": boxes, "minimum_should_match": 1}}]
 
 
 def _text_query(find: Find) -> list[dict]:

@@ -13,9 +13,11 @@ import time
 from pathlib import Path
 from typing import Iterable
 
+import eventlet
+from eventlet import tpool
 from tantivy import Document, FieldType, Index, Occur, Order, Query, SchemaBuilder
 
-from ..models import FACETS
+from ..models import FACETS, sort_key
 from ..text import ANALYZER_NAME, analyzer
 from . import FIELDS, Find, Found
 
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 
 WRITER_HEAP = 64_000_000
 FACET_SIZE = 300  # more values than any facet has (countries: 250)
+MAX_TIES = 2_000  # documents whose names are alike in their first 12 letters, put in full order per page
 
 
 def _schema():
@@ -90,6 +93,7 @@ class _Generation:
         self.index.config_reader("manual")  # reloaded right after each commit: searchable at once
         self.writer = self.index.writer(WRITER_HEAP, 1)
         self.versions: dict[int, tuple[int, bool]] = self._scan()
+        self.puts = self.committed = 0  # documents put, and how many of them a commit made searchable
 
     def _scan(self) -> dict[int, tuple[int, bool]]:
         searcher = self.index.searcher()
@@ -108,11 +112,14 @@ class _Generation:
         self.writer.delete_documents_by_term("id", document["id"])
         self.writer.add_document(_tantivy_document(document))
         self.versions[document["id"]] = (document["version"], document["live"])
+        self.puts += 1
         return True
 
     def commit(self) -> None:
-        self.writer.commit()
+        target = self.puts
+        _off_the_loop(self.writer.commit)  # mostly fsync (30–150 ms on a busy disk): searches go on meanwhile
         self.index.reload()
+        self.committed = target
 
     def close(self) -> None:
         self.writer.wait_merging_threads()  # consumes the writer and releases its lock
@@ -125,6 +132,7 @@ class EmbeddedBackend:
         self.root = Path(folder)
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        self._commit_lock = threading.Lock()
         current = self.root / "CURRENT"
         self.built = current.exists()
         generation = current.read_text().strip() if self.built else self._new_generation_name()
@@ -138,10 +146,21 @@ class EmbeddedBackend:
         with self._lock:
             if self._building is not None:  # a rebuild in progress must not miss what happens meanwhile
                 self._building.put(document)
-            applied = self._live.put(document)
-            if applied:
-                self._live.commit()
-            return applied
+            live = self._live
+            if not live.put(document):
+                return False
+            ticket = live.puts
+        self._commit_through(live, ticket)
+        return True
+
+    def _commit_through(self, generation: _Generation, ticket: int) -> None:
+        """Group commit: events that arrive while a commit runs are put meanwhile and share the next one, so a
+        burst of events costs a few commits, not one each. Returns once `ticket` is searchable and durable."""
+        with self._commit_lock:
+            if generation.committed >= ticket or generation is not self._live:  # done, or swapped in committed
+                return
+            with self._lock:  # the writer takes no document while it commits
+                generation.commit()
 
     def rebuild(self, documents: Iterable[dict]) -> int:
         with self._lock:
@@ -197,19 +216,19 @@ class EmbeddedBackend:
         limit = max(find.limit, 1)  # tantivy wants at least one; a count-only request drops it below
         if find.sort == "name" or (find.sort == "relevance" and not find.terms):
             result = searcher.search(query, limit, True, "name_sort", find.offset, Order.Asc)
-        elif find.sort == "newest":
-            result = searcher.search(query, limit, True, "newest", find.offset, Order.Desc)
+            docs = _in_name_order(searcher, query, find, [searcher.doc(address) for _, address in result.hits])
         else:
-            result = searcher.search(query, limit, True, None, find.offset)
-        hits = []
-        for _score, address in result.hits[:find.limit]:
-            doc = searcher.doc(address)
-            hits.append({
-                "id": doc.get_first("id"),
-                "name": doc.get_first("name"),
-                "description": doc.get_first("description") or "",
-                "item": json.loads(doc.get_first("item")),
-            })
+            if find.sort == "newest":
+                result = searcher.search(query, limit, True, "newest", find.offset, Order.Desc)
+            else:
+                result = searcher.search(query, limit, True, None, find.offset)
+            docs = [searcher.doc(address) for _score, address in result.hits]
+        hits = [{
+            "id": doc.get_first("id"),
+            "name": doc.get_first("name"),
+            "description": doc.get_first("description") or "",
+            "item": json.loads(doc.get_first("item")),
+        } for doc in docs[:find.limit]]
         return Found(result.count, hits, self._facets(searcher, find, text, selected, query))
 
     def _facets(self, searcher, find: Find, text, selected: dict, query) -> dict[str, dict[str, int]]:
@@ -227,6 +246,43 @@ class EmbeddedBackend:
     def close(self) -> None:
         with self._lock:
             self._live.close()
+
+
+def _off_the_loop(work):
+    """Run blocking native work in a thread when eventlet runs the process (tantivy releases the GIL), so the
+    service's other greenthreads keep answering; call it directly anywhere else."""
+    if eventlet.patcher.is_monkey_patched("thread"):
+        return tpool.execute(work)
+    return work()
+
+
+def _rank(doc) -> int:
+    return name_rank(sort_key(doc.get_first("name"), doc.get_first("id")))
+
+
+def _in_name_order(searcher, query, find: Find, page: list) -> list:
+    """The page in exact name order. Tantivy ordered it by `name_rank`, the first 12 letters only; documents
+    alike that far may also sit just before or after the page, so every document with the page's first or
+    last rank is read, and the page is cut from them in full order (name, then id)."""
+    if not page:
+        return page
+    low, high = _rank(page[0]), _rank(page[-1])
+    same = [_rank_is(low)] if low == high else [_rank_is(low), _rank_is(high)]
+    ties = searcher.search(_all(query, Query.boolean_query([(Occur.Should, clause) for clause in same])),
+                           MAX_TIES, True)
+    if ties.count > MAX_TIES:  # thousands of names alike in 12 letters: keep the coarse order
+        return page
+    before = searcher.search(_all(query, Query.range_query(SCHEMA, "name_sort", FieldType.Integer, 0, low,
+                                                           include_upper=False)), 1, True).count
+    around = {doc.get_first("id"): doc for doc in page}
+    around.update((doc.get_first("id"), doc) for doc in (searcher.doc(address) for _, address in ties.hits))
+    ordered = sorted(around.values(), key=lambda doc: sort_key(doc.get_first("name"), doc.get_first("id")))
+    start = find.offset - before
+    return ordered[start:start + len(page)]
+
+
+def _rank_is(rank: int):
+    return Query.range_query(SCHEMA, "name_sort", FieldType.Integer, rank, rank)
 
 
 def _terms(searcher, query, facets) -> dict[str, dict[str, int]]:
