@@ -19,6 +19,7 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
+from collections import Counter  # noqa: E402
 from datetime import datetime, timedelta, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -54,6 +55,15 @@ def wait_for_port(port: int) -> None:
         except OSError:
             time.sleep(0.05)
     raise SystemExit("the SMTP sink did not start")
+
+
+def recipient(path: Path) -> str:
+    """The envelope recipient the sink wrote on a stored message's first lines."""
+    with open(path, "rb") as file:
+        for line in file:
+            if line.startswith(b"X-Sink-Rcpt-To: "):
+                return line.split(b": ", 1)[1].strip().decode()
+    return ""
 
 
 def seed(sessions, subscribers: int, month: str) -> int:
@@ -117,7 +127,8 @@ def main() -> None:
 
         with sessions() as session:
             report = editions.report(session, edition_id)
-        received = len(list((work / "mail").glob("*.eml")))
+        copies = Counter(recipient(path) for path in (work / "mail").glob("*.eml"))
+        received = sum(copies.values())
         sent = report["recipients"].get("sent", 0)
         print(f"database        {engine.dialect.name}")
         print(f"subscribers     {args.subscribers}")
@@ -127,8 +138,9 @@ def main() -> None:
         print(f"throughput      {sent / elapsed:.0f} messages/s")
         print(f"peak memory     {peak_kb / 1024:.0f} MiB RSS (before sending: {baseline_kb / 1024:.0f} MiB)")
         engine.dispose()
-        if received != args.subscribers or sent != args.subscribers:
+        if sent != args.subscribers or len(copies) != args.subscribers or set(copies.values()) != {1}:
             raise SystemExit("not every subscriber got exactly one copy")
+        print("exactly once    every subscriber received one copy")
     finally:
         sink.terminate()
         sink.wait(10)

@@ -6,6 +6,7 @@ scanners follow links): the page's button, or a bare POST to the same URL (RFC 8
 needs no CSRF token (mail clients send none, and the signed link is the proof). The other forms carry one."""
 import functools
 import logging
+import re
 
 from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
@@ -18,6 +19,21 @@ from .http import MAX_BODY_BYTES, PayloadTooLarge, api, call, json_body, json_re
 from .templating import render
 
 log = logging.getLogger(__name__)
+
+
+class HideTokens(logging.Filter):
+    """The web server's access log names every request's URL, and a mailed link's token is a secret (it
+    confirms, unsubscribes or opens someone's data): the log keeps `token=…` only."""
+
+    TOKEN = re.compile(r"(token=)[^&\s\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and "token=" in record.msg:
+            record.msg = self.TOKEN.sub(r"\1…", record.msg)
+        return True
+
+
+logging.getLogger("nameko.web.server").addFilter(HideTokens())  # the logger nameko hands eventlet's server
 
 
 def _token(request) -> str:
@@ -59,15 +75,123 @@ def _choices() -> dict:
     return {"languages": INTERFACE_LANGUAGES, "areas": SOCIAL_AREAS}
 
 
+# --- the OpenAPI description of /api/newsletter/* (gathered into /api/openapi.json by gateway/openapi.py) ------
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _closed(properties: dict, required=None) -> dict:
+    return {"type": "object", "properties": properties, "additionalProperties": False,
+            "required": list(properties) if required is None else required}
+
+
+def _error(description: str) -> dict:
+    return _json(_ref("Error"), description)
+
+
+_STAMP = {"type": ["string", "null"], "format": "date-time"}
+_LANGUAGE = {"type": "string", "enum": list(INTERFACE_LANGUAGES)}
+_AREAS = {"type": "array", "items": {"type": "string"}, "description": "Social area slugs (labels are accepted too)."}
+_TOKEN = {"name": "token", "in": "query", "required": True, "schema": {"type": "string"},
+          "description": "The signed token of the link in a newsletter mail."}
+_BAD_TOKEN = _error("The link's token is not valid or has expired.")
+_GONE = _error("The subscription no longer exists.")
+_SUBSCRIBER = _closed({"email": {"type": "string"}, "state": {"type": "string", "enum": [
+    "pending", "confirmed", "unsubscribed", "bounced"]}, "language": _LANGUAGE, "social_areas": _AREAS,
+    "confirmed_at": _STAMP})
+_ITEM = _closed({"id": {"type": "integer"}, "kind": {"type": "string", "enum": ["organisation", "project"]},
+                 "name": {"type": "string"}, "summary": {"type": "string"}, "place": {"type": "string"},
+                 "social_areas": {"type": "array", "items": {"type": "string"}}, "url": {"type": "string"}})
+_PAGE = {"page": {"type": "integer", "minimum": 1}, "per_page": {"type": "integer", "minimum": 1},
+         "total": {"type": "integer", "minimum": 0}}
+_PAGE_PARAMS = [{"name": name, "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}}
+                for name in ("page", "per_page")]
+
+
+def _operation(method: str, operation_id: str, summary: str, responses: dict, token: bool = True, **more) -> dict:
+    return {method: {"summary": summary, "operationId": operation_id, "tags": ["newsletter"],
+                     "parameters": [_TOKEN] if token else [], "responses": responses, **more}}
+
+
+OPENAPI_PATHS = {
+    "/api/newsletter/subscribe": _operation(
+        "post", "newsletter_subscribe", "Subscribe to the monthly newsletter (double opt-in)",
+        {"202": _json(_ref("NewsletterAccepted"), "The same answer whether or not the address is known: a "
+                                                  "confirmation link is mailed to a new address."),
+         "400": _error("The body is not JSON."), "413": _error("The body is too large."),
+         "422": _error("Invalid fields: `details` names each."),
+         "429": _error("Too many sign-ups from this client.")},
+        token=False,
+        requestBody={"required": True, "content": {"application/json": {"schema": _closed(
+            {"email": {"type": "string", "format": "email"}, "language": _LANGUAGE, "social_areas": _AREAS},
+            required=["email"])}}}),
+    "/api/newsletter/confirm": _operation(
+        "post", "newsletter_confirm", "Confirm a subscription with the mailed link",
+        {"200": _json(_ref("NewsletterSubscriber")), "403": _BAD_TOKEN, "404": _GONE}),
+    "/api/newsletter/unsubscribe": _operation(
+        "post", "newsletter_unsubscribe", "Unsubscribe at once (RFC 8058 one-click; repeating it is harmless)",
+        {"200": _json({"oneOf": [_ref("NewsletterSubscriber"),
+                                 _closed({"state": {"const": "unsubscribed"}})]}), "403": _BAD_TOKEN}),
+    "/api/newsletter/preferences": {
+        **_operation("get", "newsletter_preferences", "A subscriber's preferences",
+                     {"200": _json(_ref("NewsletterSubscriber")), "403": _BAD_TOKEN, "404": _GONE}),
+        **_operation("put", "newsletter_update_preferences", "Change language and social areas",
+                     {"200": _json(_ref("NewsletterSubscriber")), "400": _error("The body is not JSON."),
+                      "403": _BAD_TOKEN, "404": _GONE, "422": _error("Invalid fields: `details` names each.")},
+                     requestBody={"required": True, "content": {"application/json": {"schema": _closed(
+                         {"language": _LANGUAGE, "social_areas": _AREAS}, required=[])}}}),
+    },
+    "/api/newsletter/export": _operation(
+        "get", "newsletter_export", "Everything kept about a subscriber (GDPR access and portability)",
+        {"200": _json(_closed({
+            "subscriber": {"type": "object"},
+            "editions": {"type": "array", "items": {"type": "object"}},
+            "mails": {"type": "array", "items": {"type": "object"}}})), "403": _BAD_TOKEN, "404": _GONE}),
+    "/api/newsletter/erase": _operation(
+        "post", "newsletter_erase", "Erase a subscriber and the mails kept for them (GDPR erasure)",
+        {"200": _json(_closed({"erased": {"const": True}})), "403": _BAD_TOKEN, "404": _GONE}),
+    "/api/newsletter/editions": _operation(
+        "get", "newsletter_archive", "Past editions, newest first",
+        {"200": _json(_closed({"items": {"type": "array", "items": _closed({
+            "id": {"type": "integer"}, "kind": {"const": "edition"}, "name": {"type": "string"},
+            "month": {"type": "string"}, "sent_at": _STAMP, "records": {"type": "integer"}})}, **_PAGE})),
+         "422": _error("Invalid paging.")},
+        token=False, parameters=_PAGE_PARAMS),
+    "/api/newsletter/editions/{month}": _operation(
+        "get", "newsletter_edition", "One past edition with every record it presented",
+        {"200": _json(_closed({
+            "id": {"type": "integer"}, "month": {"type": "string"}, "subject": {"type": "string"},
+            "language": {"type": "string"}, "sent_at": _STAMP,
+            "intro_paragraphs": {"type": "array", "items": {"type": "string"}},
+            "sections": {"type": "array", "items": _closed({
+                "title": {"type": "string"}, "more": {"type": "integer"},
+                "items": {"type": "array", "items": _ITEM}})}})),
+         "404": _error("No edition of that month was sent."), "422": _error("A month is written YYYY-MM.")},
+        token=False, parameters=[{"name": "month", "in": "path", "required": True,
+                                  "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}}]),
+}
+OPENAPI_SCHEMAS = {
+    "NewsletterAccepted": _closed({"status": {"const": "accepted"}, "message": {"type": "string"}}),
+    "NewsletterSubscriber": _SUBSCRIBER,
+}
+
+
 class NewsletterPages:
     newsletter = RpcProxy("newsletter")
+    openapi_paths = OPENAPI_PATHS
+    openapi_schemas = OPENAPI_SCHEMAS
 
     # --- JSON ------------------------------------------------------------------------------------------------
 
     @http("POST", "/api/newsletter/subscribe")
     @api
     def api_subscribe(self, request):
-        result = call(self.newsletter.subscribe, json_body(request), request.remote_addr or "")
+        result = call(self.newsletter.subscribe, json_body(request), self.limits.client(request))
         return json_response(result, 202)
 
     @http("POST", "/api/newsletter/confirm")
@@ -127,7 +251,7 @@ class NewsletterPages:
         csrf.check(request)
         body = _form(request)
         try:
-            result = call(self.newsletter.subscribe, body, request.remote_addr or "")
+            result = call(self.newsletter.subscribe, body, self.limits.client(request))
         except InvalidInput as error:
             return render("newsletter/signup.html", 422, request=request, error=error, values=body, **_choices())
         return render("newsletter/message.html", 202, request=request, title="Check your inbox",

@@ -271,7 +271,8 @@ def _document(server: str, extra_paths: dict, extra_schemas: dict) -> dict:
                 "parameters": [_query("q", "What was typed."),
                                _query("limit", "At most this many.", {"type": "integer", "minimum": 1,
                                                                       "maximum": 20, "default": 8})],
-                "responses": {"200": _ok({"type": "array", "items": ref("Suggestion")}), "422": BAD_INPUT},
+                "responses": {"200": _ok({"type": "array", "items": ref("Suggestion")}), "422": BAD_INPUT,
+                              "503": UNAVAILABLE},
             }},
             "/api/submissions": {"post": {
                 "summary": "Submit an organisation or project for moderation",

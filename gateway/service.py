@@ -3,13 +3,16 @@ from nameko.rpc import rpc
 from nameko.web.handlers import http
 
 from .api import DirectoryApi
+from .console import ModerationConsole
 from .http import api, call, json_response
+from .newsletter_console import NewsletterConsole
 from .newsletter_pages import NewsletterPages
 from .search_api import SearchApi
 from .web import PublicWeb
 
 
-class GatewayService(DirectoryApi, SearchApi, PublicWeb, NewsletterPages):
+class GatewayService(DirectoryApi, SearchApi, PublicWeb, NewsletterPages, ModerationConsole,
+                     NewsletterConsole):
     name = "gateway"
 
     @http("GET", "/healthz")

@@ -6,23 +6,28 @@ its own short transaction, and no transaction stays open while we talk to the SM
 - *claim*: an instance takes a small batch in one UPDATE … RETURNING (PostgreSQL skips rows another
   instance is claiming). A claim older than the lease is free again: the rows of a crashed instance are
   taken over;
-- *sending* is committed once the server waits for the body, just before the body goes out, and only if
-  the claim is still ours: two instances never both send one row;
+- *sending* is committed once the server holds the body, just before the final dot that completes the
+  message, and only if the claim is still ours: two instances never both send one row. A crash before that
+  commit leaves the row claimed (sent later by whoever takes it over; the server dropped the unfinished
+  message); a crash after it leaves the row `sending`, and such a row is never sent again (it ends
+  `unconfirmed`): the promise is "never twice". So is a message whose answer never came;
 - *sent* is committed when the server accepts (together with the next row's *sending*, to save a commit).
 
-A crash leaves a row `sending` only if its body may have reached the server; such a row is never sent again
-(it ends `unconfirmed`), because the promise is "never twice". Every other row is sent exactly once.
+SMTP has no way to ask a server whether it got a message, so no protocol is exactly-once across every
+possible crash. Here a copy is lost only if the process dies in the instant between that commit and one
+five-byte write; every other crash leaves each row sent exactly once.
 """
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import eventlet
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, text, update
 
 from dsi.messaging import utcnow
 
-from .smtp import Abandoned, Connection, Pacer, PermanentFailure, TemporaryFailure
+from .smtp import Abandoned, Connection, Pacer, PermanentFailure, TemporaryFailure, Unconfirmed
 
 log = logging.getLogger(__name__)
 
@@ -85,13 +90,20 @@ def claim(session, model, owner: str, limit: int, lease: float, scope=()) -> lis
 
 def move(session, model, row_id: int, owner: str, states: tuple, **values) -> bool:
     """Change a row we hold in one of `states`; False if it is no longer ours."""
-    statement = (
+    statement = _move_statement(model, tuple(states), tuple(sorted(values)))
+    parameters = {"row_id": row_id, "owner": owner, **{f"new_{name}": value for name, value in values.items()}}
+    return session.execute(statement, parameters).rowcount == 1
+
+
+@functools.lru_cache(maxsize=64)
+def _move_statement(model, states: tuple, names: tuple):
+    """Built once per shape: building and hashing a statement costs more than running it on SQLite."""
+    return (
         update(model)
-        .where(model.id == row_id, model.state.in_(states), model.claimed_by == owner)
-        .values(**values)
+        .where(model.id == bindparam("row_id"), model.state.in_(states), model.claimed_by == bindparam("owner"))
+        .values({name: bindparam(f"new_{name}") for name in names})
         .execution_options(synchronize_session=False)
     )
-    return session.execute(statement).rowcount == 1
 
 
 def settle_stale(session, model, older_than: float, scope=()) -> int:
@@ -174,6 +186,10 @@ class _Sender:
             self.connection.send(job.to, job.message, lambda: self._start(job))
         except Abandoned:  # another instance took the row over after our lease ran out
             return
+        except Unconfirmed as error:
+            self._record_success()
+            self._unconfirmed(job, str(error))
+            return
         except TemporaryFailure as error:
             self._record_success()
             self._retry_or_fail(job, str(error))
@@ -186,21 +202,35 @@ class _Sender:
         self.outcome.sent += 1
 
     def _start(self, job: Job) -> bool:
-        """The server waits for the body: commit `sending` (and the previous success) first."""
+        """The server holds the body and waits for its final dot: commit `sending` (and the previous success)."""
         d = self.d
         with d.sessions.begin() as session:
-            self._record_success(session)
-            return move(session, d.model, job.id, d.owner, (CLAIMED,), state=SENDING, claimed_at=utcnow())
-
-    def _record_success(self, session=None) -> None:
-        if self.unrecorded is None:
-            return
-        if session is None:
-            with self.d.sessions.begin() as session:
-                return self._record_success(session)
-        move(session, self.d.model, self.unrecorded, self.d.owner, (SENDING, UNCONFIRMED),
-             state=SENT, sent_at=utcnow(), last_error=None)
+            if session.get_bind().dialect.name == "postgresql":
+                # Back at once, without waiting for the disk: the mark must outlive this process, which it
+                # does once the server has it. (A crash of the database server itself may lose the last marks;
+                # those rows are then sent again.)
+                session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+            self._mark_sent(session)
+            ours = move(session, d.model, job.id, d.owner, (CLAIMED,), state=SENDING, claimed_at=utcnow())
         self.unrecorded = None
+        return ours
+
+    def _unconfirmed(self, job: Job, error: str) -> None:
+        d = self.d
+        with d.sessions.begin() as session:
+            move(session, d.model, job.id, d.owner, (SENDING,), state=UNCONFIRMED, last_error=error[:500])
+        log.warning("%s %s: %s; not sent again", d.model.__tablename__, job.id, error)
+
+    def _mark_sent(self, session) -> None:
+        if self.unrecorded is not None:
+            move(session, self.d.model, self.unrecorded, self.d.owner, (SENDING, UNCONFIRMED),
+                 state=SENT, sent_at=utcnow(), last_error=None)
+
+    def _record_success(self) -> None:
+        if self.unrecorded is not None:
+            with self.d.sessions.begin() as session:
+                self._mark_sent(session)
+            self.unrecorded = None
 
     def _skip(self, jobs) -> None:
         d = self.d

@@ -17,7 +17,7 @@ from dsi.sanitise import plain_text
 
 from . import composing, delivery, mails
 from .i18n import LANGUAGES, Phrases
-from .models import Edition, PublishedRecord, Recipient, Subscriber
+from .models import Edition, PublishedRecord, Recipient, Subscriber, stamp
 from .schemas import EditionChange, parse
 from .subscribers import CONFIRMED, Links
 
@@ -145,7 +145,6 @@ def content(edition: Edition, items, language: str, areas, public_url: str, limi
 # --- editions ----------------------------------------------------------------------------------------------
 
 def view(edition: Edition) -> dict:
-    stamp = lambda value: value.isoformat() if value else None  # noqa: E731
     return {
         "id": edition.id, "month": edition.month, "state": edition.state, "subject": edition.subject,
         "intro": edition.intro, "scheduled_at": stamp(edition.scheduled_at), "started_at": stamp(edition.started_at),
@@ -317,7 +316,8 @@ class Copies:
             personal = composing.PERSONAL
             context = {**content(self.edition, self.items, key[0], key[1], self.links.public_url),
                        "unsubscribe_url": personal["unsubscribe_url"],
-                       "preferences_url": personal["preferences_url"], "archive_url": self.links.archive}
+                       "preferences_url": personal["preferences_url"], "archive_url": self.links.archive,
+                       "edition_url": self.links.edition(self.edition.month)}
             rendered = composing.render("digest/edition", context)
             self.variants[key] = composing.MessageTemplate(
                 rendered, self.sender, campaign_headers(self.links, personal["unsubscribe_url"]))
@@ -355,16 +355,17 @@ def preview(session, edition_id: int, language: str, areas, links: Links) -> dic
     edition = get(session, edition_id)
     items = edition.items if edition.items is not None else month_items(session, edition.month)
     context = {**content(edition, items, language, areas, links.public_url),
-               "unsubscribe_url": links.archive, "preferences_url": links.archive, "archive_url": links.archive}
+               "unsubscribe_url": links.archive, "preferences_url": links.archive, "archive_url": links.archive,
+               "edition_url": links.edition(edition.month)}
     rendered = composing.render("digest/edition", context)
     return {"subject": rendered.subject, "text": rendered.text, "html": rendered.html, "items": len(items)}
 
 
 def send_test(session, edition_id: int, to: str, language: str, links: Links) -> dict:
     """A copy of the edition to an editor's address, sent through the transactional queue."""
-    from .schemas import MailRequest
+    from .schemas import TestCopy
 
-    address = MailRequest(template="edition_test", to=to).to
+    address = parse(TestCopy, {"to": to}, "test address").to
     shown = preview(session, edition_id, language, [], links)
     mail = mails.store(session, f"edition-test-{edition_id}-{utcnow().timestamp()}", "edition_test", address,
                        composing.Rendered("[TEST] " + shown["subject"], shown["text"], shown["html"]))
@@ -379,7 +380,7 @@ def archive(session, page: int, per_page: int) -> dict:
     editions = session.scalars(query.order_by(Edition.month.desc()).limit(per_page).offset((page - 1) * per_page))
     return {
         "items": [{"id": e.id, "kind": "edition", "name": subject_of(e, "en"), "month": e.month,
-                   "sent_at": e.finished_at.isoformat() if e.finished_at else None, "records": len(e.items or [])}
+                   "sent_at": stamp(e.finished_at), "records": len(e.items or [])}
                   for e in editions],
         "total": total, "page": page, "per_page": per_page,
     }
@@ -392,4 +393,4 @@ def archived(session, month: str, public_url: str) -> dict:
         raise NotFound(f"No edition of {month} has been sent.")
     body = content(edition, edition.items or [], "en", (), public_url, limit=10_000)
     body.pop("t")
-    return {**body, "id": edition.id, "sent_at": edition.finished_at.isoformat() if edition.finished_at else None}
+    return {**body, "id": edition.id, "sent_at": stamp(edition.finished_at)}

@@ -93,6 +93,6 @@ class Phrases:
         return phrase.format(**values) if values else phrase
 
     def __getattr__(self, key: str) -> str:
-        if key.startswith("_"):
+        if key not in STRINGS["en"]:  # an AttributeError, as jinja2 expects when it probes for attributes
             raise AttributeError(key)
         return self(key)

@@ -1,7 +1,7 @@
 """The newsletter's tables: subscribers, the send queues (transactional mails and edition recipients), the
 read model of published records, editions, and the bookkeeping of rate limits and applied events."""
 import uuid
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -11,6 +11,13 @@ from dsi.messaging import ProcessedEventMixin, utcnow
 
 class Base(DeclarativeBase):
     pass
+
+
+def stamp(value: datetime | None) -> str | None:
+    """ISO 8601 with its UTC offset: SQLite hands back our UTC times without one."""
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
 
 
 class Subscriber(Base):

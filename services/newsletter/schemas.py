@@ -48,6 +48,10 @@ class MailRequest(BaseModel):
     context: dict = Field(default_factory=dict)
 
 
+class TestCopy(BaseModel):
+    to: Email
+
+
 class EditionChange(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from nameko.rpc import rpc
 from nameko.timer import timer
+from sqlalchemy import select
 
 from dsi import events
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited
@@ -74,6 +75,19 @@ class NewsletterService:
     def erase_subscriber(self, token):
         with self.db.get_session() as session:
             return subscribers.erase(session, token)
+
+    # --- operators -------------------------------------------------------------------------------------------
+
+    @rpc
+    def health(self):
+        with self.db.get_session() as session:
+            session.execute(select(1))
+        return {"status": "ok"}
+
+    @rpc
+    def purge_signups(self):
+        with self.db.get_session() as session:
+            return subscribers.purge(session, self.mailer.settings.limits)
 
     # --- the public archive ------------------------------------------------------------------------------------
 

@@ -43,10 +43,29 @@ class FileSink:
         return "250 Message accepted for delivery"
 
 
+class Session(SMTP):
+    """aiosmtpd's SMTP session, except that a client hanging up does not discard what it sent before.
+
+    aiosmtpd cancels the session as soon as the client's end of the stream arrives, even when a whole
+    message (body and final dot) is still waiting in the buffer. A real MTA takes responsibility for a message
+    once its final dot arrives, reply read or not (RFC 5321 4.1.1.4; the duplicate problem of RFC 1047), and
+    the newsletter never resends such a message: the sink must keep it, as Postfix would."""
+
+    def eof_received(self):
+        self._reader.feed_eof()  # the session reads what is buffered, then meets the end of the stream
+        return True  # keep our side open until then
+
+    async def handle_exception(self, error):
+        if isinstance(error, asyncio.IncompleteReadError):  # the client is gone; an unfinished message is dropped
+            self.transport.close()
+            return "421 4.4.2 Connection closed"
+        return await super().handle_exception(error)
+
+
 def serve(handler, host: str, port: int) -> None:
     loop = asyncio.new_event_loop()
     server = loop.run_until_complete(loop.create_server(
-        lambda: SMTP(handler, hostname="dsi-mail-sink", data_size_limit=10 * 1024 * 1024), host, port))
+        lambda: Session(handler, hostname="dsi-mail-sink", data_size_limit=10 * 1024 * 1024), host, port))
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, loop.stop)
     log.info("mail sink listening on %s:%s", host, port)

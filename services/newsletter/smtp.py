@@ -1,7 +1,9 @@
 """Talking SMTP: one connection per sending green thread, replies sorted into temporary and permanent
 failures, and a pacer that keeps an instance under its send rate. Knows nothing of nameko or the database."""
 import re
+import select
 import smtplib
+import socket
 import time
 from dataclasses import dataclass
 from email.utils import parseaddr
@@ -16,7 +18,11 @@ class PermanentFailure(Exception):
 
 
 class Abandoned(Exception):
-    """`before_data` declined: the connection was dropped before the body went out, so nothing was delivered."""
+    """`before_end` declined: the connection was dropped before the message's final dot; nothing was delivered."""
+
+
+class Unconfirmed(Exception):
+    """The whole message went out but no answer came back: the server may have taken it. Never send it again."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,9 @@ class Connection:
     def _open(self) -> smtplib.SMTP:
         s = self.settings
         client = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+        # Each message leaves in two writes (body, then the final dot: see send); Nagle's algorithm would hold
+        # the dot back until the server acknowledges the body, tens of milliseconds with delayed ACKs.
+        client.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         client.ehlo()
         if s.starttls:
             client.starttls()
@@ -66,9 +75,13 @@ class Connection:
         self.client = client
         return client
 
-    def send(self, to: str, message: bytes, before_data=lambda: True) -> None:
-        """Deliver `message` (CRLF line ends) to `to`. `before_data()` runs once the server waits for the body:
-        the last moment at which the mail is certainly not delivered; if it returns False, nothing is sent."""
+    def send(self, to: str, message: bytes, before_end=lambda: True) -> None:
+        """Deliver `message` (CRLF line ends) to `to`.
+
+        The final dot is what makes the server take the message. `before_end()` runs once the body is with the
+        server and room is left for the dot, and the dot follows at once: the last moment at which the mail is
+        certainly not delivered. If it returns False, the connection is dropped and the server discards the
+        unfinished message. Once the dot is out, a missing answer raises Unconfirmed, never TemporaryFailure."""
         try:
             client = self.client or self._open()
             _reply(*client.mail(self.settings.envelope_sender, ["BODY=8BITMIME"]), "MAIL FROM")
@@ -77,14 +90,22 @@ class Connection:
             code, text = client.getreply()
             if code != 354:
                 _reply(code if code >= 400 else 451, text, "DATA")
-            if not before_data():
-                self.close()
-                raise Abandoned()
             body = _LEADING_DOT.sub(b"..", message)
             if not body.endswith(b"\r\n"):
                 body += b"\r\n"
-            client.send(body + b".\r\n")
-            _reply(*client.getreply(), "end of DATA")
+            client.send(body)
+            if not select.select([], [client.sock], [], self.settings.timeout)[1]:  # the dot must not wait
+                raise TimeoutError("the server stopped reading the message")
+            if not before_end():
+                self.close()
+                raise Abandoned()
+            client.send(b".\r\n")
+            try:
+                code, text = client.getreply()
+            except (OSError, smtplib.SMTPException) as error:
+                self.close()
+                raise Unconfirmed(f"no answer after the message: {type(error).__name__}: {error}"[:300]) from None
+            _reply(code, text, "end of DATA")
         except (TemporaryFailure, PermanentFailure):
             self._reset()
             raise

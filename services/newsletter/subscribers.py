@@ -17,7 +17,7 @@ from dsi.errors import NotFound, RateLimited
 from dsi.messaging import utcnow
 
 from . import mails
-from .models import Edition, Mail, RateLimitHit, Recipient, Subscriber
+from .models import Edition, Mail, RateLimitHit, Recipient, Subscriber, stamp
 from .schemas import Preferences, Subscription, parse
 
 PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCED = "pending", "confirmed", "unsubscribed", "bounced"
@@ -57,6 +57,10 @@ class Links:
     @property
     def archive(self) -> str:
         return f"{self.public_url}/newsletter/archive"
+
+    def edition(self, month: str) -> str:
+        """The archive page of an edition, with every record it presents (once it is sent)."""
+        return f"{self.public_url}/newsletter/archive/{month}"
 
 
 def _digest(value: str) -> str:
@@ -107,7 +111,7 @@ def view(subscriber: Subscriber) -> dict:
         "state": subscriber.state,
         "language": subscriber.language,
         "social_areas": list(subscriber.social_areas or []),
-        "confirmed_at": subscriber.confirmed_at.isoformat() if subscriber.confirmed_at else None,
+        "confirmed_at": stamp(subscriber.confirmed_at),
     }
 
 
@@ -168,7 +172,6 @@ def export(session, token: str) -> dict:
         select(Mail.template, Mail.subject, Mail.state, Mail.created_at, Mail.sent_at)
         .where(Mail.to == subscriber.email).order_by(Mail.id)
     )
-    stamp = lambda value: value.isoformat() if value else None  # noqa: E731
     return {
         "subscriber": {
             **view(subscriber),

@@ -10,6 +10,7 @@ from sqlalchemy.pool import NullPool
 from dsi.errors import Conflict, InvalidInput
 from services.newsletter import delivery, editions
 from services.newsletter.models import Edition, PublishedRecord, Recipient
+from services.newsletter.subscribers import Links
 from tests.newsletter.factories import published, subscriber, unpublished
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)  # in the past: rows made "now" are due
@@ -183,3 +184,15 @@ def test_claims_are_exclusive_and_a_lapsed_claim_is_taken_over(session, newslett
     assert delivery.settle_stale(session, Recipient, older_than=-1) == 1
     session.commit()
     assert delivery.counts(session, Recipient) == {"claimed": 9, "unconfirmed": 1}
+
+
+def test_a_long_month_shows_the_first_items_and_links_to_the_rest(session):
+    apply(session, *[published(n) for n in range(1, 106)], published(200, kind="organisation"))
+    edition = editions.create(session, "2026-10", NOW)
+    session.commit()
+    shown = editions.preview(session, edition.id, "fr", [], Links("http://dsi.test"))
+    assert shown["items"] == 106
+    assert "… et 5 de plus sur le site" in shown["text"] and "Project 100" in shown["text"]
+    assert "Project 101" not in shown["text"] and "Organisation 200" in shown["text"]
+    assert "… et 5 de plus sur le site" in shown["html"]
+    assert "… et 5 de plus sur le site: http://dsi.test/newsletter/archive/2026-10" in shown["text"]

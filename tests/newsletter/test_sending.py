@@ -74,6 +74,19 @@ def test_temporary_failures_are_retried_and_permanent_ones_bounce(sessions, sink
     assert busy.attempts == 3 and busy.last_error.startswith("end of DATA: 451")
 
 
+def test_a_message_whose_answer_never_came_is_not_sent_again(sessions, sink, make_mailer):
+    edition_id = start_edition(sessions, [subscriber("slow@example.org"), subscriber("ok@example.org")])
+    edition, counts = send_until_settled(sessions, make_mailer(SMTP_TIMEOUT=1), edition_id)
+    assert edition.state == "finished" and counts == {"sent": 1, "unconfirmed": 1}
+    assert wait_until(lambda: len(sink.to("slow@example.org")) == 1)  # the server had taken it
+    sending.send_editions(sessions, make_mailer())
+    with sessions() as session:
+        slow = session.scalar(select(Recipient).join(Subscriber, Subscriber.id == Recipient.subscriber_id)
+                              .where(Subscriber.email == "slow@example.org"))
+    assert (slow.state, slow.attempts) == ("unconfirmed", 0) and "no answer" in slow.last_error
+    assert len(sink.to("slow@example.org")) == 1
+
+
 def test_too_many_errors_pause_the_edition(sessions, sink, make_mailer):
     people = [subscriber(f"bounce{n}@example.org") for n in range(5)] + [subscriber("ok@example.org")]
     edition_id = start_edition(sessions, people)

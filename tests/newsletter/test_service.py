@@ -2,12 +2,17 @@
 
 Subscribe over HTTP → confirm with the link from the real message → the directory publishes → the edition
 arrives with exactly the month's records → a bare POST to its List-Unsubscribe URL unsubscribes."""
+import json
+import logging
 import re
 from urllib.parse import urlparse
 
 import pytest
+from jsonschema import Draft202012Validator
 from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ServiceRpcProxy
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -42,6 +47,24 @@ def newsletter(platform):
         yield proxy
 
 
+@pytest.fixture
+def documented(platform, web_session):
+    """Checks an /api/newsletter answer against the OpenAPI document the gateway serves; returns the JSON."""
+    uri = "https://dsi.test/openapi.json"
+    registry = Registry().with_resource(uri, DRAFT202012.create_resource(web_session.get("/api/openapi.json").json()))
+
+    def check(route: str, response):
+        method = response.request.method.lower()
+        pointer = ("/paths/" + route.replace("/", "~1") + f"/{method}/responses/{response.status_code}"
+                   "/content/application~1json/schema")
+        validator = Draft202012Validator({"$ref": f"{uri}#{pointer}"}, registry=registry)
+        errors = list(validator.iter_errors(response.json()))
+        assert not errors, f"{method} {route} {response.status_code}: {errors[0].message}"
+        return response.json()
+
+    return check
+
+
 def path_of(url: str) -> str:
     parts = urlparse(url)
     return f"{parts.path}?{parts.query}"
@@ -52,15 +75,21 @@ def link(message, path: str) -> str:
 
 
 def test_subscribe_confirm_receive_the_edition_and_unsubscribe_in_one_click(
-        platform, web_session, sink, dispatch, newsletter, sqlite_url, engine_for):
+        platform, web_session, sink, dispatch, newsletter, sqlite_url, engine_for, documented, caplog):
+    caplog.set_level(logging.INFO)
     body = {"email": "reader@example.org", "language": "en", "social_areas": ["Health and care"]}
     answer = web_session.post("/api/newsletter/subscribe", json=body)
     assert answer.status_code == 202, answer.text
+    documented("/api/newsletter/subscribe", answer)
     [confirmation] = sink.wait_for(1, address="reader@example.org")
     assert web_session.post("/api/newsletter/subscribe", json=body).json() == answer.json()  # nothing learnt
 
-    page = web_session.get(path_of(link(confirmation, "/newsletter/confirm")))
+    confirm_link = link(confirmation, "/newsletter/confirm")
+    page = web_session.get(path_of(confirm_link))
     assert page.status_code == 200 and "You are subscribed" in page.text
+    secret = confirm_link.split("token=")[1]
+    assert wait_until(lambda: "GET /newsletter/confirm?token=…" in caplog.text)  # the access log hides it
+    assert secret not in caplog.text
 
     for event in (published(1), published(2, kind="organisation", published_at="2026-10-20T08:00:00+00:00"),
                   published(3, published_at="2026-09-30T08:00:00+00:00"), published(4), unpublished(4, 2)):
@@ -84,17 +113,24 @@ def test_subscribe_confirm_receive_the_edition_and_unsubscribe_in_one_click(
     assert copy["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     one_click = web_session.post(path_of(unsubscribe), data={"List-Unsubscribe": "One-Click"})
     assert one_click.status_code == 200
+    assert unsubscribe.split("token=")[1] not in caplog.text
+    again = web_session.post(path_of(unsubscribe).replace("/newsletter/", "/api/newsletter/"))
+    assert documented("/api/newsletter/unsubscribe", again)["state"] == "unsubscribed"
     with Session(engine_for(sqlite_url)) as session:
         assert session.scalar(select(Subscriber.state)) == "unsubscribed"
 
-    archive = web_session.get("/api/newsletter/editions").json()
+    archive = documented("/api/newsletter/editions", web_session.get("/api/newsletter/editions"))
     assert [item["month"] for item in archive["items"]] == ["2026-10"] and archive["total"] == 1
+    assert archive["items"][0]["sent_at"].endswith("+00:00")  # UTC, said so, on SQLite too
+    shown = documented("/api/newsletter/editions/{month}", web_session.get("/api/newsletter/editions/2026-10"))
+    assert [i["name"] for s in shown["sections"] for i in s["items"]] == ["Project 1", "Organisation 2"]
+    documented("/api/newsletter/editions/{month}", web_session.get("/api/newsletter/editions/2026-09"))
     page = web_session.get("/newsletter/archive/2026-10")
     assert page.status_code == 200 and "Project 1" in page.text and "Project 3" not in page.text
     assert web_session.get("/newsletter/archive/2026-09").status_code == 404
 
 
-def test_the_home_page_form_and_bad_input(platform, web_session, sink):
+def test_the_home_page_form_and_bad_input(platform, web_session, sink, documented):
     form = web_session.get("/newsletter")
     assert form.status_code == 200
     token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)[1]
@@ -110,16 +146,19 @@ def test_the_home_page_form_and_bad_input(platform, web_session, sink):
     assert forged.status_code == 403 and "not sent from our site" in forged.text
 
     bad = web_session.post("/api/newsletter/subscribe", json={"email": "nope", "social_areas": ["Astrology"]})
-    assert bad.status_code == 422 and set(bad.json()["details"]) == {"email", "social_areas.0"}
+    assert bad.status_code == 422 and set(documented("/api/newsletter/subscribe", bad)["details"]) == {
+        "email", "social_areas.0"}
     assert web_session.post("/api/newsletter/subscribe", data=b"{oops").status_code == 400
-    assert web_session.post("/api/newsletter/confirm?token=forged").status_code == 403
+    forged = web_session.post("/api/newsletter/confirm?token=forged")
+    assert forged.status_code == 403 and documented("/api/newsletter/confirm", forged)
     assert web_session.get("/newsletter/confirm?token=forged").status_code == 403
     assert web_session.get("/api/newsletter/preferences").status_code == 403
-    assert web_session.get("/api/newsletter/editions/2026-13").status_code == 422
+    bad_month = web_session.get("/api/newsletter/editions/2026-13")
+    assert bad_month.status_code == 422 and documented("/api/newsletter/editions/{month}", bad_month)
     assert web_session.get("/api/newsletter/editions?page=0").status_code == 422
 
 
-def test_preferences_page_export_and_erase(platform, web_session, sink, newsletter):
+def test_preferences_page_export_and_erase(platform, web_session, sink, newsletter, documented):
     web_session.post("/api/newsletter/subscribe", json={"email": "pref@example.org"})
     confirmation = sink.wait_for(1, address="pref@example.org")[0]
     web_session.get(path_of(link(confirmation, "/newsletter/confirm")))
@@ -134,13 +173,17 @@ def test_preferences_page_export_and_erase(platform, web_session, sink, newslett
                                                 "social_areas": ["science", "health-and-care"]})
     assert saved.status_code == 200 and "saved" in saved.text
     api = preferences.replace("/newsletter/", "/api/newsletter/")
-    assert web_session.get(api).json()["social_areas"] == ["science", "health-and-care"]
-    exported = web_session.get(api.replace("/preferences", "/export"))
-    assert exported.json()["subscriber"]["language"] == "de"
-    assert len(exported.json()["mails"]) == 2
+    current = documented("/api/newsletter/preferences", web_session.get(api))
+    assert current["social_areas"] == ["science", "health-and-care"]
+    changed = web_session.put(api, json={"language": "fr", "social_areas": ["science"]})
+    assert documented("/api/newsletter/preferences", changed)["language"] == "fr"
+    exported = documented("/api/newsletter/export", web_session.get(api.replace("/preferences", "/export")))
+    assert exported["subscriber"]["language"] == "fr"
+    assert len(exported["mails"]) == 2
     erased = web_session.post(preferences.replace("/preferences", "/erase"), data={"csrf_token": token})
     assert erased.status_code == 200
-    assert web_session.get(api).status_code == 404
+    gone = web_session.get(api)
+    assert gone.status_code == 404 and documented("/api/newsletter/preferences", gone)
 
 
 def test_mail_requested_by_other_services_is_sent(platform, sink, dispatch):
@@ -154,3 +197,34 @@ def test_mail_requested_by_other_services_is_sent(platform, sink, dispatch):
     messages = sink.wait_for(2, address="founder@example.org")
     assert sorted(m["Subject"] for m in messages) == ["Care Map is now published",
                                                       "Please update Care Map before it can be published"]
+
+
+def test_editors_use_the_dsi_command_over_rpc(platform, sink, dispatch, monkeypatch, capsys):
+    from dsi.cli import main
+
+    monkeypatch.setenv("AMQP_URI", platform["AMQP_URI"])
+
+    def dsi(*argv):
+        code = main(["newsletter", *argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    assert main(["ping", "newsletter"]) == 0 and '"status": "ok"' in capsys.readouterr().out.replace("'", '"')
+    dispatch(published(7, name="Open Care"))
+    code, out, _ = dsi("create", "2026-10")
+    edition = json.loads(out)
+    assert code == 0 and edition["state"] == "draft"
+    code, _, err = dsi("create", "2026-10")
+    assert code == 2 and "exists already" in err  # refused, with the reason
+    assert json.loads(dsi("edit", str(edition["id"]), "--intro", "Dear <network>")[1])["intro"] == "Dear <network>"
+    assert wait_until(lambda: "Open Care" in dsi("preview", str(edition["id"]))[1])
+    assert "Dear &lt;network&gt;" in dsi("preview", str(edition["id"]), "--html")[1]
+    assert json.loads(dsi("test", str(edition["id"]), "editor@example.org")[1])["queued"] is True
+    assert sink.wait_for(1, address="editor@example.org")[0]["Subject"] == "[TEST] DSI news: October 2026"
+    code, _, err = dsi("schedule", str(edition["id"]), "--at", "tomorrow")
+    assert code == 2 and "ISO 8601" in err
+    assert json.loads(dsi("schedule", str(edition["id"]), "--at", "2030-01-01T09:00:00Z")[1])["state"] == "scheduled"
+    assert json.loads(dsi("unschedule", str(edition["id"]))[1])["state"] == "draft"
+    assert [e["month"] for e in json.loads(dsi("list")[1])] == ["2026-10"]
+    assert json.loads(dsi("report", str(edition["id"]))[1])["recipients"] == {}
+    assert dsi("purge")[1].strip() == "purged 0 sign-ups"

@@ -1,0 +1,97 @@
+"""The editors' newsletter console, end to end: the newsletter, moderation (staff accounts) and gateway services
+on a real RabbitMQ vhost and the SMTP sink, driven over HTTP like a browser."""
+import re
+
+import pytest
+import requests
+from nameko.standalone.events import event_dispatcher
+from sqlalchemy.orm import Session
+
+from dsi.migrations import upgrade
+from gateway.service import GatewayService
+from services.moderation import accounts
+from services.moderation.service import ModerationService
+from services.newsletter.service import NewsletterService
+from tests.newsletter.conftest import newsletter_config, wait_until
+from tests.newsletter.factories import published
+
+PASSWORD = "correct horse battery staple"
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html)[1]
+
+
+@pytest.fixture
+def console(runner_factory, rabbit_config, web_config, web_config_port, sink, tmp_path, engine_for):
+    newsletter_url, moderation_url = f"sqlite:///{tmp_path}/newsletter.db", f"sqlite:///{tmp_path}/moderation.db"
+    upgrade("newsletter", newsletter_url)
+    upgrade("moderation", moderation_url)
+    with Session(engine_for(moderation_url)) as session, session.begin():
+        for role in ("editor", "moderator"):
+            accounts.create_staff(session, {"email": f"{role}@example.org", "role": role, "password": PASSWORD})
+    config = {**rabbit_config, **web_config, **newsletter_config(sink.port),
+              "DB_URIS": {"newsletter:Base": newsletter_url, "moderation:Base": moderation_url}}
+    runner_factory(config, NewsletterService, ModerationService, GatewayService).start()
+    send = event_dispatcher(config)
+    send("directory", "record_published", published(1, name="Care <Map>"))
+
+    def browser(email=None) -> requests.Session:
+        session = requests.Session()
+        base = f"http://127.0.0.1:{web_config_port}"
+        session.request = lambda method, path, **kw: requests.Session.request(  # relative paths, no redirects
+            session, method, base + path, **{**kw, "allow_redirects": False})
+        if email:
+            form = session.get("/console/login")
+            answer = session.post("/console/login", data={"email": email, "password": PASSWORD,
+                                                          "csrf_token": csrf_of(form.text)})
+            assert answer.status_code == 303, answer.text
+        return session
+
+    return browser
+
+
+def test_editors_prepare_test_and_schedule_an_edition(console, sink):
+    assert console().get("/console/newsletter").status_code == 303  # to the login page
+    assert console("moderator@example.org").get("/console/newsletter").status_code == 403
+    editor = console("editor@example.org")
+    listing = editor.get("/console/newsletter")
+    assert listing.status_code == 200 and "No editions yet" in listing.text
+    token = csrf_of(listing.text)
+
+    refused = editor.post("/console/newsletter", data={"csrf_token": token, "month": "2026-13"})
+    assert refused.status_code == 422 and "YYYY-MM" in refused.text
+    assert editor.post("/console/newsletter", data={"month": "2026-10"}).status_code == 403  # no CSRF token
+    created = editor.post("/console/newsletter", data={"csrf_token": token, "month": "2026-10"})
+    assert created.status_code == 303
+    page_path = re.sub(r"^https?://[^/]+", "", created.headers["Location"])
+
+    assert wait_until(lambda: "Care &lt;Map&gt;" in editor.get(page_path).text)  # the read model caught up
+    saved = editor.post(page_path + "/edit", data={"csrf_token": token, "subject": "",
+                                                   "intro": "Hello <script>alert(1)</script>"})
+    assert saved.status_code == 303
+    page = editor.get(page_path + "?language=de")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text and "<script>alert" not in page.text
+    assert "DSI-Neuigkeiten: Oktober 2026" in page.text
+
+    html = editor.get(page_path + "/preview")
+    assert html.status_code == 200 and "Care &lt;Map&gt;" in html.text
+    assert "script-src" not in html.headers["Content-Security-Policy"]  # default-src 'none': no scripts at all
+
+    bad = editor.post(page_path + "/test", data={"csrf_token": token, "to": "not an address", "language": "en"})
+    assert bad.status_code == 422 and "not an address" in bad.text
+    assert editor.post(page_path + "/test", data={"csrf_token": token, "to": "me@example.org",
+                                                  "language": "en"}).status_code == 303
+    [test_copy] = sink.wait_for(1, address="me@example.org")
+    assert test_copy["Subject"] == "[TEST] DSI news: October 2026"
+    assert "Hello <script>alert(1)</script>" in test_copy.get_body(("plain",)).get_content()
+
+    scheduled = editor.post(page_path + "/schedule", data={"csrf_token": token, "at": "2030-01-02T09:30"})
+    assert scheduled.status_code == 303
+    page = editor.get(page_path)
+    assert "Edition of 2026-10: scheduled" in page.text and "2030-01-02 09:30" in page.text
+    late = editor.post(page_path + "/act", data={"csrf_token": token, "action": "resume"})
+    assert late.status_code == 409 and "cannot resume" in late.text
+    assert editor.post(page_path + "/act", data={"csrf_token": token, "action": "cancel"}).status_code == 303
+    assert "Edition of 2026-10: cancelled" in editor.get(page_path).text
+    assert "2026-10" in editor.get("/console/newsletter").text
