@@ -30,6 +30,7 @@ test: setup
 bench: setup
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/newsletter.py
+	$(BIN)/python bench/moderation.py
 
 clean:
 	rm -rf $(VENV) var

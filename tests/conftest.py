@@ -80,6 +80,26 @@ def engine_for():
         engine.dispose()
 
 
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium (Debian's, see deploy/ensure-chromium.sh) for every browser test of the run:
+    Playwright's sync API can start only once per process."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM}: run deploy/ensure-chromium.sh (as root) to run the browser tests")
+    from playwright.sync_api import sync_playwright
+    playwright = sync_playwright().start()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+    # No playwright.stop(): under eventlet (which nameko's pytest plugin installs) it waits for its driver
+    # forever. The driver ends by itself when this process ends and its pipe closes.
+
+
 @pytest.fixture
 def free_port():
     with socket.socket() as sock:

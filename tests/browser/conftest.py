@@ -29,30 +29,12 @@ SERVICES = ["services.directory.service:DirectoryService", "services.search.serv
             "services.moderation.service:ModerationService", "gateway.service:GatewayService"]
 MODERATOR = {"email": "moderator@example.org", "role": "moderator", "password": "a long moderator password"}
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-
 def _die_with_parent():
     """Linux: the platform's process gets SIGTERM when the test run ends abruptly (a pytest-timeout exit)."""
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: run deploy/ensure-chromium.sh (as root) to run the browser tests")
-    from playwright.sync_api import sync_playwright
-    playwright = sync_playwright().start()
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-    yield browser
-    browser.close()
-    # No playwright.stop(): under eventlet (which nameko's pytest plugin installs) it waits for its driver
-    # forever. The driver ends by itself when this process ends and its pipe closes.
 
 
 @pytest.fixture

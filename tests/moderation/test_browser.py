@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from dsi.database import make_engine
 from dsi.migrations import upgrade
 from services.moderation import accounts
-from tests.browser.conftest import browser  # noqa: F401  (the shared headless Chromium)
 from tests.factories import project_body
 from tests.moderation.conftest import PASSWORD
 
@@ -61,7 +60,7 @@ def site(rabbit_config, web_config_port, tmp_path):
         process.kill()
 
 
-def test_a_moderator_rejects_with_a_reason_in_the_browser(browser, site):  # noqa: F811
+def test_a_moderator_rejects_with_a_reason_in_the_browser(browser, site):
     from playwright.sync_api import expect
 
     submitted = requests.post(f"{site}/api/submissions", json=project_body(name="Browser Garden")).json()
