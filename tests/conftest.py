@@ -80,6 +80,18 @@ def engine_for():
         engine.dispose()
 
 
+@pytest.fixture
+def migrated(database_url, engine_for):
+    """`migrated("directory")`: that service's database at its latest migration, the schema production runs."""
+    from dsi.migrations import upgrade
+
+    def build(service):
+        upgrade(service, database_url)
+        return engine_for(database_url)
+
+    return build
+
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]

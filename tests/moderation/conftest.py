@@ -6,27 +6,24 @@
 import uuid
 
 import pytest
-from sqlalchemy.orm import Session
 
 from dsi import events
 from dsi.messaging import OutboxWriter
-from dsi.migrations import upgrade
 from services.moderation import accounts
 from services.moderation.models import Outbox
+from tests.db import outbox_events, session_of
 
 PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
-def moderation_db(database_url, engine_for):
-    """The moderation database at the latest migration: the schema production runs."""
-    upgrade("moderation", database_url)
-    return engine_for(database_url)
+def moderation_db(migrated):
+    return migrated("moderation")
 
 
 @pytest.fixture
 def session(moderation_db):
-    with Session(moderation_db, expire_on_commit=False) as session:
+    with session_of(moderation_db) as session:
         yield session
 
 
@@ -37,9 +34,7 @@ def outbox():
 
 @pytest.fixture
 def sent_events(session):
-    from sqlalchemy import select
-
-    return lambda: [row.body for row in session.scalars(select(Outbox).order_by(Outbox.seq))]
+    return lambda: outbox_events(session, Outbox)
 
 
 @pytest.fixture

@@ -11,11 +11,11 @@ from email import policy
 from pathlib import Path
 
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
-from dsi.migrations import upgrade
 from services.newsletter.dependencies import Mailer, Settings
 from services.newsletter.smtp import Pacer
+from tests.db import session_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -79,15 +79,13 @@ def sink(tmp_path, free_port):
 
 
 @pytest.fixture
-def newsletter_db(database_url, engine_for):
-    """The newsletter's database at the latest migration."""
-    upgrade("newsletter", database_url)
-    return engine_for(database_url)
+def newsletter_db(migrated):
+    return migrated("newsletter")
 
 
 @pytest.fixture
 def session(newsletter_db):
-    with Session(newsletter_db, expire_on_commit=False) as session:
+    with session_of(newsletter_db) as session:
         yield session
 
 
