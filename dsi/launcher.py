@@ -67,8 +67,16 @@ def stop(children: list) -> None:
             child.kill()
 
 
+def _stop_on_signal(signum, frame):
+    raise KeyboardInterrupt
+
+
 def run(args) -> int:
     from dsi import cli
+
+    # Ctrl-C, `kill`, or a closed terminal: stop the children too (they run in their own sessions, see start()).
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _stop_on_signal)
     from services.directory import commands as directory_commands
 
     os.chdir(ROOT)
