@@ -1,4 +1,5 @@
 """The read model, editions and the send queue protocol, on SQLite and PostgreSQL."""
+import re
 from datetime import datetime, timezone
 
 import eventlet
@@ -196,3 +197,13 @@ def test_a_long_month_shows_the_first_items_and_links_to_the_rest(session):
     assert "Project 101" not in shown["text"] and "Organisation 200" in shown["text"]
     assert "… et 5 de plus sur le site" in shown["html"]
     assert "… et 5 de plus sur le site: http://dsi.test/newsletter/archive/2026-10" in shown["text"]
+
+
+def test_every_interface_language_has_every_phrase_of_the_newsletter():
+    from services.newsletter.i18n import LANGUAGES, STRINGS
+
+    assert set(STRINGS) == set(LANGUAGES)
+    for language, phrases in STRINGS.items():
+        assert set(phrases) == set(STRINGS["en"]), language
+        for key, phrase in phrases.items():  # placeholders survive translation
+            assert sorted(re.findall(r"\{\w+\}", phrase)) == sorted(re.findall(r"\{\w+\}", STRINGS["en"][key]))
