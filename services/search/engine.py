@@ -2,6 +2,7 @@
 
 Plain Python over a backend (see backends/); nothing here knows nameko.
 """
+import functools
 import time
 from collections import Counter
 from typing import Callable, Iterator
@@ -21,6 +22,7 @@ KIND_LABELS = {"organisation": "Organisation", "project": "Project"}
 Export = Callable[[int, int], dict]  # (after_id, limit) → {"items": [...], "next_after": id | None}
 
 
+@functools.lru_cache(maxsize=4096)  # every search labels every value (250 countries): look each up once
 def facet_label(facet: str, value: str) -> str:
     if facet == "kind":
         return KIND_LABELS.get(value, value)
@@ -165,8 +167,8 @@ class _Loose(Terms):
     """A single word with the widest typo budget, for finding what a misspelt word might have meant."""
 
     def __init__(self, term: str):
+        super().__init__("")
         self.terms = [term]
-        self._hits = {}
 
     def __iter__(self):
         yield self.terms[0], 2, False

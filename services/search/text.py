@@ -70,11 +70,21 @@ def distance(a: str, b: str, limit: int) -> int:
 
 def matches(word: str, term: str, prefix: bool) -> bool:
     """Whether an indexed `word` matches a query `term` under the typo budget (and as a prefix if typed last)."""
-    budget = typo_budget(term)
+    return _matches(word, term, typo_budget(term), prefix, frozenset(term))
+
+
+def _matches(word: str, term: str, budget: int, prefix: bool, letters: frozenset) -> bool:
+    if not budget:
+        return word.startswith(term) if prefix else word == term
     if prefix and len(word) > len(term):
         # as you type: the word's beginning, allowing for the typos the typed part may carry
+        start = word[:len(term) + budget]
+        if len(letters.difference(start)) > budget:  # each edit brings in at most one letter: cheap to rule out
+            return False
         return any(distance(word[:n], term, budget) <= budget for n in range(len(term) - budget, len(term) + budget + 1)
                    if n > 0)
+    if abs(len(word) - len(term)) > budget or len(letters.difference(word)) > budget:
+        return False
     return distance(word, term, budget) <= budget
 
 
@@ -84,6 +94,8 @@ class Terms:
     def __init__(self, q: str):
         self.terms = words(q)[:10]  # ten words are plenty; more only makes a query slower
         self._hits: dict[str, bool] = {}
+        self._matched: set[str] = set()  # the words of `_hits` that match
+        self._plan = None
 
     def __bool__(self):
         return bool(self.terms)
@@ -97,9 +109,20 @@ class Terms:
     def hit(self, word: str) -> bool:
         known = self._hits.get(word)
         if known is None:
+            if self._plan is None:  # asked for every word of every snippet: work out each term's rule once
+                self._plan = [(term, typo_budget(term), prefix, frozenset(term)) for term, _, prefix in self]
             folded = fold(word)
-            known = self._hits[word] = bool(folded) and any(matches(folded, term, prefix) for term, _, prefix in self)
+            known = self._hits[word] = bool(folded) and any(
+                _matches(folded, term, budget, prefix, letters) for term, budget, prefix, letters in self._plan)
+            if known:
+                self._matched.add(word)
         return known
+
+    def hits(self, words: set[str]) -> set[str]:
+        """Those of `words` that `hit`, asking only about words not seen before."""
+        for word in words - self._hits.keys():
+            self.hit(word)
+        return words & self._matched
 
 
 def highlight(text: str, terms: Terms, width: int = 180) -> str | None:
@@ -107,9 +130,11 @@ def highlight(text: str, terms: Terms, width: int = 180) -> str | None:
     None when no word of `text` matches."""
     if not text or not terms:
         return None
-    first = next((m.start() for m in WORD.finditer(text) if terms.hit(m.group())), None)
-    if first is None:
+    found = set(WORD.findall(text))
+    marked = terms.hits(found)
+    if not marked:
         return None
+    first = next(m.start() for m in WORD.finditer(text) if m.group() in marked)
     start = max(0, first - width // 3)
     if start:
         space = text.rfind(" ", 0, start)
@@ -120,7 +145,8 @@ def highlight(text: str, terms: Terms, width: int = 180) -> str | None:
         end = space if 0 <= space < end + 20 else end
     out, cursor = [], start
     for match in WORD.finditer(text, start, end):  # only the window is marked: long descriptions cost nothing more
-        if not terms.hit(match.group()):
+        word = match.group()  # a word cut by the window's edge is not among those found
+        if not (word in marked if word in found else terms.hit(word)):
             continue
         a, b = match.span()
         out.append(html.escape(text[cursor:a]))

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 WRITER_HEAP = 64_000_000
 FACET_SIZE = 300  # more values than any facet has (countries: 250)
+FACET_VALUES = "facet_values"
 MAX_TIES = 2_000  # documents whose names are alike in their first 12 letters, put in full order per page
 
 
@@ -37,6 +38,9 @@ def _schema():
         builder.add_text_field(name, stored=name != "extra", tokenizer_name=ANALYZER_NAME)
     for name in FACETS:
         builder.add_text_field(name, fast=True, tokenizer_name="raw")
+    # every facet value again as "facet:value" in one column: one terms aggregation counts all facets at once,
+    # near twice as fast as one per facet
+    builder.add_text_field(FACET_VALUES, fast=True, tokenizer_name="raw")
     builder.add_integer_field("name_sort", fast=True)
     builder.add_integer_field("newest", fast=True)
     builder.add_float_field("latitude", indexed=True, fast=True)
@@ -60,6 +64,7 @@ def _tantivy_document(document: dict) -> Document:
     for name in FACETS:
         for value in document["facets"][name]:
             doc.add_text(name, value)
+            doc.add_text(FACET_VALUES, f"{name}:{value}")
     doc.add_integer("name_sort", name_rank(document["name_sort"]))
     doc.add_integer("newest", document["newest"])
     if document["latitude"] is not None and document["longitude"] is not None:
@@ -136,7 +141,15 @@ class EmbeddedBackend:
         current = self.root / "CURRENT"
         self.built = current.exists()
         generation = current.read_text().strip() if self.built else self._new_generation_name()
-        self._live = _Generation(self.root / generation)
+        try:
+            self._live = _Generation(self.root / generation)
+        except ValueError as error:  # written by an older version with another schema: build anew from the directory
+            if "schema does not match" not in str(error):
+                raise
+            log.warning("search index %s has an older layout: it will be rebuilt", generation)
+            current.unlink(missing_ok=True)
+            self.built = False
+            self._live = _Generation(self.root / self._new_generation_name())
         self._building: _Generation | None = None
         self._remove_stale_generations()
 
@@ -213,10 +226,13 @@ class EmbeddedBackend:
         selected = {facet: _any_of(facet, values) for facet, values in find.filters.items()}
         query = _all(text, _live(), *_bbox(find.bbox), *selected.values())
 
+        facets = _alongside(lambda: self._facets(searcher, find, selected)) if find.facets else dict
         limit = max(find.limit, 1)  # tantivy wants at least one; a count-only request drops it below
         if find.sort == "name" or (find.sort == "relevance" and not find.terms):
             result = searcher.search(query, limit, True, "name_sort", find.offset, Order.Asc)
-            docs = _in_name_order(searcher, query, find, [searcher.doc(address) for _, address in result.hits])
+            page = [searcher.doc(address) for _, address in result.hits]
+            matching = _matching(_text_query(find, scored=False), *_bbox(find.bbox), *selected.values())
+            docs = _in_name_order(searcher, matching, find, page)
         else:
             if find.sort == "newest":
                 result = searcher.search(query, limit, True, "newest", find.offset, Order.Desc)
@@ -229,18 +245,21 @@ class EmbeddedBackend:
             "description": doc.get_first("description") or "",
             "item": json.loads(doc.get_first("item")),
         } for doc in docs[:find.limit]]
-        return Found(result.count, hits, self._facets(searcher, find, text, selected, query))
+        return Found(result.count, hits, facets())
 
-    def _facets(self, searcher, find: Find, text, selected: dict, query) -> dict[str, dict[str, int]]:
+    def _facets(self, searcher, find: Find, selected: dict) -> dict[str, dict[str, int]]:
         counts = {}
+        text = _text_query(find, scored=False)
         # facets without a selection share one pass over the matches; each selected one needs its own
         plain = [facet for facet in find.facets if facet not in selected]
-        if plain:
-            counts.update(_terms(searcher, query, plain))
+        if len(plain) > 1:
+            counts.update(_all_terms(searcher, _matching(text, *_bbox(find.bbox), *selected.values()), plain))
+        elif plain:
+            counts.update(_terms(searcher, _matching(text, *_bbox(find.bbox), *selected.values()), plain))
         for facet in find.facets:
             if facet in selected:
                 others = [clause for name, clause in selected.items() if name != facet]
-                counts.update(_terms(searcher, _all(text, _live(), *_bbox(find.bbox), *others), [facet]))
+                counts.update(_terms(searcher, _matching(text, *_bbox(find.bbox), *others), [facet]))
         return counts
 
     def close(self) -> None:
@@ -254,6 +273,34 @@ def _off_the_loop(work):
     if eventlet.patcher.is_monkey_patched("thread"):
         return tpool.execute(work)
     return work()
+
+
+_os_thread = eventlet.patcher.original("_thread")
+
+
+def _alongside(work):
+    """Start `work` on an OS thread, to run while this one searches (tantivy releases the GIL), and return what
+    waits for its result. The wait blocks as the native calls themselves do, so even under eventlet this only
+    makes a request shorter."""
+    done, outcome = _os_thread.allocate_lock(), {}
+    done.acquire()
+
+    def run():
+        try:
+            outcome["value"] = work()
+        except BaseException as error:  # handed to the waiting thread
+            outcome["error"] = error
+        finally:
+            done.release()
+
+    _os_thread.start_new_thread(run, ())
+
+    def wait():
+        done.acquire()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["value"]
+    return wait
 
 
 def _rank(doc) -> int:
@@ -272,10 +319,14 @@ def _in_name_order(searcher, query, find: Find, page: list) -> list:
                            MAX_TIES, True)
     if ties.count > MAX_TIES:  # thousands of names alike in 12 letters: keep the coarse order
         return page
-    before = searcher.search(_all(query, Query.range_query(SCHEMA, "name_sort", FieldType.Integer, 0, low,
-                                                           include_upper=False)), 1, True).count
+    tied = [searcher.doc(address) for _, address in ties.hits]
+    if low == high:  # the page may lie inside one run of alike names: count what comes before that run
+        before = searcher.search(_all(query, Query.range_query(SCHEMA, "name_sort", FieldType.Integer, 0, low,
+                                                               include_upper=False)), 1, True).count
+    else:  # the run of the first rank ends inside the page, so where it begins follows (no pass over the index)
+        before = find.offset + sum(_rank(doc) == low for doc in page) - sum(_rank(doc) == low for doc in tied)
     around = {doc.get_first("id"): doc for doc in page}
-    around.update((doc.get_first("id"), doc) for doc in (searcher.doc(address) for _, address in ties.hits))
+    around.update((doc.get_first("id"), doc) for doc in tied)
     ordered = sorted(around.values(), key=lambda doc: sort_key(doc.get_first("name"), doc.get_first("id")))
     start = find.offset - before
     return ordered[start:start + len(page)]
@@ -290,9 +341,28 @@ def _terms(searcher, query, facets) -> dict[str, dict[str, int]]:
     return {facet: {bucket["key"]: bucket["doc_count"] for bucket in answer[facet]["buckets"]} for facet in facets}
 
 
+def _all_terms(searcher, query, facets) -> dict[str, dict[str, int]]:
+    """`_terms` of several facets in one pass over their shared column."""
+    size = FACET_SIZE * len(FACETS)  # the column holds the values of every facet, asked for or not
+    answer = searcher.aggregate(query, {FACET_VALUES: {"terms": {"field": FACET_VALUES, "size": size}}})
+    counts = {facet: {} for facet in facets}
+    for bucket in answer[FACET_VALUES]["buckets"]:
+        facet, _, value = bucket["key"].partition(":")
+        if facet in counts:
+            counts[facet][value] = bucket["doc_count"]
+    return counts
+
+
 def _all(*clauses):
     clauses = [clause for clause in clauses if clause is not None]
     return Query.boolean_query([(Occur.Must, clause) for clause in clauses])
+
+
+def _matching(*clauses):
+    """The same documents as `_all(*clauses, _live())`, for counting: a tombstone holds no text, facet or place,
+    so `live` only matters on its own; left out, no count walks its posting list of every document."""
+    clauses = [clause for clause in clauses if clause is not None]
+    return _all(*clauses) if clauses else _all(_live())
 
 
 def _live():
@@ -313,9 +383,10 @@ def _bbox(bbox) -> list:
     return [latitude, longitude]
 
 
-def _text_query(find: Find):
+def _text_query(find: Find, scored: bool = True):
     """Every word must match some field: exactly (ranked by BM25), within its typo budget, or as the prefix
-    being typed (both at a constant score, below an exact match)."""
+    being typed (both at a constant score, below an exact match). Unscored (for counting), a word's fuzzy
+    match alone finds the same documents, its exact match among them."""
     if not find.terms:
         return None
     words = []
@@ -323,7 +394,8 @@ def _text_query(find: Find):
         alternatives = []
         for name in find.fields:
             weight = FIELDS[name]
-            alternatives.append(Query.boost_query(Query.term_query(SCHEMA, name, term), 2 * weight))
+            if scored or not (budget or prefix):
+                alternatives.append(Query.boost_query(Query.term_query(SCHEMA, name, term), 2 * weight))
             if budget or prefix:
                 fuzzy = Query.fuzzy_term_query(SCHEMA, name, term, budget, True, prefix)
                 alternatives.append(Query.boost_query(fuzzy, weight))
