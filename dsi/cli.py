@@ -42,17 +42,19 @@ def migrate_all(services=SERVICES) -> None:
 
 
 def ping(args) -> int:
-    """Exit 0 when the service answers its `health` RPC: the container healthcheck of nameko services."""
+    """Exit 0 when every service named answers its `health` RPC: the container healthcheck of nameko services."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
     config = {"AMQP_URI": os.environ.get("AMQP_URI", "pyamqp://guest:guest@localhost:5672/")}
-    try:
-        with ClusterRpcProxy(config, timeout=args.timeout) as cluster:
-            print(getattr(cluster, args.service).health())
-        return 0
-    except Exception as error:
-        print(f"{args.service} did not answer: {error!r}", file=sys.stderr)
-        return 1
+    silent = []
+    with ClusterRpcProxy(config, timeout=args.timeout) as cluster:
+        for service in args.services:
+            try:
+                print(f"{service}: {getattr(cluster, service).health()}")
+            except Exception as error:
+                print(f"{service} did not answer: {error!r}", file=sys.stderr)
+                silent.append(service)
+    return 1 if silent else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     command.set_defaults(handler=lambda args: migrate_all(args.services or SERVICES))
 
     command = commands.add_parser("ping", help="check that a service answers over RabbitMQ")
-    command.add_argument("service", help=f"one of: {', '.join(SERVICES)}")
+    command.add_argument("services", nargs="+", metavar="SERVICE", help=f"any of: {', '.join(SERVICES)}")
     command.add_argument("--timeout", type=float, default=5)
     command.set_defaults(handler=ping)
 

@@ -6,7 +6,8 @@ share one file; PostgreSQL is used as it comes.
 import os
 
 import nameko_sqlalchemy
-from sqlalchemy import create_engine, event
+from nameko.rpc import rpc
+from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
@@ -52,3 +53,14 @@ class Database(nameko_sqlalchemy.Database):
 def create_schema(engine: Engine, base: type[DeclarativeBase]) -> None:
     """Create missing tables (tests and first start on SQLite; production runs the Alembic migrations)."""
     base.metadata.create_all(engine)
+
+
+class DatabaseHealth:
+    """Base of a service with a `db` dependency: the `health` RPC that `dsi ping` and the container healthchecks
+    call answers only when the service reaches its database."""
+
+    @rpc
+    def health(self):
+        with self.db.get_session() as session:
+            session.execute(select(1))
+        return {"status": "ok"}

@@ -7,9 +7,9 @@ from functools import partial
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
-from sqlalchemy import select
 
 from dsi import events
+from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dsi.messaging import first_delivery, reliable_handler
 
@@ -20,7 +20,7 @@ from .models import ProcessedEvent
 EXPECTED = (InvalidInput, NotFound, Conflict, Forbidden)
 
 
-class DirectoryService:
+class DirectoryService(DatabaseHealth):
     name = "directory"
 
     db = database
@@ -79,12 +79,6 @@ class DirectoryService:
     def export_published(self, after_id=0, limit=500):
         with self.db.get_session() as session:
             return records.export_published(session, after_id, limit)
-
-    @rpc
-    def health(self):
-        with self.db.get_session() as session:
-            session.execute(select(1))
-        return {"status": "ok"}
 
     @rpc
     def stats(self):

@@ -9,9 +9,9 @@ import os
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
-from sqlalchemy import select
 
 from dsi import events
+from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound, PlatformError, RateLimited
 from dsi.messaging import first_delivery, reliable_handler
 
@@ -23,7 +23,7 @@ from .schemas import Decision, Filters, parse
 EXPECTED = (InvalidInput, NotFound, Conflict, Forbidden, RateLimited)
 
 
-class ModerationService:
+class ModerationService(DatabaseHealth):
     name = "moderation"
 
     db = database
@@ -164,12 +164,6 @@ class ModerationService:
             return accounts.set_active(session, int(staff_id), bool(active), admin["email"])
 
     # --- operations --------------------------------------------------------------------------------------------
-
-    @rpc
-    def health(self):
-        with self.db.get_session() as session:
-            session.execute(select(1))
-        return {"status": "ok"}
 
     @timer(interval=1)
     def relay_outbox(self):

@@ -6,9 +6,9 @@ from datetime import datetime
 
 from nameko.rpc import rpc
 from nameko.timer import timer
-from sqlalchemy import select
 
 from dsi import events
+from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited
 from dsi.messaging import first_delivery, reliable_handler, utcnow
 
@@ -28,7 +28,7 @@ def _moment(value: str | None) -> datetime | None:
         raise InvalidInput("A time is written in ISO 8601.", {"at": "expected a time like 2026-12-03T09:00:00Z"})
 
 
-class NewsletterService:
+class NewsletterService(DatabaseHealth):
     name = "newsletter"
 
     db = database
@@ -77,12 +77,6 @@ class NewsletterService:
             return subscribers.erase(session, token)
 
     # --- operators -------------------------------------------------------------------------------------------
-
-    @rpc
-    def health(self):
-        with self.db.get_session() as session:
-            session.execute(select(1))
-        return {"status": "ok"}
 
     @rpc
     def purge_signups(self):

@@ -54,6 +54,9 @@ def test_the_platform_starts_and_a_signal_stops_every_process(stop_signal, rabbi
         assert wait_for(lambda: _healthy(url), 90), "the platform did not answer /healthz"
         assert requests.get(f"{url}/api/organisations", timeout=5).json()["total"] > 0
         assert len(processes_marked(marker)) >= 6  # launcher, mail sink, five services
+        # What the container healthchecks run; search answers once it has built its index from the directory.
+        ping = [sys.executable, "-m", "dsi.cli", "ping", "directory", "search", "moderation", "newsletter"]
+        assert wait_for(lambda: subprocess.run(ping, cwd=ROOT, env=env, capture_output=True).returncode == 0, 60)
         launcher.send_signal(stop_signal)
         assert launcher.wait(timeout=40) == 0
         assert wait_for(lambda: processes_marked(marker) == [], 10), processes_marked(marker)
