@@ -5,37 +5,21 @@ a moderator account works the moderation console.
 The services run in their own process (`nameko run`): Playwright blocks the test's thread while it waits for the
 browser, which would starve services running in the test's own eventlet hub.
 """
-import ctypes
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
-import requests
 
 from sqlalchemy.orm import Session
 
 from dsi.database import make_engine
 from dsi.migrations import upgrade
 from services.moderation import accounts
+from tests.processes import nameko_run, stop, wait_until_it_answers
 from tests.web.conftest import config, directory_db, sample_ids  # noqa: F401  (shared fixtures)
 
-ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ["services.directory.service:DirectoryService", "services.search.service:SearchService",
             "services.moderation.service:ModerationService", "gateway.service:GatewayService"]
 MODERATOR = {"email": "moderator@example.org", "role": "moderator", "password": "a long moderator password"}
-
-def _die_with_parent():
-    """Linux: the platform's process gets SIGTERM when the test run ends abruptly (a pytest-timeout exit)."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
 
 @pytest.fixture
 def site(config, sample_ids, tmp_path, web_config_port):
@@ -49,24 +33,13 @@ def site(config, sample_ids, tmp_path, web_config_port):
     config_file = tmp_path / "config.yml"
     config_file.write_text(json.dumps({**config, "DB_URIS": {**config["DB_URIS"], "moderation:Base": moderation_url},
                                        "LOGGING": {"version": 1, "root": {"level": "WARNING"}}}))
-    process = subprocess.Popen([sys.executable, "-m", "nameko", "run", "--config", str(config_file), *SERVICES],
-                               cwd=ROOT, env={**os.environ, "PYTHONWARNINGS": "ignore"}, preexec_fn=_die_with_parent)
+    process = nameko_run(config_file, *SERVICES)
     url = f"http://127.0.0.1:{web_config_port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/api/search", timeout=2).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        assert process.poll() is None, "the platform did not start"
-        time.sleep(0.2)
-    yield url
-    process.send_signal(signal.SIGTERM)
     try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        wait_until_it_answers(f"{url}/api/search", process)  # search answers once its index is built
+        yield url
+    finally:
+        stop(process)
 
 
 @pytest.fixture

@@ -2,10 +2,8 @@
 
 These run the directory for real: a nameko container, or a `nameko run` process killed with SIGKILL.
 """
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,8 +20,7 @@ from services.directory import records
 from services.directory.models import Outbox, ProcessedEvent
 from services.directory.service import DirectoryService
 from tests.factories import organisation_body
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import nameko_run
 
 
 @pytest.fixture
@@ -92,12 +89,8 @@ def _nameko_config(tmp_path, rabbit_config, directory_url) -> Path:
 
 
 def _start_directory(config_path: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "nameko", "run", "--config", str(config_path),
-         "services.directory.service:DirectoryService"],
-        cwd=ROOT, env={**os.environ, "PYTHONWARNINGS": "ignore"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    return nameko_run(config_path, "services.directory.service:DirectoryService",
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def test_sigkill_after_accepting_loses_nothing(runner_factory, rabbit_config, web_config, web_session, tmp_path,

@@ -4,12 +4,7 @@ The services run as a `nameko run` process (Playwright blocks the test's thread,
 running in the test's own eventlet hub); skipped, with the reason, when Chromium is missing.
 """
 import json
-import os
 import re
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -19,9 +14,9 @@ from dsi.database import make_engine
 from dsi.migrations import upgrade
 from services.moderation import accounts
 from tests.factories import project_body
+from tests.processes import nameko_run, stop, wait_until_it_answers
 from tests.moderation.conftest import PASSWORD
 
-ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ["services.directory.service:DirectoryService", "services.moderation.service:ModerationService",
             "gateway.service:GatewayService"]
 
@@ -40,24 +35,13 @@ def site(rabbit_config, web_config_port, tmp_path):
               "LOGGING": {"version": 1, "root": {"level": "WARNING"}}}
     config_file = tmp_path / "config.yml"
     config_file.write_text(json.dumps(config))
-    process = subprocess.Popen([sys.executable, "-m", "nameko", "run", "--config", str(config_file), *SERVICES],
-                               cwd=ROOT, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    process = nameko_run(config_file, *SERVICES)
     url = f"http://127.0.0.1:{web_config_port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        assert process.poll() is None, "the platform did not start"
-        time.sleep(0.2)
-    yield url
-    process.terminate()
     try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        wait_until_it_answers(f"{url}/healthz", process)
+        yield url
+    finally:
+        stop(process)
 
 
 def test_a_moderator_rejects_with_a_reason_in_the_browser(browser, site):

@@ -16,6 +16,7 @@ from sqlalchemy.orm import sessionmaker
 from services.newsletter.dependencies import Mailer, Settings
 from services.newsletter.smtp import Pacer
 from tests.db import session_of
+from tests.processes import nameko_run, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -115,10 +116,8 @@ class ServiceProcess:
 
     def __init__(self, name: str, log_dir: Path, env: dict):
         self.log = open(log_dir / f"{name}.log", "wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "nameko", "run", "--config", "services/newsletter/config.yml",
-             "services.newsletter.service:NewsletterService"],
-            cwd=ROOT, env={**os.environ, "PYTHONWARNINGS": "ignore", **env}, stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = nameko_run("services/newsletter/config.yml", "services.newsletter.service:NewsletterService",
+                                  env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
     def kill(self) -> None:
         """SIGKILL: no clean-up, as in a crash or an OOM kill."""
@@ -126,12 +125,7 @@ class ServiceProcess:
         self.process.wait(10)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop(self.process, 20)
         self.log.close()
 
 
