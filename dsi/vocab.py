@@ -167,3 +167,8 @@ REPORT_REASONS = {
     "closed": "No longer exists",
     "other": "Other",
 }
+
+
+def reason_label(code: str | None) -> str | None:
+    """The label of a moderation reason code, for the people who read it; None for no or an unknown code."""
+    return {**REPORT_REASONS, **CHANGES_REASONS, **REJECT_REASONS}.get(code or "")

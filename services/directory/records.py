@@ -248,7 +248,8 @@ def _decided(session, outbox, submission: Submission, edit_link: str | None = No
         "template": f"submission_{submission.state}",
         "to": submission.email,
         "language": "en",
-        "context": {**submission_status(submission), "name": submission.data.get("name"), "edit_url": edit_link},
+        "context": {**submission_status(submission), "name": submission.data.get("name"), "edit_url": edit_link,
+                    "reason_label": vocab.reason_label(submission.reason_code)},
     })
 
 

@@ -45,6 +45,7 @@ def test_rejection_keeps_record_hidden_with_reason(session, outbox, sent_events)
         records.get_published(session, "project", submitted["record_id"])
     mail = [e for e in sent_events() if e["type"] == events.MAIL_REQUESTED][-1]["payload"]
     assert mail["template"] == "submission_rejected" and mail["context"]["reason"] == "Advertising"
+    assert mail["context"]["reason_label"] == "Spam or advertising"
 
 
 def test_edit_of_published_record_waits_for_approval(session, outbox):

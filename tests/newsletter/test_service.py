@@ -190,13 +190,15 @@ def test_mail_requested_by_other_services_is_sent(platform, sink, dispatch):
     dispatch(events.envelope(events.DIRECTORY, events.MAIL_REQUESTED, {
         "template": "submission_changes_requested", "to": "founder@example.org", "language": "en",
         "context": {"name": "Care Map", "reason": "Please add a website.", "reason_code": "incomplete",
-                    "edit_url": "http://dsi.test/records/3/edit?token=abc"}}))
+                    "reason_label": "Information is missing", "edit_url": "http://dsi.test/records/3/edit?token=abc"}}))
     dispatch(events.envelope(events.MODERATION, events.MAIL_REQUESTED, {
         "template": "submission_approved", "to": "founder@example.org", "language": "en",
         "context": {"name": "Care Map", "action": "create"}}))
     messages = sink.wait_for(2, address="founder@example.org")
     assert sorted(m["Subject"] for m in messages) == ["Care Map is now published",
                                                       "Please update Care Map before it can be published"]
+    changes = next(m for m in messages if m["Subject"].startswith("Please update"))
+    assert "What to change (Information is missing):" in changes.get_body(("plain",)).get_content()
 
 
 def test_editors_use_the_dsi_command_over_rpc(platform, sink, dispatch, monkeypatch, capsys):
