@@ -3,7 +3,10 @@ mails (confirm, one-click unsubscribe, preferences, GDPR export and erase) and t
 
 Links carry a signed token; the newsletter service checks it. Unsubscribing never happens on GET (mail
 scanners follow links): the page's button, or a bare POST to the same URL (RFC 8058), does it; that POST
-needs no CSRF token (mail clients send none, and the signed link is the proof). The other forms carry one."""
+needs no CSRF token (mail clients send none, and the signed link is the proof). The other forms carry one.
+
+Like the rest of the site, each page answers at its path in English (`/newsletter`) and under a language prefix
+(`/pl/newsletter`); render() takes the language from the path. The pages' words are in their templates."""
 import functools
 import logging
 import re
@@ -14,7 +17,7 @@ from nameko.web.handlers import http
 from dsi.errors import InvalidInput, PlatformError
 from dsi.vocab import INTERFACE_LANGUAGES, SOCIAL_AREAS
 
-from . import csrf
+from . import csrf, i18n
 from .http import MAX_BODY_BYTES, PayloadTooLarge, api, call, json_body, json_response, paging
 from .templating import render
 
@@ -41,22 +44,24 @@ def _token(request) -> str:
 
 
 def _form(request) -> dict:
-    """Sign-up or preference fields from a posted form."""
+    """Sign-up or preference fields from a posted form; the language defaults to the page's."""
     if (request.content_length or 0) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"The form is larger than {MAX_BODY_BYTES // 1024} KiB.")
     form = request.form
-    body = {"language": form.get("language") or "en", "social_areas": form.getlist("social_areas")}
+    language = form.get("language") or i18n.split_path(request.path)[0]
+    body = {"language": language, "social_areas": form.getlist("social_areas")}
     if "email" in form:
         body["email"] = form.get("email", "")
     return body
 
 
-def html_page(template: str):
-    """Wraps an HTML handler: a platform error becomes the same page with its message and status."""
+def html_page(methods: str, path: str, template: str):
+    """An HTML page at `path` and at `/<lang>path` (as gateway/web.py's pages): a platform error becomes
+    `template` with its message and status."""
 
     def decorate(handler):
         @functools.wraps(handler)
-        def wrapper(self, request, *args, **kwargs):
+        def wrapper(self, request, *args, lang=i18n.DEFAULT, **kwargs):  # render() reads `lang` off the path
             try:
                 return handler(self, request, *args, **kwargs)
             except PlatformError as error:
@@ -66,6 +71,8 @@ def html_page(template: str):
                 error = PlatformError("Something went wrong on our side; please try again.")
                 return render(template, 500, request=request, error=error, **_choices())
 
+        http(methods, path)(wrapper)
+        http(methods, "/" + i18n.LANG_RULE + path)(wrapper)
         return wrapper
 
     return decorate
@@ -240,52 +247,42 @@ class NewsletterPages:
 
     # --- pages -----------------------------------------------------------------------------------------------
 
-    @http("GET", "/newsletter")
-    @html_page("newsletter/signup.html")
+    @html_page("GET", "/newsletter", "newsletter/signup.html")
     def signup_page(self, request):
         return render("newsletter/signup.html", request=request, **_choices())
 
-    @http("POST", "/newsletter/subscribe")
-    @html_page("newsletter/signup.html")
+    @html_page("POST", "/newsletter/subscribe", "newsletter/signup.html")
     def subscribe_page(self, request):
         csrf.check(request)
         body = _form(request)
         try:
-            result = call(self.newsletter.subscribe, body, self.limits.client(request))
+            call(self.newsletter.subscribe, body, self.limits.client(request))
         except InvalidInput as error:
             return render("newsletter/signup.html", 422, request=request, error=error, values=body, **_choices())
-        return render("newsletter/message.html", 202, request=request, title="Check your inbox",
-                      message=result["message"])
+        return render("newsletter/message.html", 202, request=request, outcome="pending")
 
-    @http("GET", "/newsletter/confirm")
-    @html_page("newsletter/message.html")
+    @html_page("GET", "/newsletter/confirm", "newsletter/message.html")
     def confirm_page(self, request):
         # Confirming on GET is safe: it only completes what the address owner asked for, and is idempotent.
         call(self.newsletter.confirm, _token(request))
-        return render("newsletter/message.html", request=request, title="You are subscribed",
-                      message="Thank you: your subscription is confirmed. The next edition is on its way to you.")
+        return render("newsletter/message.html", request=request, outcome="confirmed")
 
-    @http("GET", "/newsletter/unsubscribe")
-    @html_page("newsletter/message.html")
+    @html_page("GET", "/newsletter/unsubscribe", "newsletter/message.html")
     def unsubscribe_form(self, request):
         return render("newsletter/unsubscribe.html", request=request, token=_token(request))
 
-    @http("POST", "/newsletter/unsubscribe")
-    @html_page("newsletter/message.html")
+    @html_page("POST", "/newsletter/unsubscribe", "newsletter/message.html")
     def unsubscribe_page(self, request):
         call(self.newsletter.unsubscribe, _token(request))
-        return render("newsletter/message.html", request=request, title="You are unsubscribed",
-                      message="You will receive no more editions of the DSI newsletter.")
+        return render("newsletter/message.html", request=request, outcome="unsubscribed")
 
-    @http("GET", "/newsletter/preferences")
-    @html_page("newsletter/message.html")
+    @html_page("GET", "/newsletter/preferences", "newsletter/message.html")
     def preferences_page(self, request):
         current = call(self.newsletter.get_preferences, _token(request))
         return render("newsletter/preferences.html", request=request, headers={"Cache-Control": "no-store"},
                       token=_token(request), current=current, **_choices())
 
-    @http("POST", "/newsletter/preferences")
-    @html_page("newsletter/message.html")
+    @html_page("POST", "/newsletter/preferences", "newsletter/message.html")
     def update_preferences_page(self, request):
         csrf.check(request)
         token = _token(request)
@@ -298,22 +295,18 @@ class NewsletterPages:
         return render("newsletter/preferences.html", request=request, token=token, current=current, saved=True,
                       **_choices())
 
-    @http("POST", "/newsletter/erase")
-    @html_page("newsletter/message.html")
+    @html_page("POST", "/newsletter/erase", "newsletter/message.html")
     def erase_page(self, request):
         csrf.check(request)
         call(self.newsletter.erase_subscriber, _token(request))
-        return render("newsletter/message.html", request=request, title="Your data is erased",
-                      message="We have deleted your subscription and every mail we kept for you.")
+        return render("newsletter/message.html", request=request, outcome="erased")
 
-    @http("GET", "/newsletter/archive")
-    @html_page("newsletter/message.html")
+    @html_page("GET", "/newsletter/archive", "newsletter/message.html")
     def archive_page(self, request):
         page_number, per_page = paging(request)
         listing = call(self.newsletter.list_archive, page_number, per_page)
         return render("newsletter/archive.html", request=request, listing=listing)
 
-    @http("GET", "/newsletter/archive/<month>")
-    @html_page("newsletter/message.html")
+    @html_page("GET", "/newsletter/archive/<month>", "newsletter/message.html")
     def archived_page(self, request, month):
         return render("newsletter/edition.html", request=request, edition=call(self.newsletter.get_archived, month))
