@@ -1,5 +1,6 @@
 """The gateway's dependency providers, shared by every route module."""
 from .ratelimit import RateLimits
 
-# Defaults per action; override with config RATE_LIMITS.
-RATE_LIMITS = RateLimits(submit="20/hour", edit="30/hour", report="10/hour", subscribe="5/hour", login="10/minute")
+# Defaults per action; override with config RATE_LIMITS. (Newsletter sign-ups are limited by the newsletter
+# service itself, in its database, so that every instance shares the count.)
+RATE_LIMITS = RateLimits(submit="20/hour", edit="30/hour", report="10/hour", login="10/minute")
