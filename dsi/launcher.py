@@ -67,6 +67,9 @@ def stop(children: list) -> None:
             child.kill()
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 def _stop_on_signal(signum, frame):
     raise KeyboardInterrupt
 
@@ -75,7 +78,7 @@ def run(args) -> int:
     from dsi import cli
 
     # Ctrl-C, `kill`, or a closed terminal: stop the children too (they run in their own sessions, see start()).
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    for signum in STOP_SIGNALS:
         signal.signal(signum, _stop_on_signal)
     from services.directory import commands as directory_commands
 
@@ -110,6 +113,8 @@ def run(args) -> int:
         print("\nStopping…", flush=True)
         return 0
     finally:
+        for signum in STOP_SIGNALS:  # a second Ctrl-C must not cut the stopping short and orphan children
+            signal.signal(signum, signal.SIG_IGN)
         stop(children)
 
 
