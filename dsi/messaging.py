@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from dsi.clock import utcnow  # noqa: F401 (services import it from here too)
 from dsi.events import envelope
+from dsi.lifecycle import stopping
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,11 @@ class Outbox(EventDispatcher):
                     return sent
                 after, full = rows[-1].seq, len(rows) == batch
                 try:
-                    sent += sum(self._publish(row) for row in rows)
+                    for row in rows:
+                        if stopping():  # the rest waits in the outbox for the next sweep, after the restart
+                            full = False
+                            break
+                        sent += self._publish(row)
                 finally:
                     session.commit()
             if not full:

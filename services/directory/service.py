@@ -6,11 +6,11 @@ from functools import partial
 
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
-from nameko.timer import timer
 
 from dsi import events
 from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
+from dsi.lifecycle import timer
 from dsi.messaging import first_delivery, reliable_handler
 
 from . import records

@@ -8,11 +8,11 @@ import os
 
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
-from nameko.timer import timer
 
 from dsi import events
 from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound, PlatformError, RateLimited
+from dsi.lifecycle import timer
 from dsi.messaging import first_delivery, reliable_handler
 
 from . import accounts, queue, reports

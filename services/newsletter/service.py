@@ -5,11 +5,11 @@ Entrypoints only: each parses, calls the domain (subscribers, editions, mails, s
 from datetime import datetime
 
 from nameko.rpc import rpc
-from nameko.timer import timer
 
 from dsi import events
 from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited
+from dsi.lifecycle import timer
 from dsi.messaging import first_delivery, reliable_handler, utcnow
 
 from . import editions, mails, sending, subscribers

@@ -9,6 +9,7 @@ from nameko.rpc import rpc
 
 from dsi import events
 from dsi.errors import InvalidInput
+from dsi.lifecycle import GracefulStop
 
 from .dependencies import SearchIndex
 from .entrypoints import index_handler
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 class SearchService:
     name = events.SEARCH
 
+    graceful_stop = GracefulStop()
     index = SearchIndex()
     dispatch = EventDispatcher()
 
