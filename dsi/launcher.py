@@ -30,7 +30,7 @@ PROCESSES = [
 ]
 SCALABLE = {name for name, _, _ in PROCESSES} - {"gateway"}  # the gateway binds one port: scale it behind a proxy
 
-FIRST_RESTART_DELAY = 0.5  # seconds; doubles after each death that follows a short run
+FIRST_RESTART_DELAY = 0.25  # seconds; doubles after each death that follows a short run
 MAX_RESTART_DELAY = 30
 STABLE_AFTER = 30  # a process that ran this long starts again after the first delay
 STOP_DEADLINE = 4.5  # seconds between SIGTERM and SIGKILL; each service itself stops within 4 (dsi.lifecycle)
