@@ -12,7 +12,7 @@ nameko 2.14 with today's eventlet stops badly in three cases, each seen as a slo
 `GracefulStop` (a dependency; the `timer` below brings it too) takes over nameko run's SIGTERM handler: the
 first SIGTERM stops the containers gracefully (in-flight workers finish, unacked messages go back to their
 queue), further ones are ignored; a container still starting has taken no work, so the process just exits;
-and a stop still running after STOP_TIMEOUT seconds (config, default 3) kills the workers left, then exits.
+and a stop still running after STOP_TIMEOUT seconds (config, default 3.5) kills the workers left, then exits.
 """
 import logging
 import os
@@ -24,7 +24,7 @@ from nameko.extensions import DependencyProvider, SharedExtension
 
 log = logging.getLogger(__name__)
 
-DEFAULT_STOP_TIMEOUT = 3.0  # seconds; `dsi run` and container platforms send SIGKILL some time after SIGTERM
+DEFAULT_STOP_TIMEOUT = 3.5  # seconds; nameko needs up to 3 (its consumer loop turns once a second, three times)
 KILL_GRACE = 0.5  # seconds a killed container gets to close its connections before the process exits
 
 
@@ -32,30 +32,28 @@ class _ProcessStop:
     """The process's stop state: the containers that run in it and whether a stop has begun."""
 
     def __init__(self):
-        self.containers = []
+        self.containers = {}  # service name → container
         self.installed = False
         self.stopping = False
         self.nameko_handler = None
 
     def watch(self, container) -> None:
-        if container not in self.containers:
-            self.containers.append(container)
-        if self.installed:
-            return
-        handler = signal.getsignal(signal.SIGTERM)
-        # Only under `nameko run` (its handler is installed before the containers start): tests that host
-        # containers in their own process keep their own signal handling.
-        if getattr(handler, "__module__", None) != "nameko.cli.run":
-            return
-        self.nameko_handler, self.installed = handler, True
-        signal.signal(signal.SIGTERM, self.on_signal)
+        if not self.installed:
+            handler = signal.getsignal(signal.SIGTERM)
+            # Only under `nameko run` (its handler is installed before the containers start): tests that host
+            # containers in their own process keep their own signal handling.
+            if getattr(handler, "__module__", None) != "nameko.cli.run":
+                return
+            self.nameko_handler, self.installed = handler, True
+            signal.signal(signal.SIGTERM, self.on_signal)
+        self.containers[container.service_name] = container
 
     def on_signal(self, signum, frame) -> None:
         if self.stopping:
             log.info("already stopping; signal %s ignored", signal.Signals(signum).name)
             return
         self.stopping = True
-        if not any(_taking_work(container) for container in self.containers):
+        if not any(_taking_work(container) for container in self.containers.values()):
             # nameko cannot stop a container half-way through its start; it has taken no message yet, so
             # leaving now loses nothing (the broker keeps every queued message for the next instance).
             log.info("stopped before the service had started")
@@ -65,9 +63,9 @@ class _ProcessStop:
         eventlet.spawn_n(self._enforce_deadline)
 
     def _enforce_deadline(self) -> None:
-        timeout = min(float(c.config.get("STOP_TIMEOUT", DEFAULT_STOP_TIMEOUT)) for c in self.containers)
+        timeout = min(float(c.config.get("STOP_TIMEOUT", DEFAULT_STOP_TIMEOUT)) for c in self.containers.values())
         eventlet.sleep(timeout)
-        running = [container for container in self.containers if not container._died.ready()]
+        running = [container for container in self.containers.values() if not container._died.ready()]
         if not running:
             return
         workers = sum(len(container._worker_threads) for container in running)
