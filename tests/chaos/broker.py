@@ -16,6 +16,8 @@ from pathlib import Path
 
 import requests
 
+from tests.processes import _die_with_parent
+
 RABBITMQ_BIN = Path(os.environ.get("RABBITMQ_BIN", "/usr/lib/rabbitmq/bin"))
 SHARED_AMQP = "pyamqp://guest:guest@127.0.0.1:5672/"
 SHARED_MANAGEMENT = "http://guest:guest@127.0.0.1:15672"
@@ -57,7 +59,8 @@ class PrivateBroker:
     def start(self, seconds: float = 60) -> None:
         with open(self.folder / "server.log", "ab") as output:
             self.process = subprocess.Popen([str(RABBITMQ_BIN / "rabbitmq-server")], env=self.env, cwd=self.folder,
-                                            stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+                                            stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+                                            preexec_fn=_die_with_parent)  # rabbitmq-server execs into the node
         deadline = time.monotonic() + seconds
         while not port_answers(self.port):
             if self.process.poll() is not None or time.monotonic() > deadline:
