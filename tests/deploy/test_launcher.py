@@ -3,6 +3,7 @@
 the launcher stops every process it started, each on its own and quietly."""
 import os
 import signal
+import sys
 
 import pytest
 import requests
@@ -93,3 +94,39 @@ def test_scale_names_a_service_and_a_number(launch):
         platform = launch("--scale", wrong)
         assert platform.process.wait(timeout=60) == 2
         assert "--scale" in platform.output()
+
+
+def test_a_process_that_keeps_dying_is_restarted_with_a_growing_pause_then_given_up(capsys):
+    from dsi.launcher import FIRST_RESTART_DELAY, Supervised
+
+    child = Supervised("failing", [sys.executable, "-c", "raise SystemExit(3)"], give_up_after=4, window=60)
+    now, starts = 1000.0, 0
+    while not child.given_up:
+        child.tick(now)
+        if child.process is not None:
+            starts += 1
+            child.process.wait(timeout=30)
+        now += 0.05
+    assert starts == 4
+    messages = capsys.readouterr().err
+    pauses = [float(line.rsplit(" in ", 1)[1].split()[0]) for line in messages.splitlines() if "again in" in line]
+    assert pauses == [FIRST_RESTART_DELAY, FIRST_RESTART_DELAY * 2, FIRST_RESTART_DELAY * 4]
+    assert "failing exited with code 3" in messages
+    assert "GAVE UP on failing: it died 4 times within 60 s (last exited with code 3)" in messages
+    child.tick(now + 3600)
+    assert child.process is None  # given up for good
+
+
+def test_deaths_outside_the_window_do_not_count():
+    from dsi.launcher import Supervised
+
+    child = Supervised("flaky", [sys.executable, "-c", "raise SystemExit(1)"], give_up_after=2, window=10)
+    now = 0.0
+    for _ in range(5):  # a death every 50 s or so: never two within 10 s
+        child.tick(now)  # due: started
+        child.process.wait(timeout=30)
+        now += 20
+        child.tick(now)  # its death noticed
+        assert not child.given_up and child.process is None
+        now += 31  # past any restart pause
+    child.terminate()
