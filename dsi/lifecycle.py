@@ -108,7 +108,7 @@ class GracefulStop(DependencyProvider):
     watch = _StopWatch()
 
     def get_dependency(self, worker_ctx):
-        return _process.stopping  # a worker may look whether the service is stopping
+        return stopping  # a long worker may call it to end early when the service is stopping
 
 
 class Timer(nameko_timer.Timer):
