@@ -17,7 +17,8 @@ def deliver_mails(sessions, mailer, seconds: float = 5.0) -> Outcome:
     settings = mailer.settings
     deadline = time.monotonic() + seconds
     dispatcher = Dispatcher(sessions, Mail, mailer.owner, mailer.connect, mailer.pacer, settings.mails)
-    outcome = dispatcher.run(mails.prepare(settings.smtp.sender), lambda: time.monotonic() < deadline and not stopping())
+    keep_going = lambda: time.monotonic() < deadline and not stopping()  # noqa: E731
+    outcome = dispatcher.run(mails.prepare(settings.smtp.sender), keep_going)
     with sessions.begin() as session:
         delivery.settle_stale(session, Mail, settings.sending_grace)
     return outcome
