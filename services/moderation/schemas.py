@@ -1,12 +1,12 @@
 """What crosses the wire: moderators' decisions, reports and staff forms in, queue items and history out."""
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dsi import vocab
 from dsi.clock import iso
-from dsi.errors import InvalidInput
-from dsi.schemas import Email, field_errors
+from dsi.schemas import Email
+from dsi.validation import parse_model
 
 from .models import HistoryEntry, QueueItem, ReportCase, Staff
 
@@ -72,19 +72,7 @@ class StaffIn(Strict):
 
 def parse(model, body):
     """A validated model, or InvalidInput naming each bad field."""
-    if not isinstance(body, dict):
-        raise InvalidInput("Expected an object.", {"_": "expected an object"})
-    try:
-        return model.model_validate(body)
-    except ValidationError as error:
-        details = {}
-        for path, message in field_errors(error).items():
-            field, _, rest = message.partition(": ")  # a model validator names its field as "field: message"
-            if path == "_" and rest and field in model.model_fields:
-                details[field] = rest
-            else:
-                details[path] = message
-        raise InvalidInput("Some fields are not valid.", details)
+    return parse_model(model, body, "Some fields are not valid.", not_object="Expected an object.")
 
 
 def item_view(item: QueueItem, full: bool = False) -> dict:
