@@ -17,8 +17,7 @@ from pydantic import (
     model_validator,
 )
 
-from dsi import countries, vocab
-from dsi.errors import InvalidInput
+from dsi import countries, kinds, vocab
 from dsi.validation import parse_model
 
 MAX_TAGS = 30
@@ -127,14 +126,14 @@ class ProjectSubmission(ProjectFields):
 
 
 Submission = Annotated[Union[OrganisationSubmission, ProjectSubmission], Field(discriminator="kind")]
-FIELDS_BY_KIND = {"organisation": OrganisationFields, "project": ProjectFields}
+FIELDS_BY_KIND = {name: kinds.get(name).fields_model() for name in kinds.names("directory")}
 _submission = TypeAdapter(Submission)
 
 
 def parse_submission(body) -> OrganisationSubmission | ProjectSubmission:
     """A validated submission, or InvalidInput with an error per field."""
     if isinstance(body, dict) and body.get("kind") not in FIELDS_BY_KIND:
-        raise InvalidInput("Unknown kind.", {"kind": "expected 'organisation' or 'project'"})
+        kinds.get(body.get("kind"), owner="directory")  # names the kinds there are
     return parse_model(_submission, body, "The submission has invalid fields.", skip=set(FIELDS_BY_KIND))
 
 

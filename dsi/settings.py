@@ -91,7 +91,7 @@ def validate(model: type[BaseModel], values: dict, who: str = "the platform"):
         raise SettingsError(f"{who} cannot start; fix these settings:\n" + "\n".join(lines)) from None
 
 
-def _shared_environment() -> dict:
+def shared_environment() -> dict:
     return {name: value for name in ("DSI_MODE", "SECRET_KEY", "AMQP_URI", "PUBLIC_URL")
             if (value := environment(name)) is not None}
 
@@ -99,7 +99,7 @@ def _shared_environment() -> dict:
 @functools.lru_cache(maxsize=1)
 def platform() -> PlatformSettings:
     """The shared settings of this process, read and checked once."""
-    return validate(PlatformSettings, _shared_environment())
+    return validate(PlatformSettings, shared_environment())
 
 
 def secret_key() -> str:
@@ -114,7 +114,7 @@ class Settings(DependencyProvider):
         self.model = model
 
     def setup(self):
-        values = {**_shared_environment(), **self.container.config}
+        values = {**shared_environment(), **self.container.config}
         self.settings = validate(self.model, values, f"the {self.container.service_name} service")
 
     def get_dependency(self, worker_ctx):

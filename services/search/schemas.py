@@ -92,7 +92,7 @@ class SearchParams(BaseModel):
         kinds = [value.lower().removesuffix("s") for value in values]  # "projects" is fine too
         unknown = [value for value, kind in zip(values, kinds) if kind not in KINDS]
         if unknown:
-            raise ValueError(f"unknown kind {unknown[0]!r}; expected organisation or project")
+            raise ValueError(f"unknown kind {unknown[0]!r}; expected {' or '.join(KINDS)}")
         return list(dict.fromkeys(kinds))
 
     @field_validator("country")

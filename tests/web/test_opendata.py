@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from gateway import opendata
+from gateway.site import opendata
 from tests.factories import organisation_body, project_body
 from tests.web.conftest import submit_pending
 

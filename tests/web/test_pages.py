@@ -4,7 +4,7 @@ import re
 import pytest
 
 from dsi import vocab
-from gateway import i18n
+from gateway.common import i18n
 
 
 def main(html: str) -> str:
