@@ -51,18 +51,18 @@ class DirectoryApi:
     directory = RpcProxy("directory")
     limits = RATE_LIMITS
 
-    @json_route("GET", "/api/" + kinds.segment_rule("segment", owner="directory"),
+    @json_route("GET", "/api/" + kinds.segment_rule("collection", owner="directory"),
                 openapi={f"/api/{kind.segment}": _list_doc(kind) for kind in RECORDS})
-    def list_records(self, request, segment):
+    def list_records(self, request, collection):
         page, per_page = paging(request)
         filters = {name: list_arg(request, name) for name in LIST_FILTERS if request.args.get(name)}
-        return json_response(call(self.directory.list_records, kinds.by_segment(segment).name, filters, page,
+        return json_response(call(self.directory.list_records, kinds.by_segment(collection).name, filters, page,
                                   per_page))
 
-    @json_route("GET", "/api/" + kinds.segment_rule("segment", owner="directory") + "/<int:record_id>",
+    @json_route("GET", "/api/" + kinds.segment_rule("collection", owner="directory") + "/<int:record_id>",
                 openapi={f"/api/{kind.segment}/{{id}}": _one_doc(kind) for kind in RECORDS})
-    def get_record(self, request, segment, record_id):
-        return json_response(call(self.directory.get_record, kinds.by_segment(segment).name, record_id))
+    def get_record(self, request, collection, record_id):
+        return json_response(call(self.directory.get_record, kinds.by_segment(collection).name, record_id))
 
     @json_route("POST", "/api/submissions", openapi={"/api/submissions": operation(
         "post", "submit", "Submit an organisation or project for moderation", "submissions",

@@ -42,8 +42,8 @@ class OpenData:
         return call(self.directory.export_published, after_id, 500, timeout=30)
 
     @http("GET", "/data/" + DIRECTORY_SEGMENTS + ".<any(json,csv):fmt>")
-    def download(self, request, segment, fmt):
-        kind = kinds.by_segment(segment).name
+    def download(self, request, collection, fmt):
+        kind = kinds.by_segment(collection).name
         try:
             records = opendata.published(self._export, kind)
             first = next(records, None)  # fails here, with a clear answer, if the directory is down
@@ -55,12 +55,12 @@ class OpenData:
         else:
             body, mimetype = opendata.csv_stream(kind, rest, self.public_url), "text/csv"
         headers = {**opendata.LICENCE_HEADERS, "Cache-Control": "public, max-age=600",
-                   "Content-Disposition": f'inline; filename="{segment}.{fmt}"'}
+                   "Content-Disposition": f'inline; filename="{collection}.{fmt}"'}
         return Response(body, mimetype=mimetype, headers=headers)
 
     @http("GET", "/feeds/" + DIRECTORY_SEGMENTS + ".rss")
-    def feed(self, request, segment):
-        kind = kinds.by_segment(segment).name
+    def feed(self, request, collection):
+        kind = kinds.by_segment(collection).name
         try:
             found = call(self.search.query, {"kind": [kind], "sort": "newest", "per_page": FEED_SIZE},
                          timeout=PAGE_TIMEOUT)
@@ -69,9 +69,9 @@ class OpenData:
                 self.directory.get_record, kind, item["id"]), found["items"]) if record]
         except PlatformError as error:
             return error_response(error)
-        title = f"DSI network: new {segment}"
+        title = f"DSI network: new {collection}"
         body = opendata.rss(title, f"{self.public_url}/search?kind={kind}",
-                            f"{self.public_url}/feeds/{segment}.rss", records, self.public_url)
+                            f"{self.public_url}/feeds/{collection}.rss", records, self.public_url)
         return Response(body, mimetype="application/rss+xml",
                         headers={**opendata.LICENCE_HEADERS, "Cache-Control": "public, max-age=600"})
 

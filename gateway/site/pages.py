@@ -24,7 +24,7 @@ from . import forms, views
 PAGE_TIMEOUT = 5
 # A page shows these errors with their own status; any other refusal as a 400.
 PAGE_STATUS = {NotFound: 404, Forbidden: 403, InvalidInput: 422, RateLimited: 429, ServiceUnavailable: 503}
-DIRECTORY_SEGMENTS = kinds.segment_rule("segment", owner="directory")
+DIRECTORY_SEGMENTS = kinds.segment_rule("collection", owner="directory")
 environment.globals.setdefault("REPORT_REASONS", vocab.REPORT_REASONS)  # the record page's report form
 
 
@@ -94,12 +94,12 @@ class PublicPages:
         return render("search.html", request=request, state=state, result=result, view=view)
 
     @page("/" + DIRECTORY_SEGMENTS)
-    def collection(self, request, lang, segment):
-        return see_other(lang, f"/search?kind={kinds.by_segment(segment).name}")
+    def collection(self, request, lang, collection):
+        return see_other(lang, f"/search?kind={kinds.by_segment(collection).name}")
 
     @page("/" + DIRECTORY_SEGMENTS + "/<int:record_id>")
-    def record(self, request, lang, segment, record_id):
-        kind = kinds.by_segment(segment)
+    def record(self, request, lang, collection, record_id):
+        kind = kinds.by_segment(collection)
         record = call(self.directory.get_record, kind.name, record_id, timeout=PAGE_TIMEOUT)
         return render(kind.template("page"), request=request, record=record,
                       country=views.country_name(lang, record["country"], record["country_name"]),
@@ -186,11 +186,11 @@ class PublicPages:
                 lambda self, request, error, status: render("console/report_sent.html", status, retry_headers(error),
                                                             request=request, error=error, back=request.path[:-7]),
                 localised=False)
-    def report_form(self, request, segment, record_id):
+    def report_form(self, request, collection, record_id):
         csrf.check(request)
         body = {"reason_code": request.form.get("reason_code", ""), "text": request.form.get("text", "")}
-        report_record(self, request, kinds.by_segment(segment).name, record_id, body)
-        return render("console/report_sent.html", 202, request=request, back=f"/{segment}/{record_id}")
+        report_record(self, request, kinds.by_segment(collection).name, record_id, body)
+        return render("console/report_sent.html", 202, request=request, back=f"/{collection}/{record_id}")
 
 
 def report_record(route, request, kind: str, record_id: int, body) -> dict:
