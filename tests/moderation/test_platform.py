@@ -18,19 +18,8 @@ from services.directory.service import DirectoryService
 from services.moderation import accounts
 from services.moderation.service import ModerationService
 from tests.factories import organisation_body, project_body
+from tests.helpers import wait_for
 from tests.moderation.conftest import PASSWORD
-
-
-def wait_for(probe, timeout=10.0, interval=0.1):
-    """The first truthy answer of `probe`, or a failure after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = probe()
-        if answer:
-            return answer
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting after {timeout} s: {probe}")
-        time.sleep(interval)
 
 
 def csrf_of(html: str) -> str:
