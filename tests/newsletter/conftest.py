@@ -15,7 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from services.newsletter.dependencies import Mailer, Settings
 from services.newsletter.smtp import Pacer
-from tests.db import session_of
+from tests.db import service_fixtures
 from tests.helpers import eventually
 from tests.processes import nameko_run, stop
 
@@ -74,15 +74,7 @@ def sink(tmp_path, free_port):
     server.stop()
 
 
-@pytest.fixture
-def newsletter_db(migrated):
-    return migrated("newsletter")
-
-
-@pytest.fixture
-def session(newsletter_db):
-    with session_of(newsletter_db) as session:
-        yield session
+globals().update(service_fixtures("newsletter"))
 
 
 @pytest.fixture
