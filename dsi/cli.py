@@ -8,20 +8,16 @@ import sys
 
 from dsi import launcher
 from dsi.errors import PlatformError
-from dsi.platform import SERVICES, migrate_all, service_modules
-from dsi.settings import amqp_uri
+from dsi.platform import SERVICES, cluster, migrate_all, service_modules
 
 
 def ping(args) -> int:
     """Exit 0 when every service named answers its `health` RPC: the container healthcheck of nameko services."""
-    from nameko.standalone.rpc import ClusterRpcProxy
-
-    config = {"AMQP_URI": amqp_uri()}
     silent = []
-    with ClusterRpcProxy(config, timeout=args.timeout) as cluster:
+    with cluster(args.timeout) as services:
         for service in args.services:
             try:
-                print(f"{service}: {getattr(cluster, service).health()}")
+                print(f"{service}: {getattr(services, service).health()}")
             except Exception as error:
                 print(f"{service} did not answer: {error!r}", file=sys.stderr)
                 silent.append(service)

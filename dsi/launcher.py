@@ -86,9 +86,11 @@ def run(args) -> int:
     os.chdir(ROOT)
     (ROOT / "var").mkdir(exist_ok=True)
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
-    os.environ.setdefault("DSI_MODE", "development")  # run here, for trying out: not a production deployment
-    if os.environ["DSI_MODE"] == "development":
-        os.environ.setdefault("SECRET_KEY", development_secret(ROOT / "var" / "secret_key"))
+    # Trying the platform out on this machine: development mode, with its own random key (kept in var/, 0600)
+    # rather than any key anyone could read in the code. Production deployments set SECRET_KEY themselves.
+    os.environ["DSI_MODE"] = "development"
+    if not os.environ.get("SECRET_KEY"):
+        os.environ["SECRET_KEY"] = development_secret(ROOT / "var" / "secret_key")
     platform.migrate_all()
     directory_commands.load_initial_data(default_data_path())
     hooks = list(platform.service_modules("commands"))

@@ -3,7 +3,7 @@ their databases. Imports no service at import time."""
 import importlib
 
 from dsi.errors import InvalidInput
-from dsi.settings import database_url
+from dsi.settings import amqp_uri, database_url
 
 SERVICES = ("directory", "search", "moderation", "newsletter")
 
@@ -28,3 +28,10 @@ def migrate_all(services=SERVICES) -> None:
         if (SERVICES_DIR / service / "migrations").is_dir():
             upgrade(service, database_url(service))
             print(f"{service}: database at head")
+
+
+def cluster(timeout: float):
+    """An RPC proxy to the running services for the `dsi` command, at AMQP_URI (as the services' config.yml)."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    return ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=timeout)
