@@ -99,21 +99,12 @@ def item_view(item: QueueItem, full: bool = False) -> dict:
     return view
 
 
+HISTORY_FIELDS = ("id", "submission_id", "kind", "record_id", "actor", "action", "from_state", "to_state",
+                  "reason_code", "reason", "diff")
+
+
 def history_view(entry: HistoryEntry) -> dict:
-    return {
-        "id": entry.id,
-        "submission_id": entry.submission_id,
-        "kind": entry.kind,
-        "record_id": entry.record_id,
-        "actor": entry.actor,
-        "action": entry.action,
-        "from_state": entry.from_state,
-        "to_state": entry.to_state,
-        "reason_code": entry.reason_code,
-        "reason": entry.reason,
-        "diff": entry.diff,
-        "at": iso(entry.at),
-    }
+    return {**{name: getattr(entry, name) for name in HISTORY_FIELDS}, "at": iso(entry.at)}
 
 
 def case_view(case: ReportCase, reports=()) -> dict:
