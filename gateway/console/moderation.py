@@ -78,8 +78,8 @@ class ModerationConsole(StaffSessions):
             self.limits.hit("login", request)
             result = call(self.moderation.login, email, request.form.get("password", ""))
         except PlatformError as error:
-            return render("console/login.html", error.status, retry_headers(error), request=request, next=target, email=email,
-                          error=error)
+            return render("console/login.html", error.status, retry_headers(error), request=request, next=target,
+                          email=email, error=error)
         response = redirect(target, 303)
         set_session_cookie(response, request, self.public_url, result["session"], result["max_age"])
         return response

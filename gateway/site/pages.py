@@ -151,8 +151,8 @@ class PublicPages:
         lang = i18n.split_path(request.path)[0]
         errors = forms.field_errors(error.details, lang) if isinstance(error, InvalidInput) else {}
         status = 200 if error is None else (429 if isinstance(error, RateLimited) else 422)
-        return render(kinds.get(kind).template("form"), status, request=request, kind=kind, values=values, errors=errors,
-                      error=error, record=record, vocabularies=vocab.VOCABULARIES,
+        return render(kinds.get(kind).template("form"), status, request=request, kind=kind, values=values,
+                      errors=errors, error=error, record=record, vocabularies=vocab.VOCABULARIES,
                       countries=sorted(((code, views.country_name(lang, code, name))
                                         for code, name in all_countries().items()), key=lambda item: item[1]))
 
