@@ -64,3 +64,17 @@ def test_the_shared_package_imports_no_service():
     answer = subprocess.run([sys.executable, "-W", "ignore", "-c", probe], cwd=ROOT, capture_output=True, text=True,
                             check=True)
     assert answer.stdout.strip() == "[]"
+
+
+def test_every_kind_is_complete_and_found_by_its_names():
+    from dsi import kinds
+
+    assert len(set(kinds.names())) == len(kinds.KINDS)
+    assert len({kind.segment for kind in kinds.KINDS}) == len(kinds.KINDS)
+    for kind in kinds.KINDS:
+        assert kinds.get(kind.name) is kind and kinds.by_segment(kind.segment) is kind
+        fields = kind.fields_model().model_fields
+        assert set(kind.form_fields) <= set(fields), kind.name
+        assert kind.links is None or kind.links in fields
+        assert kind.path(7) == f"/{kind.segment}/7"
+    assert kinds.segment_rule("c", owner="directory") == "<any(organisations,projects):c>"
