@@ -16,7 +16,7 @@ from dsi.schemas import parse_fields, parse_submission
 
 from ..api.directory import send_submission
 from ..common import csrf, i18n
-from ..common.dependencies import RATE_LIMITS, SETTINGS
+from ..common.dependencies import RATE_LIMITS
 from ..common.http import ServiceUnavailable, call, optional, html_route, retry_headers, token_arg
 from ..common.templating import environment, render
 from . import forms, views
@@ -50,9 +50,8 @@ def see_other(lang: str, path: str) -> Response:
 class PublicPages:
     directory = RpcProxy("directory")
     search = RpcProxy("search")
-    moderation = RpcProxy("moderation")
+    moderation = RpcProxy("moderation")  # the report form
     limits = RATE_LIMITS
-    settings = SETTINGS
 
     # --- home, about, clusters --------------------------------------------------------------------------------
 
