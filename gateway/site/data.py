@@ -14,7 +14,7 @@ from dsi import kinds, vocab
 from dsi.errors import PlatformError
 
 from ..common.dependencies import SETTINGS
-from ..common.http import call, optional, error_response, json_response
+from ..common.http import call, error_response, json_response, optional
 from ..common.templating import render
 from . import opendata
 from .pages import DIRECTORY_SEGMENTS, PAGE_TIMEOUT, error_page, page

@@ -17,7 +17,7 @@ from dsi.schemas import parse_fields, parse_submission
 from ..api.directory import send_submission
 from ..common import csrf, i18n
 from ..common.dependencies import RATE_LIMITS
-from ..common.http import ServiceUnavailable, call, optional, html_route, retry_headers, token_arg
+from ..common.http import ServiceUnavailable, call, html_route, optional, retry_headers, token_arg
 from ..common.templating import environment, render
 from . import forms, views
 
