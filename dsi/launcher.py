@@ -19,6 +19,9 @@ from pathlib import Path
 
 import requests
 
+from dsi import platform
+from dsi.settings import development_secret
+
 ROOT = Path(__file__).resolve().parent.parent
 # Consumers before producers; each entry is (name, folder, nameko service class).
 PROCESSES = [
@@ -172,10 +175,8 @@ def parse_scale(values: list[str]) -> dict[str, int]:
 
 
 def platform_processes(scale: dict[str, int], give_up_after: int, window: float) -> list[Supervised]:
-    from dsi import cli
-
     children = []
-    for module in cli.service_modules("commands"):  # helpers a service needs locally, such as a mail sink
+    for module in platform.service_modules("commands"):  # helpers a service needs locally, such as a mail sink
         for argv in getattr(module, "background_processes", lambda: [])():
             name = argv[argv.index("-m") + 1].rsplit(".", 1)[-1] if "-m" in argv else Path(argv[0]).name
             children.append(Supervised(name, argv, give_up_after, window))
@@ -197,8 +198,6 @@ def _stop_on_signal(signum, frame):
 
 
 def run(args) -> int:
-    from dsi import cli
-
     scale = parse_scale(args.scale)
     # Ctrl-C, `kill`, or a closed terminal: stop the children too (they run in their own sessions, see start()).
     for signum in STOP_SIGNALS:
@@ -208,9 +207,14 @@ def run(args) -> int:
     os.chdir(ROOT)
     (ROOT / "var").mkdir(exist_ok=True)
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
-    cli.migrate_all()
+    # Trying the platform out on this machine: development mode, with its own random key (kept in var/, 0600)
+    # rather than any key anyone could read in the code. Production deployments set SECRET_KEY themselves.
+    os.environ["DSI_MODE"] = "development"
+    if not os.environ.get("SECRET_KEY"):
+        os.environ["SECRET_KEY"] = development_secret(ROOT / "var" / "secret_key")
+    platform.migrate_all()
     directory_commands.load_initial_data(default_data_path())
-    for module in cli.service_modules("commands"):
+    for module in platform.service_modules("commands"):
         getattr(module, "before_run", lambda: None)()
 
     supervisor = Supervisor(platform_processes(scale, args.give_up_after, args.window))

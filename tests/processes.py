@@ -12,6 +12,8 @@ from pathlib import Path
 
 import requests
 
+from tests.helpers import eventually
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -74,13 +76,9 @@ def command_line(pid: int) -> str:
         return ""
 
 
-def wait_for(condition, seconds: float, step: float = 0.2) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(step)
-    return False
+def wait_for(condition, seconds: float, step: float = 0.2):
+    """The first truthy answer of `condition` within `seconds`, else a falsy one (the caller asserts)."""
+    return eventually(condition, seconds, step)
 
 
 class LaunchedPlatform:

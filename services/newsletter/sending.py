@@ -3,8 +3,8 @@ time so that the service stops promptly and the timer can fire again. Plain code
 import logging
 import time
 
+from dsi.clock import utcnow
 from dsi.lifecycle import stopping
-from dsi.messaging import utcnow
 
 from . import delivery, editions, mails, subscribers
 from .delivery import Dispatcher, Outcome
