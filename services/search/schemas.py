@@ -76,7 +76,7 @@ class SearchParams(BaseModel):
     organisation_type: list[str] = []
     organisation_size: list[str] = []
     sort: Literal["relevance", "name", "newest"] = "relevance"
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_RESULTS)
     per_page: int = Field(20, ge=1, le=MAX_PER_PAGE)
     bbox: BBox | None = None
 
@@ -129,12 +129,12 @@ class SearchParams(BaseModel):
             return dict(zip(("min_lon", "min_lat", "max_lon", "max_lat"), value))
         return value
 
-    @field_validator("per_page")
-    @classmethod
-    def _not_too_deep(cls, value, info):
-        if info.data.get("page", 1) * value > MAX_RESULTS:
+    @model_validator(mode="after")
+    def _not_too_deep(self):
+        # a model validator, so it also holds when per_page is left at its default
+        if self.page * self.per_page > MAX_RESULTS:
             raise ValueError(f"page × per_page may not exceed {MAX_RESULTS}")
-        return value
+        return self
 
     @property
     def filters(self) -> dict[str, list[str]]:
@@ -153,6 +153,8 @@ def parse_params(params) -> SearchParams:
     except ValidationError as error:
         details = {key.split(".")[0] if key.startswith("bbox") else key: message
                    for key, message in field_errors(error).items()}
+        if "_" in details:  # the only check of the whole set is how deep it pages
+            details["page"] = details.pop("_")
         raise InvalidInput("The search has invalid parameters.", details)
 
 
