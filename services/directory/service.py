@@ -5,13 +5,12 @@ Entrypoints only: each parses, calls the domain in records.py inside one transac
 from functools import partial
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from dsi import events
 from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
-from dsi.messaging import first_delivery, reliable_handler
+from dsi.messaging import first_delivery, reliable_handler, rpc
 
 from . import records
 from .dependencies import database, outbox

@@ -7,13 +7,12 @@ staff session cookie as its first argument, so the service itself refuses a visi
 import os
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from dsi import events
 from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound, PlatformError, RateLimited
-from dsi.messaging import first_delivery, reliable_handler
+from dsi.messaging import first_delivery, reliable_handler, rpc
 
 from . import accounts, queue, reports
 from .dependencies import database, outbox

@@ -4,13 +4,12 @@ Entrypoints only: each parses, calls the domain (subscribers, editions, mails, s
 """
 from datetime import datetime
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from dsi import events
 from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited
-from dsi.messaging import first_delivery, reliable_handler, utcnow
+from dsi.messaging import first_delivery, reliable_handler, rpc, utcnow
 
 from . import editions, mails, sending, subscribers
 from .dependencies import database, mailer

@@ -5,10 +5,10 @@ Entrypoints only: each parses, calls the engine (engine.py), and returns.
 import logging
 
 from nameko.events import EventDispatcher
-from nameko.rpc import rpc
 
 from dsi import events
 from dsi.errors import InvalidInput
+from dsi.messaging import rpc
 
 from .dependencies import SearchIndex
 from .entrypoints import index_handler
