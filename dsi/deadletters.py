@@ -41,7 +41,8 @@ QUEUE = "x-dsi-queue"
 EXCHANGE = "x-dsi-exchange"
 ROUTING_KEY = "x-dsi-routing-key"
 SERVICE = "x-dsi-service"
-OUR_HEADERS = (ATTEMPTS, ERROR, DEAD_ID, DEAD_AT, QUEUE, EXCHANGE, ROUTING_KEY, SERVICE)
+GENERATION = "x-dsi-generation"
+OUR_HEADERS = (GENERATION, ATTEMPTS, ERROR, DEAD_ID, DEAD_AT, QUEUE, EXCHANGE, ROUTING_KEY, SERVICE)
 
 DEFAULT_MAX_DELIVERIES = 5
 DEFAULT_BACKOFF = 1.0  # seconds before the first retry of a failed handler; doubles each time, at most 30
@@ -87,15 +88,17 @@ class DeliveryCounts:
     @staticmethod
     def key(message) -> str:
         correlation = (message.properties or {}).get("correlation_id") or ""
+        correlation += str((message.headers or {}).get(GENERATION, ""))  # a retried dead letter counts afresh
         body = message.body or b""
         body = body.encode() if isinstance(body, str) else bytes(body)
         return hashlib.sha256(correlation.encode() + b"\0" + body).hexdigest()
 
     def count(self, queue: str, message) -> int:
-        """One more redelivery of `message`; returns how many there were."""
+        """One more redelivery of `message`; returns how many there were, or -1 when it was dead-lettered
+        already (a copy that came back: the broker requeues a message whose ack did not reach it)."""
         key = self.key(message)
-        self.db.execute("INSERT INTO redeliveries VALUES (?, ?, 1, ?) ON CONFLICT (queue, message) "
-                        "DO UPDATE SET count = count + 1, seen = excluded.seen", (queue, key, time.time()))
+        self.db.execute("INSERT INTO redeliveries VALUES (?, ?, 1, ?) ON CONFLICT (queue, message) DO UPDATE "
+                        "SET count = count + 1, seen = excluded.seen WHERE count >= 0", (queue, key, time.time()))
         return self.db.execute("SELECT count FROM redeliveries WHERE queue = ? AND message = ?",
                                (queue, key)).fetchone()[0]
 
@@ -103,6 +106,10 @@ class DeliveryCounts:
         row = self.db.execute("SELECT count FROM redeliveries WHERE queue = ? AND message = ?",
                               (queue, self.key(message))).fetchone()
         return row[0] if row else 0
+
+    def buried(self, queue: str, message) -> None:
+        self.db.execute("INSERT INTO redeliveries VALUES (?, ?, -1, ?) ON CONFLICT (queue, message) DO UPDATE "
+                        "SET count = -1, seen = excluded.seen", (queue, self.key(message), time.time()))
 
     def forget(self, queue: str, message) -> None:
         self.db.execute("DELETE FROM redeliveries WHERE queue = ? AND message = ?", (queue, self.key(message)))
@@ -155,7 +162,11 @@ class DeliveryGuard:
         is counted, and once MAX_DELIVERIES ended so it is dead-lettered and acked with `ack` ("dead")."""
         if not message.delivery_info.get("redelivered"):
             return "run"
-        ended = self.attempts(message) + self.counts.count(self.queue_name, message)
+        redelivered = self.counts.count(self.queue_name, message)
+        if redelivered < 0:
+            ack(message)
+            return "duplicate"
+        ended = self.attempts(message) + redelivered
         if ended < self.max_deliveries:
             return "run"
         return self._bury(message, None, ended, ack)
@@ -163,7 +174,7 @@ class DeliveryGuard:
     def failed(self, message, exc_info, ack) -> str:
         """After a handler raised: publish the message again with one more attempt counted (after a pause: the
         cause may pass, a database restart), or to the dead letters after the last one; then ack it."""
-        redelivered = self.counts.peek(self.queue_name, message) if message.delivery_info.get("redelivered") else 0
+        redelivered = max(0, self.counts.peek(self.queue_name, message)) if message.delivery_info.get("redelivered") else 0
         ended = self.attempts(message) + redelivered + 1
         if ended >= self.max_deliveries:
             return self._bury(message, exc_info, ended, ack)
@@ -187,7 +198,7 @@ class DeliveryGuard:
                 QUEUE: self.queue_name, EXCHANGE: exchange, ROUTING_KEY: routing_key,
                 SERVICE: self.owner.container.service_name}
         publish_raw(self.config["AMQP_URI"], message, "", DEAD_LETTER_QUEUE, dead, declare=[dead_letter_queue()])
-        self.counts.forget(self.queue_name, message)
+        self.counts.buried(self.queue_name, message)
         ack(message)
         log.error("a message on %s failed %d times and was moved to %s (id %s): %s", self.queue_name, attempts,
                   DEAD_LETTER_QUEUE, dead[DEAD_ID], (error.strip().splitlines() or [""])[-1])
@@ -232,6 +243,7 @@ class DeadLetters:
             if ids is not None and headers.get(DEAD_ID) not in ids:
                 return None
             kept = {key: value for key, value in headers.items() if key not in OUR_HEADERS}
+            kept[GENERATION] = uuid.uuid4().hex
             publish_raw(self.amqp_uri, message, headers.get(EXCHANGE, ""),
                         headers.get(ROUTING_KEY) or headers.get(QUEUE, ""), kept)
             message.ack()
