@@ -4,8 +4,11 @@ again by the directory before it writes.
 Vocabulary values are accepted by English label, slug or 2017 name and normalised to slugs; countries by
 ISO 3166-1 alpha-2 code.
 """
+import re
+import unicodedata
 from datetime import date
 from typing import Annotated, Literal, Union
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -19,9 +22,10 @@ from pydantic import (
 )
 
 from dsi import countries, vocab
-from dsi.errors import InvalidInput
+from dsi.errors import InvalidInput, NotFound
 
 MAX_TAGS = 30
+MAX_ID = 2**63 - 1  # the largest id a database column holds (BIGINT); larger ones name nothing
 
 
 def _in(vocabulary: dict[str, str]):
@@ -45,16 +49,69 @@ def _country(value: str) -> str:
     return value.upper()
 
 
+# Bidi embeddings, overrides and isolates (U+202A–202E, U+2066–2069) can make a name display as another;
+# other format and control characters (NUL, escapes) have no place in a name or a short text.
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_KEPT_IN_LONG_TEXT = set("\n\t")
+
+
+def inert(value: str, keep=frozenset()) -> str:
+    """`value` without bidi controls and control characters (Unicode category Cc; `keep` lists exceptions)."""
+    if not isinstance(value, str):
+        return value
+    return "".join(char for char in value if char in keep or not (
+        char in _BIDI_CONTROLS or unicodedata.category(char) == "Cc"))
+
+
+def inert_long(value: str) -> str:
+    """As `inert`, keeping line breaks and tabs (descriptions)."""
+    return inert(value.replace("\r\n", "\n").replace("\r", "\n"), _KEPT_IN_LONG_TEXT) if isinstance(value, str) else value
+
+
+_HOST = re.compile(r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+", re.I)
+
+
 def normalise_website(value: str) -> str:
-    """A website as a full URL, so that it never renders as a link relative to our own site."""
-    if value and not value.lower().startswith(("http://", "https://")):
+    """A website as a full http(s) URL, so that it never renders as a link relative to our own site; anything
+    that does not parse as one (spaces, another scheme, no host name) is refused."""
+    if not value:
+        return value
+    if "://" not in value and not value.lower().startswith(("http:", "https:")):
         value = "https://" + value
+    if any(char.isspace() or unicodedata.category(char) in ("Cc", "Cf") for char in value):
+        raise ValueError("a web address may not contain spaces or control characters")
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise ValueError("expected a web address like https://example.org")
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError("expected an http or https address, like https://example.org")
+    host = (parts.hostname or "").rstrip(".")
+    try:
+        ascii_host = host.encode("idna").decode("ascii") if host else ""
+    except UnicodeError:
+        ascii_host = ""
+    if not _HOST.fullmatch(ascii_host) or parts.username or parts.password or port == 0:
+        raise ValueError("expected a web address with a host name, like https://example.org")
     return value
 
 
+def website_or_blank(value: str) -> str:
+    """For imported data, which cannot be sent back: a valid website, or none."""
+    try:
+        return normalise_website(value)
+    except ValueError:
+        return ""
+
+
 Email = Annotated[EmailStr, Field(max_length=254), AfterValidator(str.lower)]
-Text = Annotated[str, Field(max_length=200)]
-Tag = Annotated[str, Field(min_length=1, max_length=60)]
+Inert = AfterValidator(inert)
+Text = Annotated[str, Field(max_length=200), Inert]
+Tag = Annotated[str, Field(min_length=1, max_length=60), Inert]
+Name = Annotated[str, Field(min_length=2, max_length=200), Inert]
+ShortText = Annotated[str, Field(min_length=1, max_length=300), Inert]
+LongText = Annotated[str, AfterValidator(inert_long)]
 Url = Annotated[str, Field(max_length=500), AfterValidator(normalise_website)]
 Country = Annotated[str, Field(min_length=2, max_length=2), AfterValidator(_country)]
 SocialArea = Annotated[str, Field(max_length=100), _in(vocab.SOCIAL_AREAS)]
@@ -64,7 +121,7 @@ Focus = Annotated[str, Field(max_length=100), _in(vocab.DSI_FOCUS)]
 
 class Link(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: int = Field(gt=0)
+    id: int = Field(gt=0, le=MAX_ID)
     role: Literal["lead", "partner"] = "partner"
 
 
@@ -73,10 +130,10 @@ class RecordFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=2, max_length=200)
+    name: Name
     website: Url = ""
-    short_description: str = Field(min_length=1, max_length=300)
-    long_description: str = Field(default="", max_length=20_000)
+    short_description: ShortText
+    long_description: LongText = Field(default="", max_length=20_000)
     country: Country | None = None
     city: Text = ""
     latitude: float | None = Field(default=None, ge=-90, le=90)
@@ -92,7 +149,7 @@ class RecordFields(BaseModel):
 
 
 class OrganisationFields(RecordFields):
-    address: str = Field(default="", max_length=500)
+    address: LongText = Field(default="", max_length=500)
     organisation_type: Annotated[str, _in(vocab.ORGANISATION_TYPES)] | None = None
     organisation_size: Annotated[str, _in(vocab.ORGANISATION_SIZES)] | None = None
     network_tags: Annotated[list[Tag], AfterValidator(_unique)] = Field(default_factory=list, max_length=MAX_TAGS)
@@ -101,7 +158,7 @@ class OrganisationFields(RecordFields):
 
 
 class ProjectFields(RecordFields):
-    social_impact: str = Field(default="", max_length=10_000)
+    social_impact: LongText = Field(default="", max_length=10_000)
     status: Annotated[str, _in(vocab.PROJECT_STATUSES)] = "live"
     end_date: date | None = None
     social_areas: Annotated[list[SocialArea], AfterValidator(_unique)] = Field(default_factory=list, max_length=10)
@@ -160,3 +217,57 @@ def parse_fields(kind: str, body) -> OrganisationFields | ProjectFields:
         return FIELDS_BY_KIND[kind].model_validate(body)
     except ValidationError as error:
         raise InvalidInput("The edit has invalid fields.", field_errors(error))
+
+
+# --- bounds of RPC arguments: each owner checks them again, whatever the caller did ---------------------------
+
+MAX_DEPTH = 10_000  # how far paging may reach (page × per_page): deeper is a crawl; exports serve that
+
+
+def parse_id(value, name: str = "id") -> int:
+    """An id argument as an int: InvalidInput when it is no whole number, NotFound past what a database column
+    holds (such an id names nothing; the driver would fail on it)."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise InvalidInput(f"{name} must be a whole number.", {name: "expected a whole number"})
+    if isinstance(value, str):
+        if not value.strip().isascii() or not value.strip().isdigit() or len(value.strip()) > 30:
+            raise InvalidInput(f"{name} must be a whole number.", {name: "expected a whole number"})
+        value = int(value)
+    if not 1 <= value <= MAX_ID:
+        raise NotFound(f"Nothing has the {name} {value if value.bit_length() < 128 else 'given'}.")
+    return value
+
+
+def parse_int(value, name: str, low: int, high: int) -> int:
+    """A whole number from `low` to `high`, or InvalidInput naming the argument."""
+    if isinstance(value, str) and value.strip().isascii() and value.strip().lstrip("-").isdigit() and len(value) < 30:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInput(f"{name} must be a whole number from {low} to {high}.",
+                           {name: f"expected a whole number from {low} to {high}"})
+    return value
+
+
+class Paging(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    page: int = Field(1, ge=1, le=MAX_DEPTH)
+    per_page: int = Field(20, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _not_too_deep(self):
+        if self.page * self.per_page > MAX_DEPTH:
+            raise ValueError(f"page × per_page may not exceed {MAX_DEPTH}")
+        return self
+
+
+def parse_paging(page, per_page, max_per_page: int = 100) -> tuple[int, int]:
+    """Validated (page, per_page): InvalidInput for anything out of bounds, never work proportional to it."""
+    try:
+        paging = Paging.model_validate({"page": page, "per_page": per_page})
+    except ValidationError as error:
+        details = field_errors(error)
+        raise InvalidInput("Invalid paging.", {"page" if key == "_" else key: message
+                                               for key, message in details.items()})
+    if paging.per_page > max_per_page:
+        raise InvalidInput("Invalid paging.", {"per_page": f"at most {max_per_page}"})
+    return paging.page, paging.per_page

@@ -118,7 +118,7 @@ def propose_edit(session: Session, outbox, record_id: int, body: dict, token: st
     if record.status in (PENDING, CHANGES_REQUESTED):
         record.status = PENDING
         apply_fields(session, record, fields)
-        return _open_submission(session, outbox, record, "create", fields, granted["email"], public_url)
+        return _open_submission(session, outbox, record, "create", fields, record.contact_email, public_url)
     raise Conflict(f"A {record.status} record cannot be edited.")
 
 

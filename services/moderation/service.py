@@ -13,6 +13,7 @@ from dsi import events
 from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound, PlatformError, RateLimited
 from dsi.messaging import first_delivery, reliable_handler, rpc
+from dsi.schemas import MAX_ID, parse_id, parse_int, parse_paging
 
 from . import accounts, queue, reports
 from .dependencies import database, outbox
@@ -97,29 +98,29 @@ class ModerationService(DatabaseHealth):
     @rpc(expected_exceptions=EXPECTED)
     def report(self, kind, record_id, name, reporter, body):
         """A report from the public (the gateway checked that the record is published, and rate limits)."""
-        key = reports.reporter_key(os.environ.get("SECRET_KEY", "dev-only-secret-change-me"), kind, int(record_id),
+        key = reports.reporter_key(os.environ.get("SECRET_KEY", "dev-only-secret-change-me"), kind, parse_id(record_id, "record_id"),
                                    str(reporter))
         with self.db.get_session() as session:
-            return reports.report(session, self.outbox, kind, int(record_id), str(name or ""), key, body,
+            return reports.report(session, self.outbox, kind, parse_id(record_id, "record_id"), str(name or ""), key, body,
                                   self._setting("REPORT_THRESHOLD", 3))
 
     @rpc(expected_exceptions=EXPECTED)
     def list_reports(self, cookie, state="active", page=1, per_page=25):
         with self.db.get_session() as session:
             self._staff(session, cookie, accounts.MODERATORS)
-            return reports.list_cases(session, state, int(page), min(int(per_page), 100))
+            return reports.list_cases(session, state, *parse_paging(page, per_page))
 
     @rpc(expected_exceptions=EXPECTED)
     def show_report(self, cookie, kind, record_id):
         with self.db.get_session() as session:
             self._staff(session, cookie, accounts.MODERATORS)
-            return reports.show_case(session, kind, int(record_id))
+            return reports.show_case(session, kind, parse_id(record_id, "record_id"))
 
     @rpc(expected_exceptions=EXPECTED)
     def resolve_report(self, cookie, kind, record_id, action, version, reason=""):
         with self.db.get_session() as session:
             staff = self._staff(session, cookie, accounts.MODERATORS)
-            return reports.resolve(session, self.outbox, staff["email"], kind, int(record_id), action, int(version),
+            return reports.resolve(session, self.outbox, staff["email"], kind, parse_id(record_id, "record_id"), action, parse_int(version, "version", 0, MAX_ID),
                                    str(reason or "")[:2000])
 
     # --- staff -------------------------------------------------------------------------------------------------
@@ -160,7 +161,7 @@ class ModerationService(DatabaseHealth):
     def set_staff_active(self, cookie, staff_id, active):
         with self.db.get_session() as session:
             admin = self._staff(session, cookie, accounts.ADMINS)
-            return accounts.set_active(session, int(staff_id), bool(active), admin["email"])
+            return accounts.set_active(session, parse_id(staff_id, "staff_id"), bool(active), admin["email"])
 
     # --- operations --------------------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from dsi import events
 from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited
 from dsi.messaging import first_delivery, reliable_handler, rpc, utcnow
+from dsi.schemas import parse_paging
 
 from . import editions, mails, sending, subscribers
 from .dependencies import database, mailer
@@ -87,7 +88,7 @@ class NewsletterService(DatabaseHealth):
     @rpc(expected_exceptions=EXPECTED)
     def list_archive(self, page=1, per_page=20):
         with self.db.get_session() as session:
-            return editions.archive(session, int(page), int(per_page))
+            return editions.archive(session, *parse_paging(page, per_page))
 
     @rpc(expected_exceptions=EXPECTED)
     def get_archived(self, month):
