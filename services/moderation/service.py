@@ -126,10 +126,13 @@ class ModerationService(DatabaseHealth):
     # --- staff -------------------------------------------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def login(self, email, password):
+    def login(self, email, password, client=""):
+        """`client`: the address the login came from (lockout is per account and client); "" from callers that
+        do not pass it yet, which then share one count per account."""
         with self.db.get_session() as session:
-            result = accounts.login(session, email, password, self._setting("LOGIN_MAX_FAILURES", 5),
-                                    self._setting("LOCKOUT_MINUTES", 15), self._setting("SESSION_HOURS", 12))
+            result = accounts.login(session, str(email or ""), str(password or "")[:1000],
+                                    self._setting("LOGIN_MAX_FAILURES", 5), self._setting("LOCKOUT_MINUTES", 15),
+                                    self._setting("SESSION_HOURS", 12), client=str(client or "")[:100])
         if "error" in result:  # refused only after the failed attempt was counted
             raise Forbidden(result["error"])
         return result
