@@ -7,7 +7,7 @@ from functools import partial
 from nameko.dependency_providers import Config
 from nameko.timer import timer
 
-from dsi import events
+from dsi import events, redaction
 from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dsi.messaging import first_delivery, reliable_handler, rpc
@@ -16,6 +16,8 @@ from dsi.schemas import MAX_ID, parse_id, parse_int, parse_paging
 from . import records
 from .dependencies import database, outbox
 from .models import ProcessedEvent
+
+redaction.install()  # no e-mail addresses or link tokens in this service's logs
 
 EXPECTED = (InvalidInput, NotFound, Conflict, Forbidden)
 

@@ -9,7 +9,7 @@ import os
 from nameko.dependency_providers import Config
 from nameko.timer import timer
 
-from dsi import events
+from dsi import events, redaction
 from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound, PlatformError, RateLimited
 from dsi.messaging import first_delivery, reliable_handler, rpc
@@ -19,6 +19,8 @@ from . import accounts, queue, reports
 from .dependencies import database, outbox
 from .models import ProcessedEvent
 from .schemas import Decision, Filters, parse
+
+redaction.install()  # no e-mail addresses or link tokens in this service's logs
 
 EXPECTED = (InvalidInput, NotFound, Conflict, Forbidden, RateLimited)
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from nameko.timer import timer
 
-from dsi import events
+from dsi import events, redaction
 from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited
 from dsi.messaging import first_delivery, reliable_handler, rpc, utcnow
@@ -15,6 +15,8 @@ from dsi.schemas import parse_paging
 from . import editions, mails, sending, subscribers
 from .dependencies import database, mailer
 from .models import ProcessedEvent
+
+redaction.install()  # no e-mail addresses or link tokens in this service's logs
 
 EXPECTED = (InvalidInput, NotFound, Conflict, Forbidden, RateLimited)
 

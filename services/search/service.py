@@ -6,13 +6,15 @@ import logging
 
 from nameko.events import EventDispatcher
 
-from dsi import events
+from dsi import events, redaction
 from dsi.errors import InvalidInput
 from dsi.messaging import rpc
 
 from .dependencies import SearchIndex
 from .entrypoints import index_handler
 from .schemas import parse_params, parse_suggest
+
+redaction.install()  # no e-mail addresses or link tokens in this service's logs
 
 log = logging.getLogger(__name__)
 
