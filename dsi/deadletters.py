@@ -41,8 +41,8 @@ QUEUE = "x-dsi-queue"
 EXCHANGE = "x-dsi-exchange"
 ROUTING_KEY = "x-dsi-routing-key"
 SERVICE = "x-dsi-service"
-GENERATION = "x-dsi-generation"
-OUR_HEADERS = (GENERATION, ATTEMPTS, ERROR, DEAD_ID, DEAD_AT, QUEUE, EXCHANGE, ROUTING_KEY, SERVICE)
+GENERATION = "x-dsi-generation"  # set by a retry from the dead letters, kept by every copy after it
+OUR_HEADERS = (ATTEMPTS, ERROR, DEAD_ID, DEAD_AT, QUEUE, EXCHANGE, ROUTING_KEY, SERVICE)
 
 DEFAULT_MAX_DELIVERIES = 5
 DEFAULT_BACKOFF = 1.0  # seconds before the first retry of a failed handler; doubles each time, at most 30
@@ -107,9 +107,19 @@ class DeliveryCounts:
                               (queue, self.key(message))).fetchone()
         return row[0] if row else 0
 
-    def buried(self, queue: str, message) -> None:
-        self.db.execute("INSERT INTO redeliveries VALUES (?, ?, -1, ?) ON CONFLICT (queue, message) DO UPDATE "
-                        "SET count = -1, seen = excluded.seen", (queue, self.key(message), time.time()))
+    def claim_burial(self, queue: str, message) -> bool:
+        """Mark `message` dead-lettered; False if another delivery of it did so first (the broker hands a
+        message out again when the channel it came on closes, even while this copy is being handled)."""
+        key = self.key(message)
+        self.db.execute("INSERT INTO redeliveries VALUES (?, ?, 0, ?) ON CONFLICT (queue, message) DO NOTHING",
+                        (queue, key, time.time()))
+        claimed = self.db.execute("UPDATE redeliveries SET count = -1, seen = ? WHERE queue = ? AND message = ? "
+                                  "AND count >= 0", (time.time(), queue, key)).rowcount
+        return claimed == 1
+
+    def release_burial(self, queue: str, message) -> None:
+        self.db.execute("UPDATE redeliveries SET count = 0 WHERE queue = ? AND message = ? AND count = -1",
+                        (queue, self.key(message)))
 
     def forget(self, queue: str, message) -> None:
         self.db.execute("DELETE FROM redeliveries WHERE queue = ? AND message = ?", (queue, self.key(message)))
@@ -174,8 +184,8 @@ class DeliveryGuard:
     def failed(self, message, exc_info, ack) -> str:
         """After a handler raised: publish the message again with one more attempt counted (after a pause: the
         cause may pass, a database restart), or to the dead letters after the last one; then ack it."""
-        redelivered = max(0, self.counts.peek(self.queue_name, message)) if message.delivery_info.get("redelivered") else 0
-        ended = self.attempts(message) + redelivered + 1
+        redelivered = self.counts.peek(self.queue_name, message) if message.delivery_info.get("redelivered") else 0
+        ended = self.attempts(message) + max(0, redelivered) + 1
         if ended >= self.max_deliveries:
             return self._bury(message, exc_info, ended, ack)
         base = float(self.config.get("DELIVERY_BACKOFF", DEFAULT_BACKOFF))
@@ -197,8 +207,14 @@ class DeliveryGuard:
         dead = {**headers, ATTEMPTS: attempts, ERROR: error, DEAD_ID: uuid.uuid4().hex, DEAD_AT: utcnow().isoformat(),
                 QUEUE: self.queue_name, EXCHANGE: exchange, ROUTING_KEY: routing_key,
                 SERVICE: self.owner.container.service_name}
-        publish_raw(self.config["AMQP_URI"], message, "", DEAD_LETTER_QUEUE, dead, declare=[dead_letter_queue()])
-        self.counts.buried(self.queue_name, message)
+        if not self.counts.claim_burial(self.queue_name, message):
+            ack(message)
+            return "duplicate"
+        try:
+            publish_raw(self.config["AMQP_URI"], message, "", DEAD_LETTER_QUEUE, dead, declare=[dead_letter_queue()])
+        except Exception:
+            self.counts.release_burial(self.queue_name, message)
+            raise
         ack(message)
         log.error("a message on %s failed %d times and was moved to %s (id %s): %s", self.queue_name, attempts,
                   DEAD_LETTER_QUEUE, dead[DEAD_ID], (error.strip().splitlines() or [""])[-1])

@@ -65,10 +65,13 @@ def inert(value: str, keep=frozenset()) -> str:
 
 def inert_long(value: str) -> str:
     """As `inert`, keeping line breaks and tabs (descriptions)."""
-    return inert(value.replace("\r\n", "\n").replace("\r", "\n"), _KEPT_IN_LONG_TEXT) if isinstance(value, str) else value
+    if not isinstance(value, str):
+        return value
+    return inert(value.replace("\r\n", "\n").replace("\r", "\n"), _KEPT_IN_LONG_TEXT)
 
 
-_HOST = re.compile(r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+", re.I)
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST = re.compile(rf"(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})+", re.I)  # a DNS name with at least one dot
 
 
 def normalise_website(value: str) -> str:

@@ -43,7 +43,8 @@ class DirectoryService(DatabaseHealth):
     @rpc(expected_exceptions=EXPECTED)
     def propose_edit(self, record_id, body, token):
         with self.db.get_session() as session:
-            return records.propose_edit(session, self.outbox, parse_id(record_id, "record_id"), body, token, self.public_url)
+            return records.propose_edit(session, self.outbox, parse_id(record_id, "record_id"), body, token,
+                                        self.public_url)
 
     @rpc(expected_exceptions=EXPECTED)
     def submission_status(self, submission_id, token):

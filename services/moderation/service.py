@@ -100,10 +100,11 @@ class ModerationService(DatabaseHealth):
     @rpc(expected_exceptions=EXPECTED)
     def report(self, kind, record_id, name, reporter, body):
         """A report from the public (the gateway checked that the record is published, and rate limits)."""
-        key = reports.reporter_key(os.environ.get("SECRET_KEY", "dev-only-secret-change-me"), kind, parse_id(record_id, "record_id"),
+        record_id = parse_id(record_id, "record_id")
+        key = reports.reporter_key(os.environ.get("SECRET_KEY", "dev-only-secret-change-me"), kind, record_id,
                                    str(reporter))
         with self.db.get_session() as session:
-            return reports.report(session, self.outbox, kind, parse_id(record_id, "record_id"), str(name or ""), key, body,
+            return reports.report(session, self.outbox, kind, record_id, str(name or ""), key, body,
                                   self._setting("REPORT_THRESHOLD", 3))
 
     @rpc(expected_exceptions=EXPECTED)
@@ -122,7 +123,8 @@ class ModerationService(DatabaseHealth):
     def resolve_report(self, cookie, kind, record_id, action, version, reason=""):
         with self.db.get_session() as session:
             staff = self._staff(session, cookie, accounts.MODERATORS)
-            return reports.resolve(session, self.outbox, staff["email"], kind, parse_id(record_id, "record_id"), action, parse_int(version, "version", 0, MAX_ID),
+            return reports.resolve(session, self.outbox, staff["email"], kind, parse_id(record_id, "record_id"), action,
+                                   parse_int(version, "version", 0, MAX_ID),
                                    str(reason or "")[:2000])
 
     # --- staff -------------------------------------------------------------------------------------------------
