@@ -73,7 +73,12 @@ class ReliableEventHandler(EventHandler):
         self.guard = DeliveryGuard(self, self.queue.name, lambda message: ("", self.queue.name))
 
     def handle_message(self, body, message):
-        if self.guard.screen(message, self.queue_consumer.ack_message) == "run":
+        try:
+            outcome = self.guard.screen(message, self.queue_consumer.ack_message)
+        except Exception:  # could not count it: handle it as nameko would
+            log.exception("could not count the deliveries of a message on %s", self.queue.name)
+            outcome = "run"
+        if outcome == "run":
             super().handle_message(body, message)
 
     def handle_message_processed(self, message, result=None, exc_info=None):

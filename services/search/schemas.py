@@ -68,13 +68,14 @@ class SearchParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     q: str = Field("", max_length=200)
-    kind: list[str] = []
-    country: list[str] = []
-    social_areas: list[str] = []
-    technologies: list[str] = []
-    dsi_focus: list[str] = []
-    organisation_type: list[str] = []
-    organisation_size: list[str] = []
+    # each list at most as long as its vocabulary (with room for synonyms): a longer one is an attack, not a search
+    kind: list[str] = Field([], max_length=4)
+    country: list[str] = Field([], max_length=250)
+    social_areas: list[str] = Field([], max_length=40)
+    technologies: list[str] = Field([], max_length=40)
+    dsi_focus: list[str] = Field([], max_length=20)
+    organisation_type: list[str] = Field([], max_length=20)
+    organisation_size: list[str] = Field([], max_length=20)
     sort: Literal["relevance", "name", "newest"] = "relevance"
     page: int = Field(1, ge=1, le=MAX_RESULTS)
     per_page: int = Field(20, ge=1, le=MAX_PER_PAGE)

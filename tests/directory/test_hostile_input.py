@@ -58,8 +58,12 @@ def test_submitters_addresses_stay_out_of_the_logs(directory, caplog):
     assert remote_type(lambda: directory.submit(body)) == "InvalidInput"
     logging.getLogger("tests").exception("while handling %s", "someone@example.org",
                                          exc_info=ValueError("token=abc.def for other@example.org"))
+    edit_link = signing.sign_ref(signing.RECORD_EDIT, 7, "1:published:x")
+    status_link = signing.sign(signing.SUBMISSION_STATUS, "a-submission")
+    logging.getLogger("tests").warning("links %s and %s", edit_link, status_link)
     assert caplog.records and "example.org" not in caplog.text
     assert "token=abc" not in caplog.text and "[email]" in caplog.text
+    assert edit_link not in caplog.text and status_link not in caplog.text and "links [token] and [token]" in caplog.text
 
 
 def test_names_and_short_texts_are_inert():

@@ -212,6 +212,8 @@ def test_check_reports_and_fixes_drift(engine, directory, make_record):
     ({"page": 501}, "page"),  # 501 × the default 20 is past the deepest result a search may reach
     ({"page": 101, "per_page": 100}, "page"),
     ({"per_page": -1}, "per_page"),
+    ({"country": ",".join(["ES"] * 10_000)}, "country"),
+    ({"technologies": ["open-data"] * 1000}, "technologies"),
     ({"bbox": "1,2,3"}, "bbox"),
     ({"bbox": "0,50,10,40"}, "bbox"),
     ({"q": "x" * 500}, "q"),
