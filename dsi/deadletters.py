@@ -8,13 +8,14 @@ so this works on the queues nameko already declared, of any type):
 - a worker or process that died: the broker hands the message out again flagged `redelivered`; the consumer
   counts that in a small local file (DELIVERY_COUNTS, by default var/delivery-counts/<service>.sqlite) before
   running it. (Publishing a counted copy instead would race the ack of the old one against the next crash.)
-Once the count reaches MAX_DELIVERIES (config, default 5), the message goes to the durable queue
+Once the count reaches MAX_DELIVERIES (typed setting, dsi.settings.DeliverySettings; default 5), the message goes to the durable queue
 `dsi-dead-letters` with its error, its queue and its route, for `dsi dead-letters list|retry|drop`.
 A retried copy is published before the original is acked, so a message can arrive twice; consumers are
 idempotent anyway.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -29,6 +30,7 @@ from kombu.pools import producers
 
 from dsi.clock import utcnow
 from dsi.redaction import redact
+from dsi.settings import DeliverySettings, validate
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +46,6 @@ SERVICE = "x-dsi-service"
 GENERATION = "x-dsi-generation"  # set by a retry from the dead letters, kept by every copy after it
 OUR_HEADERS = (ATTEMPTS, ERROR, DEAD_ID, DEAD_AT, QUEUE, EXCHANGE, ROUTING_KEY, SERVICE)
 
-DEFAULT_MAX_DELIVERIES = 5
-DEFAULT_BACKOFF = 1.0  # seconds before the first retry of a failed handler; doubles each time, at most 30
 DIED = "the worker stopped before it finished (the process died or was stopped)"
 MAX_ERROR_LENGTH = 4000
 
@@ -151,9 +151,13 @@ class DeliveryGuard:
     def config(self) -> dict:
         return self.owner.container.config
 
+    @functools.cached_property
+    def settings(self) -> DeliverySettings:
+        return validate(DeliverySettings, self.config, f"the {self.owner.container.service_name} service")
+
     @property
     def max_deliveries(self) -> int:
-        return int(self.config.get("MAX_DELIVERIES", DEFAULT_MAX_DELIVERIES))
+        return self.settings.MAX_DELIVERIES
 
     @staticmethod
     def attempts(message) -> int:
@@ -165,7 +169,7 @@ class DeliveryGuard:
     @property
     def counts(self) -> DeliveryCounts:
         service = self.owner.container.service_name
-        return delivery_counts(self.config.get("DELIVERY_COUNTS") or f"var/delivery-counts/{service}.sqlite")
+        return delivery_counts(self.settings.DELIVERY_COUNTS or f"var/delivery-counts/{service}.sqlite")
 
     def screen(self, message, ack) -> str:
         """"run" when `message` should run now. A redelivered message ended a worker without an answer: that
@@ -188,8 +192,7 @@ class DeliveryGuard:
         ended = self.attempts(message) + max(0, redelivered) + 1
         if ended >= self.max_deliveries:
             return self._bury(message, exc_info, ended, ack)
-        base = float(self.config.get("DELIVERY_BACKOFF", DEFAULT_BACKOFF))
-        eventlet.sleep(min(base * 2 ** (ended - 1), 30))
+        eventlet.sleep(min(self.settings.DELIVERY_BACKOFF * 2 ** (ended - 1), 30))
         headers = {key: value for key, value in (message.headers or {}).items() if key not in OUR_HEADERS}
         exchange, routing_key = self.route(message)
         publish_raw(self.config["AMQP_URI"], message, exchange, routing_key,

@@ -17,15 +17,13 @@ from pydantic import (
     EmailStr,
     Field,
     TypeAdapter,
-    ValidationError,
     model_validator,
 )
 
-from dsi import countries, vocab
-from dsi.errors import InvalidInput, NotFound
+from dsi import countries, kinds, vocab
+from dsi.validation import MAX_ID, parse_model
 
 MAX_TAGS = 30
-MAX_ID = 2**63 - 1  # the largest id a database column holds (BIGINT); larger ones name nothing
 
 
 def _in(vocabulary: dict[str, str]):
@@ -187,90 +185,17 @@ class ProjectSubmission(ProjectFields):
 
 
 Submission = Annotated[Union[OrganisationSubmission, ProjectSubmission], Field(discriminator="kind")]
-FIELDS_BY_KIND = {"organisation": OrganisationFields, "project": ProjectFields}
+FIELDS_BY_KIND = {name: kinds.get(name).fields_model() for name in kinds.names("directory")}
 _submission = TypeAdapter(Submission)
-
-
-def field_errors(error: ValidationError) -> dict[str, str]:
-    """pydantic's errors as {"field.path": "message"}; `_` for errors of the whole body."""
-    details = {}
-    for item in error.errors():
-        path = [str(part) for part in item["loc"] if part not in ("organisation", "project")]
-        details.setdefault(".".join(path) or "_", item["msg"].removeprefix("Value error, "))
-    return details
 
 
 def parse_submission(body) -> OrganisationSubmission | ProjectSubmission:
     """A validated submission, or InvalidInput with an error per field."""
-    if not isinstance(body, dict):
-        raise InvalidInput("The body must be a JSON object.", {"_": "expected an object"})
-    if body.get("kind") not in FIELDS_BY_KIND:
-        raise InvalidInput("Unknown kind.", {"kind": "expected 'organisation' or 'project'"})
-    try:
-        return _submission.validate_python(body)
-    except ValidationError as error:
-        raise InvalidInput("The submission has invalid fields.", field_errors(error))
+    if isinstance(body, dict) and body.get("kind") not in FIELDS_BY_KIND:
+        kinds.get(body.get("kind"), owner="directory")  # names the kinds there are
+    return parse_model(_submission, body, "The submission has invalid fields.", skip=set(FIELDS_BY_KIND))
 
 
 def parse_fields(kind: str, body) -> OrganisationFields | ProjectFields:
     """Validated record fields for an edit of an existing record (no kind or email in the body)."""
-    if not isinstance(body, dict):
-        raise InvalidInput("The body must be a JSON object.", {"_": "expected an object"})
-    try:
-        return FIELDS_BY_KIND[kind].model_validate(body)
-    except ValidationError as error:
-        raise InvalidInput("The edit has invalid fields.", field_errors(error))
-
-
-# --- bounds of RPC arguments: each owner checks them again, whatever the caller did ---------------------------
-
-MAX_DEPTH = 10_000  # how far paging may reach (page × per_page): deeper is a crawl; exports serve that
-
-
-def parse_id(value, name: str = "id") -> int:
-    """An id argument as an int: InvalidInput when it is no whole number, NotFound past what a database column
-    holds (such an id names nothing; the driver would fail on it)."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise InvalidInput(f"{name} must be a whole number.", {name: "expected a whole number"})
-    if isinstance(value, str):
-        if not value.strip().isascii() or not value.strip().isdigit() or len(value.strip()) > 30:
-            raise InvalidInput(f"{name} must be a whole number.", {name: "expected a whole number"})
-        value = int(value)
-    if not 1 <= value <= MAX_ID:
-        raise NotFound(f"Nothing has the {name} {value if value.bit_length() < 128 else 'given'}.")
-    return value
-
-
-def parse_int(value, name: str, low: int, high: int) -> int:
-    """A whole number from `low` to `high`, or InvalidInput naming the argument."""
-    if isinstance(value, str) and value.strip().isascii() and value.strip().lstrip("-").isdigit() and len(value) < 30:
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidInput(f"{name} must be a whole number from {low} to {high}.",
-                           {name: f"expected a whole number from {low} to {high}"})
-    return value
-
-
-class Paging(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    page: int = Field(1, ge=1, le=MAX_DEPTH)
-    per_page: int = Field(20, ge=1, le=100)
-
-    @model_validator(mode="after")
-    def _not_too_deep(self):
-        if self.page * self.per_page > MAX_DEPTH:
-            raise ValueError(f"page × per_page may not exceed {MAX_DEPTH}")
-        return self
-
-
-def parse_paging(page, per_page, max_per_page: int = 100) -> tuple[int, int]:
-    """Validated (page, per_page): InvalidInput for anything out of bounds, never work proportional to it."""
-    try:
-        paging = Paging.model_validate({"page": page, "per_page": per_page})
-    except ValidationError as error:
-        details = field_errors(error)
-        raise InvalidInput("Invalid paging.", {"page" if key == "_" else key: message
-                                               for key, message in details.items()})
-    if paging.per_page > max_per_page:
-        raise InvalidInput("Invalid paging.", {"per_page": f"at most {max_per_page}"})
-    return paging.page, paging.per_page
+    return parse_model(FIELDS_BY_KIND[kind], body, "The edit has invalid fields.")

@@ -8,12 +8,12 @@ what it was bound to changes, and nothing about it can be read from the token.
 """
 import hashlib
 import hmac
-import os
 import re
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from dsi.errors import Forbidden
+from dsi.settings import secret_key
 
 DEFAULT_MAX_AGE = 60 * 60 * 24 * 30  # a month
 
@@ -26,15 +26,11 @@ REF = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(_secret(), salt=f"dsi:{purpose}")
-
-
-def _secret() -> str:
-    return os.environ.get("SECRET_KEY", "dev-only-secret-change-me")
+    return URLSafeTimedSerializer(secret_key(), salt=f"dsi:{purpose}")
 
 
 def _ref_signer(purpose: str, binding: str) -> TimestampSigner:
-    return TimestampSigner(_secret(), salt=f"dsi:{purpose}:{binding}", digest_method=hashlib.sha256)
+    return TimestampSigner(secret_key(), salt=f"dsi:{purpose}:{binding}", digest_method=hashlib.sha256)
 
 
 def sign_ref(purpose: str, ref, binding: str = "") -> str:
@@ -65,7 +61,7 @@ def unsign_ref(purpose: str, token: str, binding: str = "", max_age: int = DEFAU
 
 def digest(purpose: str, text: str) -> str:
     """A keyed SHA-256 of `text`: a lookup key that cannot be reversed by trying likely values (addresses)."""
-    return hmac.new(f"{_secret()}:{purpose}".encode(), text.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(f"{secret_key()}:{purpose}".encode(), text.encode(), hashlib.sha256).hexdigest()
 
 
 def sign(purpose: str, data) -> str:

@@ -4,18 +4,19 @@ Entrypoints only: each parses, calls the domain in records.py inside one transac
 """
 from functools import partial
 
-from nameko.dependency_providers import Config
 from nameko.timer import timer
 
 from dsi import events, redaction
 from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dsi.messaging import first_delivery, reliable_handler, rpc
-from dsi.schemas import MAX_ID, parse_id, parse_int, parse_paging
+from dsi.settings import Settings
+from dsi.validation import MAX_ID, parse_id, parse_int, parse_paging
 
 from . import records
 from .dependencies import database, outbox
 from .models import ProcessedEvent
+from .settings import DirectorySettings
 
 redaction.install()  # no e-mail addresses or link tokens in this service's logs
 
@@ -27,11 +28,11 @@ class DirectoryService(DatabaseHealth):
 
     db = database
     outbox = outbox
-    config = Config()
+    settings = Settings(DirectorySettings)
 
     @property
     def public_url(self) -> str:
-        return self.config.get("PUBLIC_URL", "http://localhost:8000").rstrip("/")
+        return self.settings.public_url
 
     # --- submissions -------------------------------------------------------------------------------------------
 

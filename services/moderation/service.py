@@ -4,21 +4,20 @@ Entrypoints only: each checks the caller's session and role, calls the domain (q
 accounts.py) inside one transaction, and returns. Every RPC that reads or changes moderation data takes the
 staff session cookie as its first argument, so the service itself refuses a visitor or the wrong role.
 """
-import os
-
-from nameko.dependency_providers import Config
 from nameko.timer import timer
 
 from dsi import events, redaction
 from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound, PlatformError, RateLimited
 from dsi.messaging import first_delivery, reliable_handler, rpc
-from dsi.schemas import MAX_ID, parse_id, parse_int, parse_paging
+from dsi.settings import Settings
+from dsi.validation import MAX_ID, parse_id, parse_int, parse_paging
 
 from . import accounts, queue, reports
 from .dependencies import database, outbox
 from .models import ProcessedEvent
 from .schemas import Decision, Filters, parse
+from .settings import ModerationSettings
 
 redaction.install()  # no e-mail addresses or link tokens in this service's logs
 
@@ -30,13 +29,10 @@ class ModerationService(DatabaseHealth):
 
     db = database
     outbox = outbox
-    config = Config()
-
-    def _setting(self, name: str, default: int) -> int:
-        return int(self.config.get(name, default))
+    settings = Settings(ModerationSettings)
 
     def _staff(self, session, cookie, roles):
-        return accounts.authorise(session, cookie, roles, self._setting("SESSION_HOURS", 12))
+        return accounts.authorise(session, cookie, roles, self.settings.SESSION_HOURS)
 
     # --- directory events --------------------------------------------------------------------------------------
 
@@ -101,11 +97,10 @@ class ModerationService(DatabaseHealth):
     def report(self, kind, record_id, name, reporter, body):
         """A report from the public (the gateway checked that the record is published, and rate limits)."""
         record_id = parse_id(record_id, "record_id")
-        key = reports.reporter_key(os.environ.get("SECRET_KEY", "dev-only-secret-change-me"), kind, record_id,
-                                   str(reporter))
+        key = reports.reporter_key(self.settings.SECRET_KEY, kind, record_id, str(reporter))
         with self.db.get_session() as session:
             return reports.report(session, self.outbox, kind, record_id, str(name or ""), key, body,
-                                  self._setting("REPORT_THRESHOLD", 3))
+                                  self.settings.REPORT_THRESHOLD)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_reports(self, cookie, state="active", page=1, per_page=25):
@@ -135,8 +130,8 @@ class ModerationService(DatabaseHealth):
         do not pass it yet, which then share one count per account."""
         with self.db.get_session() as session:
             result = accounts.login(session, str(email or ""), str(password or "")[:1000],
-                                    self._setting("LOGIN_MAX_FAILURES", 5), self._setting("LOCKOUT_MINUTES", 15),
-                                    self._setting("SESSION_HOURS", 12), client=str(client or "")[:100])
+                                    self.settings.LOGIN_MAX_FAILURES, self.settings.LOCKOUT_MINUTES,
+                                    self.settings.SESSION_HOURS, client=str(client or "")[:100])
         if "error" in result:  # refused only after the failed attempt was counted
             raise Forbidden(result["error"])
         return result
@@ -144,7 +139,7 @@ class ModerationService(DatabaseHealth):
     @rpc(expected_exceptions=EXPECTED)
     def logout(self, cookie):
         with self.db.get_session() as session:
-            accounts.logout(session, cookie, self._setting("SESSION_HOURS", 12))
+            accounts.logout(session, cookie, self.settings.SESSION_HOURS)
 
     @rpc(expected_exceptions=EXPECTED)
     def whoami(self, cookie, roles=None):

@@ -9,8 +9,9 @@ from nameko.timer import timer
 from dsi import events, redaction
 from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited
-from dsi.messaging import first_delivery, reliable_handler, rpc, utcnow
-from dsi.schemas import parse_paging
+from dsi.clock import parse_iso, utcnow
+from dsi.messaging import first_delivery, reliable_handler, rpc
+from dsi.validation import parse_paging
 
 from . import editions, mails, sending, subscribers
 from .dependencies import database, mailer
@@ -25,7 +26,7 @@ def _moment(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        return editions._when(value)
+        return parse_iso(value)
     except ValueError:
         raise InvalidInput("A time is written in ISO 8601.", {"at": "expected a time like 2026-12-03T09:00:00Z"})
 

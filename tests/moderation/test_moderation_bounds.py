@@ -3,7 +3,7 @@ paging out of range, and names or reasons carrying bidi overrides or control cha
 import pytest
 
 from dsi.errors import InvalidInput, NotFound
-from dsi.schemas import parse_id, parse_paging
+from dsi.validation import parse_id, parse_paging
 from services.moderation import accounts, reports
 from services.moderation.schemas import Decision, ReportIn, StaffIn, parse
 

@@ -3,7 +3,7 @@ are clear errors, never a driver failure or work proportional to the number."""
 import pytest
 
 from dsi.errors import InvalidInput, NotFound
-from dsi.schemas import parse_paging
+from dsi.validation import parse_paging
 from services.newsletter import editions
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from dsi import events, signing
 from services.directory import records
 from services.directory.models import Record
-from tests.web.conftest import eventually
+from tests.helpers import eventually
 
 PROJECT_FORM = {
     "name": "Open Care Circles",
