@@ -6,10 +6,11 @@ share one file; PostgreSQL is used as it comes.
 import os
 
 import nameko_sqlalchemy
-from nameko.rpc import rpc
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
+
+from dsi.messaging import rpc
 
 
 def make_engine(url: str) -> Engine:
