@@ -11,7 +11,7 @@ import sys
 from dsi import launcher
 from dsi.errors import InvalidInput, PlatformError
 
-SERVICES = ("directory", "search", "moderation", "newsletter")
+SERVICES = ("directory", "search", "moderation", "newsletter", "content")
 
 
 def service_modules(name: str):

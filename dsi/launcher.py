@@ -20,6 +20,7 @@ PROCESSES = [
     ("services/moderation", "services.moderation.service:ModerationService"),
     ("services/newsletter", "services.newsletter.service:NewsletterService"),
     ("services/directory", "services.directory.service:DirectoryService"),
+    ("services/content", "services.content.service:ContentService"),
     ("gateway", "gateway.service:GatewayService"),
 ]
 

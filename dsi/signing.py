@@ -16,6 +16,17 @@ SUBMISSION_CONFIRM = "submission-confirm"
 RECORD_EDIT = "record-edit"
 
 
+def submission_links(submission_id: str, public_url: str) -> dict:
+    """The links a submitter gets by email: the status page and the address confirmation."""
+    token = sign(SUBMISSION_STATUS, submission_id)
+    return {
+        "status_token": token,
+        "status_url": f"{public_url}/submissions/{submission_id}?token={token}",
+        "confirm_url": f"{public_url}/submissions/{submission_id}/confirm?token="
+                       + sign(SUBMISSION_CONFIRM, submission_id),
+    }
+
+
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
     secret = os.environ.get("SECRET_KEY", "dev-only-secret-change-me")
     return URLSafeTimedSerializer(secret, salt=f"dsi:{purpose}")
