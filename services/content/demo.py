@@ -100,7 +100,7 @@ def demo_items(today: date) -> list[tuple[str, str, dict]]:
     for number, kind in enumerate(("guide", "dataset")):
         rows.append((f"resource-{kind}", "resource", {
             "title": f"Demo: a {kind} for DSI practitioners", "summary": "Useful material.", "body": note,
-            "resource_type": kind, "publisher": "Demo Lab", "url": "https://example.org/resource",
+            "resource_type": kind, "publisher": "Demo Lab", "resource_url": "https://example.org/resource",
             "year": today.year, "cluster": clusters[number + 2]}))
     return rows
 

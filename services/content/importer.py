@@ -94,7 +94,7 @@ def _resource(entry: dict, folder: Path) -> tuple[dict, bool]:
     fields = {
         "title": entry["title"], "lang": entry.get("language") or "en", "body": _markdown(paragraphs),
         "resource_type": entry.get("resource_type") or "other", "publisher": entry.get("publisher") or "",
-        "url": entry.get("url") or "", "cluster": _cluster(entry.get("cluster")),
+        "resource_url": entry.get("url") or "", "cluster": _cluster(entry.get("cluster")),
         "year": date.fromisoformat(published).year if published else None,
     }
     return fields, bool(published)

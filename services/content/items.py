@@ -7,7 +7,7 @@ here knows nameko. Callers commit.
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, update as sql_update
 from sqlalchemy.orm import Session
 
 from dsi import events, signing, vocab
@@ -233,7 +233,7 @@ def publish_scheduled(session: Session, outbox, item_id: int, now: datetime | No
     lets exactly one of them win (on PostgreSQL a second one waits for the first's row lock, then matches
     nothing), so an item is published, and announced, once."""
     claimed = session.execute(
-        update(Item).where(Item.id == item_id, Item.state == SCHEDULED, Item.publish_at <= (now or utcnow()))
+        sql_update(Item).where(Item.id == item_id, Item.state == SCHEDULED, Item.publish_at <= (now or utcnow()))
         .values(state=PUBLISHED, updated_by=SCHEDULER).execution_options(synchronize_session=False)).rowcount
     if not claimed:
         return False

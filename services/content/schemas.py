@@ -168,7 +168,7 @@ class ResourceFields(ContentFields):
     kind: Literal["resource"] = "resource"
     resource_type: Literal["report", "guide", "dataset", "video", "course", "other"] = "other"
     publisher: str = Field(default="", max_length=300)
-    url: Url = ""
+    resource_url: Url = ""  # where to read or download it (`url` is its page here)
     year: int | None = Field(default=None, ge=1900, le=2100)
 
 

@@ -48,7 +48,8 @@ def public_item(item: Item, lang: str | None = None, full: bool = True, today: d
     }
     if full:
         view["body_html"] = body_html
-    view.update({name: value for name, value in source.items() if name not in _COMMON and name != "kind"})
+    view.update({name: value for name, value in source.items()
+                 if name not in _COMMON and name not in view and name != "kind"})
     _kind_specific(item, view, today or date.today())
     return view
 
