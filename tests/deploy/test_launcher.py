@@ -45,7 +45,7 @@ def test_the_platform_starts_and_a_signal_stops_every_process(stop_signal, rabbi
            "PUBLIC_URL": url, "GATEWAY_ADDRESS": f"127.0.0.1:{free_port}", "SEARCH_INDEX_DIR": str(tmp_path / "search"),
            "MAIL_SINK_DIR": str(tmp_path / "mail"), "SMTP_PORT": str(free_port + 1), "DSI_DATA": str(tmp_path),
            **{f"{service.upper()}_DB_URL": f"sqlite:///{tmp_path}/{service}.db"
-              for service in ("directory", "moderation", "newsletter")}}
+              for service in ("directory", "moderation", "newsletter", "content")}}
     # A session of its own, as a terminal gives a command; SIGINT not ignored, as a terminal leaves it.
     launcher = subprocess.Popen([sys.executable, "-m", "dsi.cli", "run"], cwd=ROOT, env=env, start_new_session=True,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
