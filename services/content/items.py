@@ -82,6 +82,12 @@ def _apply(session: Session, item: Item, fields: ContentFields) -> None:
     terms = {"social_areas": fields.social_areas}
     item.category = getattr(fields, "category", None) or getattr(fields, "resource_type", None)
     item.featured_position = getattr(fields, "featured_position", None)
+    if item.kind == "story":
+        terms.update(organisations=[str(i) for i in fields.related_organisations],
+                     projects=[str(i) for i in fields.related_projects])
+    if item.kind == "case_study":
+        terms.update(organisations=[str(fields.organisation_id)] if fields.organisation_id else [],
+                     projects=[str(fields.project_id)] if fields.project_id else [])
     if item.kind == "event":
         _event_times(item, fields)
         item.country, item.attendance, item.is_free = fields.country, fields.attendance, fields.free

@@ -23,9 +23,10 @@ _TEXT = ("title", "summary", "body_text")
 
 KINDS = {
     kind.name: kind for kind in (
-        Kind("story", "Story", "Stories", "stories", ("category", "cluster", "area"),
+        Kind("story", "Story", "Stories", "stories", ("category", "cluster", "area", "organisation", "project"),
              _TEXT + ("authors",), ("category", "cluster", "social_areas")),
-        Kind("case_study", "Case study", "Case studies", "case-studies", ("cluster", "area", "featured"),
+        Kind("case_study", "Case study", "Case studies", "case-studies",
+             ("cluster", "area", "featured", "organisation", "project"),
              _TEXT + ("card_text",), ("cluster", "social_areas")),
         Kind("event", "Event", "Events", "events",
              ("when", "country", "attendance", "free", "month", "cluster", "area"),

@@ -1,8 +1,8 @@
 """Public reads: lists with each page's filters and order, an item by slug (or where its old slug moved to),
 cluster pages with their sections, and the export for search rebuilds."""
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from dsi.clock import utcnow
@@ -40,6 +40,9 @@ def query_for(kind: str, filters, now: datetime, today: date):
         query = query.where(Item.cluster == filters.cluster)
     if getattr(filters, "area", None):
         query = query.where(_with_term("social_areas", filters.area))
+    for name, facet in (("organisation", "organisations"), ("project", "projects")):  # for the record's page
+        if getattr(filters, name, None):
+            query = query.where(_with_term(facet, str(getattr(filters, name))))
     if kind == "story":
         if filters.category:
             query = query.where(Item.category == filters.category)

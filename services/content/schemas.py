@@ -232,13 +232,18 @@ class Page(Strict):
     lang: Lang = "en"
 
 
-class StoryFilters(Page):
+class AboutRecords(Page):
+    organisation: int | None = Field(default=None, gt=0)  # a directory id: what is about this organisation
+    project: int | None = Field(default=None, gt=0)
+
+
+class StoryFilters(AboutRecords):
     category: Literal["news", "blog", "feature", "interview"] | None = None
     cluster: Cluster | None = None
     area: SocialArea | None = None
 
 
-class CaseStudyFilters(Page):
+class CaseStudyFilters(AboutRecords):
     cluster: Cluster | None = None
     area: SocialArea | None = None
     featured: bool | None = None

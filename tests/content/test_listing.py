@@ -135,3 +135,13 @@ def test_export_pages_through_published_items_only(session, make_item):
     rest = listing.export_published(session, first["next_after"], 2)
     assert [item["id"] for item in first["items"] + rest["items"]] == published
     assert rest["next_after"] is None
+
+
+def test_stories_and_case_studies_about_a_directory_record(session, make_item):
+    make_item("case_study", publish=True, title="About org 7", organisation_id=7, project_id=70)
+    make_item("story", publish=True, title="Mentions org 7", related_organisations=[7, 8])
+    make_item("story", publish=True, title="Mentions nobody")
+    assert names(listing.list_published(session, "case_study", {"organisation": 7})) == ["About org 7"]
+    assert names(listing.list_published(session, "case_study", {"project": 70})) == ["About org 7"]
+    assert names(listing.list_published(session, "story", {"organisation": "7"})) == ["Mentions org 7"]
+    assert listing.list_published(session, "story", {"organisation": 9})["total"] == 0
