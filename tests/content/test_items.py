@@ -149,3 +149,42 @@ def test_preview_link_shows_a_draft(session, make_item):
     item = make_item("story", title="Not yet")
     shown = items.preview_by_token(session, items.preview_token(item))
     assert shown["title"] == "Not yet" and shown["state"] == "draft"
+
+
+def test_on_postgresql_a_racing_replica_waits_for_the_row_and_then_finds_it_published(
+        session, outbox, make_item, database_url, now, sent_events):
+    """Two replicas at the same moment: the second one's UPDATE blocks on the first's row lock and, once that
+    commits, matches nothing. Replica B runs in a real OS thread (not a green one), so it can truly block."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite serialises writers on the whole file; the interleaved test above covers it")
+    import eventlet.patcher
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    threading = eventlet.patcher.original("threading")
+    item = make_item("story")
+    items.transition(session, outbox, item.id, "schedule", EDITOR, (now + timedelta(minutes=5)).isoformat())
+    session.commit()
+    later = now + timedelta(minutes=6)
+    results = {}
+
+    def replica_b():
+        engine = create_engine(database_url, poolclass=NullPool)
+        try:
+            with Session(engine) as other:
+                results["b"] = items.publish_scheduled(other, outbox, item.id, later)
+                other.commit()
+        except Exception as error:  # reported below
+            results["b"] = error
+        finally:
+            engine.dispose()
+
+    with Session(session.get_bind()) as replica_a:
+        assert items.publish_scheduled(replica_a, outbox, item.id, later) is True  # holds the row, uncommitted
+        racer = threading.Thread(target=replica_b)
+        racer.start()
+        racer.join(0.5)  # B is now waiting for A's row lock (or has not reached it yet: the outcome is the same)
+        replica_a.commit()
+    racer.join()
+    assert results["b"] is False
+    assert types(sent_events()).count(events.CONTENT_PUBLISHED) == 1
