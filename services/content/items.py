@@ -67,7 +67,8 @@ def _apply(session: Session, item: Item, fields: ContentFields) -> None:
     """Copy validated fields onto an item: its source, the derived columns, translations and terms."""
     user_generated = item.origin == "suggestion"
     source = fields.model_dump(mode="json", exclude={"kind", "email"})
-    source["images"] = _images(session, source["images"])
+    with session.no_autoflush:  # a new item is not inserted before it has its slug
+        source["images"] = _images(session, source["images"])
     _set_slug(session, item, fields.slug or item.slug or vocab.slugify(fields.title)[:100] or item.kind,
               explicit=fields.slug is not None and fields.slug != item.slug)
     source["slug"] = item.slug
@@ -137,13 +138,14 @@ def _set_slug(session: Session, item: Item, wanted: str, explicit: bool) -> None
     if wanted == item.slug:
         return
     slug = wanted
-    if explicit:
-        if _taken(session, item.kind, slug, item.id):
-            raise Conflict(f"Another {item.kind} has the slug {slug!r}.", {"slug": "already used"})
-    else:
-        number = 2
-        while _taken(session, item.kind, slug, item.id):
-            slug, number = f"{wanted[:110]}-{number}", number + 1
+    with session.no_autoflush:  # a new item is not inserted before it has its slug
+        if explicit:
+            if _taken(session, item.kind, slug, item.id):
+                raise Conflict(f"Another {item.kind} has the slug {slug!r}.", {"slug": "already used"})
+        else:
+            number = 2
+            while _taken(session, item.kind, slug, item.id):
+                slug, number = f"{wanted[:110]}-{number}", number + 1
     session.execute(delete(SlugRedirect).where(SlugRedirect.kind == item.kind, SlugRedirect.slug == slug))
     if item.slug:  # an item that had a slug was flushed before, so it has its id
         session.merge(SlugRedirect(kind=item.kind, slug=item.slug, item_id=item.id))
