@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update as sql_update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dsi import events, signing, vocab
@@ -43,8 +44,19 @@ def create(session: Session, outbox, kind: str, body, actor: str, origin: str = 
                 title=fields.title)
     session.add(item)
     _apply(session, item, fields)
+    _flush_slug(session, item)
     _record(session, item, actor, "created", _changes({}, item.source))
     return item
+
+
+def _flush_slug(session: Session, item: Item) -> None:
+    """Two editors taking the same slug at the same moment: the database's unique key refuses the second."""
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(f"Another {item.kind} took the slug {item.slug!r} at the same moment; save again.",
+                       {"slug": "already used"})
 
 
 def update(session: Session, outbox, item_id: int, body, actor: str, action: str = "updated") -> Item:
@@ -53,6 +65,7 @@ def update(session: Session, outbox, item_id: int, body, actor: str, action: str
         raise Conflict("An archived item cannot be edited; restore is not possible either.")
     before = dict(item.source)
     _apply(session, item, parse_fields(item.kind, body))
+    _flush_slug(session, item)
     changes = _changes(before, item.source)
     if not changes:
         return item
@@ -64,11 +77,16 @@ def update(session: Session, outbox, item_id: int, body, actor: str, action: str
 
 
 def _apply(session: Session, item: Item, fields: ContentFields) -> None:
-    """Copy validated fields onto an item: its source, the derived columns, translations and terms."""
+    """Copy validated fields onto an item: its source, the derived columns, translations and terms. Nothing is
+    written before all of it is in place (the caller flushes: see _flush_slug)."""
+    with session.no_autoflush:
+        _copy_fields(session, item, fields)
+
+
+def _copy_fields(session: Session, item: Item, fields: ContentFields) -> None:
     user_generated = item.origin == "suggestion"
     source = fields.model_dump(mode="json", exclude={"kind", "email"})
-    with session.no_autoflush:  # a new item is not inserted before it has its slug
-        source["images"] = _images(session, source["images"])
+    source["images"] = _images(session, source["images"])
     _set_slug(session, item, fields.slug or item.slug or vocab.slugify(fields.title)[:100] or item.kind,
               explicit=fields.slug is not None and fields.slug != item.slug)
     source["slug"] = item.slug
@@ -138,14 +156,13 @@ def _set_slug(session: Session, item: Item, wanted: str, explicit: bool) -> None
     if wanted == item.slug:
         return
     slug = wanted
-    with session.no_autoflush:  # a new item is not inserted before it has its slug
-        if explicit:
-            if _taken(session, item.kind, slug, item.id):
-                raise Conflict(f"Another {item.kind} has the slug {slug!r}.", {"slug": "already used"})
-        else:
-            number = 2
-            while _taken(session, item.kind, slug, item.id):
-                slug, number = f"{wanted[:110]}-{number}", number + 1
+    if explicit:
+        if _taken(session, item.kind, slug, item.id):
+            raise Conflict(f"Another {item.kind} has the slug {slug!r}.", {"slug": "already used"})
+    else:
+        number = 2
+        while _taken(session, item.kind, slug, item.id):
+            slug, number = f"{wanted[:110]}-{number}", number + 1
     session.execute(delete(SlugRedirect).where(SlugRedirect.kind == item.kind, SlugRedirect.slug == slug))
     if item.slug:  # an item that had a slug was flushed before, so it has its id
         session.merge(SlugRedirect(kind=item.kind, slug=item.slug, item_id=item.id))

@@ -188,3 +188,11 @@ def test_on_postgresql_a_racing_replica_waits_for_the_row_and_then_finds_it_publ
     racer.join()
     assert results["b"] is False
     assert types(sent_events()).count(events.CONTENT_PUBLISHED) == 1
+
+
+def test_a_slug_taken_at_the_same_moment_is_a_conflict(session, outbox, make_item, monkeypatch):
+    make_item("story", title="Same title")
+    monkeypatch.setattr(items, "_taken", lambda *args: False)  # as if the other editor committed after our check
+    with pytest.raises(Conflict) as error:
+        items.create(session, outbox, "story", {"title": "Same title"}, EDITOR)
+    assert error.value.details == {"slug": "already used"}

@@ -109,3 +109,17 @@ def test_a_suggested_event_is_published_when_a_moderator_approves(platform, even
     wait_for(lambda: cluster.moderation.show(moderator, status["id"])["state"] == "approved")
     ics = cluster.content.event_ics(page[0]["slug"])
     assert "DTSTART;TZID=Europe/Amsterdam:" in ics and "URL:https://dsi.test/events/repair-cafe" in ics
+
+
+def test_the_timer_publishes_a_scheduled_item(platform, event_spy):
+    cluster, cookies, _ = platform
+    spy = event_spy(events.CONTENT, events.CONTENT_PUBLISHED)
+    editor = cookies["editor"]
+    created = cluster.content.create(editor, "story", {"title": "Later news"})
+    soon = (datetime.now().astimezone() + timedelta(seconds=2)).isoformat()
+    assert cluster.content.schedule(editor, created["id"], soon)["state"] == "scheduled"
+    assert cluster.content.list_items("story")["total"] == 0
+    wait_for(lambda: cluster.content.list_items("story")["total"] == 1, timeout=20)
+    spy.drain(until=lambda got: got)
+    assert [event["payload"]["item"]["id"] for event in spy.received] == [created["id"]]
+    assert cluster.content.editor_get(editor, created["id"])["state"] == "published"
