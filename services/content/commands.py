@@ -6,7 +6,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dsi import events
+from dsi import events, settings
 from dsi.database import make_engine
 from dsi.messaging import OutboxWriter
 
@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def database_url() -> str:
-    return os.environ.get("CONTENT_DB_URL", "sqlite:///var/content.db")
+    return settings.database_url("content")
 
 
 def default_editorial_path() -> Path | None:

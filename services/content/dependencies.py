@@ -6,8 +6,10 @@ from nameko.extensions import DependencyProvider
 
 from dsi.database import Database
 from dsi.messaging import Outbox
+from dsi.settings import shared_environment, validate
 
 from .models import Base, Outbox as OutboxTable
+from .settings import ContentSettings
 
 
 class MediaFolder:
@@ -27,10 +29,11 @@ class MediaFolder:
 
 
 class Media(DependencyProvider):
-    """The media folder from config MEDIA_DIR (var/media by default)."""
+    """The media folder of the typed settings' MEDIA_DIR (var/media by default)."""
 
     def setup(self):
-        self.folder = MediaFolder(self.container.config.get("MEDIA_DIR") or "var/media")
+        values = {**shared_environment(), **self.container.config}
+        self.folder = MediaFolder(validate(ContentSettings, values, "the content service").MEDIA_DIR)
 
     def get_dependency(self, worker_ctx):
         return self.folder

@@ -112,9 +112,9 @@ def get_published(session: Session, kind: str, slug: str, lang: str | None = Non
     if item is None:
         moved = domain.redirect_for(session, kind, str(slug))
         if moved is not None and moved.state == PUBLISHED:
-            return {"redirect": {"slug": moved.slug, "url": KINDS[kind].url(moved.slug)}}
+            return {"redirect": {"slug": moved.slug, "url": KINDS[kind].path(moved.slug)}}
     if item is None or item.state != PUBLISHED:
-        raise NotFound(f"No published {KINDS[kind].singular.lower()} {str(slug)[:120]!r}.")
+        raise NotFound(f"No published {KINDS[kind].label_one.lower()} {str(slug)[:120]!r}.")
     return public_item(item, lang)
 
 
@@ -154,7 +154,7 @@ def list_for_editors(session: Session, kind: str | None = None, state: str | Non
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(query.order_by(Item.updated_at.desc(), Item.id.desc())
                            .limit(per_page).offset((page - 1) * per_page)).all()
-    return {"items": [{"id": item.id, "kind": item.kind, "name": item.title, "url": KINDS[item.kind].url(item.slug),
+    return {"items": [{"id": item.id, "kind": item.kind, "name": item.title, "url": KINDS[item.kind].path(item.slug),
                        "state": item.state, "lang": item.lang, "updated_by": item.updated_by} for item in rows],
             "total": total, "page": page, "per_page": per_page}
 

@@ -4,12 +4,12 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator,
-                      model_validator)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dsi import vocab
 from dsi.errors import InvalidInput
-from dsi.schemas import Country, Email, SocialArea, Url, field_errors
+from dsi.schemas import Country, Email, SocialArea, Url
+from dsi.validation import parse_model
 
 from .kinds import ATTENDANCE, RESOURCE_TYPES, STORY_CATEGORIES
 
@@ -201,16 +201,7 @@ SUGGESTIONS = {"event": EventSuggestion, "funding": FundingSuggestion}
 
 def parse(model, body, message: str = "Some fields are not valid."):
     """A validated model, or InvalidInput naming each bad field."""
-    if not isinstance(body, dict):
-        raise InvalidInput("Expected an object.", {"_": "expected an object"})
-    try:
-        return model.model_validate(body)
-    except ValidationError as error:
-        details = {}
-        for path, text in field_errors(error).items():
-            field, _, rest = text.partition(": ")  # a model validator names its field as "field: message"
-            details[field if path == "_" and rest else path] = rest if path == "_" and rest else text
-        raise InvalidInput(message, details)
+    return parse_model(model, body, message, not_object="Expected an object.")
 
 
 def parse_fields(kind: str, body) -> ContentFields:

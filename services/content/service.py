@@ -5,7 +5,6 @@ Entrypoints only: each parses, calls the domain (items.py, listing.py, suggestio
 inside one transaction, and returns. Editorial RPCs take the staff session cookie first and ask the moderation
 service, which owns staff accounts, whether it belongs to an editor or an admin.
 """
-from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
@@ -13,12 +12,14 @@ from dsi import events
 from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dsi.messaging import first_delivery, reliable_handler
+from dsi.settings import Settings
 
 from . import ical, images, items, listing, suggestions
 from .dependencies import database, media, outbox
-from .kinds import KINDS
+from .kinds import KINDS, filter_names
 from .models import ProcessedEvent
 from .rendering import render
+from .settings import ContentSettings
 
 EXPECTED = (InvalidInput, NotFound, Conflict, Forbidden)
 EDITORS = ("editor", "admin")
@@ -31,11 +32,11 @@ class ContentService(DatabaseHealth):
     outbox = outbox
     media = media
     moderation = RpcProxy("moderation")
-    config = Config()
+    settings = Settings(ContentSettings)
 
     @property
     def public_url(self) -> str:
-        return self.config.get("PUBLIC_URL", "http://localhost:8000").rstrip("/")
+        return self.settings.public_url
 
     def _editor(self, cookie) -> str:
         """The email of the editor or admin whose session cookie this is; Forbidden otherwise."""
@@ -45,8 +46,8 @@ class ContentService(DatabaseHealth):
 
     @rpc
     def kinds(self):
-        return {name: {"singular": kind.singular, "plural": kind.plural, "segment": kind.segment,
-                       "filters": list(kind.filters), "searchable": list(kind.searchable),
+        return {name: {"singular": kind.label_one, "plural": kind.label, "segment": kind.segment,
+                       "filters": list(filter_names(kind)), "searchable": list(kind.searchable),
                        "facets": list(kind.facets)} for name, kind in KINDS.items()}
 
     @rpc(expected_exceptions=EXPECTED)

@@ -34,7 +34,7 @@ def public_item(item: Item, lang: str | None = None, full: bool = True, today: d
         "name": title,
         "title": title,
         "slug": item.slug,
-        "url": kind.url(item.slug),
+        "url": kind.path(item.slug),
         "lang": translation.lang if translation else item.lang,
         "original_lang": item.lang,
         "languages": [item.lang] + [t.lang for t in item.translations],

@@ -9,34 +9,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from dsi import events
-from dsi.messaging import OutboxWriter
 from services.content import items
 from services.content.models import Outbox
-from tests.db import outbox_events, session_of
+from tests.db import service_fixtures
 
 EDITOR = "editor@dsi.test"
 EDITORIAL_DATA = __import__("pathlib").Path("/work/shared/data/editorial")
 
 
-@pytest.fixture
-def content_db(migrated):
-    return migrated("content")
-
-
-@pytest.fixture
-def session(content_db):
-    with session_of(content_db) as session:
-        yield session
-
-
-@pytest.fixture
-def outbox():
-    return OutboxWriter(Outbox, events.CONTENT)
-
-
-@pytest.fixture
-def sent_events(session):
-    return lambda: outbox_events(session, Outbox)
+globals().update(service_fixtures("content", Outbox, events.CONTENT))
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ moderation queue and is published on approval; events leave through the outbox.
 """
 import base64
 import io
-import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -19,19 +18,9 @@ from dsi.migrations import upgrade
 from services.content.service import ContentService
 from services.moderation import accounts
 from services.moderation.service import ModerationService
+from tests.helpers import wait_for
 
 PASSWORD = "correct horse battery staple"
-
-
-def wait_for(probe, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = probe()
-        if answer:
-            return answer
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting after {timeout} s")
-        time.sleep(0.1)
 
 
 @pytest.fixture
@@ -119,7 +108,7 @@ def test_the_timer_publishes_a_scheduled_item(platform, event_spy):
     soon = (datetime.now().astimezone() + timedelta(seconds=2)).isoformat()
     assert cluster.content.schedule(editor, created["id"], soon)["state"] == "scheduled"
     assert cluster.content.list_items("story")["total"] == 0
-    wait_for(lambda: cluster.content.list_items("story")["total"] == 1, timeout=20)
+    wait_for(lambda: cluster.content.list_items("story")["total"] == 1, seconds=20)
     spy.drain(until=lambda got: got)
     # One event (delivery is at least once: the sweep may send it again, with the same id, for consumers to skip)
     assert {(event["id"], event["payload"]["item"]["id"]) for event in spy.received} == {
