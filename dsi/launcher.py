@@ -29,6 +29,7 @@ PROCESSES = [
     ("moderation", "services/moderation", "services.moderation.service:ModerationService"),
     ("newsletter", "services/newsletter", "services.newsletter.service:NewsletterService"),
     ("directory", "services/directory", "services.directory.service:DirectoryService"),
+    ("content", "services/content", "services.content.service:ContentService"),
     ("gateway", "gateway", "gateway.service:GatewayService"),
 ]
 SCALABLE = {name for name, _, _ in PROCESSES} - {"gateway"}  # the gateway binds one port: scale it behind a proxy

@@ -25,6 +25,17 @@ RECORD_EDIT = "record-edit"
 REF = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
+def submission_links(submission_id: str, public_url: str) -> dict:
+    """The links a submitter gets by email: the status page and the address confirmation."""
+    token = sign(SUBMISSION_STATUS, submission_id)
+    return {
+        "status_token": token,
+        "status_url": f"{public_url}/submissions/{submission_id}?token={token}",
+        "confirm_url": f"{public_url}/submissions/{submission_id}/confirm?token="
+                       + sign(SUBMISSION_CONFIRM, submission_id),
+    }
+
+
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key(), salt=f"dsi:{purpose}")
 

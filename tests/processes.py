@@ -85,7 +85,7 @@ class LaunchedPlatform:
     """`dsi run` started as a user starts it (a session of its own, SIGINT not ignored), with every database,
     index, mail folder and port its own; its output (and its children's) kept in a file."""
 
-    SERVICES = ("directory", "search", "moderation", "newsletter")
+    SERVICES = ("directory", "search", "moderation", "newsletter", "content")
 
     def __init__(self, folder: Path, amqp_uri: str, port: int, smtp_port: int, args=(), env: dict | None = None):
         self.marker = f"DSI_PLATFORM_{uuid.uuid4().hex}"
@@ -96,7 +96,8 @@ class LaunchedPlatform:
                     "MAIL_SINK_DIR": str(folder / "mail"), "SMTP_PORT": str(smtp_port), "DSI_DATA": str(folder),
                     "PYTHONWARNINGS": "ignore",
                     **{f"{service.upper()}_DB_URL": f"sqlite:///{folder}/{service}.db"
-                       for service in ("directory", "moderation", "newsletter")},
+                       for service in ("directory", "moderation", "newsletter", "content")},
+                    "MEDIA_DIR": str(folder / "media"),
                     **(env or {})}
         with open(self.log, "wb") as output:
             self.process = subprocess.Popen(

@@ -158,13 +158,7 @@ def _open_submission(session, outbox, record, action, fields, email, public_url,
 
 
 def status_links(submission: Submission, public_url: str) -> dict:
-    token = signing.sign(STATUS_TOKEN, submission.id)
-    return {
-        "status_token": token,
-        "status_url": f"{public_url}/submissions/{submission.id}?token={token}",
-        "confirm_url": f"{public_url}/submissions/{submission.id}/confirm?token="
-                       + signing.sign(CONFIRM_TOKEN, submission.id),
-    }
+    return signing.submission_links(submission.id, public_url)
 
 
 def _edit_binding(record: Record) -> str:

@@ -42,7 +42,7 @@ class Decision(Strict):
 
 class Filters(Strict):
     state: Literal["pending", "approved", "rejected", "changes_requested", "withdrawn", "all"] = "pending"
-    kind: Literal["organisation", "project"] | None = None
+    kind: Literal["organisation", "project", "event", "funding"] | None = None  # event, funding: from content
     country: str | None = Field(default=None, max_length=2)
     older_than_days: int | None = Field(default=None, ge=0, le=3650)
     q: str | None = Field(default=None, max_length=200)

@@ -48,6 +48,16 @@ class ModerationService(DatabaseHealth):
             if first_delivery(session, ProcessedEvent, event):
                 queue.directory_decided(session, event["payload"])
 
+    # --- content events: the public's suggestions of events and funding enter the same queue ---------------------
+
+    @reliable_handler(events.CONTENT, events.SUBMISSION_RECEIVED)
+    def on_suggestion_received(self, event):
+        self.on_submission_received(event)
+
+    @reliable_handler(events.CONTENT, events.SUBMISSION_DECIDED)
+    def on_suggestion_decided(self, event):
+        self.on_submission_decided(event)
+
     # --- the queue ---------------------------------------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)

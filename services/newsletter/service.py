@@ -155,6 +155,10 @@ class NewsletterService(DatabaseHealth):
     def on_moderation_mail(self, event):
         self._apply_once(event, mails.on_requested)
 
+    @reliable_handler(events.CONTENT, events.MAIL_REQUESTED)
+    def on_content_mail(self, event):
+        self._apply_once(event, mails.on_requested)
+
     @reliable_handler(events.DIRECTORY, events.RECORD_PUBLISHED)
     def on_record_published(self, event):
         self._apply_once(event, editions.apply_published)

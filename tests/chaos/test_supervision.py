@@ -12,7 +12,7 @@ from tests.processes import wait_for
 
 pytestmark = pytest.mark.integration
 
-SERVICES = ("directory", "moderation", "search", "newsletter")
+SERVICES = ("directory", "moderation", "search", "newsletter", "content")
 COME_BACK = 30  # seconds a test waits before calling a service lost (not the figure to reach, see bench/)
 
 
