@@ -9,7 +9,13 @@ from nameko.events import BROADCAST, SERVICE_POOL, EventHandler
 
 from .dependencies import EMBEDDED, backend_of, instance_of
 
-QUEUE_EXPIRES_MS = 7 * 24 * 3600 * 1000  # the queue of an instance gone for a week goes; it catches up on return
+# The broadcast queue of an instance gone for 3 hours goes (scaled down, or its volume lost): it would collect every
+# event for nobody. An instance back later catches up by comparing itself with the directory at start.
+QUEUE_EXPIRES_MS = 3 * 3600 * 1000
+# Part of every broadcast queue's name. A broker refuses to declare an existing durable queue with other arguments
+# (PRECONDITION_FAILED), so a change of QUEUE_EXPIRES_MS takes a new generation; the old queues then lose their
+# consumer and expire by their own x-expires (or sooner with the policy in docs/operations.md).
+QUEUE_GENERATION = "g2"
 
 
 class IndexEventHandler(EventHandler):
@@ -21,7 +27,7 @@ class IndexEventHandler(EventHandler):
     def broadcast_identifier(self):
         if self.handler_type is not BROADCAST:
             return None
-        return instance_of(self.container).id
+        return f"{instance_of(self.container).id}-{QUEUE_GENERATION}"
 
     def setup(self):
         if backend_of(self.container.config) == EMBEDDED:
