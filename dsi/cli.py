@@ -8,7 +8,7 @@ import importlib
 import os
 import sys
 
-from dsi import launcher
+from dsi import backup, launcher
 from dsi.errors import InvalidInput, PlatformError
 
 SERVICES = ("directory", "search", "moderation", "newsletter")
@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     command.set_defaults(handler=ping)
 
     launcher.register(commands)
+    backup.register(commands)
     for module in service_modules("commands"):
         module.register(commands)
     return parser
