@@ -14,6 +14,7 @@ from dsi import events
 from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound, PlatformError, RateLimited
 from dsi.messaging import first_delivery, reliable_handler
+from dsi.metrics import Metrics
 
 from . import accounts, queue, reports
 from .dependencies import database, outbox
@@ -29,6 +30,7 @@ class ModerationService(DatabaseHealth):
     db = database
     outbox = outbox
     config = Config()
+    metrics = Metrics(measure=queue.measure)  # the queue's length and oldest age, besides the RPC and event figures
 
     def _setting(self, name: str, default: int) -> int:
         return int(self.config.get(name, default))

@@ -9,6 +9,7 @@ from nameko.rpc import rpc
 
 from dsi import events
 from dsi.errors import InvalidInput
+from dsi.metrics import Metrics
 
 from .dependencies import SearchIndex
 from .entrypoints import index_handler
@@ -22,6 +23,7 @@ class SearchService:
 
     index = SearchIndex()
     dispatch = EventDispatcher()
+    metrics = Metrics()
 
     @rpc(expected_exceptions=InvalidInput)
     def query(self, params=None):

@@ -1,0 +1,87 @@
+"""The metrics for real: directory and moderation in nameko containers on a throwaway vhost, scraped over HTTP
+on their metrics port and parsed with Prometheus' own text parser, before and after some traffic."""
+import time
+
+import pytest
+import requests
+from nameko.standalone.rpc import ServiceRpcProxy
+from prometheus_client.parser import text_string_to_metric_families
+
+from dsi import metrics
+from dsi.errors import InvalidInput
+from dsi.migrations import upgrade
+from services.directory.service import DirectoryService
+from services.moderation.service import ModerationService
+from tests.factories import organisation_body
+
+
+def scrape(port) -> dict:
+    """Every sample on the endpoint: (name, frozen labels) → value."""
+    response = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+    assert response.status_code == 200
+    return {(sample.name, frozenset(sample.labels.items())): sample.value
+            for family in text_string_to_metric_families(response.text) for sample in family.samples}
+
+
+def value(samples, name, **labels) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def eventually(check, seconds=10.0):
+    deadline = time.monotonic() + seconds
+    while not (result := check()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return result
+
+
+@pytest.fixture
+def config(rabbit_config, tmp_path):
+    urls = {service: f"sqlite:///{tmp_path}/{service}.db" for service in ("directory", "moderation")}
+    for service, url in urls.items():
+        upgrade(service, url)
+    return {**rabbit_config, "DB_URIS": {f"{service}:Base": url for service, url in urls.items()},
+            "METRICS_PORT": 0, "METRICS_MEASURE_INTERVAL": 0.1}
+
+
+def test_the_catalogue_follows_prometheus_naming():
+    for metric in metrics.CATALOGUE:
+        [family] = metric.describe()
+        assert family.name.startswith("dsi_")
+        if family.type == "histogram":
+            assert family.name.endswith("_seconds")
+        assert not {"id", "email", "path", "address", "user"} & set(metric._labelnames)
+
+
+def test_rpc_event_outbox_and_queue_figures_move(container_factory, config):
+    containers = [container_factory(service, config) for service in (DirectoryService, ModerationService)]
+    for container in containers:
+        container.start()
+    port = next(extension for extension in containers[0].extensions
+                if isinstance(extension, metrics.Metrics)).port
+    assert port
+    before = scrape(port)
+    assert value(before, "dsi_moderation_queue_length") == 0
+
+    with ServiceRpcProxy("directory", config) as directory:
+        directory.submit(organisation_body(name="Metrics Ltd"))
+        with pytest.raises(InvalidInput):
+            directory.submit({"kind": "organisation"})
+
+    def moved():
+        after = scrape(port)
+        return after if value(after, "dsi_moderation_queue_length") == 1 else None
+    after = eventually(moved)
+    assert after, "the submission never reached the moderation queue's gauge"
+
+    for outcome in ("ok", "error"):
+        name = "dsi_rpc_duration_seconds_count"
+        assert value(after, name, method="submit", outcome=outcome) == value(before, name, method="submit",
+                                                                             outcome=outcome) + 1
+    published = {labels: count for (name, labels), count in after.items() if name == "dsi_events_published_total"}
+    consumed = {labels: count for (name, labels), count in after.items() if name == "dsi_events_consumed_total"}
+    assert sum(published.values()) > sum(value(before, name, **dict(labels))
+                                         for (name, labels) in before if name == "dsi_events_published_total")
+    assert any(dict(labels)["event_type"] == "submission_received" and count >= 1
+               for labels, count in consumed.items())
+    assert 0 <= value(after, "dsi_moderation_oldest_pending_age_seconds") < 3600
+    assert value(after, "dsi_outbox_backlog") == 0 and value(after, "dsi_outbox_oldest_age_seconds") == 0
