@@ -27,7 +27,8 @@ HTTP_REQUESTS = Counter("dsi_http_requests_total", "HTTP requests the gateway an
                         "status code", ["route", "method", "code"])
 HTTP_DURATION = Histogram("dsi_http_request_duration_seconds", "Time the gateway took to answer, by route template "
                           "and method", ["route", "method"], buckets=LATENCY_BUCKETS)
-RPC_DURATION = Histogram("dsi_rpc_duration_seconds", "Time an RPC method took, by method and outcome (ok, error)",
+RPC_DURATION = Histogram("dsi_rpc_duration_seconds", "Time an RPC method took, by method and outcome (ok; rejected: "
+                         "one of its expected errors, such as bad input; error: anything else)",
                          ["method", "outcome"], buckets=LATENCY_BUCKETS)
 EVENTS_PUBLISHED = Counter("dsi_events_published_total", "Events the outbox relay handed to RabbitMQ", ["event_type"])
 EVENTS_CONSUMED = Counter("dsi_events_consumed_total", "Events a handler applied (acked)", ["event_type"])
@@ -143,7 +144,8 @@ class Metrics(DependencyProvider):
         started = self.started.pop(worker_ctx, None)
         entrypoint = worker_ctx.entrypoint
         if isinstance(entrypoint, Rpc) and started is not None:
-            outcome = "ok" if exc_info is None else "error"
+            outcome = "ok" if exc_info is None else (
+                "rejected" if isinstance(exc_info[1], entrypoint.expected_exceptions) else "error")
             RPC_DURATION.labels(entrypoint.method_name, outcome).observe(time.perf_counter() - started)
         elif isinstance(entrypoint, EventHandler):
             counter = EVENTS_CONSUMED if exc_info is None else EVENTS_FAILED

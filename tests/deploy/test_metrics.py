@@ -4,6 +4,7 @@ import time
 
 import pytest
 import requests
+from nameko.rpc import rpc
 from nameko.standalone.rpc import ServiceRpcProxy
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -52,6 +53,35 @@ def test_the_catalogue_follows_prometheus_naming():
         assert not {"id", "email", "path", "address", "user"} & set(metric._labelnames)
 
 
+class Failing:
+    name = "failing"
+    metrics = metrics.Metrics()
+
+    @rpc(expected_exceptions=InvalidInput)
+    def refuse(self):
+        raise InvalidInput("no")
+
+    @rpc
+    def crash(self):
+        raise RuntimeError("a bug")
+
+
+def test_rpc_outcomes_tell_a_refusal_from_a_failure(container_factory, rabbit_config):
+    container = container_factory(Failing, {**rabbit_config, "METRICS_PORT": 0})
+    container.start()
+    [provider] = [extension for extension in container.extensions if isinstance(extension, metrics.Metrics)]
+    before = scrape(provider.port)
+    with ServiceRpcProxy("failing", rabbit_config) as failing:
+        for call, error in ((failing.refuse, InvalidInput), (failing.crash, Exception)):
+            with pytest.raises(error):
+                call()
+    after = scrape(provider.port)
+    name = "dsi_rpc_duration_seconds_count"
+    for method, outcome in (("refuse", "rejected"), ("crash", "error")):
+        assert value(after, name, method=method, outcome=outcome) == value(
+            before, name, method=method, outcome=outcome) + 1
+
+
 def test_rpc_event_outbox_and_queue_figures_move(container_factory, config):
     containers = [container_factory(service, config) for service in (DirectoryService, ModerationService)]
     for container in containers:
@@ -60,7 +90,6 @@ def test_rpc_event_outbox_and_queue_figures_move(container_factory, config):
                 if isinstance(extension, metrics.Metrics)).port
     assert port
     before = scrape(port)
-    assert value(before, "dsi_moderation_queue_length") == 0
 
     with ServiceRpcProxy("directory", config) as directory:
         directory.submit(organisation_body(name="Metrics Ltd"))
@@ -73,7 +102,7 @@ def test_rpc_event_outbox_and_queue_figures_move(container_factory, config):
     after = eventually(moved)
     assert after, "the submission never reached the moderation queue's gauge"
 
-    for outcome in ("ok", "error"):
+    for outcome in ("ok", "rejected"):  # bad input is the caller's fault, not an error of the service
         name = "dsi_rpc_duration_seconds_count"
         assert value(after, name, method="submit", outcome=outcome) == value(before, name, method="submit",
                                                                              outcome=outcome) + 1
