@@ -15,6 +15,8 @@ import eventlet.wsgi
 from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
+from nameko.web.handlers import HttpRequestHandler
+from werkzeug.wrappers import Response
 from prometheus_client import Counter, Gauge, Histogram, make_wsgi_app
 from sqlalchemy.orm import Session
 
@@ -87,8 +89,20 @@ class _Server:
             cls.port = None
 
 
+def _status_code(entrypoint, result, exc_info) -> int:
+    """The status an HTTP entrypoint answers with, as nameko builds its response."""
+    if exc_info is not None:
+        return entrypoint.response_from_exception(exc_info[1]).status_code
+    if isinstance(result, Response):
+        return result.status_code
+    if isinstance(result, tuple):
+        return int(result[0])
+    return 200
+
+
 class Metrics(DependencyProvider):
-    """`metrics = Metrics()` on a service: times each RPC (dsi_rpc_duration_seconds), counts each event handled
+    """`metrics = Metrics()` on a service: times each HTTP request by route template (dsi_http_requests_total,
+    dsi_http_request_duration_seconds) and each RPC (dsi_rpc_duration_seconds), counts each event handled
     (dsi_events_consumed_total, dsi_events_failed_total) and serves /metrics on config METRICS_PORT (none when
     it is unset or empty; 0 picks a free port, as tests do).
 
@@ -143,7 +157,11 @@ class Metrics(DependencyProvider):
     def worker_result(self, worker_ctx, result=None, exc_info=None):
         started = self.started.pop(worker_ctx, None)
         entrypoint = worker_ctx.entrypoint
-        if isinstance(entrypoint, Rpc) and started is not None:
+        if isinstance(entrypoint, HttpRequestHandler) and started is not None:
+            code = _status_code(entrypoint, result, exc_info)
+            HTTP_REQUESTS.labels(entrypoint.url, entrypoint.method, str(code)).inc()
+            HTTP_DURATION.labels(entrypoint.url, entrypoint.method).observe(time.perf_counter() - started)
+        elif isinstance(entrypoint, Rpc) and started is not None:
             outcome = "ok" if exc_info is None else (
                 "rejected" if isinstance(exc_info[1], entrypoint.expected_exceptions) else "error")
             RPC_DURATION.labels(entrypoint.method_name, outcome).observe(time.perf_counter() - started)

@@ -2,6 +2,8 @@
 from nameko.rpc import rpc
 from nameko.web.handlers import http
 
+from dsi.metrics import Metrics
+
 from .api import DirectoryApi
 from .console import ModerationConsole
 from .http import api, call, json_response
@@ -14,6 +16,7 @@ from .web import PublicWeb
 class GatewayService(DirectoryApi, SearchApi, PublicWeb, NewsletterPages, ModerationConsole,
                      NewsletterConsole):
     name = "gateway"
+    metrics = Metrics()  # dsi_http_* per route template; served on METRICS_PORT when set
 
     @http("GET", "/healthz")
     @api

@@ -1,10 +1,12 @@
 """The metrics for real: directory and moderation in nameko containers on a throwaway vhost, scraped over HTTP
 on their metrics port and parsed with Prometheus' own text parser, before and after some traffic."""
+import json
 import time
 
 import pytest
 import requests
 from nameko.rpc import rpc
+from nameko.web.handlers import http
 from nameko.standalone.rpc import ServiceRpcProxy
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -57,6 +59,14 @@ class Failing:
     name = "failing"
     metrics = metrics.Metrics()
 
+    @http("GET", "/things/<int:thing_id>")
+    def thing(self, request, thing_id):
+        return (404, "none") if thing_id > 10 else json.dumps({"id": thing_id})
+
+    @http("POST", "/things")
+    def broken(self, request):
+        raise RuntimeError("a bug")
+
     @rpc(expected_exceptions=InvalidInput)
     def refuse(self):
         raise InvalidInput("no")
@@ -80,6 +90,27 @@ def test_rpc_outcomes_tell_a_refusal_from_a_failure(container_factory, rabbit_co
     for method, outcome in (("refuse", "rejected"), ("crash", "error")):
         assert value(after, name, method=method, outcome=outcome) == value(
             before, name, method=method, outcome=outcome) + 1
+
+
+def test_http_requests_count_by_route_template_and_status(container_factory, rabbit_config, web_config, web_session):
+    container = container_factory(Failing, {**rabbit_config, **web_config, "METRICS_PORT": 0})
+    container.start()
+    [provider] = [extension for extension in container.extensions if isinstance(extension, metrics.Metrics)]
+    before = scrape(provider.port)
+    for thing in (1, 2, 99):
+        web_session.get(f"/things/{thing}")
+    assert web_session.post("/things").status_code == 500
+    after = scrape(provider.port)
+
+    def moved(name, **labels):
+        return value(after, name, **labels) - value(before, name, **labels)
+    route = "/things/<int:thing_id>"
+    assert moved("dsi_http_requests_total", route=route, method="GET", code="200") == 2
+    assert moved("dsi_http_requests_total", route=route, method="GET", code="404") == 1
+    assert moved("dsi_http_requests_total", route="/things", method="POST", code="500") == 1
+    assert moved("dsi_http_request_duration_seconds_count", route=route, method="GET") == 3
+    assert not [labels for (name, labels) in after if name == "dsi_http_requests_total"
+                and "/things/99" in dict(labels)["route"]]  # the template, never the path
 
 
 def test_rpc_event_outbox_and_queue_figures_move(container_factory, config):
