@@ -51,8 +51,13 @@ def named(objects, kind, name):
     return found
 
 
+def pod_spec(workload):
+    spec = workload["spec"]["jobTemplate"]["spec"] if workload["kind"] == "CronJob" else workload["spec"]
+    return spec["template"]["spec"]
+
+
 def containers(workload):
-    return workload["spec"]["template"]["spec"]["containers"]
+    return pod_spec(workload)["containers"]
 
 
 def environment(container) -> dict:
@@ -99,12 +104,12 @@ def test_one_workload_per_service_search_with_a_volume_per_replica(objects):
 
 
 def test_every_workload_has_probes_requests_and_limits(objects):
-    for workload in of_kind(objects, *WORKLOADS, "Job"):
+    for workload in of_kind(objects, *WORKLOADS, "Job", "CronJob"):
         for container in containers(workload):
             where = f"{workload['kind']}/{workload['metadata']['name']}"
             for kind in ("requests", "limits"):
                 assert {"cpu", "memory"} <= set(container["resources"].get(kind, {})), f"{where}: no {kind}"
-            if workload["kind"] != "Job":
+            if workload["kind"] in WORKLOADS:
                 assert "readinessProbe" in container and "livenessProbe" in container, f"{where}: no probes"
 
 
@@ -171,6 +176,22 @@ def test_migrations_run_as_a_job_with_every_database(objects):
     assert set(environment(container)) == databases
 
 
+def test_a_nightly_backup_of_every_database_and_the_media(objects):
+    [cronjob] = of_kind(objects, "CronJob")
+    [container] = containers(cronjob)
+    assert container["command"][:2] == ["sh", "-c"] and container["command"][2].startswith('dsi backup "/backups/')
+    assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
+    [job] = of_kind(objects, "Job")
+    databases = set(environment(containers(job)[0]))
+    assert databases <= set(environment(container))
+    mounts = {mount["mountPath"]: mount for mount in container["volumeMounts"]}
+    assert mounts[config_map(objects)["MEDIA_DIR"]]["readOnly"] is True
+    volumes = {volume["name"]: volume for volume in pod_spec(cronjob)["volumes"]}
+    assert volumes[mounts["/backups"]["name"]]["persistentVolumeClaim"]["claimName"] == "dsi-backups"
+    assert volumes[mounts[config_map(objects)["MEDIA_DIR"]]["name"]]["persistentVolumeClaim"]["claimName"] == \
+        "content-media"
+
+
 def test_configuration_covers_what_the_services_read(objects):
     """Every variable a config.yml names as a connection or secret comes from the Secret, and the volumes sit
     where the ConfigMap says."""
@@ -203,7 +224,7 @@ def test_no_secret_is_committed_only_a_template_with_empty_values(objects):
     assert "data" not in template
     assert template["stringData"] and all(value == "" for value in template["stringData"].values())
     referenced = {variable["valueFrom"]["secretKeyRef"]["key"]
-                  for workload in of_kind(objects, *WORKLOADS, "Job") for container in containers(workload)
+                  for workload in of_kind(objects, *WORKLOADS, "Job", "CronJob") for container in containers(workload)
                   for variable in container.get("env", []) if "secretKeyRef" in variable.get("valueFrom", {})}
     assert referenced == set(template["stringData"])
 
@@ -249,7 +270,7 @@ def test_backing_services_are_external_and_reachable(objects):
 
 
 def test_production_pins_the_image_and_serves_tls(production):
-    images = {container["image"] for workload in of_kind(production, *WORKLOADS, "Job")
+    images = {container["image"] for workload in of_kind(production, *WORKLOADS, "Job", "CronJob")
               for container in containers(workload)}
     [image] = images
     assert ":" in image and not image.endswith(":latest")
@@ -265,8 +286,8 @@ def test_production_pins_the_image_and_serves_tls(production):
 
 
 def test_containers_run_as_the_restricted_pod_security_standard_asks(production):
-    for workload in of_kind(production, *WORKLOADS, "Job"):
-        pod = workload["spec"]["template"]["spec"]
+    for workload in of_kind(production, *WORKLOADS, "Job", "CronJob"):
+        pod = pod_spec(workload)
         assert pod["securityContext"]["runAsNonRoot"] is True
         assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
         for container in pod["containers"]:
