@@ -133,9 +133,13 @@ class Metrics(DependencyProvider):
     def setup(self):
         self.started: dict = {}
         port = self.container.config.get("METRICS_PORT", os.environ.get("METRICS_PORT"))
-        self.serving = port not in (None, "")
-        if self.serving:
-            _Server.acquire(int(port))
+        self.serving = False
+        if port not in (None, ""):
+            try:
+                _Server.acquire(int(port))
+                self.serving = True
+            except OSError as error:  # figures are not worth the service: it runs on without them
+                log.error("cannot serve metrics on port %s: %s", port, error)
 
     def stop(self):
         if self.measuring is not None:

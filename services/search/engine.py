@@ -5,11 +5,9 @@ Plain Python over a backend (see backends/); nothing here knows nameko.
 import functools
 import time
 from collections import Counter
-from datetime import datetime
 from typing import Callable, Iterator
 
-from dsi import countries, metrics, vocab
-from dsi.clock import utcnow
+from dsi import countries, vocab
 
 from .backends import Backend, Find
 from .models import FACETS, document, tombstone
@@ -41,11 +39,7 @@ class SearchEngine:
 
     def record_published(self, record: dict) -> bool:
         """Index a record's public version unless the index holds the same or a newer one."""
-        applied = self.backend.upsert(document(record))
-        if applied and record.get("published_at"):
-            published = datetime.fromisoformat(record["published_at"])
-            metrics.SEARCH_PUBLISH_LAG.observe(max(0.0, (utcnow() - published).total_seconds()))
-        return applied
+        return self.backend.upsert(document(record))
 
     def live_documents(self) -> int:
         return self.query(SearchParams(per_page=1))["total"]

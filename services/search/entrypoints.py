@@ -5,7 +5,12 @@ durable and named after the instance's stable identity (a restart finds the even
 one shared index, so the instances share one queue as a worker pool. Either way a message is acked only after
 the index committed its effect, and requeued if that failed.
 """
+from datetime import datetime
+
 from nameko.events import BROADCAST, SERVICE_POOL, EventHandler
+
+from dsi import events, metrics
+from dsi.clock import utcnow
 
 from .dependencies import EMBEDDED, backend_of, instance_of
 
@@ -35,6 +40,15 @@ class IndexEventHandler(EventHandler):
         super().setup()
         if self.handler_type is BROADCAST:
             self.queue.queue_arguments = {"x-expires": QUEUE_EXPIRES_MS}
+
+    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+        if exc_info is None and self.event_type == events.RECORD_PUBLISHED:
+            try:  # from the directory's commit (the event's time) to this index holding it
+                occurred = datetime.fromisoformat(worker_ctx.args[0]["occurred_at"])
+                metrics.SEARCH_PUBLISH_LAG.observe(max(0.0, (utcnow() - occurred).total_seconds()))
+            except (KeyError, TypeError, ValueError):  # a figure lost, never the message
+                pass
+        return super().handle_result(message, worker_ctx, result, exc_info)
 
 
 index_handler = IndexEventHandler.decorator

@@ -1,6 +1,7 @@
 """The metrics for real: directory and moderation in nameko containers on a throwaway vhost, scraped over HTTP
 on their metrics port and parsed with Prometheus' own text parser, before and after some traffic."""
 import json
+import socket
 import time
 
 import pytest
@@ -145,3 +146,15 @@ def test_rpc_event_outbox_and_queue_figures_move(container_factory, config):
                for labels, count in consumed.items())
     assert 0 <= value(after, "dsi_moderation_oldest_pending_age_seconds") < 3600
     assert value(after, "dsi_outbox_backlog") == 0 and value(after, "dsi_outbox_oldest_age_seconds") == 0
+
+
+def test_a_taken_metrics_port_costs_the_figures_not_the_service(container_factory, rabbit_config, free_port):
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", free_port))
+        taken.listen()
+        container = container_factory(Failing, {**rabbit_config, "METRICS_PORT": free_port})
+        container.start()
+        [provider] = [extension for extension in container.extensions if isinstance(extension, metrics.Metrics)]
+        assert provider.port is None
+        with ServiceRpcProxy("failing", rabbit_config) as failing, pytest.raises(InvalidInput):
+            failing.refuse()

@@ -8,6 +8,7 @@ from kombu import Connection, Exchange, Queue
 from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.utils import get_extension
+from prometheus_client import REGISTRY
 from sqlalchemy.orm import Session
 
 from dsi import events
@@ -107,12 +108,16 @@ def test_every_embedded_instance_receives_every_event(container_factory, config,
     indexes = [get_extension(container, SearchIndex) for container in (first, second)]
     assert indexes[0].instance.folder != indexes[1].instance.folder  # each claimed its own folder and identity
 
+    lag_before = REGISTRY.get_sample_value("dsi_search_publish_lag_seconds_count")
     [record_id] = publish(directory_db, organisation_body(name="Waag Society", country="NL"))
 
     def searchable_everywhere():
         return all(index.engine.suggest("waag", 8) == [{"id": record_id, "kind": "organisation",
                                                         "name": "Waag Society"}] for index in indexes)
     assert eventually(searchable_everywhere)
+    # Each instance measured the event's way from the directory's commit to its index.
+    assert REGISTRY.get_sample_value("dsi_search_publish_lag_seconds_count") == lag_before + 2
+    assert REGISTRY.get_sample_value("dsi_search_documents") == 1
 
 
 def test_broadcast_queues_expire_within_hours_beside_an_older_generation(
