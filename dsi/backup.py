@@ -8,7 +8,6 @@ not backed up: `dsi reindex` rebuilds it from the restored directory.
 """
 import hashlib
 import json
-import os
 import re
 import shutil
 import sqlite3
@@ -21,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from dsi.database import make_engine
 from dsi.errors import PlatformError
+from dsi.settings import child_environment, database_url, media_dir
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -61,9 +61,7 @@ def _libpq(url: str) -> tuple[str, dict]:
     """The URL as libpq takes it (no SQLAlchemy driver, no password on a command line) and the environment that
     carries the password."""
     parsed = make_url(url)
-    environment = dict(os.environ)
-    if parsed.password:
-        environment["PGPASSWORD"] = parsed.password
+    environment = child_environment(**({"PGPASSWORD": parsed.password} if parsed.password else {}))
     plain = parsed.set(drivername="postgresql", password=None)
     return plain.render_as_string(hide_password=False), environment
 
@@ -274,11 +272,11 @@ def restore(folder: Path, databases: dict[str, str], media_dir: Path, replace: b
 
 def platform_targets() -> tuple[dict[str, str], Path]:
     """Every service with a database, at the URL its config reads (SERVICE_DB_URL), and the media folder."""
-    from dsi.cli import SERVICES, database_url
     from dsi.migrations import SERVICES_DIR
+    from dsi.platform import SERVICES
 
     names = [name for name in SERVICES if (SERVICES_DIR / name / "migrations").is_dir()]
-    return {name: database_url(name) for name in names}, Path(os.environ.get("MEDIA_DIR", "var/media"))
+    return {name: database_url(name) for name in names}, media_dir()
 
 
 def run_backup(args) -> None:

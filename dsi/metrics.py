@@ -7,7 +7,6 @@ service: Prometheus adds `job` and `instance` (or `pod`), so no metric repeats t
 deploy/observability/ builds its dashboard and alerts on these names only (tests/deploy/test_observability.py).
 """
 import logging
-import os
 import time
 
 import eventlet
@@ -19,6 +18,8 @@ from nameko.web.handlers import HttpRequestHandler
 from werkzeug.wrappers import Response
 from prometheus_client import Counter, Gauge, Histogram, make_wsgi_app
 from sqlalchemy.orm import Session
+
+from dsi.settings import operations
 
 log = logging.getLogger(__name__)
 
@@ -107,15 +108,14 @@ class Metrics(DependencyProvider):
     it is unset or empty; 0 picks a free port, as tests do).
 
     `measure`: a function of a database session that sets the service's own gauges, called every
-    `every` seconds on the service's database (its `db` dependency)."""
+    METRICS_MEASURE_INTERVAL seconds on the service's database (its `db` dependency)."""
 
-    def __init__(self, measure=None, every: float = 15.0, **kwargs):
+    def __init__(self, measure=None, **kwargs):
         super().__init__(**kwargs)
-        self.measure, self.every = measure, every
+        self.measure = measure
         self.measuring = None
 
     def start(self):
-        self.every = float(self.container.config.get("METRICS_MEASURE_INTERVAL", self.every))
         if self.measure is not None:
             self.measuring = self.container.spawn_managed_thread(self._measure_forever)
 
@@ -132,11 +132,12 @@ class Metrics(DependencyProvider):
 
     def setup(self):
         self.started: dict = {}
-        port = self.container.config.get("METRICS_PORT", os.environ.get("METRICS_PORT"))
+        settings = operations(self.container.config, f"the {self.container.service_name} service")
+        self.every, port = settings.METRICS_MEASURE_INTERVAL, settings.METRICS_PORT
         self.serving = False
-        if port not in (None, ""):
+        if port is not None:
             try:
-                _Server.acquire(int(port))
+                _Server.acquire(port)
                 self.serving = True
             except OSError as error:  # figures are not worth the service: it runs on without them
                 log.error("cannot serve metrics on port %s: %s", port, error)

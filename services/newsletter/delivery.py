@@ -26,7 +26,7 @@ import eventlet
 from sqlalchemy import and_, bindparam, func, or_, select, text, update
 
 from dsi import metrics
-from dsi.messaging import utcnow
+from dsi.clock import utcnow
 
 from .smtp import Abandoned, Connection, Pacer, PermanentFailure, TemporaryFailure, Unconfirmed
 

@@ -13,7 +13,7 @@ from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 from elasticsearch.helpers import scan, streaming_bulk
 
 from ..models import FACETS
-from . import FIELDS, Find, Found
+from .base import FIELDS, Find, Found
 
 FACET_SIZE = 300
 # A word is a run of letters and digits, lower-cased and folded: the same words as text.analyzer().

@@ -19,7 +19,7 @@ from tantivy import Document, FieldType, Index, Occur, Order, Query, SchemaBuild
 
 from ..models import FACETS, sort_key
 from ..text import ANALYZER_NAME, analyzer
-from . import FIELDS, Find, Found
+from .base import FIELDS, Find, Found
 
 log = logging.getLogger(__name__)
 
