@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed
 .PHONY: setup run test bench clean rabbitmq
 
 setup: $(STAMP) rabbitmq
+	@deploy/ensure-postgresql-client.sh
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +26,7 @@ run: setup
 
 test: setup
 	@deploy/ensure-chromium.sh
+	@deploy/ensure-promtool.sh $(VENV)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: setup

@@ -6,7 +6,7 @@ function); this module only gathers them, with the platform-wide ones: migrate a
 import argparse
 import sys
 
-from dsi import launcher
+from dsi import backup, launcher
 from dsi.errors import InvalidInput, PlatformError
 from dsi.platform import SERVICES, cluster, migrate_all, service_modules
 
@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     command.set_defaults(handler=dead_letters)
 
     launcher.register(commands)
+    backup.register(commands)
     for module in service_modules("commands"):
         module.register(commands)
     return parser

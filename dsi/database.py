@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 from dsi.messaging import rpc
+from dsi.metrics import Metrics
 
 
 def make_engine(url: str) -> Engine:
@@ -58,7 +59,9 @@ def create_schema(engine: Engine, base: type[DeclarativeBase]) -> None:
 
 class DatabaseHealth:
     """Base of a service with a `db` dependency: the `health` RPC that `dsi ping` and the container healthchecks
-    call answers only when the service reaches its database."""
+    call answers only when the service reaches its database; its figures on METRICS_PORT (dsi.metrics)."""
+
+    metrics = Metrics()
 
     @rpc
     def health(self):

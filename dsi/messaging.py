@@ -14,16 +14,17 @@ import logging
 import sys
 import time
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timezone
 from weakref import WeakKeyDictionary
 
 from nameko.amqp.publish import UndeliverableMessage
 from nameko.events import EventDispatcher, EventHandler
 from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
-from sqlalchemy import JSON, DateTime, Integer, String, select
+from sqlalchemy import JSON, DateTime, Integer, String, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from dsi import metrics
 from dsi.clock import utcnow  # noqa: F401 (services import it from here too)
 from dsi.deadletters import DeliveryGuard
 from dsi.events import envelope
@@ -56,6 +57,7 @@ class ProcessedEventMixin:
 def first_delivery(session: Session, model, event: dict) -> bool:
     """Record `event` as applied in this transaction; False if it was applied before."""
     if session.get(model, event["id"]) is not None:
+        metrics.DUPLICATE_DELIVERIES.labels(event["type"]).inc()
         return False
     session.add(model(event_id=event["id"], event_type=event["type"]))
     return True
@@ -189,6 +191,21 @@ class Outbox(EventDispatcher):
 
     def relay(self, engine: Engine, batch: int = 500, only: list[str] | None = None) -> int:
         """Publish unsent events in order, `batch` rows per transaction; returns how many were sent."""
+        sent = self._relay(engine, batch, only)
+        if only is None:  # a sweep: what it left is the backlog
+            self._measure_backlog(engine)
+        return sent
+
+    def _measure_backlog(self, engine: Engine) -> None:
+        with Session(engine) as session:
+            backlog, oldest = session.execute(select(func.count(), func.min(self.model.created_at)).where(
+                self.model.sent_at.is_(None))).one()
+        if oldest is not None and oldest.tzinfo is None:  # SQLite keeps naive UTC
+            oldest = oldest.replace(tzinfo=timezone.utc)
+        metrics.OUTBOX_BACKLOG.set(backlog)
+        metrics.OUTBOX_OLDEST_AGE.set(max(0.0, (utcnow() - oldest).total_seconds()) if oldest else 0)
+
+    def _relay(self, engine: Engine, batch: int, only: list[str] | None) -> int:
         sent, after = 0, 0
         while True:
             query = select(self.model).where(self.model.sent_at.is_(None), self.model.seq > after)
@@ -224,4 +241,5 @@ class Outbox(EventDispatcher):
             return False
         self.unroutable.pop(row.event_id, None)
         row.sent_at = utcnow()
+        metrics.EVENTS_PUBLISHED.labels(row.event_type).inc()
         return True

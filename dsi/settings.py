@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from nameko.extensions import DependencyProvider
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULT_AMQP_URI = "pyamqp://guest:guest@localhost:5672/"
 DEFAULT_PUBLIC_URL = "http://localhost:8000"
@@ -40,6 +40,16 @@ def database_url(service: str) -> str:
     return environment(f"{service.upper()}_DB_URL") or f"sqlite:///var/{service}.db"
 
 
+def media_dir() -> Path:
+    """Where uploaded files live: MEDIA_DIR, else var/media."""
+    return Path(environment("MEDIA_DIR") or "var/media")
+
+
+def child_environment(**extra: str) -> dict:
+    """This process's environment with `extra` on top, for a program it starts (pg_dump carrying PGPASSWORD)."""
+    return {**os.environ, **extra}
+
+
 def development_secret(path: Path) -> str:
     """The development key kept in `path` (made at first start, readable by its owner only)."""
     if not path.exists():
@@ -51,10 +61,23 @@ def development_secret(path: Path) -> str:
     return path.read_text().strip()
 
 
-class PlatformSettings(BaseModel):
-    """What every process of the platform shares."""
+class OperationsSettings(BaseModel):
+    """How a process shows itself to operators: its metrics port and its log lines."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+    METRICS_PORT: int | None = Field(default=None, ge=0, le=65535,
+                                     description="where this process serves /metrics (unset: nowhere; 0: any free)")
+    METRICS_MEASURE_INTERVAL: float = Field(default=15.0, gt=0, description="seconds between a service's gauges")
+
+    @field_validator("METRICS_PORT", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value):
+        return None if value == "" else value
+
+
+class PlatformSettings(OperationsSettings):
+    """What every process of the platform shares."""
 
     DSI_MODE: Literal["development", "production"] = "production"
     SECRET_KEY: str = Field(default="", description="signs every link the platform mails, and staff sessions")
@@ -104,9 +127,16 @@ def validate(model: type[BaseModel], values: dict, who: str = "the platform"):
         raise SettingsError(f"{who} cannot start; fix these settings:\n" + "\n".join(lines)) from None
 
 
+SHARED_NAMES = ("DSI_MODE", "SECRET_KEY", "AMQP_URI", "PUBLIC_URL", "METRICS_PORT", "METRICS_MEASURE_INTERVAL")
+
+
 def shared_environment() -> dict:
-    return {name: value for name in ("DSI_MODE", "SECRET_KEY", "AMQP_URI", "PUBLIC_URL")
-            if (value := environment(name)) is not None}
+    return {name: value for name in SHARED_NAMES if (value := environment(name)) is not None}
+
+
+def operations(config: dict, who: str = "the platform") -> OperationsSettings:
+    """The operations settings of a container: its config over the shared environment."""
+    return validate(OperationsSettings, {**shared_environment(), **config}, who)
 
 
 @functools.lru_cache(maxsize=1)

@@ -3,6 +3,7 @@ OpenAPI document), site/ (the public website) and console/ (staff) — on the pl
 from nameko.rpc import RpcProxy, rpc
 
 from dsi.lifecycle import GracefulStop
+from dsi.metrics import Metrics
 
 from .api.directory import DirectoryApi
 from .api.document import ApiDocument
@@ -28,6 +29,7 @@ class GatewayService(DirectoryApi, SearchApi, NewsletterApi, ReportsApi, ApiDocu
     directory = RpcProxy("directory")
     security = WebSecurity()
     graceful_stop = GracefulStop()
+    metrics = Metrics()  # dsi_http_* per route template; served on METRICS_PORT when set
 
     @json_route("GET", "/healthz", openapi={"/healthz": operation(
         "get", "health", "Whether the gateway and the directory answer", "platform",

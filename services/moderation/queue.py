@@ -3,13 +3,13 @@
 Plain functions over a SQLAlchemy session and an outbox (anything with `add(session, type, payload)`); nothing
 here knows nameko. Callers commit.
 """
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from dsi import events
+from dsi import events, metrics
 from dsi.clock import utcnow
 from dsi.errors import Conflict, NotFound
 
@@ -178,3 +178,13 @@ def list_items(session: Session, filters: Filters) -> dict:
                             .offset((filters.page - 1) * filters.per_page)).all()
     return {"items": [item_view(item) for item in items], "total": total, "page": filters.page,
             "per_page": filters.per_page, "counts": {state: counts.get(state, 0) for state in STATES}}
+
+
+def measure(session: Session) -> None:
+    """The queue's figures for Prometheus: how many wait for a moderator, and for how long the oldest has."""
+    waiting, oldest = session.execute(select(func.count(), func.min(QueueItem.submitted_at)).where(
+        QueueItem.state == PENDING)).one()
+    if oldest is not None and oldest.tzinfo is None:  # SQLite keeps naive UTC
+        oldest = oldest.replace(tzinfo=timezone.utc)
+    metrics.MODERATION_QUEUE_LENGTH.set(waiting)
+    metrics.MODERATION_OLDEST_PENDING_AGE.set(max(0.0, (utcnow() - oldest).total_seconds()) if oldest else 0)

@@ -10,6 +10,7 @@ from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound, PlatformError, RateLimited
 from dsi.lifecycle import timer
 from dsi.messaging import first_delivery, reliable_handler, rpc
+from dsi.metrics import Metrics
 from dsi.settings import Settings
 from dsi.validation import MAX_ID, parse_id, parse_int, parse_paging
 
@@ -30,6 +31,7 @@ class ModerationService(DatabaseHealth):
     db = database
     outbox = outbox
     settings = Settings(ModerationSettings)
+    metrics = Metrics(measure=queue.measure)  # the queue's length and oldest age, besides the RPC and event figures
 
     def _staff(self, session, cookie, roles):
         return accounts.authorise(session, cookie, roles, self.settings.SESSION_HOURS)

@@ -25,6 +25,7 @@ from datetime import timedelta
 import eventlet
 from sqlalchemy import and_, bindparam, func, or_, select, text, update
 
+from dsi import metrics
 from dsi.clock import utcnow
 
 from .smtp import Abandoned, Connection, Pacer, PermanentFailure, TemporaryFailure, Unconfirmed
@@ -144,6 +145,10 @@ class Dispatcher:
         total = Outcome()
         for thread in threads:
             total.add(thread.wait())
+        for result, count in (("sent", total.sent), ("deferred", total.retried), ("failed", len(total.failed)),
+                              ("bounced", len(total.bounced))):
+            if count:
+                metrics.NEWSLETTER_MESSAGES.labels(result).inc(count)
         return total
 
 

@@ -18,6 +18,7 @@ from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from dsi import metrics
 from dsi.settings import shared_environment, validate as validate_settings
 
 from .backends import make_backend
@@ -119,6 +120,14 @@ class SearchIndex(DependencyProvider):
             wait_for_directory(config, self.settings.SEARCH_BOOTSTRAP_TIMEOUT)
             result = _IndexAccess(self).rebuild()
             log.info("built the search index from the directory: %s", result)
+        metrics.SEARCH_DOCUMENTS.set_function(self._live_documents)
+
+    def _live_documents(self) -> int:
+        try:
+            return self.engine.live_documents() if self.engine else 0
+        except Exception:  # a scrape must not fail with the index (it is reopened on a rebuild)
+            log.exception("could not count the search index's documents")
+            return 0
 
     def start(self):
         # Events sent before our queues existed (first start) or after a queue expired (long downtime) are

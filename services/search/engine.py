@@ -40,6 +40,9 @@ class SearchEngine:
         """Index a record's public version unless the index holds the same or a newer one."""
         return self.backend.upsert(document(record))
 
+    def live_documents(self) -> int:
+        return self.query(SearchParams(per_page=1))["total"]
+
     def record_unpublished(self, record_id: int, version: int) -> bool:
         """Make a record unsearchable unless a newer version was published since."""
         return self.backend.upsert(tombstone(record_id, version))

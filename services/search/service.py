@@ -10,6 +10,7 @@ from dsi import events, redaction
 from dsi.errors import InvalidInput
 from dsi.lifecycle import GracefulStop
 from dsi.messaging import rpc
+from dsi.metrics import Metrics
 
 from .dependencies import SearchIndex
 from .entrypoints import index_handler
@@ -26,6 +27,7 @@ class SearchService:
     graceful_stop = GracefulStop()
     index = SearchIndex()
     dispatch = EventDispatcher()
+    metrics = Metrics()
 
     @rpc(expected_exceptions=InvalidInput)
     def query(self, params=None):

@@ -61,3 +61,10 @@ def test_environment_covers_every_variable_the_configs_read(compose):
     for variable, url in environment.items():
         if variable.endswith("_DB_URL"):
             assert f"CREATE DATABASE {url.rsplit('/', 1)[1]};" in init
+
+
+def test_redis_is_there_for_shared_limits(compose):
+    services = compose["services"]
+    assert services["gateway"]["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+    assert services["gateway"]["depends_on"]["redis"] == {"condition": "service_healthy"}
+    assert "ports" not in services["redis"]  # only the platform reaches it

@@ -1,16 +1,19 @@
 """The search service for real: nameko containers on a throwaway RabbitMQ vhost, beside a real directory (its
 SQLite database, its outbox relay) and the gateway over HTTP."""
+from pathlib import Path
 
 import pytest
+from kombu import Connection, Exchange, Queue
 from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.utils import get_extension
+from prometheus_client import REGISTRY
 
 from dsi import events
 from dsi.migrations import upgrade
 from gateway.service import GatewayService
 from services.directory.service import DirectoryService
-from services.search import commands
+from services.search import commands, entrypoints
 from services.search.dependencies import SearchIndex
 from services.search.service import SearchService
 from tests.factories import organisation_body, project_body
@@ -75,12 +78,46 @@ def test_every_embedded_instance_receives_every_event(container_factory, config,
     indexes = [get_extension(container, SearchIndex) for container in (first, second)]
     assert indexes[0].instance.folder != indexes[1].instance.folder  # each claimed its own folder and identity
 
+    lag_before = REGISTRY.get_sample_value("dsi_search_publish_lag_seconds_count")
     [record_id] = publish(directory_db, organisation_body(name="Waag Society", country="NL"))
 
     def searchable_everywhere():
         return all(index.engine.suggest("waag", 8) == [{"id": record_id, "kind": "organisation",
                                                         "name": "Waag Society"}] for index in indexes)
     assert eventually(searchable_everywhere)
+    # Each instance measured the event's way from the directory's commit to its index.
+    assert REGISTRY.get_sample_value("dsi_search_publish_lag_seconds_count") == lag_before + 2
+    assert REGISTRY.get_sample_value("dsi_search_documents") == 1
+
+
+def test_broadcast_queues_expire_within_hours_beside_an_older_generation(
+        container_factory, config, rabbit_config, rabbit_manager):
+    """An instance gone for good leaves its broadcast queues behind: they must expire within hours. Queues of an
+    older generation (declared with other arguments) stay on a broker after an upgrade and must not stop a start."""
+    identity = "0123456789abcdef0123456789abcdef"
+    folder = Path(config["SEARCH_INDEX_DIR"]) / "instance-1"
+    folder.mkdir(parents=True)
+    (folder / "id").write_text(identity)
+    old_name = f"evt-directory-record_published--search.on_record_published-{identity}"
+    with Connection(rabbit_config["AMQP_URI"]) as connection:
+        Queue(old_name, Exchange("directory.events", type="topic", durable=True), routing_key="record_published",
+              durable=True, queue_arguments={"x-expires": 7 * 24 * 3600 * 1000})(connection.default_channel).declare()
+
+    for service in (DirectoryService, SearchService):
+        container_factory(service, config).start()
+
+    queues = {queue["name"]: queue for queue in rabbit_manager.get_queues(rabbit_config["vhost"])}
+    broadcast = [name for name in queues if "--search." in name and name != old_name]
+    assert {name.split("--search.")[1].split("-")[0] for name in broadcast} >= {
+        "on_record_published", "on_record_unpublished", "on_maintenance_requested"}
+    for name in broadcast:
+        assert name.endswith(f"-{identity}-{entrypoints.QUEUE_GENERATION}")
+        assert queues[name]["durable"]
+        assert queues[name]["arguments"] == {"x-expires": entrypoints.QUEUE_EXPIRES_MS}
+    assert entrypoints.QUEUE_EXPIRES_MS <= 6 * 3600 * 1000
+    # The old queue is left as it was, to its own expiry (or the operator's policy), with nobody reading it.
+    assert queues[old_name]["arguments"] == {"x-expires": 7 * 24 * 3600 * 1000}
+    assert not rabbit_manager.get_queue(rabbit_config["vhost"], old_name).get("consumer_details")
 
 
 def test_gateway_refuses_bad_parameters_with_field_errors(runner_factory, config, web_session):
