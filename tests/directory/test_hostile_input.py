@@ -87,6 +87,13 @@ def test_websites_must_be_http_urls(website):
     assert "website" in refused.value.details
 
 
+@pytest.mark.parametrize("kind", [[], {}, ["project"], 7, None, "spaceship"])
+def test_a_kind_of_any_json_type_is_a_field_error(kind):
+    with pytest.raises(InvalidInput) as refused:
+        parse_submission({**project_body(), "kind": kind})
+    assert "kind" in refused.value.details
+
+
 def test_plain_websites_are_kept_and_completed():
     assert normalise_website("example.org/path?q=1") == "https://example.org/path?q=1"
     assert normalise_website("http://münchen.de") == "http://münchen.de"

@@ -12,24 +12,13 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy.orm import Session
 
 from dsi import kinds
-from dsi.migrations import upgrade
-from gateway.service import GatewayService
-from services.directory.service import DirectoryService
-from services.moderation import accounts
-from services.moderation.service import ModerationService
-from services.newsletter.service import NewsletterService
-from services.search.service import SearchService
-from tests.factories import project_body
-from tests.helpers import eventually, publish
+from tests.gateway.conftest import ADMIN
 from tests.moderation.conftest import PASSWORD
-from tests.newsletter.conftest import newsletter_config, sink  # noqa: F401 (sink: the SMTP server fixture)
 
 pytestmark = pytest.mark.integration
 
-ADMIN = "admin@example.org"
 PLENTY = "100000/hour"
 BOUND = settings(max_examples=400, deadline=None, database=None, derandomize=True,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -57,23 +46,9 @@ def nested(depth: int) -> bytes:
 
 
 @pytest.fixture
-def platform(runner_factory, rabbit_config, web_config, web_config_port, tmp_path, engine_for, sink):
-    urls = {service: f"sqlite:///{tmp_path}/{service}.db" for service in ("directory", "moderation", "newsletter")}
-    for service, url in urls.items():
-        upgrade(service, url)
-    record_id = publish(engine_for(urls["directory"]), project_body(name="Care Map"))[0]
-    with Session(engine_for(urls["moderation"])) as session, session.begin():
-        accounts.create_staff(session, {"email": ADMIN, "role": "admin", "password": PASSWORD})
-    config = {**rabbit_config, **web_config, **newsletter_config(sink.port),
-              "DB_URIS": {f"{service}:Base": url for service, url in urls.items()},
-              "SEARCH_BACKEND": "embedded", "SEARCH_INDEX_DIR": str(tmp_path / "search"),
-              "RATE_LIMITS": {action: PLENTY for action in ("submit", "edit", "report", "login")},
-              "SIGNUPS_PER_CLIENT_HOUR": 100000, "LOGIN_MAX_FAILURES": 100000}
-    runner_factory(config, DirectoryService, SearchService, ModerationService, NewsletterService,
-                   GatewayService).start()
-    base = f"http://127.0.0.1:{web_config_port}"
-    eventually(lambda: requests.get(f"{base}/api/projects/{record_id}", timeout=5).status_code == 200, 30)
-    return {"base": base, "record_id": record_id}
+def platform(whole_platform):
+    return whole_platform(SIGNUPS_PER_CLIENT_HOUR=100000, LOGIN_MAX_FAILURES=100000,
+                          RATE_LIMITS={action: PLENTY for action in ("submit", "edit", "report", "login")})
 
 
 def _csrf(session: requests.Session, base: str, page: str) -> str:
