@@ -1,14 +1,18 @@
 """The gateway's guards against hostile visitors, each on its own: cross-site writes and HSTS in the WSGI
 middleware (driven through werkzeug's test client), the CSRF token's binding to the staff session, feeds as
-plain text, and a dead-lettered request answered as 503 with Retry-After."""
+plain text, a dead-lettered request answered as 503 with Retry-After, and links forged with the public key."""
+import hashlib
 import json
 
 import pytest
+from itsdangerous import TimestampSigner
 from nameko.exceptions import RemoteError
 from werkzeug.test import Client, EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
+from dsi import signing
 from dsi.errors import Forbidden, RateLimited
+from dsi.settings import PUBLIC_DEV_KEY, secret_key
 from gateway.common import csrf
 from gateway.common.http import HTTPS, PayloadTooLarge, ServiceUnavailable, call, retry_headers
 from gateway.common.security import with_headers
@@ -182,3 +186,13 @@ def test_a_dead_lettered_request_is_a_503_with_retry_after():
 def test_a_rate_limit_without_a_retry_time_has_no_retry_after():
     assert retry_headers(RateLimited("Too many sign-ups.")) is None
     assert retry_headers(RateLimited("Too many.", {"retry_after": 30})) == {"Retry-After": "30"}
+
+
+def test_a_link_forged_with_the_public_development_key_is_refused():
+    def signed_with(key: str) -> str:  # an edit link for record 1 made as sign_ref makes it, with `key`
+        return TimestampSigner(key, salt=f"dsi:{signing.RECORD_EDIT}:", digest_method=hashlib.sha256).sign("1").decode()
+
+    assert signing.unsign_ref(signing.RECORD_EDIT, signed_with(secret_key())) == "1"
+    with pytest.raises(Forbidden):
+        signing.unsign_ref(signing.RECORD_EDIT, signed_with(PUBLIC_DEV_KEY))
+    assert signing.unsign_ref(signing.RECORD_EDIT, signing.sign_ref(signing.RECORD_EDIT, 1)) == "1"
