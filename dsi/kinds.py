@@ -172,7 +172,7 @@ def owned_by(owner: str) -> tuple[Kind, ...]:
 
 def get(name: str, owner: str | None = None) -> Kind:
     """The kind called `name` (of `owner`), or InvalidInput naming the ones there are."""
-    kind = BY_NAME.get(name)
+    kind = BY_NAME.get(name) if isinstance(name, str) else None  # a name from a body may be any JSON value
     if kind is None or (owner is not None and kind.owner != owner):
         known = names(owner)
         raise InvalidInput("Unknown kind.", {"kind": "expected " + " or ".join(f"'{each}'" for each in known)})

@@ -191,7 +191,7 @@ _submission = TypeAdapter(Submission)
 
 def parse_submission(body) -> OrganisationSubmission | ProjectSubmission:
     """A validated submission, or InvalidInput with an error per field."""
-    if isinstance(body, dict) and body.get("kind") not in FIELDS_BY_KIND:
+    if isinstance(body, dict) and not (isinstance(body.get("kind"), str) and body["kind"] in FIELDS_BY_KIND):
         kinds.get(body.get("kind"), owner="directory")  # names the kinds there are
     return parse_model(_submission, body, "The submission has invalid fields.", skip=set(FIELDS_BY_KIND))
 

@@ -74,9 +74,9 @@ class DirectoryApi:
                     "submission's status; a confirmation link is emailed.",
         requestBody={"required": True, "content": {"application/json": {"schema": ref("Submission")}}})})
     def submit(self, request):
-        self.limits.hit("submit", request)
         body = json_body(request)
         parse_submission(body)  # field errors at the edge; the directory checks again before it writes
+        self.limits.hit("submit", request)  # only a valid submission counts against the client's limit
         result = send_submission(self.directory, body)
         return json_response(result, 202, {"Location": f"/api/submissions/{result['id']}"})
 

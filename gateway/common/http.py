@@ -7,7 +7,7 @@ import json
 import logging
 
 import eventlet
-from nameko.exceptions import UnknownService
+from nameko.exceptions import RemoteError, UnknownService
 from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
@@ -19,8 +19,10 @@ from . import i18n
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 256 * 1024
+HTTPS = "dsi.https"  # set by security.with_headers: the visitor's connection is HTTPS (cookies are Secure then)
 MAX_PER_PAGE = 100
 RPC_TIMEOUT = 10
+SET_ASIDE_RETRY_AFTER = 300  # seconds: a dead-lettered request waits for an operator (dsi dead-letters)
 
 
 class PayloadTooLarge(PlatformError):
@@ -45,8 +47,11 @@ class Unexpected(PlatformError):
 
 
 def retry_headers(error: PlatformError) -> dict | None:
-    """Retry-After for a rate-limited request: the one place it is written."""
-    return {"Retry-After": str(error.details["retry_after"])} if isinstance(error, RateLimited) else None
+    """Retry-After for a rate-limited or set-aside request, when the error says when: the one place it is
+    written."""
+    details = error.details if isinstance(error, (RateLimited, ServiceUnavailable)) else None
+    retry = details.get("retry_after") if isinstance(details, dict) else None
+    return {"Retry-After": str(retry)} if retry is not None else None
 
 
 def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
@@ -124,6 +129,12 @@ def call(method, *args, timeout: float = RPC_TIMEOUT, **kwargs):
         raise ServiceUnavailable("A service did not answer in time; please try again shortly.")
     except UnknownService:  # it never ran on this broker: no queue takes the request
         raise ServiceUnavailable("A service is not running; please try again shortly.")
+    except RemoteError as error:
+        if error.exc_type != "PoisonMessage":
+            raise
+        # the request made the service fail again and again and was dead-lettered (dsi/deadletters.py)
+        raise ServiceUnavailable("This request could not be handled and was set aside for the operators; "
+                                 "please try again later.", {"retry_after": SET_ASIDE_RETRY_AFTER})
 
 
 def optional(method, *args, timeout: float = 5):
@@ -132,6 +143,12 @@ def optional(method, *args, timeout: float = 5):
         return call(method, *args, timeout=timeout)
     except PlatformError:
         return None
+
+
+def over_https(request) -> bool:
+    """The visitor's connection is HTTPS (see security.is_https: a forwarded scheme counts from trusted proxies
+    only)."""
+    return bool(request.environ.get(HTTPS, request.scheme == "https"))
 
 
 def check_size(request, what: str = "body") -> None:

@@ -72,11 +72,13 @@ class ModerationConsole(StaffSessions):
         target = _local(request.args.get("next"))
         if request.method == "GET":
             return render("console/login.html", request=request, next=target, headers={"Cache-Control": "no-store"})
-        email = request.form.get("email", "")
+        email = ""
         try:
-            csrf.check(request)
+            csrf.check(request)  # first: it refuses an oversized body before the form is read
+            email = request.form.get("email", "")
             self.limits.hit("login", request)
-            result = call(self.moderation.login, email, request.form.get("password", ""))
+            # the client address: failures count per account and client, so no one locks a moderator out
+            result = call(self.moderation.login, email, request.form.get("password", ""), self.limits.client(request))
         except PlatformError as error:
             return render("console/login.html", error.status, retry_headers(error), request=request, next=target,
                           email=email, error=error)

@@ -22,10 +22,10 @@ from dsi.errors import Forbidden, PlatformError
 
 from ..common import csrf
 from ..common.dependencies import SETTINGS
-from ..common.http import call, html_route, retry_headers
+from ..common.http import call, html_route, over_https, retry_headers
 from ..common.templating import render
 
-COOKIE = "dsi_staff"
+COOKIE = csrf.STAFF_COOKIE
 LOGIN_PATH = "/console/login"
 _STAFF, _TOKEN = "dsi.staff", "dsi.staff_session"
 
@@ -51,9 +51,9 @@ def current_staff(request) -> dict | None:
 
 
 def is_secure(request, public_url: str) -> bool:
-    """Behind TLS: the public address is https, or the proxy says the request came over https."""
-    return (public_url.startswith("https://") or request.headers.get("X-Forwarded-Proto", "") == "https"
-            or request.scheme == "https")
+    """Behind TLS: the public address is https, or the request came over https (a forwarded scheme counts from
+    trusted proxies only; see common/security.py)."""
+    return public_url.startswith("https://") or over_https(request)
 
 
 def set_session_cookie(response, request, public_url: str, value: str, max_age: int) -> None:

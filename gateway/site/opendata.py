@@ -91,6 +91,18 @@ def _rfc822(timestamp: str | None) -> str | None:
     return format_datetime(datetime.fromisoformat(timestamp)) if timestamp else None
 
 
+def feed_text(text: str | None) -> str:
+    """Text for a feed: tags removed until none is left (text that spells markup with entities is markup to a
+    feed reader once unescaped), angle brackets dropped; the caller escapes it."""
+    plain = text or ""
+    for _ in range(5):
+        stripped = plain_text(plain)
+        if stripped == plain:
+            break
+        plain = stripped
+    return plain.replace("<", "").replace(">", "")
+
+
 def rss(title: str, link: str, feed_url: str, records: list[dict], public_url: str) -> str:
     """An RSS 2.0 feed of `records` (newest first)."""
     items = []
@@ -99,10 +111,10 @@ def rss(title: str, link: str, feed_url: str, records: list[dict], public_url: s
         published_at = _rfc822(record.get("published_at"))
         items.append(
             "<item>"
-            f"<title>{escape(record['name'])}</title>"
+            f"<title>{escape(feed_text(record['name']))}</title>"
             f"<link>{escape(url)}</link>"
             f'<guid isPermaLink="true">{escape(url)}</guid>'
-            f"<description>{escape(record.get('short_description') or '')}</description>"
+            f"<description>{escape(feed_text(record.get('short_description')))}</description>"
             + (f"<pubDate>{published_at}</pubDate>" if published_at else "")
             + "</item>"
         )

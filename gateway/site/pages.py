@@ -17,13 +17,14 @@ from dsi.schemas import parse_fields, parse_submission
 from ..api.directory import send_submission
 from ..common import csrf, i18n
 from ..common.dependencies import RATE_LIMITS
-from ..common.http import ServiceUnavailable, call, html_route, optional, retry_headers, token_arg
+from ..common.http import PayloadTooLarge, ServiceUnavailable, call, html_route, optional, retry_headers, token_arg
 from ..common.templating import environment, render
 from . import forms, views
 
 PAGE_TIMEOUT = 5
 # A page shows these errors with their own status; any other refusal as a 400.
-PAGE_STATUS = {NotFound: 404, Forbidden: 403, InvalidInput: 422, RateLimited: 429, ServiceUnavailable: 503}
+PAGE_STATUS = {NotFound: 404, Forbidden: 403, InvalidInput: 422, RateLimited: 429, ServiceUnavailable: 503,
+               PayloadTooLarge: 413}
 DIRECTORY_SEGMENTS = kinds.segment_rule("collection", owner="directory")
 environment.globals.setdefault("REPORT_REASONS", vocab.REPORT_REASONS)  # the record page's report form
 
@@ -114,11 +115,13 @@ class PublicPages:
     def join_form(self, request, lang, kind):
         if request.method == "GET":
             return self._form(request, kind, {})
+        csrf.check(request)  # first: it refuses an oversized body (413 page) before the form is read
         values = forms.form_values(request.form)
         try:
-            self._check_post(request, "submit")
+            self._check_post(request)
             body = forms.submission_body(kind, request.form)
             parse_submission(body)  # field errors next to the fields; the directory checks again
+            self.limits.hit("submit", request)  # only a valid submission counts against the client's limit
             result = send_submission(self.directory, body)
         except (InvalidInput, RateLimited) as error:
             return self._form(request, kind, values, error)
@@ -130,21 +133,21 @@ class PublicPages:
         record = call(self.directory.editable_record, record_id, token, timeout=PAGE_TIMEOUT)
         if request.method == "GET":
             return self._form(request, record["kind"], forms.record_values(record), record=record)
+        csrf.check(request)
         try:
-            self._check_post(request, "edit")
+            self._check_post(request)
             body = {**forms.record_body(record["kind"], request.form), kinds.get(record["kind"]).links:
                     forms.current_links(record)}
             parse_fields(record["kind"], body)
+            self.limits.hit("edit", request)
             result = call(self.directory.propose_edit, record_id, body, token, timeout=PAGE_TIMEOUT)
         except (InvalidInput, RateLimited) as error:
             return self._form(request, record["kind"], forms.form_values(request.form), error, record=record)
         return see_other(lang, f"/submissions/{result['id']}?token={result['status_token']}&sent=1")
 
-    def _check_post(self, request, action: str) -> None:
-        csrf.check(request)
+    def _check_post(self, request) -> None:
         if request.form.get(forms.HONEYPOT):
             raise InvalidInput("Please leave the last field empty.", {forms.HONEYPOT: forms.HONEYPOT_ERROR})
-        self.limits.hit(action, request)
 
     def _form(self, request, kind, values, error: PlatformError | None = None, record=None) -> Response:
         lang = i18n.split_path(request.path)[0]

@@ -63,7 +63,8 @@ def test_submitters_addresses_stay_out_of_the_logs(directory, caplog):
     logging.getLogger("tests").warning("links %s and %s", edit_link, status_link)
     assert caplog.records and "example.org" not in caplog.text
     assert "token=abc" not in caplog.text and "[email]" in caplog.text
-    assert edit_link not in caplog.text and status_link not in caplog.text and "links [token] and [token]" in caplog.text
+    assert edit_link not in caplog.text and status_link not in caplog.text
+    assert "links [token] and [token]" in caplog.text
 
 
 def test_names_and_short_texts_are_inert():
@@ -85,6 +86,13 @@ def test_websites_must_be_http_urls(website):
     with pytest.raises(InvalidInput) as refused:
         parse_submission(project_body(website=website))
     assert "website" in refused.value.details
+
+
+@pytest.mark.parametrize("kind", [[], {}, ["project"], 7, None, "spaceship"])
+def test_a_kind_of_any_json_type_is_a_field_error(kind):
+    with pytest.raises(InvalidInput) as refused:
+        parse_submission({**project_body(), "kind": kind})
+    assert "kind" in refused.value.details
 
 
 def test_plain_websites_are_kept_and_completed():

@@ -148,7 +148,9 @@ def test_the_home_page_form_and_bad_input(platform, web_session, sink, documente
     bad = web_session.post("/api/newsletter/subscribe", json={"email": "nope", "social_areas": ["Astrology"]})
     assert bad.status_code == 422 and set(documented("/api/newsletter/subscribe", bad)["details"]) == {
         "email", "social_areas.0"}
-    assert web_session.post("/api/newsletter/subscribe", data=b"{oops").status_code == 400
+    assert web_session.post("/api/newsletter/subscribe", data=b"{oops",
+                            headers={"Content-Type": "application/json"}).status_code == 400
+    assert web_session.post("/api/newsletter/subscribe", data=b"{oops").status_code == 415  # not declared JSON
     forged = web_session.post("/api/newsletter/confirm?token=forged")
     assert forged.status_code == 403 and documented("/api/newsletter/confirm", forged)
     assert web_session.get("/newsletter/confirm?token=forged").status_code == 403
