@@ -153,6 +153,16 @@ class Spool:
         return self._finish(item_id, worker, "UPDATE items SET attempts = ?, due_at = ?, last_error = ?, "
                             "claimed_by = NULL, claimed_until = NULL", (attempts, self.clock() + delay, error))
 
+    def release(self, item_ids: list[str], worker: str) -> None:
+        """Give back claimed items not tried in this pass: due again at once, for any relay."""
+        connection = self._connect()
+        try:
+            connection.executemany("UPDATE items SET claimed_by = NULL, claimed_until = NULL "
+                                   "WHERE id = ? AND claimed_by = ? AND state = ?",
+                                   [(item_id, worker, WAITING) for item_id in item_ids])
+        finally:
+            connection.close()
+
     def counts(self) -> dict[str, int]:
         connection = self._connect()
         try:
@@ -177,17 +187,20 @@ def _spooled(row) -> Spooled:
 
 class Relay:
     """Forwards spooled items to their owners: `deliver[kind](item_id, body)` returns the owner's answer, raises
-    `Rejected` when the owner refuses the item for good, or anything else when it cannot be reached now."""
+    `Rejected` when the owner refuses the item for good, or anything else when it cannot be reached now.
+    `unreachable(error)` says whether a failure means the owner is down (the pass then ends: the items after it
+    would wait for the same owner in turn); by default each item is tried."""
 
     def __init__(self, spool: Spool, deliver: dict[str, Callable[[str, dict], object]], worker: str | None = None,
-                 lease: float = 30.0):
-        self.spool, self.deliver, self.lease = spool, deliver, lease
+                 lease: float = 30.0, unreachable: Callable[[Exception], bool] = lambda error: False):
+        self.spool, self.deliver, self.lease, self.unreachable = spool, deliver, lease, unreachable
         self.worker = worker or f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
     def run_once(self, limit: int = 20) -> dict[str, int]:
         """One pass over what is due; returns how many items were delivered, rejected and left for later."""
         done = {DELIVERED: 0, REJECTED: 0, WAITING: 0}
-        for item in self.spool.claim(self.worker, limit, self.lease):
+        items = self.spool.claim(self.worker, limit, self.lease)
+        for position, item in enumerate(items):
             deliver = self.deliver.get(item.kind)
             if deliver is None:
                 self.spool.retry_later(item.id, self.worker, f"no delivery for {item.kind!r} in this gateway")
@@ -201,6 +214,11 @@ class Relay:
             except Exception as error:  # the owner or the broker cannot be reached: keep it for later
                 self.spool.retry_later(item.id, self.worker, repr(error))
                 done[WAITING] += 1
+                if self.unreachable(error):
+                    rest = [later.id for later in items[position + 1:]]
+                    self.spool.release(rest, self.worker)
+                    done[WAITING] += len(rest)
+                    break
             else:
                 self.spool.delivered(item.id, self.worker, result)
                 done[DELIVERED] += 1

@@ -93,6 +93,7 @@ class LaunchedPlatform:
         self.log = folder / "dsi-run.log"
         self.env = {**os.environ, self.marker: "1", "AMQP_URI": amqp_uri, "PUBLIC_URL": self.url,
                     "GATEWAY_ADDRESS": f"127.0.0.1:{port}", "SEARCH_INDEX_DIR": str(folder / "search"),
+                    "SPOOL_DIR": str(folder / "spool"),
                     "MAIL_SINK_DIR": str(folder / "mail"), "SMTP_PORT": str(smtp_port), "DSI_DATA": str(folder),
                     "PYTHONWARNINGS": "ignore",
                     **{f"{service.upper()}_DB_URL": f"sqlite:///{folder}/{service}.db"

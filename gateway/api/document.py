@@ -95,7 +95,9 @@ SUBMISSION_STATUS = closed({
     "email_confirmed": {"type": "boolean"},
     "submitted_at": nullable("string", format="date-time"),
     "decided_at": nullable("string", format="date-time"),
-})
+    "queued": {"type": "boolean", "description": "Kept by the gateway until the directory takes it."},
+    "message": {"type": "string"},
+}, required=["id", "submission_id", "state"])
 # The answer to a new submission or an edit: its status, the token that opens it, and, when the directory was
 # down, `queued` (it is stored as soon as the directory runs again).
 SUBMISSION_ACCEPTED = {

@@ -7,6 +7,8 @@ import json
 import logging
 
 import eventlet
+from amqp.exceptions import AMQPError
+from kombu.exceptions import KombuError
 from nameko.exceptions import UnknownService
 from nameko.web.handlers import http
 from werkzeug.wrappers import Response
@@ -14,13 +16,14 @@ from werkzeug.wrappers import Response
 from dsi.errors import InvalidInput, PlatformError, RateLimited
 from dsi.validation import comma_list
 
-from . import i18n
+from . import caching, i18n
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_PER_PAGE = 100
 RPC_TIMEOUT = 10
+BROKER_ERRORS = (OSError, KombuError, AMQPError)
 
 
 class PayloadTooLarge(PlatformError):
@@ -44,9 +47,16 @@ class Unexpected(PlatformError):
         super().__init__("Something went wrong on our side; please try again.")
 
 
+UNAVAILABLE_RETRY_AFTER = 5  # seconds: a supervised service is back within that (dsi run, containers)
+
+
 def retry_headers(error: PlatformError) -> dict | None:
-    """Retry-After for a rate-limited request: the one place it is written."""
-    return {"Retry-After": str(error.details["retry_after"])} if isinstance(error, RateLimited) else None
+    """Retry-After for a rate-limited request or an owner that does not answer: the one place it is written."""
+    if isinstance(error, RateLimited):
+        return {"Retry-After": str(error.details["retry_after"])}
+    if isinstance(error, ServiceUnavailable):
+        return {"Retry-After": str(UNAVAILABLE_RETRY_AFTER)}
+    return None
 
 
 def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
@@ -63,17 +73,26 @@ def error_response(error: PlatformError) -> Response:
 
 
 def _answering(handler, on_error):
-    """`handler`, with every failure turned into `on_error(self, request, error, status)`."""
+    """`handler`, with every failure turned into `on_error(self, request, error, status)`; a public GET answered
+    from the last good answer when its owner does not answer, and given its caching headers (common/caching)."""
 
     @functools.wraps(handler)
     def wrapper(self, request, *args, **kwargs):
+        if request.method == "GET" and (not_modified := caching.fresh_not_modified(request)) is not None:
+            return not_modified
         try:
-            return handler(self, request, *args, **kwargs)
+            response = handler(self, request, *args, **kwargs)
+        except ServiceUnavailable as error:
+            response = caching.stale(request) or on_error(self, request, error, error.status)
+            if isinstance(response, Response) and response.status_code == 503:
+                response.headers["Cache-Control"] = caching.NO_STORE
+            return response
         except PlatformError as error:
-            return on_error(self, request, error, error.status)
+            response = on_error(self, request, error, error.status)
         except Exception:
             log.exception("unexpected error on %s %s", request.method, request.path)
             return on_error(self, request, Unexpected(), 500)
+        return caching.remember(request, response) if isinstance(response, Response) else response
 
     return wrapper
 
@@ -124,6 +143,9 @@ def call(method, *args, timeout: float = RPC_TIMEOUT, **kwargs):
         raise ServiceUnavailable("A service did not answer in time; please try again shortly.")
     except UnknownService:  # it never ran on this broker: no queue takes the request
         raise ServiceUnavailable("A service is not running; please try again shortly.")
+    except BROKER_ERRORS as error:  # the broker is down or the connection broke
+        log.warning("broker unreachable: %r", error)
+        raise ServiceUnavailable("The platform's message broker cannot be reached; please try again shortly.")
 
 
 def optional(method, *args, timeout: float = 5):
