@@ -3,6 +3,8 @@ request parsing, and the two decorators every route uses — `json_route` for JS
 pages. Both map a service's error the same way: its status, its message, and Retry-After when rate limited.
 """
 import functools
+import inspect
+import io
 import json
 import logging
 
@@ -10,7 +12,10 @@ import eventlet
 from amqp.exceptions import AMQPError
 from kombu.exceptions import KombuError
 from nameko.exceptions import UnknownService
+from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from nameko.web.handlers import http
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Response
 
 from dsi.errors import InvalidInput, PlatformError, RateLimited
@@ -21,6 +26,8 @@ from . import caching, i18n
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 256 * 1024
+DRAIN_BYTES = 8 * 1024 * 1024  # what is read of a refused body before the connection is closed instead
+MAX_JSON_DEPTH = 32
 MAX_PER_PAGE = 100
 RPC_TIMEOUT = 10
 BROKER_ERRORS = (OSError, KombuError, AMQPError)
@@ -81,6 +88,7 @@ def _answering(handler, on_error):
         if request.method == "GET" and (not_modified := caching.fresh_not_modified(request)) is not None:
             return not_modified
         try:
+            bound_body(request)
             response = handler(self, request, *args, **kwargs)
         except ServiceUnavailable as error:
             response = caching.stale(request) or on_error(self, request, error, error.status)
@@ -89,9 +97,17 @@ def _answering(handler, on_error):
             return response
         except PlatformError as error:
             response = on_error(self, request, error, error.status)
+        except RequestEntityTooLarge:  # werkzeug, reading a form or a streamed body past the limit
+            response = on_error(self, request, too_large(request), 413)
+        except HTTPException as error:  # werkzeug's own refusals (a malformed form…): their status, our look
+            response = on_error(self, request, BadRequest(error.description or "Bad request."), 400)
+        except RecursionError:
+            response = on_error(self, request, BadRequest("The body is nested too deeply."), 400)
         except Exception:
             log.exception("unexpected error on %s %s", request.method, request.path)
             return on_error(self, request, Unexpected(), 500)
+        if isinstance(response, Response) and response.status_code == 413:
+            response.headers["Connection"] = "close"  # what is left of a body past the drain bound is not read
         return caching.remember(request, response) if isinstance(response, Response) else response
 
     return wrapper
@@ -134,6 +150,39 @@ def html_route(methods: str, path: str, on_error, localised: bool = True):
     return decorate
 
 
+CATCH_ALL = "/<path:anything>"
+ANY_METHOD = "GET,POST,PUT,PATCH,DELETE"
+
+
+@functools.lru_cache(maxsize=4)
+def _routes(service_class) -> Map:
+    """Every route of the service but the catch-all, to tell which methods an address takes."""
+    rules = []
+    for _, member in inspect.getmembers(service_class, callable):
+        for entrypoint in getattr(member, ENTRYPOINT_EXTENSIONS_ATTR, ()):
+            url = getattr(entrypoint, "url", None)
+            if url and url != CATCH_ALL:
+                rules.append(Rule(url, methods=entrypoint.method.split(","), endpoint=url))
+    return Map(rules)
+
+
+def allowed_methods(service_class, path: str) -> list[str]:
+    """The methods the service answers at `path`; none when no route has it."""
+    try:
+        return sorted(_routes(service_class).bind("gateway").allowed_methods(path))
+    except HTTPException:
+        return []
+
+
+def method_not_allowed(allowed: list[str], as_json: bool, page) -> Response:
+    """405 with Allow, as JSON under /api/ or as `page()` elsewhere."""
+    message = f"This address does not take this method; it takes {', '.join(allowed)}."
+    response = json_response({"error": "METHOD_NOT_ALLOWED", "message": message}, 405) if as_json else page()
+    response.status_code = 405
+    response.headers["Allow"] = ", ".join(allowed)
+    return response
+
+
 def call(method, *args, timeout: float = RPC_TIMEOUT, **kwargs):
     """An RPC call that gives up after `timeout` seconds with a 503 instead of waiting forever."""
     try:
@@ -156,21 +205,73 @@ def optional(method, *args, timeout: float = 5):
         return None
 
 
+def too_large(request) -> PayloadTooLarge:
+    drain(request)
+    return PayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.")
+
+
+def drain(request) -> None:
+    """Read (and drop) what is left of a refused body, up to DRAIN_BYTES, so that a client still sending it can
+    read the answer (Python's urllib sees a broken pipe otherwise); past the bound the connection is closed."""
+    stream = request.environ.get("wsgi.input")
+    if stream is None:
+        return
+    left = DRAIN_BYTES
+    try:
+        while left > 0 and (chunk := stream.read(min(64 * 1024, left))):
+            left -= len(chunk)
+    except (OSError, ValueError):
+        pass
+
+
+def bound_body(request) -> None:
+    """Bodies at the door: a streamed (chunked) body is read, not taken as empty, up to the same limit as any;
+    a declared length over the limit is refused at once (its body drained first)."""
+    if request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
+        return
+    if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        # eventlet decodes the chunks; read them here, bounded, and hand the rest of the gateway a plain body
+        body = request.environ["wsgi.input"].read(MAX_BODY_BYTES + 1)
+        if len(body) > MAX_BODY_BYTES:
+            raise too_large(request)
+        request.environ.update({"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))})
+        request.environ.pop("HTTP_TRANSFER_ENCODING", None)
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise too_large(request)
+
+
 def check_size(request, what: str = "body") -> None:
     if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"The {what} is larger than {MAX_BODY_BYTES // 1024} KiB.")
+        raise too_large(request)
 
 
 def json_body(request):
-    """The request's JSON body, refusing oversized or malformed bodies with a clear 4xx."""
+    """The request's JSON body, refusing oversized, malformed or too deeply nested bodies with a clear 4xx."""
     check_size(request)
-    raw = request.get_data(cache=False)
+    raw = request.get_data(cache=True)
     if len(raw) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.")
+        raise too_large(request)
+    too_deep = BadRequest(f"The body is nested more than {MAX_JSON_DEPTH} levels deep.")
     try:
-        return json.loads(raw)
+        value = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
         raise BadRequest(f"The body is not valid JSON: {error}")
+    except RecursionError:
+        raise too_deep
+    if nesting(value) > MAX_JSON_DEPTH:
+        raise too_deep
+    return value
+
+
+def nesting(value) -> int:
+    """How deeply arrays and objects nest in a parsed JSON value."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def token_arg(request) -> str:

@@ -21,13 +21,14 @@ from ..api.directory import send_submission, submission_status
 from ..common import csrf, i18n
 from ..common.dependencies import RATE_LIMITS
 from ..common.spooling import REPORT, SPOOL, forward
-from ..common.http import ServiceUnavailable, call, html_route, optional, retry_headers, token_arg
+from ..common.http import PayloadTooLarge, ServiceUnavailable, call, html_route, optional, retry_headers, token_arg
 from ..common.templating import environment, render
 from . import forms, views
 
 PAGE_TIMEOUT = 5
 # A page shows these errors with their own status; any other refusal as a 400.
-PAGE_STATUS = {NotFound: 404, Forbidden: 403, InvalidInput: 422, RateLimited: 429, ServiceUnavailable: 503}
+PAGE_STATUS = {NotFound: 404, Forbidden: 403, InvalidInput: 422, RateLimited: 429, ServiceUnavailable: 503,
+               PayloadTooLarge: 413}
 DIRECTORY_SEGMENTS = kinds.segment_rule("collection", owner="directory")
 environment.globals.setdefault("REPORT_REASONS", vocab.REPORT_REASONS)  # the record page's report form
 
