@@ -88,6 +88,7 @@ class LaunchedPlatform:
     SERVICES = ("directory", "search", "moderation", "newsletter")
 
     def __init__(self, folder: Path, amqp_uri: str, port: int, smtp_port: int, args=(), env: dict | None = None):
+        self.folder = folder
         self.marker = f"DSI_PLATFORM_{uuid.uuid4().hex}"
         self.url = f"http://127.0.0.1:{port}"
         self.log = folder / "dsi-run.log"

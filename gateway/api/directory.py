@@ -126,7 +126,9 @@ class DirectoryApi:
 
     @json_route("PUT", "/api/records/<int:record_id>", openapi={"/api/records/{id}": operation(
         "put", "propose_edit", "Propose an edit of a record through its emailed edit link", "submissions",
-        {"202": ok(ref("SubmissionAccepted"), "Accepted for moderation"), "403": error("The token is not valid."),
+        {"202": ok(ref("SubmissionAccepted"), "Accepted for moderation"), "400": error("The body is not JSON."),
+         "403": error("The token is not valid."), "404": error("No such record."),
+         "413": error("The body is too large."),
          "422": BAD_INPUT, "429": error("Too many edits from this client.")},
         description="The published version stays public until a moderator approves the edit.",
         parameters=[ID_PARAM, TOKEN],

@@ -11,7 +11,8 @@ import functools
 from nameko.web.handlers import http
 from pydantic import TypeAdapter
 
-from dsi import kinds
+from dsi import kinds, vocab
+from dsi.countries import all_countries
 from dsi.schemas import Submission
 
 from ..common.dependencies import SETTINGS
@@ -131,7 +132,26 @@ def _contracts() -> dict:
         schema = adapter.json_schema(ref_template=REF, mode="validation")
         schemas.update(schema.pop("$defs", {}))
         schemas[name] = schema
+    for schema in schemas.values():  # the vocabularies a field takes, which pydantic checks in code
+        for field_name, field_schema in schema.get("properties", {}).items():
+            if field_name in VOCABULARY_FIELDS:
+                _only(field_schema, sorted(VOCABULARY_FIELDS[field_name]))
     return schemas
+
+
+# fields whose values are slugs of a vocabulary (labels are accepted too; the document names the slugs)
+VOCABULARY_FIELDS = {"social_areas": vocab.SOCIAL_AREAS, "technologies": vocab.TECHNOLOGIES,
+                     "dsi_focus": vocab.DSI_FOCUS, "organisation_type": vocab.ORGANISATION_TYPES,
+                     "organisation_size": vocab.ORGANISATION_SIZES, "country": all_countries()}
+
+
+def _only(field_schema: dict, values: list[str]) -> None:
+    """Restrict a string, a list of strings or a nullable one of them to `values`."""
+    for option in field_schema.get("anyOf", [field_schema]):
+        if option.get("type") == "array":
+            option["items"] = {"type": "string", "enum": values}
+        elif option.get("type") == "string":
+            option["enum"] = values
 
 
 def contributions(service_cls) -> tuple[dict, dict]:

@@ -55,12 +55,13 @@ class Unexpected(PlatformError):
 
 
 UNAVAILABLE_RETRY_AFTER = 5  # seconds: a supervised service is back within that (dsi run, containers)
+RATE_LIMITED_RETRY_AFTER = 3600  # seconds, when the service that refused did not say
 
 
 def retry_headers(error: PlatformError) -> dict | None:
     """Retry-After for a rate-limited request or an owner that does not answer: the one place it is written."""
     if isinstance(error, RateLimited):
-        return {"Retry-After": str(error.details["retry_after"])}
+        return {"Retry-After": str((error.details or {}).get("retry_after", RATE_LIMITED_RETRY_AFTER))}
     if isinstance(error, ServiceUnavailable):
         return {"Retry-After": str(UNAVAILABLE_RETRY_AFTER)}
     return None
@@ -151,7 +152,7 @@ def html_route(methods: str, path: str, on_error, localised: bool = True):
 
 
 CATCH_ALL = "/<path:anything>"
-ANY_METHOD = "GET,POST,PUT,PATCH,DELETE"
+ANY_METHOD = "GET,POST,PUT,PATCH,DELETE,OPTIONS"
 
 
 @functools.lru_cache(maxsize=4)
@@ -280,9 +281,12 @@ def token_arg(request) -> str:
 
 
 def int_arg(request, name: str, default: int, low: int = 1, high: int | None = None) -> int:
-    raw = request.args.get(name)
-    if raw in (None, ""):
+    given = request.args.getlist(name)
+    if not given:
         return default
+    if len(given) > 1:
+        raise InvalidInput(f"{name} is given more than once.", {name: "expected one whole number"})
+    raw = given[0]
     try:
         value = int(raw)
     except ValueError:
