@@ -208,8 +208,6 @@ def _document(server: str, extra_paths: dict, extra_schemas: dict) -> dict:
             "SubmissionAccepted": SUBMISSION_ACCEPTED,
             "Stats": closed({"organisations": {"type": "integer"}, "projects": {"type": "integer"},
                              "countries": {"type": "integer"}}),
-            "Health": closed({"status": {"type": "string", "enum": ["ok", "degraded"]},
-                              "directory": {"type": "string", "enum": ["ok", "unavailable"]}}),
             "Error": ERROR,
             **_contracts(),
             **extra_schemas,
