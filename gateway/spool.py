@@ -77,15 +77,17 @@ class Spool:
         connection.row_factory = sqlite3.Row
         return connection
 
-    def add(self, kind: str, body: dict, item_id: str | None = None, token: str | None = None) -> Spooled:
-        """Keep an item durably; returns once it is on disk. The same `item_id` twice keeps the first."""
+    def add(self, kind: str, body: dict, item_id: str | None = None, token: str | None = None,
+            delay: float = 0.0) -> Spooled:
+        """Keep an item durably; returns once it is on disk. The same `item_id` twice keeps the first. `delay`:
+        seconds before the relay first tries it (the owner may still be taking it from its own queue)."""
         item = Spooled(item_id or str(uuid.uuid4()), kind, token or secrets.token_urlsafe(24), body)
         now = self.clock()
         connection = self._connect()
         try:
             connection.execute(
                 "INSERT OR IGNORE INTO items (id, kind, body, token, received_at, due_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (item.id, kind, json.dumps(body, ensure_ascii=False), item.token, now, now))
+                (item.id, kind, json.dumps(body, ensure_ascii=False), item.token, now, now + delay))
             row = connection.execute("SELECT * FROM items WHERE id = ?", (item.id,)).fetchone()
         finally:
             connection.close()

@@ -41,6 +41,10 @@ class ServiceUnavailable(PlatformError):
     code, status = "SERVICE_UNAVAILABLE", 503
 
 
+class TimedOut(ServiceUnavailable):
+    """The request went out (it may wait in the owner's durable queue) but no answer came in time."""
+
+
 class BadRequest(PlatformError):
     code, status = "BAD_REQUEST", 400
 
@@ -190,7 +194,7 @@ def call(method, *args, timeout: float = RPC_TIMEOUT, **kwargs):
         with eventlet.Timeout(timeout):
             return method(*args, **kwargs)
     except eventlet.Timeout:
-        raise ServiceUnavailable("A service did not answer in time; please try again shortly.")
+        raise TimedOut("A service did not answer in time; please try again shortly.")
     except UnknownService:  # it never ran on this broker: no queue takes the request
         raise ServiceUnavailable("A service is not running; please try again shortly.")
     except BROKER_ERRORS as error:  # the broker is down or the connection broke

@@ -10,13 +10,14 @@ from dsi.errors import Conflict, InvalidInput, NotFound, PlatformError
 from dsi.lifecycle import timer
 
 from ..spool import Rejected, Relay, Spool
-from .http import ServiceUnavailable, call
+from .http import ServiceUnavailable, TimedOut, call
 
 log = logging.getLogger(__name__)
 
 SUBMISSION, REPORT = "submission", "report"
 DEFAULT_SPOOL_DIR = "var/spool"
 RELAY_TIMEOUT = 5  # seconds the relay waits for an owner per item
+QUEUED_RETRY_DELAY = 30  # seconds before relaying an item whose request already waits in the owner's queue
 FORGET_AFTER = 7 * 24 * 3600  # delivered items are kept this long for the status page, then forgotten
 WAITING_MESSAGE = "received, waiting to be processed"
 
@@ -47,7 +48,9 @@ def forward(send, spool: Spool, kind: str, item_id: str, token: str, body: dict)
         if not unreachable(error):
             raise
         log.warning("%s %s kept in the spool: %r", kind, item_id, error)
-        spool.add(kind, body, item_id, token)
+        # A request that only timed out waits in the owner's durable queue and is taken from there: the relay
+        # sends it again later, as a check (the owner takes an id once), not as more load on a busy owner.
+        spool.add(kind, body, item_id, token, delay=QUEUED_RETRY_DELAY if isinstance(error, TimedOut) else 0.0)
         return None
 
 

@@ -128,7 +128,7 @@ def copies_sent_twice(folder: Path) -> list[tuple[str, str]]:
     return [pair for pair, count in sent.items() if count > 1]
 
 
-def kill_and_wait(platform, victim: str, seconds: float = 60) -> float:
+def kill_and_wait(platform, victim: str, seconds: float = 120) -> float:
     """SIGKILL one instance of `victim`; seconds until it answers again (the gateway: /healthz)."""
     pids = platform.pids(victim) if victim != "gateway" else gateway_pids(platform)
     pid = pids[0]
