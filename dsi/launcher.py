@@ -153,9 +153,10 @@ def wait_until_healthy(url: str, supervisor: Supervisor, seconds: int = 90) -> b
         if supervisor.all_given_up:
             return False
         try:
-            if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
+            # the gateway answers and reaches the directory (the rest may still be starting)
+            if requests.get(f"{url}/readyz", timeout=5).json()["checks"]["directory"] == "ok":
                 return True
-        except requests.RequestException:
+        except (requests.RequestException, ValueError, KeyError, TypeError):
             pass
         time.sleep(0.5)
     return False

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
@@ -120,6 +121,16 @@ Technology = Annotated[str, Field(max_length=100), _in(vocab.TECHNOLOGIES)]
 Focus = Annotated[str, Field(max_length=100), _in(vocab.DSI_FOCUS)]
 
 
+def _written_as_a_date(value):
+    """A date comes as text (YYYY-MM-DD), not as a number pydantic would read as seconds since 1970."""
+    if value is not None and not isinstance(value, (str, date)):
+        raise ValueError("expected a date written YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_written_as_a_date)]
+
+
 class Link(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: int = Field(gt=0, le=MAX_ID)
@@ -139,7 +150,7 @@ class RecordFields(BaseModel):
     city: Text = ""
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
-    start_date: date | None = None
+    start_date: IsoDate | None = None
     tags: Annotated[list[Tag], AfterValidator(_unique)] = Field(default_factory=list, max_length=MAX_TAGS)
 
     @model_validator(mode="after")
@@ -161,7 +172,7 @@ class OrganisationFields(RecordFields):
 class ProjectFields(RecordFields):
     social_impact: LongText = Field(default="", max_length=10_000)
     status: Annotated[str, _in(vocab.PROJECT_STATUSES)] = "live"
-    end_date: date | None = None
+    end_date: IsoDate | None = None
     social_areas: Annotated[list[SocialArea], AfterValidator(_unique)] = Field(default_factory=list, max_length=10)
     technologies: Annotated[list[Technology], AfterValidator(_unique)] = Field(default_factory=list, max_length=18)
     dsi_focus: Annotated[list[Focus], AfterValidator(_unique)] = Field(default_factory=list, max_length=4)
@@ -192,7 +203,7 @@ _submission = TypeAdapter(Submission)
 def parse_submission(body) -> OrganisationSubmission | ProjectSubmission:
     """A validated submission, or InvalidInput with an error per field."""
     if isinstance(body, dict) and not (isinstance(body.get("kind"), str) and body["kind"] in FIELDS_BY_KIND):
-        kinds.get(body.get("kind"), owner="directory")  # names the kinds there are
+        kinds.get(str(body.get("kind")), owner="directory")  # names the kinds there are
     return parse_model(_submission, body, "The submission has invalid fields.", skip=set(FIELDS_BY_KIND))
 
 

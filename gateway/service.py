@@ -10,10 +10,11 @@ from .api.document import ApiDocument
 from .api.newsletter import NewsletterApi
 from .api.reports import ReportsApi
 from .api.search import SearchApi
-from .common.http import call, json_response, json_route
+from .common.caching import AnswerInvalidation
+from .common.health import Health
 from .common.logs import hide_tokens
-from .common.openapi import ok, operation, ref
 from .common.security import WebSecurity
+from .common.spooling import SpoolRelay
 from .console.moderation import ModerationConsole
 from .console.newsletter import NewsletterConsole
 from .site.data import OpenData
@@ -24,25 +25,13 @@ hide_tokens()
 
 
 class GatewayService(DirectoryApi, SearchApi, NewsletterApi, ReportsApi, ApiDocument, PublicPages, NewsletterPages,
-                     ModerationConsole, NewsletterConsole, OpenData):
+                     ModerationConsole, NewsletterConsole, OpenData, Health, SpoolRelay,
+                     AnswerInvalidation):
     name = "gateway"
     directory = RpcProxy("directory")
     security = WebSecurity()
     graceful_stop = GracefulStop()
     metrics = Metrics()  # dsi_http_* per route template; served on METRICS_PORT when set
-
-    @json_route("GET", "/healthz", openapi={"/healthz": operation(
-        "get", "health", "Whether the gateway and the directory answer", "platform",
-        {"200": ok(ref("Health")), "503": ok(ref("Health"), "Degraded")})})
-    def healthz(self, request):
-        """Liveness of the gateway and whether the directory answers."""
-        try:
-            call(self.directory.stats, timeout=2)
-            directory = "ok"
-        except Exception:
-            directory = "unavailable"
-        status = 200 if directory == "ok" else 503
-        return json_response({"status": "ok" if status == 200 else "degraded", "directory": directory}, status)
 
     @rpc
     def ping(self):

@@ -77,15 +77,17 @@ class Spool:
         connection.row_factory = sqlite3.Row
         return connection
 
-    def add(self, kind: str, body: dict, item_id: str | None = None, token: str | None = None) -> Spooled:
-        """Keep an item durably; returns once it is on disk. The same `item_id` twice keeps the first."""
+    def add(self, kind: str, body: dict, item_id: str | None = None, token: str | None = None,
+            delay: float = 0.0) -> Spooled:
+        """Keep an item durably; returns once it is on disk. The same `item_id` twice keeps the first. `delay`:
+        seconds before the relay first tries it (the owner may still be taking it from its own queue)."""
         item = Spooled(item_id or str(uuid.uuid4()), kind, token or secrets.token_urlsafe(24), body)
         now = self.clock()
         connection = self._connect()
         try:
             connection.execute(
                 "INSERT OR IGNORE INTO items (id, kind, body, token, received_at, due_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (item.id, kind, json.dumps(body, ensure_ascii=False), item.token, now, now))
+                (item.id, kind, json.dumps(body, ensure_ascii=False), item.token, now, now + delay))
             row = connection.execute("SELECT * FROM items WHERE id = ?", (item.id,)).fetchone()
         finally:
             connection.close()
@@ -153,6 +155,16 @@ class Spool:
         return self._finish(item_id, worker, "UPDATE items SET attempts = ?, due_at = ?, last_error = ?, "
                             "claimed_by = NULL, claimed_until = NULL", (attempts, self.clock() + delay, error))
 
+    def release(self, item_ids: list[str], worker: str) -> None:
+        """Give back claimed items not tried in this pass: due again at once, for any relay."""
+        connection = self._connect()
+        try:
+            connection.executemany("UPDATE items SET claimed_by = NULL, claimed_until = NULL "
+                                   "WHERE id = ? AND claimed_by = ? AND state = ?",
+                                   [(item_id, worker, WAITING) for item_id in item_ids])
+        finally:
+            connection.close()
+
     def counts(self) -> dict[str, int]:
         connection = self._connect()
         try:
@@ -177,17 +189,20 @@ def _spooled(row) -> Spooled:
 
 class Relay:
     """Forwards spooled items to their owners: `deliver[kind](item_id, body)` returns the owner's answer, raises
-    `Rejected` when the owner refuses the item for good, or anything else when it cannot be reached now."""
+    `Rejected` when the owner refuses the item for good, or anything else when it cannot be reached now.
+    `unreachable(error)` says whether a failure means the owner is down (the pass then ends: the items after it
+    would wait for the same owner in turn); by default each item is tried."""
 
     def __init__(self, spool: Spool, deliver: dict[str, Callable[[str, dict], object]], worker: str | None = None,
-                 lease: float = 30.0):
-        self.spool, self.deliver, self.lease = spool, deliver, lease
+                 lease: float = 30.0, unreachable: Callable[[Exception], bool] = lambda error: False):
+        self.spool, self.deliver, self.lease, self.unreachable = spool, deliver, lease, unreachable
         self.worker = worker or f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
     def run_once(self, limit: int = 20) -> dict[str, int]:
         """One pass over what is due; returns how many items were delivered, rejected and left for later."""
         done = {DELIVERED: 0, REJECTED: 0, WAITING: 0}
-        for item in self.spool.claim(self.worker, limit, self.lease):
+        items = self.spool.claim(self.worker, limit, self.lease)
+        for position, item in enumerate(items):
             deliver = self.deliver.get(item.kind)
             if deliver is None:
                 self.spool.retry_later(item.id, self.worker, f"no delivery for {item.kind!r} in this gateway")
@@ -201,6 +216,11 @@ class Relay:
             except Exception as error:  # the owner or the broker cannot be reached: keep it for later
                 self.spool.retry_later(item.id, self.worker, repr(error))
                 done[WAITING] += 1
+                if self.unreachable(error):
+                    rest = [later.id for later in items[position + 1:]]
+                    self.spool.release(rest, self.worker)
+                    done[WAITING] += len(rest)
+                    break
             else:
                 self.spool.delivered(item.id, self.worker, result)
                 done[DELIVERED] += 1

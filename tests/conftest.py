@@ -52,6 +52,13 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.unit)
 
 
+@pytest.fixture
+def web_config(web_config, tmp_path):
+    """nameko's web config, with the gateway's spool in the test's own folder."""
+    web_config["SPOOL_DIR"] = str(tmp_path / "spool")
+    return web_config
+
+
 def _postgres_answers() -> bool:
     try:
         engine = create_engine(POSTGRES_URL)

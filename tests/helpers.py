@@ -1,5 +1,6 @@
 """Helpers shared by the test suites: waiting for something to become true, and publishing records in the
 directory's database as moderation would (their events wait in its outbox). Fixtures live in conftest.py."""
+import re
 import time
 
 import pytest
@@ -27,6 +28,14 @@ def wait_for(check, seconds: float = 10.0, step: float = 0.1):
     if not result:
         pytest.fail(f"gave up waiting after {seconds} s: {check}")
     return result
+
+
+def press_the_button(session, path: str):
+    """What a person does on a page opened from a mailed link: press its button (a POST with the page's CSRF
+    token). Returns the page first opened and the answer to the button."""
+    page = session.get(path)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    return page, session.post(path, data={"csrf_token": token[1] if token else ""})
 
 
 def approve(session, outbox, submission_id):

@@ -88,11 +88,13 @@ class LaunchedPlatform:
     SERVICES = ("directory", "search", "moderation", "newsletter", "content")
 
     def __init__(self, folder: Path, amqp_uri: str, port: int, smtp_port: int, args=(), env: dict | None = None):
+        self.folder = folder
         self.marker = f"DSI_PLATFORM_{uuid.uuid4().hex}"
         self.url = f"http://127.0.0.1:{port}"
         self.log = folder / "dsi-run.log"
         self.env = {**os.environ, self.marker: "1", "AMQP_URI": amqp_uri, "PUBLIC_URL": self.url,
                     "GATEWAY_ADDRESS": f"127.0.0.1:{port}", "SEARCH_INDEX_DIR": str(folder / "search"),
+                    "SPOOL_DIR": str(folder / "spool"),
                     "MAIL_SINK_DIR": str(folder / "mail"), "SMTP_PORT": str(smtp_port), "DSI_DATA": str(folder),
                     "PYTHONWARNINGS": "ignore",
                     **{f"{service.upper()}_DB_URL": f"sqlite:///{folder}/{service}.db"

@@ -4,10 +4,14 @@ import uuid
 from nameko.rpc import RpcProxy
 
 from dsi import kinds, signing
+from dsi.errors import NotFound
 from dsi.schemas import parse_submission
 
 from ..common.dependencies import RATE_LIMITS
-from ..common.http import ServiceUnavailable, call, json_body, json_response, json_route, list_arg, paging, token_arg
+from ..common.http import (RPC_TIMEOUT, ServiceUnavailable, call, json_body, json_response, json_route, list_arg,
+                           paging, token_arg)
+from ..common.caching import STALE_IF_ERROR
+from ..common.spooling import SPOOL, SUBMISSION, forward, waiting_status
 from ..common.openapi import (BAD_INPUT, ID_PARAM, PAGE_PARAMS, PAGING, TOKEN, UNAVAILABLE, closed, error,
                               list_param, ok, operation, ref)
 
@@ -16,17 +20,33 @@ SUBMISSION_ID = {"name": "submission_id", "in": "path", "required": True, "schem
 RECORDS = kinds.owned_by("directory")
 
 
-def send_submission(directory, body: dict) -> dict:
-    """Hand a validated submission to the directory (the JSON API and the web forms both do)."""
+READ_BUDGET = 4  # seconds a read waits for the directory before the last good answer is served
+SUBMIT_BUDGET = 4  # seconds the directory has to take a submission before it is kept in the gateway's spool
+
+
+def send_submission(directory, spool, body: dict) -> dict:
+    """Hand a validated submission to the directory (the JSON API and the web forms both do). When the broker
+    or the directory cannot take it within the budget it is kept in the spool, on disk, and relayed later under
+    the same id: the visitor is answered `queued`, never refused."""
     submission_id = str(uuid.uuid4())
-    reply = call(directory.submit.call_async, body, submission_id)
-    try:
-        return call(reply.result, timeout=5)
-    except ServiceUnavailable:
-        # The request waits in the directory's durable RPC queue and is stored, under this id, as soon as the
-        # directory runs again: accept it rather than refuse it.
+    token = signing.sign(signing.SUBMISSION_STATUS, submission_id)
+    result = forward(lambda: call(directory.submit, body, submission_id, timeout=SUBMIT_BUDGET),
+                     spool, SUBMISSION, submission_id, token, body)
+    if result is None:
         return {"id": submission_id, "submission_id": submission_id, "state": "pending", "queued": True,
-                "status_token": signing.sign(signing.SUBMISSION_STATUS, submission_id)}
+                "status_token": token}
+    return result
+
+
+def submission_status(directory, spool, submission_id: str, token: str, timeout: float = RPC_TIMEOUT) -> dict:
+    """A submission's status from the directory; while it waits in the spool, "received, waiting"."""
+    try:
+        return call(directory.submission_status, submission_id, token, timeout=timeout)
+    except (NotFound, ServiceUnavailable):
+        waiting = waiting_status(spool, submission_id, token)
+        if waiting is None:
+            raise
+        return waiting
 
 
 def _list_doc(kind: kinds.Kind) -> dict:
@@ -50,6 +70,7 @@ def _submission_doc(operation_id: str, summary: str, responses: dict, method: st
 class DirectoryApi:
     directory = RpcProxy("directory")
     limits = RATE_LIMITS
+    spool = SPOOL
 
     @json_route("GET", "/api/" + kinds.segment_rule("collection", owner="directory"),
                 openapi={f"/api/{kind.segment}": _list_doc(kind) for kind in RECORDS})
@@ -57,12 +78,13 @@ class DirectoryApi:
         page, per_page = paging(request)
         filters = {name: list_arg(request, name) for name in LIST_FILTERS if request.args.get(name)}
         return json_response(call(self.directory.list_records, kinds.by_segment(collection).name, filters, page,
-                                  per_page))
+                                  per_page, timeout=READ_BUDGET))
 
     @json_route("GET", "/api/" + kinds.segment_rule("collection", owner="directory") + "/<int:record_id>",
                 openapi={f"/api/{kind.segment}/{{id}}": _one_doc(kind) for kind in RECORDS})
     def get_record(self, request, collection, record_id):
-        return json_response(call(self.directory.get_record, kinds.by_segment(collection).name, record_id))
+        return json_response(call(self.directory.get_record, kinds.by_segment(collection).name, record_id,
+                                  timeout=READ_BUDGET))
 
     @json_route("POST", "/api/submissions", openapi={"/api/submissions": operation(
         "post", "submit", "Submit an organisation or project for moderation", "submissions",
@@ -77,7 +99,7 @@ class DirectoryApi:
         body = json_body(request)
         parse_submission(body)  # field errors at the edge; the directory checks again before it writes
         self.limits.hit("submit", request)  # only a valid submission counts against the client's limit
-        result = send_submission(self.directory, body)
+        result = send_submission(self.directory, self.spool, body)
         return json_response(result, 202, {"Location": f"/api/submissions/{result['id']}"})
 
     @json_route("GET", "/api/submissions/<submission_id>", openapi={"/api/submissions/{submission_id}": _submission_doc(
@@ -85,7 +107,7 @@ class DirectoryApi:
         {"200": ok(ref("SubmissionStatus")), "403": error("The token is not valid."),
          "404": error("No such submission.")}, method="get")})
     def submission_status(self, request, submission_id):
-        return json_response(call(self.directory.submission_status, submission_id, token_arg(request)))
+        return json_response(submission_status(self.directory, self.spool, submission_id, token_arg(request)))
 
     @json_route("POST", "/api/submissions/<submission_id>/confirm", openapi={
         "/api/submissions/{submission_id}/confirm": _submission_doc(
@@ -104,7 +126,9 @@ class DirectoryApi:
 
     @json_route("PUT", "/api/records/<int:record_id>", openapi={"/api/records/{id}": operation(
         "put", "propose_edit", "Propose an edit of a record through its emailed edit link", "submissions",
-        {"202": ok(ref("SubmissionAccepted"), "Accepted for moderation"), "403": error("The token is not valid."),
+        {"202": ok(ref("SubmissionAccepted"), "Accepted for moderation"), "400": error("The body is not JSON."),
+         "403": error("The token is not valid."), "404": error("No such record."),
+         "413": error("The body is too large."),
          "422": BAD_INPUT, "429": error("Too many edits from this client.")},
         description="The published version stays public until a moderator approves the edit.",
         parameters=[ID_PARAM, TOKEN],
@@ -121,9 +145,10 @@ class DirectoryApi:
         {"200": ok({"type": "object", "additionalProperties": {
             "type": "object", "additionalProperties": {"type": "string"}}})})})
     def vocabularies(self, request):
-        return json_response(call(self.directory.vocabularies), headers={"Cache-Control": "public, max-age=3600"})
+        return json_response(call(self.directory.vocabularies),
+                             headers={"Cache-Control": f"public, max-age=3600, stale-if-error={STALE_IF_ERROR}"})
 
     @json_route("GET", "/api/stats", openapi={"/api/stats": operation(
         "get", "stats", "Counts of published records", "directory", {"200": ok(ref("Stats")), "503": UNAVAILABLE})})
     def stats(self, request):
-        return json_response(call(self.directory.stats))
+        return json_response(call(self.directory.stats, timeout=READ_BUDGET))

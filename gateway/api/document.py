@@ -11,7 +11,8 @@ import functools
 from nameko.web.handlers import http
 from pydantic import TypeAdapter
 
-from dsi import kinds
+from dsi import kinds, vocab
+from dsi.countries import all_countries
 from dsi.schemas import Submission
 
 from ..common.dependencies import SETTINGS
@@ -95,7 +96,9 @@ SUBMISSION_STATUS = closed({
     "email_confirmed": {"type": "boolean"},
     "submitted_at": nullable("string", format="date-time"),
     "decided_at": nullable("string", format="date-time"),
-})
+    "queued": {"type": "boolean", "description": "Kept by the gateway until the directory takes it."},
+    "message": {"type": "string"},
+}, required=["id", "submission_id", "state"])
 # The answer to a new submission or an edit: its status, the token that opens it, and, when the directory was
 # down, `queued` (it is stored as soon as the directory runs again).
 SUBMISSION_ACCEPTED = {
@@ -109,6 +112,7 @@ ERROR = {
     "properties": {
         "error": {"type": "string", "enum": ["BAD_REQUEST", "VALIDATION_ERROR", "NOT_FOUND", "FORBIDDEN", "CONFLICT",
                                              "RATE_LIMITED", "PAYLOAD_TOO_LARGE", "SERVICE_UNAVAILABLE",
+                                             "METHOD_NOT_ALLOWED",
                                              "INTERNAL"]},
         "message": {"type": "string"},
         "details": {"type": "object", "description": "For VALIDATION_ERROR: a message per field path."},
@@ -128,7 +132,26 @@ def _contracts() -> dict:
         schema = adapter.json_schema(ref_template=REF, mode="validation")
         schemas.update(schema.pop("$defs", {}))
         schemas[name] = schema
+    for schema in schemas.values():  # the vocabularies a field takes, which pydantic checks in code
+        for field_name, field_schema in schema.get("properties", {}).items():
+            if field_name in VOCABULARY_FIELDS:
+                _only(field_schema, sorted(VOCABULARY_FIELDS[field_name]))
     return schemas
+
+
+# fields whose values are slugs of a vocabulary (labels are accepted too; the document names the slugs)
+VOCABULARY_FIELDS = {"social_areas": vocab.SOCIAL_AREAS, "technologies": vocab.TECHNOLOGIES,
+                     "dsi_focus": vocab.DSI_FOCUS, "organisation_type": vocab.ORGANISATION_TYPES,
+                     "organisation_size": vocab.ORGANISATION_SIZES, "country": all_countries()}
+
+
+def _only(field_schema: dict, values: list[str]) -> None:
+    """Restrict a string, a list of strings or a nullable one of them to `values`."""
+    for option in field_schema.get("anyOf", [field_schema]):
+        if option.get("type") == "array":
+            option["items"] = {"type": "string", "enum": values}
+        elif option.get("type") == "string":
+            option["enum"] = values
 
 
 def contributions(service_cls) -> tuple[dict, dict]:
@@ -185,8 +208,6 @@ def _document(server: str, extra_paths: dict, extra_schemas: dict) -> dict:
             "SubmissionAccepted": SUBMISSION_ACCEPTED,
             "Stats": closed({"organisations": {"type": "integer"}, "projects": {"type": "integer"},
                              "countries": {"type": "integer"}}),
-            "Health": closed({"status": {"type": "string", "enum": ["ok", "degraded"]},
-                              "directory": {"type": "string", "enum": ["ok", "unavailable"]}}),
             "Error": ERROR,
             **_contracts(),
             **extra_schemas,

@@ -2,14 +2,15 @@
 and erase, and the archive of sent editions. Links carry a signed token; the newsletter service checks it."""
 from nameko.rpc import RpcProxy
 
-from dsi import kinds
+from dsi import kinds, vocab
 from dsi.vocab import INTERFACE_LANGUAGES
 
 from ..common.dependencies import RATE_LIMITS
 from ..common.http import call, json_body, json_response, json_route, paging, token_arg
-from ..common.openapi import STAMP, closed, error, ok, operation, ref
+from ..common.openapi import PAGE_PARAMS, STAMP, closed, error, ok, operation, ref
 _LANGUAGE = {"type": "string", "enum": list(INTERFACE_LANGUAGES)}
-_AREAS = {"type": "array", "items": {"type": "string"}, "description": "Social area slugs (labels are accepted too)."}
+_AREAS = {"type": "array", "items": {"type": "string", "enum": sorted(vocab.SOCIAL_AREAS)},
+          "description": "Social area slugs (labels are accepted too)."}
 _TOKEN = {"name": "token", "in": "query", "required": True, "schema": {"type": "string"},
           "description": "The signed token of the link in a newsletter mail."}
 _BAD_TOKEN = error("The link's token is not valid or has expired.")
@@ -22,8 +23,7 @@ _ITEM = closed({"id": {"type": "integer"}, "kind": {"type": "string", "enum": li
                  "social_areas": {"type": "array", "items": {"type": "string"}}, "url": {"type": "string"}})
 _PAGE = {"page": {"type": "integer", "minimum": 1}, "per_page": {"type": "integer", "minimum": 1},
          "total": {"type": "integer", "minimum": 0}}
-_PAGE_PARAMS = [{"name": name, "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}}
-                for name in ("page", "per_page")]
+_PAGE_PARAMS = PAGE_PARAMS
 
 
 def _operation(method: str, operation_id: str, summary: str, responses: dict, token: bool = True, **more) -> dict:
@@ -86,7 +86,7 @@ DOC = {  # path → its operations, each attached to its route below
                 "items": {"type": "array", "items": _ITEM}})}})),
          "404": error("No edition of that month was sent."), "422": error("A month is written YYYY-MM.")},
         token=False, parameters=[{"name": "month", "in": "path", "required": True,
-                                  "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}}]),
+                                  "schema": {"type": "string", "pattern": "^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"}}]),
 }
 OPENAPI_SCHEMAS = {
     "NewsletterAccepted": closed({"status": {"const": "accepted"}, "message": {"type": "string"}}),

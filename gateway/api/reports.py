@@ -5,12 +5,14 @@ from dsi import kinds, vocab
 
 from ..common.dependencies import RATE_LIMITS
 from ..common.http import json_body, json_response, json_route
+from ..common.spooling import SPOOL
 from ..common.openapi import closed, error, operation
 from ..site.pages import report_record
 
 REPORT_RESPONSE = {"type": "object", "additionalProperties": False, "required": ["kind", "record_id", "received"],
                    "properties": {"kind": {"type": "string", "enum": list(kinds.names("directory"))},
-                                  "record_id": {"type": "integer"}, "received": {"const": True}}}
+                                  "record_id": {"type": "integer"}, "received": {"const": True},
+                                  "queued": {"type": "boolean"}}}
 
 
 def _error(description: str) -> dict:
@@ -43,6 +45,7 @@ class ReportsApi:
     directory = RpcProxy("directory")
     moderation = RpcProxy("moderation")
     limits = RATE_LIMITS
+    spool = SPOOL
 
     @json_route("POST", "/api/records/" + kinds.name_rule("kind", owner="directory") + "/<int:record_id>/reports",
                 openapi={"/api/records/{kind}/{id}/reports": REPORT_DOC})

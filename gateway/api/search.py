@@ -8,26 +8,32 @@ See docs/search.md for the answers.
 """
 from nameko.rpc import RpcProxy
 
-from ..common.http import call, int_arg, json_response, json_route, list_arg
+from dsi import kinds, vocab
+from dsi.countries import all_countries
+
+from ..common.http import MAX_PER_PAGE, call, int_arg, json_response, json_route, list_arg
 from ..common.openapi import BAD_INPUT, PAGE_PARAMS, UNAVAILABLE, list_param, ok, operation, query, ref
 
 LIST_PARAMS = ("kind", "country", "social_areas", "technologies", "dsi_focus", "organisation_type",
                "organisation_size")
 SEARCH_TIMEOUT = 5
+MAX_PAGE = 100  # × at most 100 per page: the search service's 10,000 results (deeper is a crawl: the export)
+SEARCH_PAGE_PARAMS = [query("page", "Page number, from 1.", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE,
+                                                             "default": 1}), PAGE_PARAMS[1]]
 SEARCH_DOC = operation("get", "search", "Full-text, faceted search over published records", "search", {
     "200": ok(ref("SearchResult")), "422": BAD_INPUT, "503": UNAVAILABLE}, parameters=[
     query("q", "Words to find; typos are tolerated and the last word matches as a prefix."),
-    list_param("kind", "organisation or project."),
-    list_param("country", "ISO country codes."),
-    list_param("social_areas", "Social area slugs."),
-    list_param("technologies", "Technology slugs."),
-    list_param("dsi_focus", "DSI focus slugs."),
-    list_param("organisation_type", "Organisation type slugs."),
-    list_param("organisation_size", "Organisation size slugs."),
+    list_param("kind", "organisation or project.", kinds.names("directory")),
+    list_param("country", "ISO country codes.", all_countries()),
+    list_param("social_areas", "Social area slugs.", vocab.SOCIAL_AREAS),
+    list_param("technologies", "Technology slugs.", vocab.TECHNOLOGIES),
+    list_param("dsi_focus", "DSI focus slugs.", vocab.DSI_FOCUS),
+    list_param("organisation_type", "Organisation type slugs.", vocab.ORGANISATION_TYPES),
+    list_param("organisation_size", "Organisation size slugs.", vocab.ORGANISATION_SIZES),
     query("sort", "Order of the items.", {"type": "string", "enum": ["relevance", "name", "newest"],
                                           "default": "relevance"}),
     query("bbox", "Only records inside minLon,minLat,maxLon,maxLat."),
-    *PAGE_PARAMS,
+    *SEARCH_PAGE_PARAMS,
 ])
 SUGGEST_DOC = operation("get", "suggest", "Names that match what is typed so far", "search", {
     "200": ok({"type": "array", "items": ref("Suggestion")}), "422": BAD_INPUT, "503": UNAVAILABLE}, parameters=[
@@ -43,7 +49,9 @@ class SearchApi:
         # passed on as given: the search service checks them all and names every bad one in one answer
         params = {"q": request.args.get("q", ""), "sort": request.args.get("sort") or "relevance",
                   "bbox": request.args.get("bbox") or None}
-        params.update({name: request.args[name] for name in ("page", "per_page") if request.args.get(name)})
+        if "page" in request.args or "per_page" in request.args:  # bounded here too: never work past the limit
+            params["page"] = int_arg(request, "page", 1, 1, MAX_PAGE)
+            params["per_page"] = int_arg(request, "per_page", 20, 1, MAX_PER_PAGE)
         params.update({name: list_arg(request, name) for name in LIST_PARAMS if name in request.args})
         return json_response(call(self.search.query, params, timeout=SEARCH_TIMEOUT))
 

@@ -3,26 +3,36 @@ request parsing, and the two decorators every route uses — `json_route` for JS
 pages. Both map a service's error the same way: its status, its message, and Retry-After when rate limited.
 """
 import functools
+import inspect
+import io
 import json
 import logging
 
 import eventlet
+from amqp.exceptions import AMQPError
+from kombu.exceptions import KombuError
 from nameko.exceptions import RemoteError, UnknownService
+from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from nameko.web.handlers import http
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Response
 
 from dsi.errors import InvalidInput, PlatformError, RateLimited
 from dsi.validation import comma_list
 
-from . import i18n
+from . import caching, i18n
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 256 * 1024
 HTTPS = "dsi.https"  # set by security.with_headers: the visitor's connection is HTTPS (cookies are Secure then)
+SET_ASIDE_RETRY_AFTER = 300  # seconds: a dead-lettered request waits for an operator (dsi dead-letters)
+DRAIN_BYTES = 8 * 1024 * 1024  # what is read of a refused body before the connection is closed instead
+MAX_JSON_DEPTH = 32
 MAX_PER_PAGE = 100
 RPC_TIMEOUT = 10
-SET_ASIDE_RETRY_AFTER = 300  # seconds: a dead-lettered request waits for an operator (dsi dead-letters)
+BROKER_ERRORS = (OSError, KombuError, AMQPError)
 
 
 class PayloadTooLarge(PlatformError):
@@ -31,6 +41,10 @@ class PayloadTooLarge(PlatformError):
 
 class ServiceUnavailable(PlatformError):
     code, status = "SERVICE_UNAVAILABLE", 503
+
+
+class TimedOut(ServiceUnavailable):
+    """The request went out (it may wait in the owner's durable queue) but no answer came in time."""
 
 
 class BadRequest(PlatformError):
@@ -46,12 +60,21 @@ class Unexpected(PlatformError):
         super().__init__("Something went wrong on our side; please try again.")
 
 
+UNAVAILABLE_RETRY_AFTER = 5  # seconds: a supervised service is back within that (dsi run, containers)
+RATE_LIMITED_RETRY_AFTER = 3600  # seconds, when the service that refused did not say
+
+
 def retry_headers(error: PlatformError) -> dict | None:
-    """Retry-After for a rate-limited or set-aside request, when the error says when: the one place it is
-    written."""
-    details = error.details if isinstance(error, (RateLimited, ServiceUnavailable)) else None
-    retry = details.get("retry_after") if isinstance(details, dict) else None
-    return {"Retry-After": str(retry)} if retry is not None else None
+    """Retry-After for a rate-limited request, a set-aside one or an owner that does not answer: the one
+    place it is written (the error's own retry_after when it says, else the default for its kind)."""
+    if isinstance(error, RateLimited):
+        default = RATE_LIMITED_RETRY_AFTER
+    elif isinstance(error, ServiceUnavailable):
+        default = UNAVAILABLE_RETRY_AFTER
+    else:
+        return None
+    details = error.details if isinstance(error.details, dict) else {}
+    return {"Retry-After": str(details.get("retry_after") or default)}
 
 
 def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
@@ -68,17 +91,35 @@ def error_response(error: PlatformError) -> Response:
 
 
 def _answering(handler, on_error):
-    """`handler`, with every failure turned into `on_error(self, request, error, status)`."""
+    """`handler`, with every failure turned into `on_error(self, request, error, status)`; a public GET answered
+    from the last good answer when its owner does not answer, and given its caching headers (common/caching)."""
 
     @functools.wraps(handler)
     def wrapper(self, request, *args, **kwargs):
+        if request.method == "GET" and (not_modified := caching.fresh_not_modified(request)) is not None:
+            return not_modified
         try:
-            return handler(self, request, *args, **kwargs)
+            bound_body(request)
+            response = handler(self, request, *args, **kwargs)
+        except ServiceUnavailable as error:
+            response = caching.stale(request) or on_error(self, request, error, error.status)
+            if isinstance(response, Response) and response.status_code == 503:
+                response.headers["Cache-Control"] = caching.NO_STORE
+            return response
         except PlatformError as error:
-            return on_error(self, request, error, error.status)
+            response = on_error(self, request, error, error.status)
+        except RequestEntityTooLarge:  # werkzeug, reading a form or a streamed body past the limit
+            response = on_error(self, request, too_large(request), 413)
+        except HTTPException as error:  # werkzeug's own refusals (a malformed form…): their status, our look
+            response = on_error(self, request, BadRequest(error.description or "Bad request."), 400)
+        except RecursionError:
+            response = on_error(self, request, BadRequest("The body is nested too deeply."), 400)
         except Exception:
             log.exception("unexpected error on %s %s", request.method, request.path)
             return on_error(self, request, Unexpected(), 500)
+        if isinstance(response, Response) and response.status_code == 413:
+            response.headers["Connection"] = "close"  # what is left of a body past the drain bound is not read
+        return caching.remember(request, response) if isinstance(response, Response) else response
 
     return wrapper
 
@@ -120,13 +161,46 @@ def html_route(methods: str, path: str, on_error, localised: bool = True):
     return decorate
 
 
+CATCH_ALL = "/<path:anything>"
+ANY_METHOD = "GET,POST,PUT,PATCH,DELETE,OPTIONS"
+
+
+@functools.lru_cache(maxsize=4)
+def _routes(service_class) -> Map:
+    """Every route of the service but the catch-all, to tell which methods an address takes."""
+    rules = []
+    for _, member in inspect.getmembers(service_class, callable):
+        for entrypoint in getattr(member, ENTRYPOINT_EXTENSIONS_ATTR, ()):
+            url = getattr(entrypoint, "url", None)
+            if url and url != CATCH_ALL:
+                rules.append(Rule(url, methods=entrypoint.method.split(","), endpoint=url))
+    return Map(rules)
+
+
+def allowed_methods(service_class, path: str) -> list[str]:
+    """The methods the service answers at `path`; none when no route has it."""
+    try:
+        return sorted(_routes(service_class).bind("gateway").allowed_methods(path))
+    except HTTPException:
+        return []
+
+
+def method_not_allowed(allowed: list[str], as_json: bool, page) -> Response:
+    """405 with Allow, as JSON under /api/ or as `page()` elsewhere."""
+    message = f"This address does not take this method; it takes {', '.join(allowed)}."
+    response = json_response({"error": "METHOD_NOT_ALLOWED", "message": message}, 405) if as_json else page()
+    response.status_code = 405
+    response.headers["Allow"] = ", ".join(allowed)
+    return response
+
+
 def call(method, *args, timeout: float = RPC_TIMEOUT, **kwargs):
     """An RPC call that gives up after `timeout` seconds with a 503 instead of waiting forever."""
     try:
         with eventlet.Timeout(timeout):
             return method(*args, **kwargs)
     except eventlet.Timeout:
-        raise ServiceUnavailable("A service did not answer in time; please try again shortly.")
+        raise TimedOut("A service did not answer in time; please try again shortly.")
     except UnknownService:  # it never ran on this broker: no queue takes the request
         raise ServiceUnavailable("A service is not running; please try again shortly.")
     except RemoteError as error:
@@ -135,6 +209,9 @@ def call(method, *args, timeout: float = RPC_TIMEOUT, **kwargs):
         # the request made the service fail again and again and was dead-lettered (dsi/deadletters.py)
         raise ServiceUnavailable("This request could not be handled and was set aside for the operators; "
                                  "please try again later.", {"retry_after": SET_ASIDE_RETRY_AFTER})
+    except BROKER_ERRORS as error:  # the broker is down or the connection broke
+        log.warning("broker unreachable: %r", error)
+        raise ServiceUnavailable("The platform's message broker cannot be reached; please try again shortly.")
 
 
 def optional(method, *args, timeout: float = 5):
@@ -151,21 +228,73 @@ def over_https(request) -> bool:
     return bool(request.environ.get(HTTPS, request.scheme == "https"))
 
 
+def too_large(request) -> PayloadTooLarge:
+    drain(request)
+    return PayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.")
+
+
+def drain(request) -> None:
+    """Read (and drop) what is left of a refused body, up to DRAIN_BYTES, so that a client still sending it can
+    read the answer (Python's urllib sees a broken pipe otherwise); past the bound the connection is closed."""
+    stream = request.environ.get("wsgi.input")
+    if stream is None:
+        return
+    left = DRAIN_BYTES
+    try:
+        while left > 0 and (chunk := stream.read(min(64 * 1024, left))):
+            left -= len(chunk)
+    except (OSError, ValueError):
+        pass
+
+
+def bound_body(request) -> None:
+    """Bodies at the door: a streamed (chunked) body is read, not taken as empty, up to the same limit as any;
+    a declared length over the limit is refused at once (its body drained first)."""
+    if request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
+        return
+    if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        # eventlet decodes the chunks; read them here, bounded, and hand the rest of the gateway a plain body
+        body = request.environ["wsgi.input"].read(MAX_BODY_BYTES + 1)
+        if len(body) > MAX_BODY_BYTES:
+            raise too_large(request)
+        request.environ.update({"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))})
+        request.environ.pop("HTTP_TRANSFER_ENCODING", None)
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise too_large(request)
+
+
 def check_size(request, what: str = "body") -> None:
     if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"The {what} is larger than {MAX_BODY_BYTES // 1024} KiB.")
+        raise too_large(request)
 
 
 def json_body(request):
-    """The request's JSON body, refusing oversized or malformed bodies with a clear 4xx."""
+    """The request's JSON body, refusing oversized, malformed or too deeply nested bodies with a clear 4xx."""
     check_size(request)
-    raw = request.get_data(cache=False)
+    raw = request.get_data(cache=True)
     if len(raw) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.")
+        raise too_large(request)
+    too_deep = BadRequest(f"The body is nested more than {MAX_JSON_DEPTH} levels deep.")
     try:
-        return json.loads(raw)
+        value = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
         raise BadRequest(f"The body is not valid JSON: {error}")
+    except RecursionError:
+        raise too_deep
+    if nesting(value) > MAX_JSON_DEPTH:
+        raise too_deep
+    return value
+
+
+def nesting(value) -> int:
+    """How deeply arrays and objects nest in a parsed JSON value."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def token_arg(request) -> str:
@@ -174,9 +303,12 @@ def token_arg(request) -> str:
 
 
 def int_arg(request, name: str, default: int, low: int = 1, high: int | None = None) -> int:
-    raw = request.args.get(name)
-    if raw in (None, ""):
+    given = request.args.getlist(name)
+    if not given:
         return default
+    if len(given) > 1:
+        raise InvalidInput(f"{name} is given more than once.", {name: "expected one whole number"})
+    raw = given[0]
     try:
         value = int(raw)
     except ValueError:

@@ -33,10 +33,12 @@ def query(name: str, description: str, schema: dict | None = None) -> dict:
             "schema": schema or {"type": "string"}}
 
 
-def list_param(name: str, description: str) -> dict:
+def list_param(name: str, description: str, values=None) -> dict:
+    """A repeatable filter; `values`, when given, are the ones it takes (a vocabulary's slugs, say)."""
+    items = {"type": "string", "enum": sorted(values)} if values is not None else {"type": "string"}
     return query(name, description + " Repeat the parameter or separate values with commas; values of one "
                  "parameter are alternatives (OR), parameters combine (AND).",
-                 {"type": "array", "items": {"type": "string"}})
+                 {"type": "array", "items": items})
 
 
 def operation(method: str, operation_id: str, summary: str, tag: str, responses: dict, **more) -> dict:

@@ -8,3 +8,5 @@ class GatewaySettings(PlatformSettings):
     # how many trusted reverse proxies stand in front (each appends to X-Forwarded-For); 0 ignores that header
     PROXY_HOPS: int = Field(default=0, ge=0)
     RATE_LIMITS: dict[str, str] = Field(default_factory=dict, description="action → 'N/second|minute|hour|day'")
+    # the durable spool of submissions and reports the owners could not take yet (a volume in containers)
+    SPOOL_DIR: str = "var/spool"

@@ -108,4 +108,6 @@ def render(template: str, status: int = 200, headers: dict | None = None, reques
     response = Response(body, status=status, mimetype="text/html", headers={**SECURITY_HEADERS, **(headers or {})})
     if token is not None:
         token.set_cookie(response)
+        if token.used:  # a form with its CSRF token: for this visitor only, never kept by a cache
+            response.headers["Cache-Control"] = "no-store"
     return response

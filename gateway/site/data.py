@@ -14,7 +14,8 @@ from dsi import kinds, vocab
 from dsi.errors import PlatformError
 
 from ..common.dependencies import SETTINGS
-from ..common.http import call, error_response, json_response, optional
+from ..common.http import (ANY_METHOD, CATCH_ALL, allowed_methods, call, drain, error_response, json_response,
+                           method_not_allowed, optional)
 from ..common.templating import render
 from . import opendata
 from .pages import DIRECTORY_SEGMENTS, PAGE_TIMEOUT, error_page, page
@@ -101,9 +102,15 @@ class OpenData:
         return Response(Path(target).read_bytes(), mimetype=mimetype,
                         headers={"Cache-Control": "public, max-age=3600"})
 
-    @http("GET", "/<path:anything>")
+    @http(ANY_METHOD, CATCH_ALL)
     def not_found(self, request, anything):
-        """Any other address: a JSON error under /api/, the site's 404 page elsewhere."""
+        """Any other address: a JSON error under /api/, the site's 404 page elsewhere; a method an address does
+        not take: 405 naming those it takes (Allow)."""
+        allowed = allowed_methods(type(self), request.path)
+        if allowed:
+            return method_not_allowed(allowed, anything.startswith("api/"), lambda: error_page(request, 405))
+        if request.method != "GET":
+            drain(request)
         if anything.startswith("api/"):
             return json_response({"error": "NOT_FOUND", "message": f"No API endpoint at /{anything}."}, 404)
         return error_page(request, 404)

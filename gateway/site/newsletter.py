@@ -46,7 +46,6 @@ class NewsletterPages:
     newsletter = RpcProxy("newsletter")
     limits = RATE_LIMITS
 
-
     @html_route("GET", "/newsletter", _shown_in("newsletter/signup.html"))
     def signup_page(self, request, lang):
         return render("newsletter/signup.html", request=request, **_choices())
@@ -62,8 +61,13 @@ class NewsletterPages:
         return render("newsletter/message.html", 202, request=request, outcome="pending")
 
     @html_route("GET", "/newsletter/confirm", _shown_in("newsletter/message.html"))
+    def confirm_form(self, request, lang):
+        """The mailed link opens a page whose button confirms: a mail scanner following links confirms nothing."""
+        return render("newsletter/confirm.html", request=request)
+
+    @html_route("POST", "/newsletter/confirm", _shown_in("newsletter/message.html"))
     def confirm_page(self, request, lang):
-        # Confirming on GET is safe: it only completes what the address owner asked for, and is idempotent.
+        csrf.check(request)
         call(self.newsletter.confirm, token_arg(request))
         return render("newsletter/message.html", request=request, outcome="confirmed")
 

@@ -5,6 +5,9 @@ record page. (Open data, feeds and the sitemap are in data.py; the newsletter's 
 Each page answers at its path in English (`/search`) and under a language prefix (`/pl/search`). A page never
 fails with a bare error: a service's error becomes a page in the site's look with the right status.
 """
+import secrets
+import uuid
+
 from nameko.rpc import RpcProxy
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
@@ -14,9 +17,10 @@ from dsi.countries import all_countries
 from dsi.errors import Forbidden, InvalidInput, NotFound, PlatformError, RateLimited
 from dsi.schemas import parse_fields, parse_submission
 
-from ..api.directory import send_submission
+from ..api.directory import send_submission, submission_status
 from ..common import csrf, i18n
 from ..common.dependencies import RATE_LIMITS
+from ..common.spooling import REPORT, SPOOL, forward
 from ..common.http import PayloadTooLarge, ServiceUnavailable, call, html_route, optional, retry_headers, token_arg
 from ..common.templating import environment, render
 from . import forms, views
@@ -53,6 +57,7 @@ class PublicPages:
     search = RpcProxy("search")
     moderation = RpcProxy("moderation")  # the report form
     limits = RATE_LIMITS
+    spool = SPOOL
 
     # --- home, about, clusters --------------------------------------------------------------------------------
 
@@ -122,7 +127,7 @@ class PublicPages:
             body = forms.submission_body(kind, request.form)
             parse_submission(body)  # field errors next to the fields; the directory checks again
             self.limits.hit("submit", request)  # only a valid submission counts against the client's limit
-            result = send_submission(self.directory, body)
+            result = send_submission(self.directory, self.spool, body)
         except (InvalidInput, RateLimited) as error:
             return self._form(request, kind, values, error)
         return see_other(lang, f"/submissions/{result['id']}?token={result['status_token']}&sent=1")
@@ -161,7 +166,7 @@ class PublicPages:
     @page("/submissions/<submission_id>")
     def submission(self, request, lang, submission_id):
         token = token_arg(request)
-        status = call(self.directory.submission_status, submission_id, token, timeout=PAGE_TIMEOUT)
+        status = submission_status(self.directory, self.spool, submission_id, token, PAGE_TIMEOUT)
         return render("submission.html", request=request, submission=status, token=token,
                       sent=request.args.get("sent") == "1")
 
@@ -197,10 +202,17 @@ class PublicPages:
 
 def report_record(route, request, kind: str, record_id: int, body) -> dict:
     """A report of a published record from the public, counted against the client's limit (the site's form and
-    the JSON API both send it)."""
+    the JSON API both send it). Kept in the spool when the directory or moderation cannot take it now."""
     route.limits.hit("report", request)
-    record = call(route.directory.get_record, kind, record_id)  # only a published record can be reported
-    return call(route.moderation.report, kind, record_id, record["name"], route.limits.client(request), body)
+    client = route.limits.client(request)
+
+    def send():
+        record = call(route.directory.get_record, kind, record_id)  # only a published record can be reported
+        return call(route.moderation.report, kind, record_id, record["name"], client, body)
+
+    item = {"kind": kind, "record_id": record_id, "client": client, "body": body}
+    result = forward(send, route.spool, REPORT, str(uuid.uuid4()), secrets.token_urlsafe(16), item)
+    return {"kind": kind, "record_id": record_id, "received": True, "queued": True} if result is None else result
 
 
 def _clusters() -> dict:

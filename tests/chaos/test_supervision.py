@@ -10,7 +10,8 @@ import requests
 
 from tests.processes import wait_for
 
-pytestmark = pytest.mark.integration
+# the module's platform starts inside the first test's time (the 2017 import, the index): room for a busy machine
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 SERVICES = ("directory", "moderation", "search", "newsletter", "content")
 COME_BACK = 30  # seconds a test waits before calling a service lost (not the figure to reach, see bench/)

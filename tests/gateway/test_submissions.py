@@ -82,7 +82,7 @@ def test_list_contract_and_unknown_records(platform, web_session):
     assert listing == {"items": [], "total": 0, "page": 1, "per_page": 5}
     assert web_session.get("/api/projects/12345").json()["error"] == "NOT_FOUND"
     assert web_session.get("/api/events").status_code == 404
-    assert web_session.get("/healthz").json() == {"status": "ok", "directory": "ok"}
+    assert web_session.get("/healthz").json() == {"status": "ok"}
 
 
 def test_submissions_are_rate_limited_per_client(start_platform, web_session):

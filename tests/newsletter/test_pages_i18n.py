@@ -8,6 +8,7 @@ from dsi.migrations import upgrade
 from gateway.service import GatewayService
 from gateway.common.templating import environment
 from services.newsletter.service import NewsletterService
+from tests.helpers import press_the_button
 from tests.newsletter.conftest import newsletter_config
 
 
@@ -33,7 +34,7 @@ def test_the_polish_pages_speak_polish_and_keep_the_prefix(pages, web_session, s
     confirmation = sink.wait_for(1, address="ola@example.org")[0]
     assert confirmation["Subject"] == "Potwierdź subskrypcję newslettera DSI"  # no language field: the page's
 
-    forged = web_session.get("/pl/newsletter/confirm?token=forged")
+    forged = press_the_button(web_session, "/pl/newsletter/confirm?token=forged")[1]
     assert forged.status_code == 403 and "Tego linku nie można użyć" in forged.text
     archive = web_session.get("/pl/newsletter/archive")
     assert archive.status_code == 200 and "Nie wysłano jeszcze żadnego wydania." in archive.text

@@ -1,0 +1,134 @@
+"""Public GET answers, remembered (gateway/answers.py): HTTP caching and answering when an owner does not.
+
+- Every public 2xx GET answer is kept as the last good answer to its request and carries an ETag and
+  `Cache-Control: public, max-age=…, stale-if-error=…`; an `If-None-Match` naming a fresh answer gets a 304
+  without asking the owner.
+- When the owner does not answer within its budget (a 503 `SERVICE_UNAVAILABLE`), the last good answer is served
+  instead, marked stale: `"stale": true` in a JSON object, a notice on a page, its `Age` header.
+- Answers that carry a token (an emailed link), a CSRF form, a cookie, or anything of the staff console are never
+  kept and say `Cache-Control: no-store`.
+- The directory's and content's events mark every kept answer out of date: a published change is visible at
+  once (what was kept still serves while an owner is down).
+"""
+import json
+import time
+
+from nameko.events import BROADCAST, event_handler
+from werkzeug.wrappers import Response
+
+from dsi import events
+
+from .. import answers as answers_module
+
+FRESH_FOR = 30  # seconds a kept answer is fresh (max-age; a 304 from memory)
+STALE_IF_ERROR = 24 * 3600  # seconds a cache may serve it when the gateway fails
+PUBLIC = f"public, max-age={FRESH_FOR}, stale-if-error={STALE_IF_ERROR}"
+NO_STORE = "no-store"
+PRIVATE_PREFIXES = ("/console", "/staff", "/api/newsletter/")  # staff pages, subscribers' own data
+STALE_MARKER = b"<!--stale-notice-->"
+STALE_NOTICE = (b'<div class="notice stale" role="status"><p>This page may be out of date: part of the site is '
+                b'not answering right now, so we show what it said last.</p></div>')
+TOKEN_ARGS = ("token",)
+# What changes public answers: the directory's records and the content service's pages (when it runs).
+CHANGES = [(events.DIRECTORY, events.RECORD_PUBLISHED), (events.DIRECTORY, events.RECORD_UNPUBLISHED),
+           ("content", "content_published"), ("content", "content_updated"), ("content", "content_unpublished")]
+
+ANSWERS = answers_module.Answers(max_bytes=64 * 1024 * 1024, max_entries=20_000)
+_out_of_date_before = 0.0  # answers stored before this moment are not fresh (an event changed what they show)
+
+
+def key_of(request) -> str:
+    """The request as a key: method, path and its query parameters in order (the language is in the path)."""
+    query = "&".join(f"{name}={value}" for name, value in sorted(request.args.items(multi=True)))
+    return f"{request.method} {request.path}?{query}"
+
+
+def private(request) -> bool:
+    return (request.method != "GET" or request.path.startswith(PRIVATE_PREFIXES)
+            or any(name in request.args for name in TOKEN_ARGS))
+
+
+def fresh_not_modified(request) -> Response | None:
+    """A 304 for a conditional GET that names a fresh kept answer; None to ask the owner."""
+    if private(request) or not request.headers.get("If-None-Match"):
+        return None
+    answer = ANSWERS.get(key_of(request))
+    now = time.time()
+    if answer is None or answer.stored_at <= _out_of_date_before or answer.age(now) >= FRESH_FOR:
+        return None
+    if not answer.matches(request.headers.get("If-None-Match")):
+        return None
+    return _not_modified(answer, now)
+
+
+def remember(request, response: Response) -> Response:
+    """Keep a good public answer and give it its caching headers; everything else says no-store."""
+    if response.direct_passthrough or response.is_streamed:
+        return response
+    cacheable = (not private(request) and 200 <= response.status_code < 300 and "Set-Cookie" not in response.headers
+                 and response.headers.get("Cache-Control") != NO_STORE)
+    if not cacheable:
+        if request.method == "GET" and 200 <= response.status_code < 300 or private(request):
+            response.headers["Cache-Control"] = NO_STORE
+        return response
+    answer = ANSWERS.put(key_of(request), response.status_code, [("Content-Type", response.content_type)],
+                         response.get_data())
+    response.headers.setdefault("Cache-Control", PUBLIC)
+    if answer is None:
+        return response
+    response.headers["ETag"] = answer.etag
+    if answer.matches(request.headers.get("If-None-Match")):
+        return _not_modified(answer, time.time())
+    return response
+
+
+def stale(request) -> Response | None:
+    """The last good answer to this request, marked stale; None when there is none."""
+    if private(request):
+        return None
+    answer = ANSWERS.get(key_of(request))
+    if answer is None:
+        return None
+    content_type = dict(answer.headers).get("Content-Type", "application/octet-stream")
+    body = answer.body
+    if content_type.startswith("application/json"):
+        try:
+            document = json.loads(body)
+        except ValueError:
+            document = None
+        if isinstance(document, dict):
+            body = json.dumps({**document, "stale": True}, ensure_ascii=False, separators=(",", ":")).encode()
+    elif content_type.startswith("text/html"):
+        body = body.replace(STALE_MARKER, STALE_NOTICE, 1)
+    return Response(body, status=answer.status, content_type=content_type, headers={
+        "Age": str(answer.age(time.time())), "ETag": answer.etag, "Cache-Control": PUBLIC,
+        "Warning": '110 - "Response is Stale"', "X-DSI-Stale": "true"})
+
+
+def out_of_date() -> None:
+    """What was kept no longer counts as fresh (it is still served while an owner does not answer)."""
+    global _out_of_date_before
+    _out_of_date_before = time.time()
+
+
+def _not_modified(answer, now: float) -> Response:
+    return Response(status=304, headers={"ETag": answer.etag, "Cache-Control": PUBLIC, "Age": str(answer.age(now))})
+
+
+def _marks_answers_out_of_date(source: str, event_type: str):
+    """An entrypoint on every gateway instance (a queue of its own) that marks kept answers out of date."""
+    decorate = event_handler(source, event_type, handler_type=BROADCAST, reliable_delivery=False)
+
+    def handler(self, payload):
+        out_of_date()
+
+    handler.__name__ = f"on_{event_type}"
+    return decorate(handler)
+
+
+class AnswerInvalidation:
+    """A part of the gateway service: what changes a public answer makes every kept answer out of date."""
+
+
+for _source, _event in CHANGES:  # nameko finds entrypoints among class attributes
+    setattr(AnswerInvalidation, f"on_{_event}", _marks_answers_out_of_date(_source, _event))

@@ -1,0 +1,133 @@
+"""The gateway when its owners do not answer: submissions and reports kept in its spool and relayed once, reads
+served from the last good answer (marked stale) or a clear 503, liveness and readiness, caching headers."""
+import sqlite3
+from pathlib import Path
+
+import pytest
+from nameko.standalone.events import event_dispatcher
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+from sqlalchemy import create_engine, text
+
+from dsi.migrations import upgrade
+from gateway.common import caching
+from gateway.service import GatewayService
+from services.directory.service import DirectoryService
+from tests.factories import organisation_body, project_body
+from tests.helpers import wait_for
+
+
+@pytest.fixture
+def directory_config(rabbit_config, sqlite_url):
+    upgrade("directory", sqlite_url)
+    return {**rabbit_config, "DB_URIS": {"directory:Base": sqlite_url}}
+
+
+@pytest.fixture
+def gateway_config(rabbit_config, web_config):
+    caching.ANSWERS.clear()  # the memory is the process's: each test starts with none
+    return {**rabbit_config, **web_config, "RATE_LIMITS": {"submit": "1000/hour"}}
+
+
+def submissions_in(sqlite_url: str) -> list[str]:
+    engine = create_engine(sqlite_url)
+    try:
+        with engine.connect() as connection:
+            return [row[0] for row in connection.execute(text("SELECT id FROM submissions"))]
+    finally:
+        engine.dispose()
+
+
+def spooled(spool_dir: str) -> list[tuple]:
+    with sqlite3.connect(Path(spool_dir) / "spool.db") as connection:
+        return connection.execute("SELECT id, kind, state FROM items ORDER BY received_at").fetchall()
+
+
+def test_a_submission_the_directory_cannot_take_is_spooled_relayed_once_across_a_gateway_restart(
+        container_factory, directory_config, gateway_config, web_session, sqlite_url):
+    gateway = container_factory(GatewayService, gateway_config)
+    gateway.start()  # no directory ever ran on this broker: nothing takes the request
+
+    accepted = web_session.post("/api/submissions", json=project_body(name="Kept safe"))
+    assert accepted.status_code == 202, accepted.text
+    body = accepted.json()
+    assert body["queued"] is True and body["state"] == "pending"
+    assert spooled(gateway_config["SPOOL_DIR"]) == [(body["id"], "submission", "waiting")]  # on disk already
+
+    status = web_session.get(f"/api/submissions/{body['id']}", params={"token": body["status_token"]})
+    assert status.status_code == 200, status.text
+    assert status.json()["message"] == "received, waiting to be processed"
+    page = web_session.get(f"/submissions/{body['id']}", params={"token": body["status_token"]})
+    assert page.status_code == 200 and "Received, waiting to be processed" in page.text
+    assert page.headers["Cache-Control"] == "no-store"
+    # a wrong token learns nothing: the directory is asked, and does not answer
+    assert web_session.get(f"/api/submissions/{body['id']}", params={"token": "forged"}).status_code == 503
+
+    # The gateway restarts (a new process on the same spool), then the directory comes: relayed, once.
+    gateway.stop()
+    container_factory(GatewayService, gateway_config).start()
+    container_factory(DirectoryService, directory_config).start()
+    wait_for(lambda: spooled(gateway_config["SPOOL_DIR"]) == [(body["id"], "submission", "delivered")], 30)
+    assert submissions_in(sqlite_url) == [body["id"]]
+    status = web_session.get(f"/api/submissions/{body['id']}", params={"token": body["status_token"]}).json()
+    assert status["state"] == "pending" and status["kind"] == "project" and "queued" not in status
+
+
+def test_reads_answer_from_the_last_good_answer_when_the_directory_is_down(
+        container_factory, directory_config, gateway_config, web_session):
+    directory = container_factory(DirectoryService, directory_config)
+    directory.start()
+    container_factory(GatewayService, gateway_config).start()
+
+    fresh = web_session.get("/api/organisations?per_page=5")
+    assert fresh.status_code == 200 and "stale" not in fresh.json()
+    assert "stale-if-error=" in fresh.headers["Cache-Control"] and fresh.headers["Cache-Control"].startswith("public")
+    again = web_session.get("/api/organisations?per_page=5", headers={"If-None-Match": fresh.headers["ETag"]})
+    assert again.status_code == 304 and again.content == b""
+
+    directory.stop()
+    kept = web_session.get("/api/organisations?per_page=5")
+    assert kept.status_code == 200
+    assert kept.json() == {**fresh.json(), "stale": True}
+    assert int(kept.headers["Age"]) >= 0 and kept.headers["X-DSI-Stale"] == "true"
+
+    never_asked = web_session.get("/api/organisations?per_page=6")
+    assert never_asked.status_code == 503
+    assert never_asked.json()["error"] == "SERVICE_UNAVAILABLE"
+    assert int(never_asked.headers["Retry-After"]) > 0 and never_asked.headers["Cache-Control"] == "no-store"
+
+
+def test_a_published_change_makes_kept_answers_out_of_date(
+        container_factory, directory_config, gateway_config, web_session, rabbit_config):
+    container_factory(DirectoryService, directory_config).start()
+    container_factory(GatewayService, gateway_config).start()
+    fresh = web_session.get("/api/organisations?per_page=5")
+    request = Request(EnvironBuilder(path="/api/organisations", query_string="per_page=5",
+                                     headers={"If-None-Match": fresh.headers["ETag"]}).get_environ())
+    assert caching.fresh_not_modified(request).status_code == 304  # answered from memory
+
+    event_dispatcher(rabbit_config)("directory", "record_published", {"kind": "organisation", "id": 1})
+    wait_for(lambda: caching.fresh_not_modified(request) is None, 10)  # the next request asks the directory
+    assert web_session.get("/api/organisations?per_page=5").json() == fresh.json()
+
+
+def test_liveness_and_readiness_name_what_is_missing(container_factory, directory_config, gateway_config,
+                                                     web_session):
+    container_factory(DirectoryService, directory_config).start()
+    container_factory(GatewayService, gateway_config).start()
+    live = web_session.get("/healthz")
+    assert live.status_code == 200 and live.json() == {"status": "ok"}
+    ready = web_session.get("/readyz")
+    assert ready.status_code == 503
+    body = ready.json()
+    assert body["checks"]["broker"] == "ok" and body["checks"]["directory"] == "ok"
+    assert set(body["missing"]) == {"search", "moderation", "newsletter"}
+
+
+def test_pages_with_forms_and_tokens_are_never_kept(container_factory, directory_config, gateway_config,
+                                                    web_session):
+    container_factory(DirectoryService, directory_config).start()
+    container_factory(GatewayService, gateway_config).start()
+    assert web_session.get("/join/organisation").headers["Cache-Control"] == "no-store"  # a CSRF form
+    assert web_session.get("/console/login").headers["Cache-Control"] == "no-store"
+    assert web_session.post("/api/submissions", json=organisation_body()).headers["Cache-Control"] == "no-store"
