@@ -61,20 +61,17 @@ class Unexpected(PlatformError):
 
 
 UNAVAILABLE_RETRY_AFTER = 5  # seconds: a supervised service is back within that (dsi run, containers)
-RATE_LIMITED_RETRY_AFTER = 3600  # seconds, when the service that refused did not say
 
 
 def retry_headers(error: PlatformError) -> dict | None:
-    """Retry-After for a rate-limited request, a set-aside one or an owner that does not answer: the one
-    place it is written (the error's own retry_after when it says, else the default for its kind)."""
-    if isinstance(error, RateLimited):
-        default = RATE_LIMITED_RETRY_AFTER
-    elif isinstance(error, ServiceUnavailable):
-        default = UNAVAILABLE_RETRY_AFTER
-    else:
-        return None
+    """Retry-After for a rate-limited request (when the limit says when), a set-aside one or an owner that does not
+    answer: the one place it is written."""
     details = error.details if isinstance(error.details, dict) else {}
-    return {"Retry-After": str(details.get("retry_after") or default)}
+    if isinstance(error, RateLimited):
+        return {"Retry-After": str(details["retry_after"])} if details.get("retry_after") else None
+    if isinstance(error, ServiceUnavailable):
+        return {"Retry-After": str(details.get("retry_after") or UNAVAILABLE_RETRY_AFTER)}
+    return None
 
 
 def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
