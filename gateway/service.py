@@ -2,13 +2,16 @@
 OpenAPI document), site/ (the public website) and console/ (staff) — on the plumbing in common/."""
 from nameko.rpc import RpcProxy, rpc
 
-from dsi.metrics import Metrics
+from dsi.errors import Forbidden
+from dsi.logs import Tracing
+from dsi.metrics import Metrics, exposition
 
 from .api.directory import DirectoryApi
 from .api.document import ApiDocument
 from .api.newsletter import NewsletterApi
 from .api.reports import ReportsApi
 from .api.search import SearchApi
+from .common.dependencies import RATE_LIMITS, SETTINGS
 from .common.http import call, json_response, json_route
 from .common.logs import hide_tokens
 from .common.openapi import ok, operation, ref
@@ -27,7 +30,10 @@ class GatewayService(DirectoryApi, SearchApi, NewsletterApi, ReportsApi, ApiDocu
     name = "gateway"
     directory = RpcProxy("directory")
     security = WebSecurity()
-    metrics = Metrics()  # dsi_http_* per route template; served on METRICS_PORT when set
+    metrics = Metrics()  # dsi_http_* per route template; also served on METRICS_PORT when set
+    tracing = Tracing()
+    settings = SETTINGS
+    limits = RATE_LIMITS
 
     @json_route("GET", "/healthz", openapi={"/healthz": operation(
         "get", "health", "Whether the gateway and the directory answer", "platform",
@@ -41,6 +47,13 @@ class GatewayService(DirectoryApi, SearchApi, NewsletterApi, ReportsApi, ApiDocu
             directory = "unavailable"
         status = 200 if directory == "ok" else 503
         return json_response({"status": "ok" if status == 200 else "degraded", "directory": directory}, status)
+
+    @json_route("GET", "/metrics")
+    def metrics_page(self, request):
+        """The process's Prometheus figures, to the networks in METRICS_ALLOW only (never to the public)."""
+        if not self.settings.metrics_allowed(self.limits.client(request)):
+            raise Forbidden("The metrics are served to the platform's monitoring only.")
+        return exposition(request.headers.get("Accept", ""))
 
     @rpc
     def ping(self):

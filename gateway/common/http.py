@@ -12,6 +12,7 @@ from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from dsi.errors import InvalidInput, PlatformError, RateLimited
+from dsi.logs import REQUEST_ID_HEADER
 from dsi.validation import comma_list
 
 from . import i18n
@@ -68,14 +69,23 @@ def _answering(handler, on_error):
     @functools.wraps(handler)
     def wrapper(self, request, *args, **kwargs):
         try:
-            return handler(self, request, *args, **kwargs)
+            answer = handler(self, request, *args, **kwargs)
         except PlatformError as error:
-            return on_error(self, request, error, error.status)
+            answer = on_error(self, request, error, error.status)
         except Exception:
             log.exception("unexpected error on %s %s", request.method, request.path)
-            return on_error(self, request, Unexpected(), 500)
+            answer = on_error(self, request, Unexpected(), 500)
+        return with_request_id(request, answer)
 
     return wrapper
+
+
+def with_request_id(request, answer):
+    """The answer names the request's id (dsi.logs.Tracing), so a client can quote it to an operator."""
+    request_id = request.environ.get("dsi.request_id")
+    if request_id and isinstance(answer, Response):
+        answer.headers[REQUEST_ID_HEADER] = request_id
+    return answer
 
 
 def _json_error(self, request, error: PlatformError, status: int) -> Response:
