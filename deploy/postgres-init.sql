@@ -3,3 +3,4 @@ CREATE DATABASE directory;
 CREATE DATABASE moderation;
 CREATE DATABASE newsletter;
 CREATE DATABASE search;
+CREATE DATABASE content;

@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from dsi import backup, launcher
-from dsi.errors import PlatformError
+from dsi.errors import InvalidInput, PlatformError
 from dsi.platform import SERVICES, cluster, migrate_all, service_modules
 
 
@@ -24,6 +24,37 @@ def ping(args) -> int:
     return 1 if silent else 0
 
 
+def dead_letters(args) -> int:
+    """List, retry or drop the messages that failed too often (see dsi/deadletters.py)."""
+    import json
+
+    from dsi.deadletters import DeadLetters
+    from dsi.settings import amqp_uri
+
+    letters = DeadLetters(amqp_uri())
+    if args.action == "list":
+        found = letters.list()
+        if args.json:
+            print(json.dumps(found, indent=2, default=str))
+        for letter in [] if args.json else found:
+            last_line = (letter["error"].strip().splitlines() or [""])[-1]
+            print(f"{letter['id']}  {letter['dead_at']}  {letter['service']}  {letter['queue']}  "
+                  f"{letter['routing_key']}  after {letter['attempts']} deliveries: {last_line}")
+        if not found and not args.json:
+            print("no dead letters")
+        return 0
+    if not args.ids and not args.all:
+        raise InvalidInput(f"name the messages to {args.action} (ids from `dsi dead-letters list`), or --all")
+    ids = None if args.all else set(args.ids)
+    done = letters.retry(ids) if args.action == "retry" else letters.drop(ids)
+    print(f"{'retried' if args.action == 'retry' else 'dropped'} {len(done)} message(s)")
+    missing = (ids or set()) - set(done)
+    if missing:
+        print(f"not found: {', '.join(sorted(missing))}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dsi", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -36,6 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("services", nargs="+", metavar="SERVICE", help=f"any of: {', '.join(SERVICES)}")
     command.add_argument("--timeout", type=float, default=5)
     command.set_defaults(handler=ping)
+
+    command = commands.add_parser("dead-letters", help="messages that failed too often: list, retry or drop them")
+    command.add_argument("action", choices=("list", "retry", "drop"))
+    command.add_argument("ids", nargs="*", metavar="ID", help="retry or drop only these (ids from list)")
+    command.add_argument("--all", action="store_true", help="retry or drop every dead letter")
+    command.add_argument("--json", action="store_true", help="list as JSON, with full errors")
+    command.set_defaults(handler=dead_letters)
 
     launcher.register(commands)
     backup.register(commands)

@@ -6,12 +6,12 @@ share one file; PostgreSQL is used as it comes.
 import os
 
 import nameko_sqlalchemy
-from nameko.rpc import rpc
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 from dsi.logs import Tracing
+from dsi.messaging import rpc
 from dsi.metrics import Metrics
 
 

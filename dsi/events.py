@@ -26,6 +26,7 @@ DIRECTORY = "directory"
 MODERATION = "moderation"
 NEWSLETTER = "newsletter"
 SEARCH = "search"
+CONTENT = "content"
 
 # directory →
 SUBMISSION_RECEIVED = "submission_received"  # a new record or an edit awaits review
@@ -39,6 +40,12 @@ SUBMISSION_REJECTED = "submission_rejected"
 CHANGES_REQUESTED = "changes_requested"
 RECORD_HIDDEN = "record_hidden"  # hidden after reports, or removed by a moderator
 RECORD_RESTORED = "record_restored"
+
+# content → (search, newsletter): editorial items; content also sends SUBMISSION_RECEIVED / SUBMISSION_DECIDED for
+# the public's suggestions of events and funding, with the directory's payloads
+CONTENT_PUBLISHED = "content_published"  # an item became public (first time, or again after being unpublished)
+CONTENT_UPDATED = "content_updated"  # the public version of a published item changed
+CONTENT_UNPUBLISHED = "content_unpublished"  # a public item was unpublished or archived
 
 # search → search: every instance keeping its own index rebuilds or repairs it (`dsi reindex`, `dsi search-check`)
 INDEX_MAINTENANCE_REQUESTED = "index_maintenance_requested"

@@ -79,6 +79,84 @@ KINDS: tuple[Kind, ...] = (
         links="organisations",
     ),
 )
+# The editorial kinds, owned by the content service: addressed by slug (/stories/{slug}), listed and filtered by
+# content's own list filters; their fields are content's models (imported only when asked for).
+CONTENT_SCHEMAS = "services.content.schemas"
+CONTENT_TEXT = ("title", "summary", "body_text")
+CONTENT_COLUMNS = ("id", "kind", "slug", "title", "url", "lang", "summary", "cluster", "social_areas",
+                   "published_at")
+CONTENT_FORM = ("title", "slug", "lang", "summary", "body", "cluster", "social_areas")
+_CLUSTER_FILTERS = (("cluster", "A cluster (its slug, see /api/clusters)."), ("area", "A social area (slug)."))
+_ABOUT_FILTERS = (("organisation", "Only items about this directory organisation (id)."),
+                  ("project", "Only items about this directory project (id)."))
+
+KINDS += (
+    Kind(
+        name="story", plural="stories", segment="stories", label="Stories", label_one="Story", owner="content",
+        schema=f"{CONTENT_SCHEMAS}:StoryFields", facets=("kind", "category", "cluster", "social_areas"),
+        searchable=CONTENT_TEXT + ("authors",),
+        form_fields=CONTENT_FORM + ("category", "authors", "related_organisations", "related_projects",
+                                    "published_on"),
+        csv_columns=CONTENT_COLUMNS + ("category", "authors"),
+        api_filters=(("category", "news, blog, feature or interview."),) + _CLUSTER_FILTERS + _ABOUT_FILTERS,
+        templates={"page": "content/story.html"},
+    ),
+    Kind(
+        name="case_study", plural="case_studies", segment="case-studies", label="Case studies",
+        label_one="Case study", owner="content", schema=f"{CONTENT_SCHEMAS}:CaseStudyFields",
+        facets=("kind", "cluster", "social_areas"), searchable=CONTENT_TEXT + ("card_text",),
+        form_fields=CONTENT_FORM + ("card_text", "organisation_id", "project_id", "start_date", "end_date",
+                                    "link_url", "link_label", "featured_position"),
+        csv_columns=CONTENT_COLUMNS + ("card_text", "organisation_id", "project_id"),
+        api_filters=_CLUSTER_FILTERS + (("featured", "true: only the home page's featured ones."),)
+        + _ABOUT_FILTERS,
+        templates={"page": "content/case_study.html"},
+    ),
+    Kind(
+        name="event", plural="events", segment="events", label="Events", label_one="Event", owner="content",
+        schema=f"{CONTENT_SCHEMAS}:EventFields", facets=("kind", "country", "attendance", "cluster"),
+        searchable=CONTENT_TEXT + ("venue", "city", "organiser"),
+        form_fields=CONTENT_FORM + ("start", "end", "timezone", "all_day", "attendance", "venue", "city",
+                                    "country", "latitude", "longitude", "free", "price", "registration_url",
+                                    "organiser"),
+        csv_columns=CONTENT_COLUMNS + ("start", "end", "timezone", "attendance", "city", "country"),
+        api_filters=(("when", "upcoming (soonest first, the default) or past."),
+                     ("country", "A country (ISO code)."), ("attendance", "online, in_person or hybrid."),
+                     ("free", "true: only free events."), ("month", "YYYY-MM.")) + _CLUSTER_FILTERS,
+        templates={"page": "content/event.html"},
+    ),
+    Kind(
+        name="funding", plural="funding", segment="funding", label="Funding and support",
+        label_one="Funding and support", owner="content", schema=f"{CONTENT_SCHEMAS}:FundingFields",
+        facets=("kind", "funding_types", "targets", "countries"), searchable=CONTENT_TEXT + ("funder_name",),
+        form_fields=CONTENT_FORM + ("funding_types", "targets", "countries", "europe_wide", "funder_name",
+                                    "funder_url", "amount", "closes_on", "rolling", "apply_url"),
+        csv_columns=CONTENT_COLUMNS + ("funding_types", "targets", "countries", "closes_on", "rolling"),
+        api_filters=(("status", "open (soonest closing first, rolling last; the default) or closed."),
+                     ("type", "A funding type (slug)."), ("target", "A target (slug)."),
+                     ("country", "A country (ISO code); Europe-wide calls match every country."),
+                     ("closing_before", "YYYY-MM-DD."), ("cluster", "A cluster (slug).")),
+        templates={"page": "content/funding.html"},
+    ),
+    Kind(
+        name="resource", plural="resources", segment="resources", label="Resources", label_one="Resource",
+        owner="content", schema=f"{CONTENT_SCHEMAS}:ResourceFields", facets=("kind", "resource_type", "cluster"),
+        searchable=CONTENT_TEXT + ("publisher",),
+        form_fields=CONTENT_FORM + ("resource_type", "publisher", "resource_url", "year"),
+        csv_columns=CONTENT_COLUMNS + ("resource_type", "publisher", "language", "year"),
+        api_filters=(("type", "report, guide, dataset, video, course or other."),
+                     ("language", "The resource's language (code).")) + _CLUSTER_FILTERS,
+        templates={"page": "content/resource.html"},
+    ),
+    Kind(
+        name="cluster", plural="clusters", segment="clusters", label="Clusters", label_one="Cluster",
+        owner="content", schema=f"{CONTENT_SCHEMAS}:ClusterFields", facets=("kind",),
+        searchable=CONTENT_TEXT + ("subtitle", "lead_partner"),
+        form_fields=CONTENT_FORM + ("subtitle", "contact_text", "lead_partner", "lead_partner_id"),
+        csv_columns=CONTENT_COLUMNS + ("subtitle", "lead_partner"),
+        templates={"page": "content/cluster.html"},
+    ),
+)
 BY_NAME = {kind.name: kind for kind in KINDS}
 BY_SEGMENT = {kind.segment: kind for kind in KINDS}
 

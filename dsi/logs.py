@@ -4,7 +4,7 @@ The gateway takes a request's X-Request-ID (or makes one) and keeps it in the wo
 carries in the headers of every RPC call the worker makes; the outbox writes it into each event's envelope
 (`request_id`), so a consumer's worker takes it from there. `Tracing` on a service sets the id for the worker's
 log lines, and LOG_FORMAT=json writes one JSON object per line. Whatever the format, e-mail addresses, tokens and
-passwords are masked before a line is written.
+passwords are masked before a line is written (dsi.redaction).
 """
 import json
 import logging
@@ -18,6 +18,7 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
 from nameko.web.handlers import HttpRequestHandler
 
+from dsi import redaction
 from dsi.settings import operations
 
 log = logging.getLogger(__name__)
@@ -44,26 +45,6 @@ def accepted_request_id(value: str | None) -> str:
     if value and VALID_REQUEST_ID.fullmatch(value):
         return value
     return uuid.uuid4().hex
-
-
-class Redact(logging.Filter):
-    """Masks e-mail addresses, tokens and passwords in a line: the message is formatted once here, with its
-    arguments, so that a secret passed as an argument is masked too."""
-
-    EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-    SECRET = re.compile(r"(?i)\b(token|password|passwd|secret|session|signature)(\"?\s*[=:]\s*\"?|'?\s*[=:]\s*'?)"
-                        r"[^\s&\"',;)}]+")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = self.SECRET.sub(r"\1\2…", self.EMAIL.sub("…@…", message))
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = self.SECRET.sub(r"\1\2…", self.EMAIL.sub("…@…", record.exc_text))
-        if masked != message or record.args:
-            record.msg, record.args = masked, None
-        return True
 
 
 class Traced(logging.Filter):
@@ -101,15 +82,15 @@ class JsonLines(logging.Formatter):
 
 
 def configure(service: str, log_format: str = "text") -> None:
-    """Every handler of the root logger (nameko's LOGGING from config.yml, or a default one) masks secrets and
-    knows the request; with `json` it writes JSON lines."""
+    """Every record masks personal data and secrets (dsi.redaction); every handler of the root logger (nameko's
+    LOGGING from config.yml, or a default one) knows the request; with `json` it writes JSON lines."""
+    redaction.install()
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(level=logging.INFO)
     for handler in root.handlers:
-        for kind, make in ((Traced, lambda: Traced(service)), (Redact, Redact)):
-            if not any(isinstance(each, kind) for each in handler.filters):
-                handler.addFilter(make())
+        if not any(isinstance(each, Traced) for each in handler.filters):
+            handler.addFilter(Traced(service))
         if log_format == "json":
             handler.setFormatter(JsonLines())
 

@@ -6,22 +6,29 @@ between commit and publish, a broker outage, or an event no queue is bound for y
 a later relay sends it: events are delivered at least once.
 A consumer records the id of every event it applied in the same transaction as its effect, so a redelivered
 event changes nothing: together, every event takes effect exactly once.
+A message that keeps failing (a handler that raises, a worker that dies) is not delivered forever: after
+MAX_DELIVERIES it goes to the dead-letter queue (see dsi/deadletters.py). Services use `rpc` and
+`reliable_handler` from here, not nameko's, to have that.
 """
 import logging
+import sys
 import time
 from collections import defaultdict
 from datetime import datetime, timezone
 from weakref import WeakKeyDictionary
 
 from nameko.amqp.publish import UndeliverableMessage
-from nameko.events import EventDispatcher, event_handler
+from nameko.events import EventDispatcher, EventHandler
+from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 from sqlalchemy import JSON, DateTime, Integer, String, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from dsi import logs, metrics
 from dsi.clock import utcnow  # noqa: F401 (services import it from here too)
+from dsi.deadletters import DeliveryGuard
 from dsi.events import envelope
+from dsi.lifecycle import stopping
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +63,76 @@ def first_delivery(session: Session, model, event: dict) -> bool:
     return True
 
 
-def reliable_handler(source: str, event_type: str, **kwargs):
-    """An event handler whose message is acked only after it succeeded, and requeued if it failed."""
-    return event_handler(source, event_type, requeue_on_error=True, **kwargs)
+class ReliableEventHandler(EventHandler):
+    """An event handler whose message is acked only after it succeeded, retried if it failed, and moved to the
+    dead letters after MAX_DELIVERIES failed deliveries (a raise or a dead worker alike)."""
+
+    def __init__(self, source_service, event_type, **kwargs):
+        kwargs.setdefault("reliable_delivery", True)
+        super().__init__(source_service, event_type, requeue_on_error=True, **kwargs)
+
+    def setup(self):
+        super().setup()
+        self.guard = DeliveryGuard(self, self.queue.name, lambda message: ("", self.queue.name))
+
+    def handle_message(self, body, message):
+        try:
+            outcome = self.guard.screen(message, self.queue_consumer.ack_message)
+        except Exception:  # could not count it: handle it as nameko would
+            log.exception("could not count the deliveries of a message on %s", self.queue.name)
+            outcome = "run"
+        if outcome == "run":
+            super().handle_message(body, message)
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            return
+        try:
+            self.guard.failed(message, exc_info, self.queue_consumer.ack_message)
+        except Exception:  # could not publish the retry: the broker keeps the message and redelivers it
+            log.exception("could not retry a failed message on %s; it is requeued", self.queue.name)
+            self.queue_consumer.requeue_message(message)
+
+
+reliable_handler = ReliableEventHandler.decorator
+
+
+class GuardedRpcConsumer(RpcConsumer):
+    """nameko's RPC consumer, counting deliveries: a request whose worker keeps dying is dead-lettered (and its
+    caller answered with an error) instead of killing every restart of the service."""
+
+    def setup(self):
+        super().setup()
+        self.guard = DeliveryGuard(self, self.queue.name, lambda message: (
+            message.delivery_info.get("exchange", ""), message.delivery_info["routing_key"]))
+
+    def handle_message(self, body, message):
+        try:
+            outcome = self.guard.screen(message, self.queue_consumer.ack_message)
+        except Exception:  # could not count it: handle it as nameko would
+            log.exception("could not count the deliveries of a request on %s", self.queue.name)
+            outcome = "run"
+        if outcome == "run":
+            super().handle_message(body, message)
+        elif outcome == "dead":  # tell the caller, if it still waits, instead of leaving it to time out
+            try:
+                raise PoisonMessage("This request made the service fail repeatedly; it was set aside for operators.")
+            except PoisonMessage:
+                config = self.container.config
+                Responder(config["AMQP_URI"], get_rpc_exchange(config), config.get("serializer", "json"),
+                          message).send_response(None, sys.exc_info())
+
+
+class PoisonMessage(Exception):
+    """Sent to an RPC caller whose request was dead-lettered."""
+
+
+class GuardedRpc(Rpc):
+    rpc_consumer = GuardedRpcConsumer()
+
+
+rpc = GuardedRpc.decorator
 
 
 class OutboxWriter:
@@ -144,7 +218,11 @@ class Outbox(EventDispatcher):
                     return sent
                 after, full = rows[-1].seq, len(rows) == batch
                 try:
-                    sent += sum(self._publish(row) for row in rows)
+                    for row in rows:
+                        if stopping():  # the rest waits in the outbox for the next sweep, after the restart
+                            full = False
+                            break
+                        sent += self._publish(row)
                 finally:
                     session.commit()
             if not full:

@@ -5,7 +5,7 @@ import importlib
 from dsi.errors import InvalidInput
 from dsi.settings import amqp_uri, database_url
 
-SERVICES = ("directory", "search", "moderation", "newsletter")
+SERVICES = ("directory", "search", "moderation", "newsletter", "content")
 
 
 def service_modules(name: str):

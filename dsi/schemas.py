@@ -4,8 +4,11 @@ again by the directory before it writes.
 Vocabulary values are accepted by English label, slug or 2017 name and normalised to slugs; countries by
 ISO 3166-1 alpha-2 code.
 """
+import re
+import unicodedata
 from datetime import date
 from typing import Annotated, Literal, Union
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -18,7 +21,7 @@ from pydantic import (
 )
 
 from dsi import countries, kinds, vocab
-from dsi.validation import parse_model
+from dsi.validation import MAX_ID, parse_model
 
 MAX_TAGS = 30
 
@@ -44,16 +47,72 @@ def _country(value: str) -> str:
     return value.upper()
 
 
+# Bidi embeddings, overrides and isolates (U+202A–202E, U+2066–2069) can make a name display as another;
+# other format and control characters (NUL, escapes) have no place in a name or a short text.
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_KEPT_IN_LONG_TEXT = set("\n\t")
+
+
+def inert(value: str, keep=frozenset()) -> str:
+    """`value` without bidi controls and control characters (Unicode category Cc; `keep` lists exceptions)."""
+    if not isinstance(value, str):
+        return value
+    return "".join(char for char in value if char in keep or not (
+        char in _BIDI_CONTROLS or unicodedata.category(char) == "Cc"))
+
+
+def inert_long(value: str) -> str:
+    """As `inert`, keeping line breaks and tabs (descriptions)."""
+    if not isinstance(value, str):
+        return value
+    return inert(value.replace("\r\n", "\n").replace("\r", "\n"), _KEPT_IN_LONG_TEXT)
+
+
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST = re.compile(rf"(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})+", re.I)  # a DNS name with at least one dot
+
+
 def normalise_website(value: str) -> str:
-    """A website as a full URL, so that it never renders as a link relative to our own site."""
-    if value and not value.lower().startswith(("http://", "https://")):
+    """A website as a full http(s) URL, so that it never renders as a link relative to our own site; anything
+    that does not parse as one (spaces, another scheme, no host name) is refused."""
+    if not value:
+        return value
+    if "://" not in value and not value.lower().startswith(("http:", "https:")):
         value = "https://" + value
+    if any(char.isspace() or unicodedata.category(char) in ("Cc", "Cf") for char in value):
+        raise ValueError("a web address may not contain spaces or control characters")
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise ValueError("expected a web address like https://example.org")
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError("expected an http or https address, like https://example.org")
+    host = (parts.hostname or "").rstrip(".")
+    try:
+        ascii_host = host.encode("idna").decode("ascii") if host else ""
+    except UnicodeError:
+        ascii_host = ""
+    if not _HOST.fullmatch(ascii_host) or parts.username or parts.password or port == 0:
+        raise ValueError("expected a web address with a host name, like https://example.org")
     return value
 
 
+def website_or_blank(value: str) -> str:
+    """For imported data, which cannot be sent back: a valid website, or none."""
+    try:
+        return normalise_website(value)
+    except ValueError:
+        return ""
+
+
 Email = Annotated[EmailStr, Field(max_length=254), AfterValidator(str.lower)]
-Text = Annotated[str, Field(max_length=200)]
-Tag = Annotated[str, Field(min_length=1, max_length=60)]
+Inert = AfterValidator(inert)
+Text = Annotated[str, Field(max_length=200), Inert]
+Tag = Annotated[str, Field(min_length=1, max_length=60), Inert]
+Name = Annotated[str, Field(min_length=2, max_length=200), Inert]
+ShortText = Annotated[str, Field(min_length=1, max_length=300), Inert]
+LongText = Annotated[str, AfterValidator(inert_long)]
 Url = Annotated[str, Field(max_length=500), AfterValidator(normalise_website)]
 Country = Annotated[str, Field(min_length=2, max_length=2), AfterValidator(_country)]
 SocialArea = Annotated[str, Field(max_length=100), _in(vocab.SOCIAL_AREAS)]
@@ -63,7 +122,7 @@ Focus = Annotated[str, Field(max_length=100), _in(vocab.DSI_FOCUS)]
 
 class Link(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: int = Field(gt=0)
+    id: int = Field(gt=0, le=MAX_ID)
     role: Literal["lead", "partner"] = "partner"
 
 
@@ -72,10 +131,10 @@ class RecordFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=2, max_length=200)
+    name: Name
     website: Url = ""
-    short_description: str = Field(min_length=1, max_length=300)
-    long_description: str = Field(default="", max_length=20_000)
+    short_description: ShortText
+    long_description: LongText = Field(default="", max_length=20_000)
     country: Country | None = None
     city: Text = ""
     latitude: float | None = Field(default=None, ge=-90, le=90)
@@ -91,7 +150,7 @@ class RecordFields(BaseModel):
 
 
 class OrganisationFields(RecordFields):
-    address: str = Field(default="", max_length=500)
+    address: LongText = Field(default="", max_length=500)
     organisation_type: Annotated[str, _in(vocab.ORGANISATION_TYPES)] | None = None
     organisation_size: Annotated[str, _in(vocab.ORGANISATION_SIZES)] | None = None
     network_tags: Annotated[list[Tag], AfterValidator(_unique)] = Field(default_factory=list, max_length=MAX_TAGS)
@@ -100,7 +159,7 @@ class OrganisationFields(RecordFields):
 
 
 class ProjectFields(RecordFields):
-    social_impact: str = Field(default="", max_length=10_000)
+    social_impact: LongText = Field(default="", max_length=10_000)
     status: Annotated[str, _in(vocab.PROJECT_STATUSES)] = "live"
     end_date: date | None = None
     social_areas: Annotated[list[SocialArea], AfterValidator(_unique)] = Field(default_factory=list, max_length=10)

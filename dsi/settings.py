@@ -100,6 +100,19 @@ class PlatformSettings(OperationsSettings):
         return self.PUBLIC_URL.rstrip("/")
 
 
+class DeliverySettings(BaseModel):
+    """How a service's consumers treat a message that keeps failing (dsi/deadletters.py)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    MAX_DELIVERIES: int = Field(default=5, ge=1, le=100,
+                                description="failed deliveries before a message goes to the dead letters")
+    DELIVERY_BACKOFF: float = Field(default=1.0, ge=0, le=30,
+                                    description="seconds before the first retry of a failed handler; doubles")
+    DELIVERY_COUNTS: str = Field(default="", description="the local file of redelivery counts; "
+                                 "by default var/delivery-counts/<service>.sqlite")
+
+
 def validate(model: type[BaseModel], values: dict, who: str = "the platform"):
     """`values` as `model`, or SettingsError with a line per bad setting."""
     try:

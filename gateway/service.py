@@ -3,6 +3,7 @@ OpenAPI document), site/ (the public website) and console/ (staff) — on the pl
 from nameko.rpc import RpcProxy, rpc
 
 from dsi.errors import Forbidden
+from dsi.lifecycle import GracefulStop
 from dsi.logs import Tracing
 from dsi.metrics import Metrics, exposition
 
@@ -30,6 +31,7 @@ class GatewayService(DirectoryApi, SearchApi, NewsletterApi, ReportsApi, ApiDocu
     name = "gateway"
     directory = RpcProxy("directory")
     security = WebSecurity()
+    graceful_stop = GracefulStop()
     metrics = Metrics()  # dsi_http_* per route template; also served on METRICS_PORT when set
     tracing = Tracing()
     settings = SETTINGS

@@ -36,7 +36,7 @@ POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.
 TIERS = ("unit", "integration", "browser")
 INTEGRATION_FIXTURES = {"rabbit_config", "rabbit_manager", "container_factory", "runner_factory",
                         "web_config_port", "web_session"}
-INTEGRATION_FOLDERS = {"deploy"}
+INTEGRATION_FOLDERS = {"deploy", "chaos"}
 
 
 def pytest_collection_modifyitems(config, items):

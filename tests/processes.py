@@ -7,9 +7,12 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import requests
+
+from tests.helpers import eventually
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,3 +53,92 @@ def stop(process: subprocess.Popen, seconds: float = 30) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def processes_marked(marker: str) -> list[int]:
+    """Live processes whose environment carries `marker` (children inherit the launcher's environment)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker.encode() in (entry / "environ").read_bytes() and (entry / "stat").read_text().split()[2] != "Z":
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def wait_for(condition, seconds: float, step: float = 0.2):
+    """The first truthy answer of `condition` within `seconds`, else a falsy one (the caller asserts)."""
+    return eventually(condition, seconds, step)
+
+
+class LaunchedPlatform:
+    """`dsi run` started as a user starts it (a session of its own, SIGINT not ignored), with every database,
+    index, mail folder and port its own; its output (and its children's) kept in a file."""
+
+    SERVICES = ("directory", "search", "moderation", "newsletter", "content")
+
+    def __init__(self, folder: Path, amqp_uri: str, port: int, smtp_port: int, args=(), env: dict | None = None):
+        self.marker = f"DSI_PLATFORM_{uuid.uuid4().hex}"
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = folder / "dsi-run.log"
+        self.env = {**os.environ, self.marker: "1", "AMQP_URI": amqp_uri, "PUBLIC_URL": self.url,
+                    "GATEWAY_ADDRESS": f"127.0.0.1:{port}", "SEARCH_INDEX_DIR": str(folder / "search"),
+                    "MAIL_SINK_DIR": str(folder / "mail"), "SMTP_PORT": str(smtp_port), "DSI_DATA": str(folder),
+                    "PYTHONWARNINGS": "ignore",
+                    **{f"{service.upper()}_DB_URL": f"sqlite:///{folder}/{service}.db"
+                       for service in ("directory", "moderation", "newsletter", "content")},
+                    "MEDIA_DIR": str(folder / "media"),
+                    **(env or {})}
+        with open(self.log, "wb") as output:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "dsi.cli", "run", *args], cwd=ROOT, env=self.env, start_new_session=True,
+                stdout=output, stderr=subprocess.STDOUT,
+                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def healthy(self) -> bool:
+        try:
+            return requests.get(f"{self.url}/healthz", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def answers(self, *services: str, timeout: float = 2) -> bool:
+        """`dsi ping` of the services, as the container healthchecks run it."""
+        ping = [sys.executable, "-m", "dsi.cli", "ping", "--timeout", str(timeout), *(services or self.SERVICES)]
+        return subprocess.run(ping, cwd=ROOT, env=self.env, capture_output=True).returncode == 0
+
+    def wait_until_ready(self, seconds: float = 120) -> None:
+        assert wait_for(lambda: self.healthy() or self.process.poll() is not None, seconds), "no /healthz answer"
+        assert self.process.poll() is None, f"dsi run ended:\n{self.output()[-3000:]}"
+        # search answers once it has built its index from the directory
+        assert wait_for(self.answers, 60), f"not every service answers:\n{self.output()[-3000:]}"
+
+    def pids(self, service: str | None = None) -> list[int]:
+        """The platform's processes; with `service`, only that service's nameko processes."""
+        pids = processes_marked(self.marker)
+        if service is None:
+            return pids
+        return [pid for pid in pids if f"services.{service}.service:" in command_line(pid)]
+
+    def stop(self, stop_signal=signal.SIGTERM, seconds: float = 10) -> int:
+        self.process.send_signal(stop_signal)
+        return self.process.wait(timeout=seconds)
+
+    def kill_everything(self) -> None:
+        for pid in processes_marked(self.marker):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

@@ -16,7 +16,7 @@ from dsi import countries, vocab
 from dsi.errors import InvalidInput
 from dsi.clock import utcnow
 from dsi.sanitise import plain_text
-from dsi.schemas import normalise_website
+from dsi.schemas import website_or_blank
 
 from . import records
 from .models import Record, RecordLink
@@ -88,7 +88,7 @@ def _common(item: dict, name_key: str) -> dict:
         latitude = longitude = None
     return {
         "name": _text(item.get(name_key))[:200],
-        "website": normalise_website(_text(item.get("website")))[:500],
+        "website": website_or_blank(_text(item.get("website")))[:500],
         "short_description": _summary(_text(item.get("short_description")), long_html),
         "long_description": long_html,
         "country": countries.code_for(_text(item.get("country"))),

@@ -109,12 +109,7 @@ def submit(session: Session, outbox, body: dict, public_url: str, submission_id:
 def propose_edit(session: Session, outbox, record_id: int, body: dict, token: str, public_url: str) -> dict:
     """An edit through a signed link: of a published record it waits as a pending revision while the published
     version stays public; of a submission sent back for changes it replaces the proposal and re-enters the queue."""
-    granted = signing.unsign(EDIT_TOKEN, token)
-    if granted.get("record_id") != record_id:
-        raise Forbidden("This link is for another record.")
-    record = session.get(Record, record_id)
-    if record is None:
-        raise NotFound(f"No record {record_id}.")
+    record = _editable(session, record_id, token)
     fields = parse_fields(record.kind, body).model_dump(mode="json")
     pending = session.scalars(
         select(Submission).where(Submission.record_id == record_id, Submission.state == PENDING)
@@ -124,11 +119,11 @@ def propose_edit(session: Session, outbox, record_id: int, body: dict, token: st
         earlier.decided_at = utcnow()
         _decided(session, outbox, earlier)
     if record.status == PUBLISHED:
-        return _open_submission(session, outbox, record, "update", fields, granted["email"], public_url)
+        return _open_submission(session, outbox, record, "update", fields, record.contact_email, public_url)
     if record.status in (PENDING, CHANGES_REQUESTED):
         record.status = PENDING
         apply_fields(session, record, fields)
-        return _open_submission(session, outbox, record, "create", fields, granted["email"], public_url)
+        return _open_submission(session, outbox, record, "create", fields, record.contact_email, public_url)
     raise Conflict(f"A {record.status} record cannot be edited.")
 
 
@@ -163,18 +158,32 @@ def _open_submission(session, outbox, record, action, fields, email, public_url,
 
 
 def status_links(submission: Submission, public_url: str) -> dict:
-    token = signing.sign(STATUS_TOKEN, submission.id)
-    return {
-        "status_token": token,
-        "status_url": f"{public_url}/submissions/{submission.id}?token={token}",
-        "confirm_url": f"{public_url}/submissions/{submission.id}/confirm?token="
-                       + signing.sign(CONFIRM_TOKEN, submission.id),
-    }
+    return signing.submission_links(submission.id, public_url)
+
+
+def _edit_binding(record: Record) -> str:
+    """What an edit link is bound to: once the record is published anew, goes back to moderation, or gets
+    another contact, the link stops working (the next decision mails a new one)."""
+    return f"{record.version}:{record.status}:{record.contact_email}"
+
+
+def edit_token(record: Record) -> str:
+    return signing.sign_ref(EDIT_TOKEN, record.id, _edit_binding(record))
 
 
 def edit_url(record: Record, public_url: str) -> str:
-    token = signing.sign(EDIT_TOKEN, {"record_id": record.id, "email": record.contact_email})
-    return f"{public_url}/records/{record.id}/edit?token={token}"
+    return f"{public_url}/records/{record.id}/edit?token={edit_token(record)}"
+
+
+def _editable(session: Session, record_id: int, token: str) -> Record:
+    """The record an edit link opens; Forbidden for a link of another record, forged, expired or stale."""
+    if signing.ref_of(token) != str(record_id):
+        raise Forbidden("This link is for another record.")
+    record = session.get(Record, record_id)
+    if record is None:
+        raise Forbidden("This link is not valid.")  # the same answer as a forged link: ids are not probed
+    signing.unsign_ref(EDIT_TOKEN, token, _edit_binding(record))
+    return record
 
 
 def confirm_email(session: Session, submission_id: str, token: str) -> dict:
@@ -310,11 +319,7 @@ def get_published(session: Session, kind: str, record_id: int) -> dict:
 
 def get_for_edit(session: Session, record_id: int, token: str) -> dict:
     """A record as its owner's signed edit link shows it, published or not, with all its links."""
-    if signing.unsign(EDIT_TOKEN, token).get("record_id") != record_id:
-        raise Forbidden("This link is for another record.")
-    record = session.get(Record, record_id)
-    if record is None:
-        raise NotFound(f"No record {record_id}.")
+    record = _editable(session, record_id, token)
     return {**public_record(record, links_of(session, record, published_only=False)), "record_status": record.status}
 
 

@@ -4,19 +4,20 @@ Entrypoints only: each parses, calls the domain in records.py inside one transac
 """
 from functools import partial
 
-from nameko.rpc import rpc
-from nameko.timer import timer
-
-from dsi import events
+from dsi import events, redaction
 from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
-from dsi.messaging import first_delivery, reliable_handler
+from dsi.lifecycle import timer
+from dsi.messaging import first_delivery, reliable_handler, rpc
 from dsi.settings import Settings
+from dsi.validation import MAX_ID, parse_id, parse_int, parse_paging
 
 from . import records
 from .dependencies import database, outbox
 from .models import ProcessedEvent
 from .settings import DirectorySettings
+
+redaction.install()  # no e-mail addresses or link tokens in this service's logs
 
 EXPECTED = (InvalidInput, NotFound, Conflict, Forbidden)
 
@@ -42,7 +43,8 @@ class DirectoryService(DatabaseHealth):
     @rpc(expected_exceptions=EXPECTED)
     def propose_edit(self, record_id, body, token):
         with self.db.get_session() as session:
-            return records.propose_edit(session, self.outbox, int(record_id), body, token, self.public_url)
+            return records.propose_edit(session, self.outbox, parse_id(record_id, "record_id"), body, token,
+                                        self.public_url)
 
     @rpc(expected_exceptions=EXPECTED)
     def submission_status(self, submission_id, token):
@@ -64,20 +66,21 @@ class DirectoryService(DatabaseHealth):
     @rpc(expected_exceptions=EXPECTED)
     def get_record(self, kind, record_id):
         with self.db.get_session() as session:
-            return records.get_published(session, kind, int(record_id))
+            return records.get_published(session, kind, parse_id(record_id, "record_id"))
 
     @rpc(expected_exceptions=EXPECTED)
     def editable_record(self, record_id, token):
         with self.db.get_session() as session:
-            return records.get_for_edit(session, int(record_id), token)
+            return records.get_for_edit(session, parse_id(record_id, "record_id"), token)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_records(self, kind, filters=None, page=1, per_page=20):
         with self.db.get_session() as session:
-            return records.list_published(session, kind, filters or {}, page, per_page)
+            return records.list_published(session, kind, filters or {}, *parse_paging(page, per_page))
 
-    @rpc
+    @rpc(expected_exceptions=EXPECTED)
     def export_published(self, after_id=0, limit=500):
+        after_id, limit = parse_int(after_id, "after_id", 0, MAX_ID), parse_int(limit, "limit", 1, 1000)
         with self.db.get_session() as session:
             return records.export_published(session, after_id, limit)
 

@@ -1,6 +1,6 @@
 """The directory service's settings (config.yml over the environment), checked when it starts."""
-from dsi.settings import PlatformSettings
+from dsi.settings import DeliverySettings, PlatformSettings
 
 
-class DirectorySettings(PlatformSettings):
+class DirectorySettings(PlatformSettings, DeliverySettings):
     pass

@@ -9,7 +9,7 @@ from datetime import timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,15 +17,17 @@ from dsi import signing
 from dsi.clock import utcnow
 from dsi.errors import Conflict, Forbidden, InvalidInput, RateLimited
 
-from .models import Staff, StaffSession
+from .models import LoginThrottle, Staff, StaffSession
 from .schemas import ROLES, StaffIn, parse, staff_view  # noqa: F401 (ROLES: any staff role)
 
 SESSION_PURPOSE = "staff-session"
+THROTTLE_PURPOSE = "login-throttle"
 MODERATORS, ADMINS, EDITORS = ("moderator", "admin"), ("admin",), ("editor", "admin")
 WRONG = "The email address or the password is wrong."
 
 hasher = PasswordHasher()  # argon2id with the library's RFC 9106 defaults
 _DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))  # verified against for unknown emails: same time either way
+FIRST_WAIT_SECONDS = 30
 
 
 def _aware(moment):
@@ -52,31 +54,51 @@ def create_staff(session: Session, body: dict, created_by: str = "") -> dict:
 
 
 def login(session: Session, email: str, password: str, max_failures: int, lockout_minutes: int,
-          session_hours: int) -> dict:
-    """A new session for the right password; after `max_failures` wrong ones in a row the account is locked."""
-    staff = session.scalar(select(Staff).where(Staff.email == (email or "").strip().lower()))
+          session_hours: int, client: str = "") -> dict:
+    """A new session for the right password. Failures are counted per account and client address, the same
+    for addresses without an account: after `max_failures` in a row that pair waits, 30 seconds at first,
+    twice as long after each further failure, at most `lockout_minutes`. Other clients are not held up, so
+    guessing from one address cannot lock a moderator out everywhere."""
+    email = (email or "").strip().lower()[:254]
     now = utcnow()
-    if staff is None or not staff.active:
-        _verify(_DUMMY_HASH, password or "")
-        raise Forbidden(WRONG)
-    if staff.locked_until and _aware(staff.locked_until) > now:
-        retry = int((_aware(staff.locked_until) - now).total_seconds()) + 1
-        raise RateLimited("Too many failed logins: this account is locked for a while.", {"retry_after": retry})
-    if not _verify(staff.password_hash, password or ""):
-        staff.failed_logins += 1
-        if staff.failed_logins >= max_failures:
-            staff.failed_logins = 0
-            staff.locked_until = now + timedelta(minutes=lockout_minutes)
+    throttle = _throttle(session, email, client)
+    if throttle.locked_until and _aware(throttle.locked_until) > now:
+        retry = int((_aware(throttle.locked_until) - now).total_seconds()) + 1
+        raise RateLimited("Too many failed logins: wait a while before trying again.", {"retry_after": retry})
+    staff = session.scalar(select(Staff).where(Staff.email == email))
+    known = staff is not None and staff.active
+    # an unknown address costs the same argon2 verification as a known one: the time tells nothing either
+    if not (_verify(staff.password_hash if known else _DUMMY_HASH, password or "") and known):
+        throttle.failures += 1
+        throttle.updated_at = now
+        if throttle.failures >= max_failures:
+            wait = min(FIRST_WAIT_SECONDS * 2 ** (throttle.failures - max_failures), lockout_minutes * 60)
+            throttle.locked_until = now + timedelta(seconds=wait)
         return {"error": WRONG}  # the caller commits the count, then refuses
     if hasher.check_needs_rehash(staff.password_hash):
         staff.password_hash = hasher.hash(password)
-    staff.failed_logins, staff.locked_until, staff.last_login_at = 0, None, now
+    if inspect(throttle).pending:
+        session.expunge(throttle)
+    else:
+        session.delete(throttle)
+    staff.last_login_at = now
     token = secrets.token_urlsafe(32)
     session.add(StaffSession(token_hash=_digest(token), staff_id=staff.id,
                              expires_at=now + timedelta(hours=session_hours)))
     session.execute(delete(StaffSession).where(StaffSession.expires_at < now))  # sweep expired sessions
+    session.execute(delete(LoginThrottle).where(LoginThrottle.updated_at < now - timedelta(days=1)),
+                    execution_options={"synchronize_session": False})  # old rows only: none is in this session
     return {"session": signing.sign(SESSION_PURPOSE, token), "max_age": session_hours * 3600,
             "staff": staff_view(staff)}
+
+
+def _throttle(session: Session, email: str, client: str) -> LoginThrottle:
+    key = signing.digest(THROTTLE_PURPOSE, f"{email}\0{client or ''}")
+    throttle = session.get(LoginThrottle, key)
+    if throttle is None:
+        throttle = LoginThrottle(key=key, failures=0, updated_at=utcnow())
+        session.add(throttle)
+    return throttle
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -119,6 +119,18 @@ class Staff(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class LoginThrottle(Base):
+    """Failed logins per account and client address, kept alike for addresses that have no account: neither the
+    answer nor the lockout tells which accounts exist. `key` is a keyed digest: no address is stored."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
 class StaffSession(Base):
     """A logged-in session; the cookie holds the token, this table only its SHA-256, so logout really ends it."""
 

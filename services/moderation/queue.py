@@ -36,10 +36,11 @@ def record_history(session: Session, actor: str, action: str, item: QueueItem | 
     session.add(HistoryEntry(actor=actor, action=action, **values))
 
 
-def priority_of(session: Session, record_id: int, action: str) -> int:
+def priority_of(session: Session, record_id: int, action: str, kind: str | None = None) -> int:
     """A resubmission when the record's latest decided submission was sent back for changes."""
     latest = session.scalar(select(QueueItem.state).where(
-        QueueItem.record_id == record_id, QueueItem.state.not_in((PENDING, WITHDRAWN)))
+        QueueItem.record_id == record_id, QueueItem.state.not_in((PENDING, WITHDRAWN)),
+        *((QueueItem.kind == kind,) if kind else ()))  # content items and records number their ids apart
         .order_by(QueueItem.submitted_at.desc()).limit(1))
     if latest == CHANGES_REQUESTED:
         return RESUBMISSION
@@ -48,7 +49,7 @@ def priority_of(session: Session, record_id: int, action: str) -> int:
 
 def receive(session: Session, payload: dict) -> QueueItem:
     """A submission from the directory enters the queue (or fills in the entry a decision created first)."""
-    priority = priority_of(session, payload["record_id"], payload["action"])
+    priority = priority_of(session, payload["record_id"], payload["action"], payload.get("kind"))
     item = session.get(QueueItem, payload["submission_id"])
     arrived_first = item is None  # else the directory's decision on it overtook it: keep that state
     if arrived_first:

@@ -5,8 +5,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from dsi import vocab
 from dsi.clock import iso
-from dsi.schemas import Email
-from dsi.validation import parse_model
+from dsi.schemas import Email, LongText, Text
+from dsi.validation import MAX_ID, parse_model
 
 from .models import HistoryEntry, QueueItem, ReportCase, Staff
 
@@ -24,8 +24,8 @@ class Decision(Strict):
 
     decision: Literal["approve", "reject", "request_changes"]
     reason_code: str | None = None
-    reason: str = Field(default="", max_length=5000)
-    version: int = Field(ge=1)
+    reason: LongText = Field(default="", max_length=5000)
+    version: int = Field(ge=1, le=MAX_ID)
 
     @model_validator(mode="after")
     def _reason_when_required(self):
@@ -42,7 +42,7 @@ class Decision(Strict):
 
 class Filters(Strict):
     state: Literal["pending", "approved", "rejected", "changes_requested", "withdrawn", "all"] = "pending"
-    kind: Literal["organisation", "project"] | None = None
+    kind: Literal["organisation", "project", "event", "funding"] | None = None  # event, funding: from content
     country: str | None = Field(default=None, max_length=2)
     older_than_days: int | None = Field(default=None, ge=0, le=3650)
     q: str | None = Field(default=None, max_length=200)
@@ -53,7 +53,7 @@ class Filters(Strict):
 
 class ReportIn(Strict):
     reason_code: str
-    text: str = Field(default="", max_length=2000)
+    text: LongText = Field(default="", max_length=2000)
 
     @field_validator("reason_code")
     @classmethod
@@ -65,7 +65,7 @@ class ReportIn(Strict):
 
 class StaffIn(Strict):
     email: Email
-    name: str = Field(default="", max_length=200)
+    name: Text = ""
     role: Literal["moderator", "editor", "admin"]
     password: str = Field(min_length=12, max_length=200)
 

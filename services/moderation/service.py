@@ -4,21 +4,23 @@ Entrypoints only: each checks the caller's session and role, calls the domain (q
 accounts.py) inside one transaction, and returns. Every RPC that reads or changes moderation data takes the
 staff session cookie as its first argument, so the service itself refuses a visitor or the wrong role.
 """
-from nameko.rpc import rpc
-from nameko.timer import timer
 
-from dsi import events
+from dsi import events, redaction
 from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound, PlatformError, RateLimited
-from dsi.messaging import first_delivery, reliable_handler
+from dsi.lifecycle import timer
+from dsi.messaging import first_delivery, reliable_handler, rpc
 from dsi.metrics import Metrics
 from dsi.settings import Settings
+from dsi.validation import MAX_ID, parse_id, parse_int, parse_paging
 
 from . import accounts, queue, reports
 from .dependencies import database, outbox
 from .models import ProcessedEvent
 from .schemas import Decision, Filters, parse
 from .settings import ModerationSettings
+
+redaction.install()  # no e-mail addresses or link tokens in this service's logs
 
 EXPECTED = (InvalidInput, NotFound, Conflict, Forbidden, RateLimited)
 
@@ -47,6 +49,16 @@ class ModerationService(DatabaseHealth):
         with self.db.get_session() as session:
             if first_delivery(session, ProcessedEvent, event):
                 queue.directory_decided(session, event["payload"])
+
+    # --- content events: the public's suggestions of events and funding enter the same queue ---------------------
+
+    @reliable_handler(events.CONTENT, events.SUBMISSION_RECEIVED)
+    def on_suggestion_received(self, event):
+        self.on_submission_received(event)
+
+    @reliable_handler(events.CONTENT, events.SUBMISSION_DECIDED)
+    def on_suggestion_decided(self, event):
+        self.on_submission_decided(event)
 
     # --- the queue ---------------------------------------------------------------------------------------------
 
@@ -96,38 +108,42 @@ class ModerationService(DatabaseHealth):
     @rpc(expected_exceptions=EXPECTED)
     def report(self, kind, record_id, name, reporter, body):
         """A report from the public (the gateway checked that the record is published, and rate limits)."""
-        key = reports.reporter_key(self.settings.SECRET_KEY, kind, int(record_id),
-                                   str(reporter))
+        record_id = parse_id(record_id, "record_id")
+        key = reports.reporter_key(self.settings.SECRET_KEY, kind, record_id, str(reporter))
         with self.db.get_session() as session:
-            return reports.report(session, self.outbox, kind, int(record_id), str(name or ""), key, body,
+            return reports.report(session, self.outbox, kind, record_id, str(name or ""), key, body,
                                   self.settings.REPORT_THRESHOLD)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_reports(self, cookie, state="active", page=1, per_page=25):
         with self.db.get_session() as session:
             self._staff(session, cookie, accounts.MODERATORS)
-            return reports.list_cases(session, state, int(page), min(int(per_page), 100))
+            return reports.list_cases(session, state, *parse_paging(page, per_page))
 
     @rpc(expected_exceptions=EXPECTED)
     def show_report(self, cookie, kind, record_id):
         with self.db.get_session() as session:
             self._staff(session, cookie, accounts.MODERATORS)
-            return reports.show_case(session, kind, int(record_id))
+            return reports.show_case(session, kind, parse_id(record_id, "record_id"))
 
     @rpc(expected_exceptions=EXPECTED)
     def resolve_report(self, cookie, kind, record_id, action, version, reason=""):
         with self.db.get_session() as session:
             staff = self._staff(session, cookie, accounts.MODERATORS)
-            return reports.resolve(session, self.outbox, staff["email"], kind, int(record_id), action, int(version),
+            return reports.resolve(session, self.outbox, staff["email"], kind, parse_id(record_id, "record_id"), action,
+                                   parse_int(version, "version", 0, MAX_ID),
                                    str(reason or "")[:2000])
 
     # --- staff -------------------------------------------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def login(self, email, password):
+    def login(self, email, password, client=""):
+        """`client`: the address the login came from (lockout is per account and client); "" from callers that
+        do not pass it yet, which then share one count per account."""
         with self.db.get_session() as session:
-            result = accounts.login(session, email, password, self.settings.LOGIN_MAX_FAILURES,
-                                    self.settings.LOCKOUT_MINUTES, self.settings.SESSION_HOURS)
+            result = accounts.login(session, str(email or ""), str(password or "")[:1000],
+                                    self.settings.LOGIN_MAX_FAILURES, self.settings.LOCKOUT_MINUTES,
+                                    self.settings.SESSION_HOURS, client=str(client or "")[:100])
         if "error" in result:  # refused only after the failed attempt was counted
             raise Forbidden(result["error"])
         return result
@@ -159,7 +175,7 @@ class ModerationService(DatabaseHealth):
     def set_staff_active(self, cookie, staff_id, active):
         with self.db.get_session() as session:
             admin = self._staff(session, cookie, accounts.ADMINS)
-            return accounts.set_active(session, int(staff_id), bool(active), admin["email"])
+            return accounts.set_active(session, parse_id(staff_id, "staff_id"), bool(active), admin["email"])
 
     # --- operations --------------------------------------------------------------------------------------------
 

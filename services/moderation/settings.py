@@ -1,10 +1,10 @@
 """The moderation service's settings (config.yml over the environment), checked when it starts."""
 from pydantic import Field
 
-from dsi.settings import PlatformSettings
+from dsi.settings import DeliverySettings, PlatformSettings
 
 
-class ModerationSettings(PlatformSettings):
+class ModerationSettings(PlatformSettings, DeliverySettings):
     REPORT_THRESHOLD: int = Field(default=3, ge=1, description="reports that hide a record until a decision")
     LOGIN_MAX_FAILURES: int = Field(default=5, ge=1)
     LOCKOUT_MINUTES: int = Field(default=15, ge=1)

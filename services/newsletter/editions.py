@@ -15,6 +15,7 @@ from dsi.errors import Conflict, InvalidInput, NotFound
 from dsi import kinds
 from dsi.clock import parse_iso, utcnow
 from dsi.sanitise import plain_text
+from dsi.validation import parse_id
 
 from . import composing, delivery, mails
 from .i18n import LANGUAGES, Phrases
@@ -148,7 +149,7 @@ def view(edition: Edition) -> dict:
 
 
 def get(session, edition_id: int) -> Edition:
-    edition = session.get(Edition, int(edition_id))
+    edition = session.get(Edition, parse_id(edition_id, "edition_id"))
     if edition is None:
         raise NotFound(f"No edition {edition_id}.")
     return edition

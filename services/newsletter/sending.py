@@ -4,6 +4,7 @@ import logging
 import time
 
 from dsi.clock import utcnow
+from dsi.lifecycle import stopping
 
 from . import delivery, editions, mails, subscribers
 from .delivery import Dispatcher, Outcome
@@ -16,7 +17,8 @@ def deliver_mails(sessions, mailer, seconds: float = 5.0) -> Outcome:
     settings = mailer.settings
     deadline = time.monotonic() + seconds
     dispatcher = Dispatcher(sessions, Mail, mailer.owner, mailer.connect, mailer.pacer, settings.mails)
-    outcome = dispatcher.run(mails.prepare(settings.smtp.sender), lambda: time.monotonic() < deadline)
+    keep_going = lambda: time.monotonic() < deadline and not stopping()  # noqa: E731
+    outcome = dispatcher.run(mails.prepare(settings.smtp.sender), keep_going)
     with sessions.begin() as session:
         delivery.settle_stale(session, Mail, settings.sending_grace)
     return outcome
@@ -34,7 +36,7 @@ class _Gate:
 
     def __call__(self) -> bool:
         now = time.monotonic()
-        if now >= self.deadline:
+        if now >= self.deadline or stopping():  # claimed copies not sent yet go back when their lease ends
             return False
         errors = self.dispatcher.errors if self.dispatcher else 0
         if now - self.checked_at >= 1.0 or errors != self.errors_seen:

@@ -4,18 +4,19 @@ Entrypoints only: each parses, calls the domain (subscribers, editions, mails, s
 """
 from datetime import datetime
 
-from nameko.rpc import rpc
-from nameko.timer import timer
-
-from dsi import events
+from dsi import events, redaction
 from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited
 from dsi.clock import parse_iso, utcnow
-from dsi.messaging import first_delivery, reliable_handler
+from dsi.lifecycle import timer
+from dsi.messaging import first_delivery, reliable_handler, rpc
+from dsi.validation import parse_paging
 
 from . import editions, mails, sending, subscribers
 from .dependencies import database, mailer
 from .models import ProcessedEvent
+
+redaction.install()  # no e-mail addresses or link tokens in this service's logs
 
 EXPECTED = (InvalidInput, NotFound, Conflict, Forbidden, RateLimited)
 
@@ -89,7 +90,7 @@ class NewsletterService(DatabaseHealth):
     @rpc(expected_exceptions=EXPECTED)
     def list_archive(self, page=1, per_page=20):
         with self.db.get_session() as session:
-            return editions.archive(session, int(page), int(per_page))
+            return editions.archive(session, *parse_paging(page, per_page))
 
     @rpc(expected_exceptions=EXPECTED)
     def get_archived(self, month):
@@ -152,6 +153,10 @@ class NewsletterService(DatabaseHealth):
 
     @reliable_handler(events.MODERATION, events.MAIL_REQUESTED)
     def on_moderation_mail(self, event):
+        self._apply_once(event, mails.on_requested)
+
+    @reliable_handler(events.CONTENT, events.MAIL_REQUESTED)
+    def on_content_mail(self, event):
         self._apply_once(event, mails.on_requested)
 
     @reliable_handler(events.DIRECTORY, events.RECORD_PUBLISHED)

@@ -1,10 +1,10 @@
 """The newsletter service's settings (config.yml over the environment), checked when it starts."""
 from pydantic import Field
 
-from dsi.settings import PlatformSettings
+from dsi.settings import DeliverySettings, PlatformSettings
 
 
-class NewsletterSettings(PlatformSettings):
+class NewsletterSettings(PlatformSettings, DeliverySettings):
     SMTP_HOST: str = "localhost"
     SMTP_PORT: int = Field(default=2525, ge=1, le=65535)
     SMTP_TIMEOUT: float = Field(default=30, gt=0)

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dsi import signing
-from dsi.errors import NotFound, RateLimited
+from dsi.errors import Forbidden, NotFound, RateLimited
 from dsi.messaging import utcnow
 
 from . import mails
@@ -45,14 +45,14 @@ class Links:
     public_url: str
 
     def confirm(self, subscriber: Subscriber) -> str:
-        token = signing.sign(CONFIRM, {"key": subscriber.key, "email": subscriber.email})
+        token = signing.sign_ref(CONFIRM, subscriber.key, binding=subscriber.email)
         return f"{self.public_url}/newsletter/confirm?token={token}"
 
     def unsubscribe(self, subscriber: Subscriber) -> str:
-        return f"{self.public_url}/newsletter/unsubscribe?token={signing.sign(UNSUBSCRIBE, subscriber.key)}"
+        return f"{self.public_url}/newsletter/unsubscribe?token={signing.sign_ref(UNSUBSCRIBE, subscriber.key)}"
 
     def preferences(self, subscriber: Subscriber) -> str:
-        return f"{self.public_url}/newsletter/preferences?token={signing.sign(MANAGE, subscriber.key)}"
+        return f"{self.public_url}/newsletter/preferences?token={signing.sign_ref(MANAGE, subscriber.key)}"
 
     @property
     def archive(self) -> str:
@@ -110,6 +110,15 @@ def view(subscriber: Subscriber) -> dict:
             "social_areas": list(subscriber.social_areas or []), "confirmed_at": stamp(subscriber.confirmed_at)}
 
 
+def _key_of(purpose: str, token: str) -> str:
+    """The subscriber key of an unsubscribe or preferences link: an id and a MAC, or the older form (a signed
+    key, no personal data either) that mails sent before still carry."""
+    try:
+        return signing.unsign_ref(purpose, token, max_age=LINK_MAX_AGE)
+    except Forbidden:
+        return str(signing.unsign(purpose, token, LINK_MAX_AGE))
+
+
 def _by_key(session, key) -> Subscriber:
     subscriber = session.scalar(select(Subscriber).where(Subscriber.key == str(key)))
     if subscriber is None:
@@ -118,10 +127,9 @@ def _by_key(session, key) -> Subscriber:
 
 
 def confirm(session, token: str) -> dict:
-    granted = signing.unsign(CONFIRM, token, CONFIRM_MAX_AGE)
-    subscriber = _by_key(session, granted.get("key"))
-    if subscriber.email != granted.get("email"):
-        raise NotFound("This subscription no longer exists.")
+    subscriber = _by_key(session, signing.ref_of(token))
+    # bound to the address: a link mailed before the address was erased or re-used confirms nothing
+    signing.unsign_ref(CONFIRM, token, binding=subscriber.email, max_age=CONFIRM_MAX_AGE)
     if subscriber.state != CONFIRMED:
         subscriber.state = CONFIRMED
         subscriber.confirmed_at = utcnow()
@@ -131,7 +139,7 @@ def confirm(session, token: str) -> dict:
 
 def unsubscribe(session, token: str) -> dict:
     """One request, no questions (RFC 8058); repeating it, or after an erase, changes nothing."""
-    key = signing.unsign(UNSUBSCRIBE, token, LINK_MAX_AGE)
+    key = _key_of(UNSUBSCRIBE, token)
     subscriber = session.scalar(select(Subscriber).where(Subscriber.key == str(key)))
     if subscriber is None:
         return {"state": UNSUBSCRIBED}
@@ -142,13 +150,13 @@ def unsubscribe(session, token: str) -> dict:
 
 
 def preferences(session, token: str) -> dict:
-    subscriber = _by_key(session, signing.unsign(MANAGE, token, LINK_MAX_AGE))
-    return {**view(subscriber), "unsubscribe_token": signing.sign(UNSUBSCRIBE, subscriber.key)}
+    subscriber = _by_key(session, _key_of(MANAGE, token))
+    return {**view(subscriber), "unsubscribe_token": signing.sign_ref(UNSUBSCRIBE, subscriber.key)}
 
 
 def update_preferences(session, token: str, body) -> dict:
     data = parse(Preferences, body, "preferences")
-    subscriber = _by_key(session, signing.unsign(MANAGE, token, LINK_MAX_AGE))
+    subscriber = _by_key(session, _key_of(MANAGE, token))
     subscriber.language = data.language
     subscriber.social_areas = data.social_areas
     return view(subscriber)
@@ -156,7 +164,7 @@ def update_preferences(session, token: str, body) -> dict:
 
 def export(session, token: str) -> dict:
     """Everything we hold about the subscriber (GDPR art. 15 and 20)."""
-    subscriber = _by_key(session, signing.unsign(MANAGE, token, LINK_MAX_AGE))
+    subscriber = _by_key(session, _key_of(MANAGE, token))
     received = session.execute(
         select(Edition.month, Edition.subject, Recipient.state, Recipient.sent_at)
         .join(Edition, Edition.id == Recipient.edition_id)
@@ -182,7 +190,7 @@ def export(session, token: str) -> dict:
 
 def erase(session, token: str) -> dict:
     """Forget the subscriber (GDPR art. 17): their row, their place in editions, the mails we sent them."""
-    subscriber = _by_key(session, signing.unsign(MANAGE, token, LINK_MAX_AGE))
+    subscriber = _by_key(session, _key_of(MANAGE, token))
     session.execute(delete(Recipient).where(Recipient.subscriber_id == subscriber.id))
     session.execute(delete(Mail).where(Mail.to == subscriber.email))
     session.execute(delete(RateLimitHit).where(RateLimitHit.key == "address:" + _digest(subscriber.email)))

@@ -3,14 +3,15 @@
 Embedded: each instance keeps its own index, so each must see every event: a broadcast queue per instance,
 durable and named after the instance's stable identity (a restart finds the events it missed). Elasticsearch:
 one shared index, so the instances share one queue as a worker pool. Either way a message is acked only after
-the index committed its effect, and requeued if that failed.
+the index committed its effect, retried if that failed, and dead-lettered after a few failed deliveries.
 """
 from datetime import datetime
 
-from nameko.events import BROADCAST, SERVICE_POOL, EventHandler
+from nameko.events import BROADCAST, SERVICE_POOL
 
 from dsi import events, metrics
 from dsi.clock import utcnow
+from dsi.messaging import ReliableEventHandler
 
 from .dependencies import EMBEDDED, backend_of, instance_of
 
@@ -23,10 +24,9 @@ QUEUE_EXPIRES_MS = 3 * 3600 * 1000
 QUEUE_GENERATION = "g2"
 
 
-class IndexEventHandler(EventHandler):
+class IndexEventHandler(ReliableEventHandler):
     def __init__(self, source_service, event_type, **kwargs):
-        super().__init__(source_service, event_type, handler_type=SERVICE_POOL, reliable_delivery=True,
-                         requeue_on_error=True, **kwargs)
+        super().__init__(source_service, event_type, handler_type=SERVICE_POOL, **kwargs)
 
     @property
     def broadcast_identifier(self):

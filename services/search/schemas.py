@@ -64,15 +64,16 @@ class SearchParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     q: str = Field("", max_length=200)
-    kind: list[str] = []
-    country: list[str] = []
-    social_areas: list[str] = []
-    technologies: list[str] = []
-    dsi_focus: list[str] = []
-    organisation_type: list[str] = []
-    organisation_size: list[str] = []
+    # each list at most as long as its vocabulary (with room for synonyms): a longer one is an attack, not a search
+    kind: list[str] = Field([], max_length=4)
+    country: list[str] = Field([], max_length=250)
+    social_areas: list[str] = Field([], max_length=40)
+    technologies: list[str] = Field([], max_length=40)
+    dsi_focus: list[str] = Field([], max_length=20)
+    organisation_type: list[str] = Field([], max_length=20)
+    organisation_size: list[str] = Field([], max_length=20)
     sort: Literal["relevance", "name", "newest"] = "relevance"
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_RESULTS)
     per_page: int = Field(20, ge=1, le=MAX_PER_PAGE)
     bbox: BBox | None = None
 
@@ -125,12 +126,12 @@ class SearchParams(BaseModel):
             return dict(zip(("min_lon", "min_lat", "max_lon", "max_lat"), value))
         return value
 
-    @field_validator("per_page")
-    @classmethod
-    def _not_too_deep(cls, value, info):
-        if info.data.get("page", 1) * value > MAX_RESULTS:
+    @model_validator(mode="after")
+    def _not_too_deep(self):
+        # a model validator, so it also holds when per_page is left at its default
+        if self.page * self.per_page > MAX_RESULTS:
             raise ValueError(f"page × per_page may not exceed {MAX_RESULTS}")
-        return value
+        return self
 
     @property
     def filters(self) -> dict[str, list[str]]:
@@ -144,8 +145,11 @@ def parse_params(params) -> SearchParams:
         return parse_model(SearchParams, {} if params is None else params, "The search has invalid parameters.",
                            not_object="Search parameters must be an object.")
     except InvalidInput as error:  # a bad corner of the box is an error of the box
-        raise InvalidInput(error.message, {key.split(".")[0] if key.startswith("bbox") else key: message
-                                           for key, message in error.details.items()})
+        details = {key.split(".")[0] if key.startswith("bbox") else key: message
+                   for key, message in error.details.items()}
+        if "_" in details and isinstance(params, dict):  # the only check of the whole set is how deep it pages
+            details["page"] = details.pop("_")
+        raise InvalidInput(error.message, details)
 
 
 def parse_suggest(q, limit) -> tuple[str, int]:

@@ -5,15 +5,19 @@ Entrypoints only: each parses, calls the engine (engine.py), and returns.
 import logging
 
 from nameko.events import EventDispatcher
-from nameko.rpc import rpc
 
-from dsi import events
+from dsi import events, redaction
 from dsi.errors import InvalidInput
+from dsi.lifecycle import GracefulStop
+from dsi.messaging import rpc
+from dsi.logs import Tracing
 from dsi.metrics import Metrics
 
 from .dependencies import SearchIndex
 from .entrypoints import index_handler
 from .schemas import parse_params, parse_suggest
+
+redaction.install()  # no e-mail addresses or link tokens in this service's logs
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +25,11 @@ log = logging.getLogger(__name__)
 class SearchService:
     name = events.SEARCH
 
+    graceful_stop = GracefulStop()
     index = SearchIndex()
     dispatch = EventDispatcher()
     metrics = Metrics()
+    tracing = Tracing()
 
     @rpc(expected_exceptions=InvalidInput)
     def query(self, params=None):

@@ -3,10 +3,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from dsi.settings import PlatformSettings
+from dsi.settings import DeliverySettings, PlatformSettings
 
 
-class SearchSettings(PlatformSettings):
+class SearchSettings(PlatformSettings, DeliverySettings):
     # embedded: a tantivy index per instance under SEARCH_INDEX_DIR; elasticsearch: one shared index
     SEARCH_BACKEND: Literal["embedded", "elasticsearch"] = "embedded"
     SEARCH_INDEX_DIR: str = "var/search"

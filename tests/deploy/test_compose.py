@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-LONG_RUNNING = {"directory", "search", "moderation", "newsletter", "gateway"}
+LONG_RUNNING = {"directory", "search", "moderation", "newsletter", "content", "gateway"}
 
 
 @pytest.fixture(scope="module")

@@ -1,64 +1,132 @@
-"""`dsi run` as a user runs it: the whole platform starts, answers, and a signal to the launcher stops every
-process it started (they run in their own sessions, so nothing else would stop them)."""
+"""`dsi run` as a user runs it: the whole platform starts, answers, keeps running when one of its processes dies
+(restarted, or given up when it keeps dying), runs several instances of a service on request, and a signal to
+the launcher stops every process it started, each on its own and quietly."""
 import os
 import signal
-import subprocess
 import sys
-import uuid
-from pathlib import Path
 
 import pytest
 import requests
+from nameko.standalone.rpc import ClusterRpcProxy
 
-from tests.helpers import eventually
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import LaunchedPlatform, wait_for
 
 
-def processes_marked(marker: str) -> list[int]:
-    """Live processes whose environment carries `marker` (children inherit the launcher's environment)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if marker.encode() in (entry / "environ").read_bytes() and (entry / "stat").read_text().split()[2] != "Z":
-                found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
+@pytest.fixture
+def launch(rabbit_config, tmp_path, free_port):
+    platforms = []
+
+    def start(*args) -> LaunchedPlatform:
+        platform = LaunchedPlatform(tmp_path, rabbit_config["AMQP_URI"], free_port, free_port + 1, args)
+        platforms.append(platform)
+        return platform
+
+    yield start
+    for platform in platforms:
+        platform.kill_everything()
+
+
+def stopping_output(platform: LaunchedPlatform) -> str:
+    return platform.output().split("Stopping…", 1)[1]
+
+
+def assert_stops_quietly(platform: LaunchedPlatform, stop_signal=signal.SIGTERM) -> None:
+    assert platform.stop(stop_signal) == 0
+    assert wait_for(lambda: platform.pids() == [], 10), platform.pids()
+    output = stopping_output(platform)
+    assert "Traceback" not in output, output
+    # The launcher kills what is still running STOP_DEADLINE (4.5 s) after its SIGTERM; nothing needed it,
+    # nor the services' own deadline (dsi.lifecycle): each finished its graceful stop in time.
+    assert "did not stop within" not in output, output
+    assert "killing it" not in output, output
+
+
+def search_instances(platform: LaunchedPlatform, calls: int = 12) -> set[str]:
+    """Identities of the search instances that answer (the broker hands requests to each in turn)."""
+    with ClusterRpcProxy({"AMQP_URI": platform.env["AMQP_URI"]}, timeout=10) as cluster:
+        return {cluster.search.health()["instance"] for _ in range(calls)}
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
-def test_the_platform_starts_and_a_signal_stops_every_process(stop_signal, rabbit_config, tmp_path, free_port):
-    marker = f"DSI_LAUNCHER_TEST={uuid.uuid4().hex}"
-    url = f"http://127.0.0.1:{free_port}"
-    env = {**os.environ, marker.split("=")[0]: marker.split("=")[1], "AMQP_URI": rabbit_config["AMQP_URI"],
-           "PUBLIC_URL": url, "GATEWAY_ADDRESS": f"127.0.0.1:{free_port}", "SEARCH_INDEX_DIR": str(tmp_path / "search"),
-           "MAIL_SINK_DIR": str(tmp_path / "mail"), "SMTP_PORT": str(free_port + 1), "DSI_DATA": str(tmp_path),
-           **{f"{service.upper()}_DB_URL": f"sqlite:///{tmp_path}/{service}.db"
-              for service in ("directory", "moderation", "newsletter")}}
-    # A session of its own, as a terminal gives a command; SIGINT not ignored, as a terminal leaves it.
-    launcher = subprocess.Popen([sys.executable, "-m", "dsi.cli", "run"], cwd=ROOT, env=env, start_new_session=True,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    try:
-        assert eventually(lambda: _healthy(url), 90, 0.2), "the platform did not answer /healthz"
-        assert requests.get(f"{url}/api/organisations", timeout=5).json()["total"] > 0
-        assert len(processes_marked(marker)) >= 6  # launcher, mail sink, five services
-        # What the container healthchecks run; search answers once it has built its index from the directory.
-        ping = [sys.executable, "-m", "dsi.cli", "ping", "directory", "search", "moderation", "newsletter"]
-        assert eventually(lambda: subprocess.run(ping, cwd=ROOT, env=env, capture_output=True).returncode == 0, 60, 0.2)
-        launcher.send_signal(stop_signal)
-        assert launcher.wait(timeout=40) == 0
-        assert eventually(lambda: processes_marked(marker) == [], 10, 0.2), processes_marked(marker)
-    finally:
-        for pid in processes_marked(marker):
-            os.kill(pid, signal.SIGKILL)
+def test_the_platform_starts_and_a_signal_stops_every_process(stop_signal, launch):
+    platform = launch()
+    platform.wait_until_ready()
+    assert requests.get(f"{platform.url}/api/organisations", timeout=5).json()["total"] > 0
+    assert len(platform.pids()) >= 6  # launcher, mail sink, five services
+    assert_stops_quietly(platform, stop_signal)
 
 
-def _healthy(url: str) -> bool:
-    try:
-        return requests.get(f"{url}/healthz", timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
+def test_a_killed_service_is_restarted_and_one_that_keeps_dying_is_given_up(launch):
+    platform = launch("--scale", "search=2", "--scale", "directory=2", "--give-up-after", "3", "--window", "300")
+    platform.wait_until_ready()
+    assert len(platform.pids("search")) == 2 and len(platform.pids("directory")) == 2
+    identities = search_instances(platform)
+    assert len(identities) == 2  # each instance its own index folder and identity
+
+    # SIGKILL one search instance: it comes back with its index and identity; the other never stopped.
+    victim, survivor = platform.pids("search")
+    others = {service: platform.pids(service) for service in ("directory", "moderation", "newsletter")}
+    os.kill(victim, signal.SIGKILL)
+    assert wait_for(lambda: len(platform.pids("search")) == 2 and victim not in platform.pids("search"), 30)
+    assert wait_for(lambda: platform.answers("search"), 30)
+    assert survivor in platform.pids("search")
+    assert {service: platform.pids(service) for service in others} == others
+    assert search_instances(platform) == identities
+    assert "killed by SIGKILL; starting it again" in platform.output()
+
+    # The newsletter dies three times in a row: given up, said so; the launcher and the rest keep running.
+    for _ in range(3):
+        assert wait_for(lambda: len(platform.pids("newsletter")) == 1, 30), platform.output()[-2000:]
+        dying = platform.pids("newsletter")[0]
+        os.kill(dying, signal.SIGKILL)
+        assert wait_for(lambda: dying not in platform.pids("newsletter"), 10)
+    assert wait_for(lambda: "GAVE UP on newsletter" in platform.output(), 10), platform.output()[-2000:]
+    assert platform.process.poll() is None
+    assert platform.pids("newsletter") == []
+    assert platform.answers("directory", "search", "moderation")
+    assert not platform.answers("newsletter", timeout=1)
+    assert platform.healthy()
+    assert_stops_quietly(platform)
+
+
+def test_scale_names_a_service_and_a_number(launch):
+    for wrong in ("gateway=2", "search=0", "search=two", "nothing=2"):
+        platform = launch("--scale", wrong)
+        assert platform.process.wait(timeout=60) == 2
+        assert "--scale" in platform.output()
+
+
+def test_a_process_that_keeps_dying_is_restarted_with_a_growing_pause_then_given_up(capsys):
+    from dsi.launcher import FIRST_RESTART_DELAY, Supervised
+
+    child = Supervised("failing", [sys.executable, "-c", "raise SystemExit(3)"], give_up_after=4, window=60)
+    now, starts = 1000.0, 0
+    while not child.given_up:
+        child.tick(now)
+        if child.process is not None:
+            starts += 1
+            child.process.wait(timeout=30)
+        now += 0.05
+    assert starts == 4
+    messages = capsys.readouterr().err
+    pauses = [float(line.rsplit(" in ", 1)[1].split()[0]) for line in messages.splitlines() if "again in" in line]
+    assert pauses == [FIRST_RESTART_DELAY, FIRST_RESTART_DELAY * 2, FIRST_RESTART_DELAY * 4]
+    assert "failing exited with code 3" in messages
+    assert "GAVE UP on failing: it died 4 times within 60 s (last exited with code 3)" in messages
+    child.tick(now + 3600)
+    assert child.process is None  # given up for good
+
+
+def test_deaths_outside_the_window_do_not_count():
+    from dsi.launcher import Supervised
+
+    child = Supervised("flaky", [sys.executable, "-c", "raise SystemExit(1)"], give_up_after=2, window=10)
+    now = 0.0
+    for _ in range(5):  # a death every 50 s or so: never two within 10 s
+        child.tick(now)  # due: started
+        child.process.wait(timeout=30)
+        now += 20
+        child.tick(now)  # its death noticed
+        assert not child.given_up and child.process is None
+        now += 31  # past any restart pause
+    child.terminate()

@@ -10,7 +10,7 @@ MIGRATED = sorted(path.parent.name for path in SERVICES_DIR.glob("*/migrations")
 
 
 def test_every_service_with_a_database_has_migrations():
-    assert {"directory", "moderation", "newsletter"} <= set(MIGRATED)
+    assert {"directory", "moderation", "newsletter", "content"} <= set(MIGRATED)
 
 
 @pytest.mark.parametrize("service", MIGRATED)

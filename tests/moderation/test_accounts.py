@@ -4,13 +4,13 @@ from sqlalchemy import select
 
 from dsi.errors import Conflict, Forbidden, InvalidInput, RateLimited
 from services.moderation import accounts
-from services.moderation.models import Staff, StaffSession
+from services.moderation.models import LoginThrottle, Staff, StaffSession
 
 from tests.moderation.conftest import PASSWORD
 
 
-def log_in(session, email, password=PASSWORD, max_failures=3):
-    result = accounts.login(session, email, password, max_failures, 15, 12)
+def log_in(session, email, password=PASSWORD, max_failures=3, client="198.51.100.7"):
+    result = accounts.login(session, email, password, max_failures, 15, 12, client=client)
     session.commit()
     return result
 
@@ -51,19 +51,45 @@ def test_login_roles_and_logout(session, make_staff):
         accounts.authorise(session, moderator, accounts.MODERATORS, 12)
 
 
-def test_wrong_passwords_lock_the_account(session, make_staff):
+def test_wrong_passwords_slow_down_that_client_for_that_account(session, make_staff):
     make_staff("moderator", "mod@example.org")
-    with pytest.raises(Forbidden):
-        log_in(session, "nobody@example.org", "whatever")  # unknown address: the same answer
+    assert log_in(session, "nobody@example.org", "whatever")["error"] == accounts.WRONG  # unknown: the same answer
     for _ in range(3):
         assert log_in(session, "mod@example.org", "wrong password")["error"] == accounts.WRONG
     with pytest.raises(RateLimited) as locked:
         log_in(session, "mod@example.org")  # even the right password, while locked
-    assert locked.value.details["retry_after"] > 0
-    row = session.scalar(select(Staff).where(Staff.email == "mod@example.org"))
-    row.locked_until = None
+    assert 0 < locked.value.details["retry_after"] <= accounts.FIRST_WAIT_SECONDS + 1
+    # the moderator, from their own address, is not locked out by someone guessing elsewhere
+    assert "session" in log_in(session, "mod@example.org", client="203.0.113.9")
+
+    # each further failure after the wait doubles it, up to the lockout
+    throttle = session.scalars(select(LoginThrottle).where(LoginThrottle.locked_until.is_not(None))).one()
+    throttle.locked_until = None
     session.commit()
-    assert "session" in log_in(session, "mod@example.org")
+    assert log_in(session, "mod@example.org", "wrong again")["error"] == accounts.WRONG
+    with pytest.raises(RateLimited) as longer:
+        log_in(session, "mod@example.org")
+    assert accounts.FIRST_WAIT_SECONDS < longer.value.details["retry_after"] <= 2 * accounts.FIRST_WAIT_SECONDS + 1
+    throttle.locked_until = None
+    session.commit()
+    assert "session" in log_in(session, "mod@example.org")  # success clears the count
+
+
+def test_unknown_accounts_lock_exactly_as_known_ones(session, make_staff):
+    make_staff("moderator", "mod@example.org")
+    outcomes = {}
+    for email in ("mod@example.org", "nobody@example.org"):
+        seen = []
+        for _ in range(4):
+            try:
+                seen.append(log_in(session, email, "wrong password").get("error"))
+            except RateLimited as limited:
+                seen.append(("locked", limited.message, limited.details["retry_after"] > 0))
+        outcomes[email] = seen
+    assert outcomes["mod@example.org"] == outcomes["nobody@example.org"]
+    assert outcomes["nobody@example.org"][-1][0] == "locked"
+    stored = [row.key for row in session.scalars(select(LoginThrottle))]
+    assert stored and not any("@" in key or "example" in key for key in stored)  # keyed digests only
 
 
 def test_deactivating_an_account_ends_its_sessions(session, make_staff):
@@ -76,5 +102,4 @@ def test_deactivating_an_account_ends_its_sessions(session, make_staff):
     session.commit()
     with pytest.raises(Forbidden):
         accounts.authorise(session, cookie, accounts.MODERATORS, 12)
-    with pytest.raises(Forbidden):
-        log_in(session, "mod@example.org")
+    assert log_in(session, "mod@example.org")["error"] == accounts.WRONG  # as for an unknown account

@@ -3,7 +3,9 @@ import eventlet
 import pytest
 
 from dsi.errors import InvalidInput
+from services.search.backends import Find
 from services.search.schemas import parse_params
+from services.search.text import Terms
 
 
 def search(engine, **params):
@@ -204,6 +206,14 @@ def test_check_reports_and_fixes_drift(engine, directory, make_record):
     ({"sort": "random"}, "sort"),
     ({"page": 0}, "page"),
     ({"per_page": 1000}, "per_page"),
+    ({"page": 1_000_000_000}, "page"),  # once took the process down allocating for a billion pages of hits
+    ({"page": 10**30}, "page"),
+    ({"page": "1000000000"}, "page"),
+    ({"page": 501}, "page"),  # 501 × the default 20 is past the deepest result a search may reach
+    ({"page": 101, "per_page": 100}, "page"),
+    ({"per_page": -1}, "per_page"),
+    ({"country": ",".join(["ES"] * 10_000)}, "country"),
+    ({"technologies": ["open-data"] * 1000}, "technologies"),
     ({"bbox": "1,2,3"}, "bbox"),
     ({"bbox": "0,50,10,40"}, "bbox"),
     ({"q": "x" * 500}, "q"),
@@ -213,6 +223,14 @@ def test_bad_parameters_name_the_field(params, field):
     with pytest.raises(InvalidInput) as error:
         parse_params(params)
     assert field in error.value.details
+
+
+def test_the_deepest_allowed_page_answers_and_no_backend_request_goes_deeper(engine, directory):
+    assert search(engine, page=500)["items"] == []
+    assert search(engine, page=100, per_page=100)["total"] == len(directory)
+    for offset, limit in ((10_000, 1), (-1, 5), (0, 10**12)):
+        with pytest.raises(InvalidInput):
+            engine.backend.find(Find(terms=Terms(""), offset=offset, limit=limit))
 
 
 def test_labels_and_legacy_names_are_accepted_as_filters():

@@ -128,6 +128,8 @@ def test_gateway_refuses_bad_parameters_with_field_errors(runner_factory, config
     assert set(response.json()["details"]) == {"country", "sort", "bbox"}
     assert web_session.get("/api/search", params={"per_page": "lots"}).status_code == 422
     assert web_session.get("/api/suggest", params={"limit": 99}).status_code == 422
+    for deep in ({"q": "data", "page": 1_000_000_000}, {"page": 10**40}, {"page": 501}):  # refused by the service
+        assert web_session.get("/api/search", params=deep).status_code == 422
     listed = web_session.get("/api/search", params=[("kind", "project"), ("country", "ES,PL"), ("country", "NL")])
     assert listed.status_code == 200
     body = listed.json()

@@ -4,8 +4,11 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 from nameko.standalone.events import event_dispatcher
+from sqlalchemy.orm import Session
 
 from dsi import events, signing
+from services.directory import records
+from services.directory.models import Record
 from tests.helpers import eventually
 
 PROJECT_FORM = {
@@ -95,9 +98,15 @@ def test_submissions_through_forms_are_rate_limited(runner_factory, config, web_
     assert refused.status_code == 429 and "Open Care Circles" in refused.text  # the input is not lost
 
 
-def test_the_edit_link_shows_the_record_and_sends_a_revision(site, web_session):
+def edit_token(engine, record_id) -> str:
+    with Session(engine) as session:
+        return records.edit_token(session.get(Record, record_id))
+
+
+def test_the_edit_link_shows_the_record_and_sends_a_revision(site, web_session, directory_db):
     record_id = site["Care Map"]
-    token = signing.sign(signing.RECORD_EDIT, {"record_id": record_id, "email": "lead@example.org"})
+    token = edit_token(directory_db, record_id)
+    assert token.split(".")[0] == str(record_id) and "@" not in token  # an id, a time and a MAC: nothing personal
     path = f"/records/{record_id}/edit?token={token}"
     form = web_session.get(path).text
     assert 'value="Care Map"' in form and re.search(r'value="health-and-care" checked', form)
@@ -111,11 +120,13 @@ def test_the_edit_link_shows_the_record_and_sends_a_revision(site, web_session):
     assert "A map of community care services." in web_session.get(f"/projects/{record_id}").text
 
 
-def test_bad_links_get_a_clear_page(site, web_session):
+def test_bad_links_get_a_clear_page(site, web_session, directory_db):
     assert web_session.get("/submissions/abc?token=nope").status_code == 403
     assert web_session.get(f"/records/{site['Care Map']}/edit?token=nope").status_code == 403
-    other = signing.sign(signing.RECORD_EDIT, {"record_id": 999, "email": "x@example.org"})
+    other = edit_token(directory_db, next(id_ for name, id_ in site.items() if name != "Care Map"))
     assert web_session.get(f"/records/{site['Care Map']}/edit?token={other}").status_code == 403
+    forged = signing.sign_ref(signing.RECORD_EDIT, site["Care Map"], "0:published:attacker@example.org")
+    assert web_session.get(f"/records/{site['Care Map']}/edit?token={forged}").status_code == 403
 
 
 def test_field_errors_speak_the_pages_language(site, web_session):

@@ -2,7 +2,9 @@
 from dataclasses import dataclass, field
 from typing import Iterable, Protocol
 
-from ..schemas import BBox
+from dsi.errors import InvalidInput
+
+from ..schemas import MAX_RESULTS, BBox
 from ..text import Terms
 
 # Full-text fields with their weight: the name counts most.
@@ -19,6 +21,12 @@ class Find:
     offset: int = 0
     limit: int = 20
     facets: tuple[str, ...] = ()  # count these; each ignores its own selection
+
+    def __post_init__(self):
+        # backends allocate for offset + limit hits: the bound is kept here, whoever builds the request
+        if not (0 <= self.offset and 0 <= self.limit and self.offset + self.limit <= MAX_RESULTS):
+            raise InvalidInput(f"A search may reach at most {MAX_RESULTS} results deep.",
+                               {"page": f"offset + limit may not exceed {MAX_RESULTS}"})
 
 
 @dataclass

@@ -1,0 +1,77 @@
+"""`dsi` subcommands of the content service: importing the original's editorial texts and demo content, and
+filling an empty content database when `dsi run` starts."""
+import os
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dsi import events, settings
+from dsi.database import make_engine
+from dsi.messaging import OutboxWriter
+
+from . import demo, importer
+from .models import Item, Outbox
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def database_url() -> str:
+    return settings.database_url("content")
+
+
+def default_editorial_path() -> Path | None:
+    for candidate in (os.environ.get("DSI_EDITORIAL"), ROOT.parent / "shared" / "data" / "editorial"):
+        if candidate and (Path(candidate) / "manifest.json").exists():
+            return Path(candidate)
+    return None
+
+
+def _in_transaction(work):
+    """Run work(session, outbox) in one transaction; events wait in the outbox until the running content
+    service relays them."""
+    engine = make_engine(database_url())
+    try:
+        with Session(engine) as session, session.begin():
+            return work(session, OutboxWriter(Outbox, events.CONTENT))
+    finally:
+        engine.dispose()
+
+
+def import_editorial(args) -> None:
+    summary = _in_transaction(lambda session, outbox: importer.import_editorial(session, outbox, Path(args.path)))
+    print(importer.format_summary(summary))
+
+
+def load_demo(args) -> None:
+    count = _in_transaction(lambda session, outbox: demo.load_demo(session, outbox))
+    print(f"published {count} generated demo content items")
+
+
+def load_initial_data(path: Path | None) -> None:
+    """Fill an empty content database: cluster pages, the real editorial texts when found, and the demo set."""
+    def fill(session, outbox):
+        if session.scalar(select(func.count()).select_from(Item)):
+            return
+        demo.ensure_cluster_pages(session, outbox)
+        if path:
+            print(f"Importing the editorial texts from {path}…")
+            print(importer.format_summary(importer.import_editorial(session, outbox, path)))
+        print(f"published {demo.load_demo(session, outbox)} demo content items")
+
+    _in_transaction(fill)
+
+
+def before_run() -> None:
+    """`dsi run` calls this after migrating every database."""
+    load_initial_data(default_editorial_path())
+
+
+def register(commands) -> None:
+    command = commands.add_parser("import-editorial",
+                                  help="import the original platform's editorial texts (manifest.json and texts)")
+    command.add_argument("path", help="folder holding manifest.json, such as ../shared/data/editorial")
+    command.set_defaults(handler=import_editorial)
+
+    command = commands.add_parser("content-demo", help="publish generated demo stories, events, funding and more")
+    command.set_defaults(handler=load_demo)

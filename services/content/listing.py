@@ -1,0 +1,175 @@
+"""Public reads: lists with each page's filters and order, an item by slug (or where its old slug moved to),
+cluster pages with their sections, and the export for search rebuilds."""
+from datetime import date, datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from dsi.clock import utcnow
+from dsi.errors import NotFound
+
+from . import items as domain
+from .kinds import KINDS, get as kind_of
+from .models import Item, ItemTerm
+from .schemas import FILTERS, parse
+from .views import event_item, public_item
+
+PUBLISHED = domain.PUBLISHED
+SECTION_SIZE = 5
+
+
+def _with_term(facet: str, value: str):
+    return Item.id.in_(select(ItemTerm.item_id).where(ItemTerm.facet == facet, ItemTerm.value == value))
+
+
+def _scalar_filters(raw) -> dict:
+    """Query parameters may come as lists (one value each here); empty values mean no filter."""
+    clean = {}
+    for name, value in (raw or {}).items():
+        if isinstance(value, (list, tuple)):
+            value = value[0] if value else None
+        if value not in (None, ""):
+            clean[name] = value
+    return clean
+
+
+def query_for(kind: str, filters, now: datetime, today: date):
+    """The SELECT of published items of `kind` under `filters` (a validated FILTERS model), in the page's order."""
+    query = select(Item).where(Item.kind == kind, Item.state == PUBLISHED)
+    if getattr(filters, "cluster", None):
+        query = query.where(Item.cluster == filters.cluster)
+    if getattr(filters, "area", None):
+        query = query.where(_with_term("social_areas", filters.area))
+    for name, facet in (("organisation", "organisations"), ("project", "projects")):  # for the record's page
+        if getattr(filters, name, None):
+            query = query.where(_with_term(facet, str(getattr(filters, name))))
+    if kind == "story":
+        if filters.category:
+            query = query.where(Item.category == filters.category)
+        return query.order_by(Item.published_at.desc(), Item.id.desc())
+    if kind == "case_study":
+        if filters.featured is not None:
+            query = query.where(Item.featured_position.is_not(None) if filters.featured
+                                else Item.featured_position.is_(None))
+        return query.order_by(Item.featured_position.is_(None), Item.featured_position, Item.published_at.desc(),
+                              Item.id.desc())
+    if kind == "event":
+        if filters.country:
+            query = query.where(Item.country == filters.country)
+        if filters.attendance:
+            query = query.where(Item.attendance == filters.attendance)
+        if filters.free is not None:
+            query = query.where(Item.is_free.is_(filters.free))
+        if filters.month:
+            year, month = map(int, filters.month.split("-"))
+            first = date(year, month, 1)
+            following = date(year + month // 12, month % 12 + 1, 1)
+            query = query.where(Item.start_date >= first, Item.start_date < following)
+        if filters.when == "upcoming":
+            return query.where(Item.ends_at >= now).order_by(Item.starts_at, Item.id)
+        return query.where(Item.ends_at < now).order_by(Item.starts_at.desc(), Item.id.desc())
+    if kind == "funding":
+        if filters.type:
+            query = query.where(_with_term("funding_types", filters.type))
+        if filters.target:
+            query = query.where(_with_term("targets", filters.target))
+        if filters.country:  # a Europe-wide call is open to every country
+            query = query.where(or_(_with_term("countries", filters.country), _with_term("scope", "europe")))
+        if filters.closing_before:
+            query = query.where(Item.rolling.is_(False), Item.closes_on <= filters.closing_before)
+        if filters.status == "open":
+            return query.where(or_(Item.rolling.is_(True), Item.closes_on >= today)).order_by(
+                Item.rolling, Item.closes_on, Item.id)
+        return query.where(Item.rolling.is_(False), Item.closes_on < today).order_by(
+            Item.closes_on.desc(), Item.id.desc())
+    if kind == "resource":
+        if filters.type:
+            query = query.where(Item.category == filters.type)
+        if filters.language:
+            query = query.where(Item.lang == filters.language)
+        return query.order_by(Item.published_at.desc(), Item.id.desc())
+    return query.order_by(Item.title, Item.id)
+
+
+def list_published(session: Session, kind: str, raw_filters=None, now: datetime | None = None) -> dict:
+    """A page of published items in the platform's list contract: items (each with id, kind, name, url),
+    total, page, per_page."""
+    kind_of(kind)
+    filters = parse(FILTERS[kind], _scalar_filters(raw_filters), "Some filters are not valid.")
+    now = now or utcnow()
+    query = query_for(kind, filters, now, now.date())
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = session.scalars(query.limit(filters.per_page).offset((filters.page - 1) * filters.per_page)).all()
+    return {"items": [public_item(item, filters.lang, full=False, today=now.date()) for item in rows],
+            "total": total, "page": filters.page, "per_page": filters.per_page}
+
+
+def get_published(session: Session, kind: str, slug: str, lang: str | None = None) -> dict:
+    """A published item by slug; for a slug it had before, {"redirect": {"slug", "url"}} so that the gateway
+    answers 301."""
+    kind_of(kind)
+    item = session.scalar(select(Item).where(Item.kind == kind, Item.slug == str(slug)))
+    if item is None:
+        moved = domain.redirect_for(session, kind, str(slug))
+        if moved is not None and moved.state == PUBLISHED:
+            return {"redirect": {"slug": moved.slug, "url": KINDS[kind].path(moved.slug)}}
+    if item is None or item.state != PUBLISHED:
+        raise NotFound(f"No published {KINDS[kind].label_one.lower()} {str(slug)[:120]!r}.")
+    return public_item(item, lang)
+
+
+def get_cluster(session: Session, slug: str, lang: str | None = None, now: datetime | None = None) -> dict:
+    """A cluster page with its latest stories, upcoming events, open funding, case studies and resources."""
+    page = get_published(session, "cluster", slug, lang)
+    if "redirect" in page:
+        return page
+    sections = {"stories": "story", "events": "event", "funding": "funding", "case_studies": "case_study",
+                "resources": "resource"}
+    for name, kind in sections.items():
+        page[name] = list_published(session, kind, {"cluster": slug, "lang": lang or "en",
+                                                    "per_page": SECTION_SIZE}, now)["items"]
+    return page
+
+
+def export_published(session: Session, after_id: int = 0, limit: int = 500) -> dict:
+    """Published items of every kind in id order, a page at a time, for rebuilding read models (search)."""
+    limit = max(1, min(int(limit), 1000))
+    rows = session.scalars(select(Item).where(Item.state == PUBLISHED, Item.id > int(after_id))
+                           .order_by(Item.id).limit(limit)).all()
+    return {"items": [event_item(item) for item in rows], "next_after": rows[-1].id if len(rows) == limit else None}
+
+
+def list_for_editors(session: Session, kind: str | None = None, state: str | None = None, q: str | None = None,
+                     page: int = 1, per_page: int = 25) -> dict:
+    """Every item of any state, newest change first, for the console."""
+    page, per_page = max(1, int(page)), max(1, min(int(per_page), 100))
+    query = select(Item)
+    if kind:
+        kind_of(kind)
+        query = query.where(Item.kind == kind)
+    if state:
+        query = query.where(Item.state == state)
+    if q:
+        query = query.where(func.lower(Item.title).contains(str(q).lower()[:200]))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(Item.updated_at.desc(), Item.id.desc())
+                           .limit(per_page).offset((page - 1) * per_page)).all()
+    return {"items": [{"id": item.id, "kind": item.kind, "name": item.title, "url": KINDS[item.kind].path(item.slug),
+                       "state": item.state, "lang": item.lang, "updated_by": item.updated_by} for item in rows],
+            "total": total, "page": page, "per_page": per_page}
+
+
+def upcoming_events(session: Session, raw_filters=None, limit: int = 1000, now: datetime | None = None) -> list[Item]:
+    """Upcoming events under the page's filters, as rows, for the calendar feed."""
+    now = now or utcnow()
+    filters = parse(FILTERS["event"], {**_scalar_filters(raw_filters), "when": "upcoming"},
+                    "Some filters are not valid.")
+    return list(session.scalars(query_for("event", filters, now, now.date()).limit(limit)))
+
+
+def published_event(session: Session, slug: str) -> Item:
+    item = session.scalar(select(Item).where(Item.kind == "event", Item.slug == str(slug),
+                                             Item.state == PUBLISHED))
+    if item is None:
+        raise NotFound(f"No published event {str(slug)[:120]!r}.")
+    return item

@@ -1,0 +1,219 @@
+"""Content service: owns the editorial hub (stories, case studies, events, funding, resources, cluster pages),
+its publishing workflow and the public's suggestions of events and funding.
+
+Entrypoints only: each parses, calls the domain (items.py, listing.py, suggestions.py, images.py, ical.py)
+inside one transaction, and returns. Editorial RPCs take the staff session cookie first and ask the moderation
+service, which owns staff accounts, whether it belongs to an editor or an admin.
+"""
+from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
+
+from dsi import events
+from dsi.database import DatabaseHealth
+from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
+from dsi.messaging import first_delivery, reliable_handler
+from dsi.settings import Settings
+
+from . import ical, images, items, listing, suggestions
+from .dependencies import database, media, outbox
+from .kinds import KINDS, filter_names
+from .models import ProcessedEvent
+from .rendering import render
+from .settings import ContentSettings
+
+EXPECTED = (InvalidInput, NotFound, Conflict, Forbidden)
+EDITORS = ("editor", "admin")
+
+
+class ContentService(DatabaseHealth):
+    name = "content"
+
+    db = database
+    outbox = outbox
+    media = media
+    moderation = RpcProxy("moderation")
+    settings = Settings(ContentSettings)
+
+    @property
+    def public_url(self) -> str:
+        return self.settings.public_url
+
+    def _editor(self, cookie) -> str:
+        """The email of the editor or admin whose session cookie this is; Forbidden otherwise."""
+        return self.moderation.whoami(cookie, list(EDITORS))["email"]
+
+    # --- public reads ------------------------------------------------------------------------------------------
+
+    @rpc
+    def kinds(self):
+        return {name: {"singular": kind.label_one, "plural": kind.label, "segment": kind.segment,
+                       "filters": list(filter_names(kind)), "searchable": list(kind.searchable),
+                       "facets": list(kind.facets)} for name, kind in KINDS.items()}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def list_items(self, kind, filters=None):
+        with self.db.get_session() as session:
+            return listing.list_published(session, kind, filters)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_item(self, kind, slug, lang=None):
+        with self.db.get_session() as session:
+            return listing.get_published(session, kind, slug, lang)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get_cluster(self, slug, lang=None):
+        with self.db.get_session() as session:
+            return listing.get_cluster(session, slug, lang)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def events_ics(self, filters=None):
+        """Upcoming events under the page's filters as an iCalendar text."""
+        with self.db.get_session() as session:
+            return ical.calendar(listing.upcoming_events(session, filters), self.public_url).decode()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def event_ics(self, slug):
+        with self.db.get_session() as session:
+            event = listing.published_event(session, slug)
+            return ical.calendar([event], self.public_url, event.title).decode()
+
+    @rpc
+    def export_published(self, after_id=0, limit=500):
+        with self.db.get_session() as session:
+            return listing.export_published(session, after_id, limit)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def preview(self, token, lang=None):
+        """A draft through the signed preview link an editor shares."""
+        with self.db.get_session() as session:
+            return items.preview_by_token(session, token, lang)
+
+    # --- suggestions from the public ---------------------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def submit(self, body, submission_id=None):
+        with self.db.get_session() as session:
+            return suggestions.submit(session, self.outbox, body, self.public_url, submission_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def submission_status(self, submission_id, token):
+        with self.db.get_session() as session:
+            return suggestions.get_status(session, submission_id, token)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def confirm_email(self, submission_id, token):
+        with self.db.get_session() as session:
+            return suggestions.confirm_email(session, submission_id, token)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def withdraw(self, submission_id, token):
+        with self.db.get_session() as session:
+            return suggestions.withdraw(session, self.outbox, submission_id, token)
+
+    # --- editorial work (editors and admins) -------------------------------------------------------------------
+
+    @rpc(expected_exceptions=EXPECTED)
+    def editor_list(self, cookie, kind=None, state=None, q=None, page=1, per_page=25):
+        self._editor(cookie)
+        with self.db.get_session() as session:
+            return listing.list_for_editors(session, kind, state, q, page, per_page)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def editor_get(self, cookie, item_id):
+        self._editor(cookie)
+        with self.db.get_session() as session:
+            return items.editor_view(items.get(session, item_id))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def create(self, cookie, kind, body):
+        actor = self._editor(cookie)
+        with self.db.get_session() as session:
+            return items.editor_view(items.create(session, self.outbox, kind, body, actor))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def update(self, cookie, item_id, body):
+        actor = self._editor(cookie)
+        with self.db.get_session() as session:
+            return items.editor_view(items.update(session, self.outbox, item_id, body, actor))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def render_preview(self, cookie, markdown):
+        """The console's live preview: the HTML the Markdown will be published as."""
+        self._editor(cookie)
+        if not isinstance(markdown, str) or len(markdown) > 100_000:
+            raise InvalidInput("Expected Markdown text up to 100,000 characters.", {"body": "invalid"})
+        return {"html": render(markdown)}
+
+    def _transition(self, cookie, item_id, action, publish_at=None):
+        actor = self._editor(cookie)
+        with self.db.get_session() as session:
+            return items.editor_view(items.transition(session, self.outbox, item_id, action, actor, publish_at))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def schedule(self, cookie, item_id, publish_at):
+        return self._transition(cookie, item_id, "schedule", publish_at)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def publish(self, cookie, item_id):
+        return self._transition(cookie, item_id, "publish")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def unpublish(self, cookie, item_id):
+        return self._transition(cookie, item_id, "unpublish")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def archive(self, cookie, item_id):
+        return self._transition(cookie, item_id, "archive")
+
+    @rpc(expected_exceptions=EXPECTED)
+    def history(self, cookie, item_id):
+        self._editor(cookie)
+        with self.db.get_session() as session:
+            return items.history(session, item_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def restore(self, cookie, item_id, revision_id):
+        actor = self._editor(cookie)
+        with self.db.get_session() as session:
+            return items.editor_view(items.restore(session, self.outbox, int(item_id), int(revision_id), actor))
+
+    @rpc(expected_exceptions=EXPECTED)
+    def upload_image(self, cookie, data_base64, alt):
+        actor = self._editor(cookie)
+        with self.db.get_session() as session:
+            return images.upload(session, self.media, data_base64, alt, actor)
+
+    # --- moderation outcomes of suggestions --------------------------------------------------------------------
+
+    def _apply_once(self, event):
+        with self.db.get_session() as session:
+            if first_delivery(session, ProcessedEvent, event):
+                suggestions.apply_decision(session, self.outbox, event)
+
+    @reliable_handler(events.MODERATION, events.SUBMISSION_APPROVED)
+    def on_approved(self, event):
+        self._apply_once(event)
+
+    @reliable_handler(events.MODERATION, events.SUBMISSION_REJECTED)
+    def on_rejected(self, event):
+        self._apply_once(event)
+
+    @reliable_handler(events.MODERATION, events.CHANGES_REQUESTED)
+    def on_changes_requested(self, event):
+        self._apply_once(event)
+
+    # --- timers ------------------------------------------------------------------------------------------------
+
+    @timer(interval=5)
+    def publish_due(self):
+        """Publishes scheduled items whose time has come; safe on every replica (see items.publish_scheduled)."""
+        with self.db.get_session() as session:
+            item_ids = items.due(session)
+        for item_id in item_ids:  # one transaction each: one item's failure does not hold back the others
+            with self.db.get_session() as session:
+                items.publish_scheduled(session, self.outbox, item_id)
+
+    @timer(interval=1)
+    def relay_outbox(self):
+        """Sends what a worker could not: after a crash, a broker outage, or before consumers bound their queues."""
+        self.outbox.relay(self.db.engine)

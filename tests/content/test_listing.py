@@ -1,0 +1,147 @@
+"""Public lists: each page's filters and order, the list contract, languages, cluster pages, the export."""
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from dsi.errors import InvalidInput
+from services.content import listing
+
+
+def local(days: int, hour: int = 10) -> str:
+    return datetime.combine(date.today() + timedelta(days=days), datetime.min.time()).replace(hour=hour).isoformat()
+
+
+@pytest.fixture
+def some_events(make_item):
+    make = lambda title, days, **fields: make_item("event", publish=True, title=title, start=local(days),  # noqa
+                                                   **fields)
+    return {
+        "later": make("Later", 30, country="DE", attendance="in_person", cluster="health-and-care"),
+        "soon": make("Soon", 2, attendance="online", free=True),
+        "middle": make("Middle", 10, country="DE", attendance="hybrid", free=True),
+        "past": make("Past", -5, country="FR"),
+        "long_past": make("Long past", -50),
+    }
+
+
+def names(page):
+    return [item["name"] for item in page["items"]]
+
+
+def test_upcoming_events_soonest_first_and_past_latest_first(session, some_events):
+    assert names(listing.list_published(session, "event")) == ["Soon", "Middle", "Later"]
+    assert names(listing.list_published(session, "event", {"when": "past"})) == ["Past", "Long past"]
+
+
+def test_event_filters(session, some_events):
+    def only(**filters):
+        return names(listing.list_published(session, "event", filters))
+    assert only(country="de") == ["Middle", "Later"]
+    assert only(attendance="online") == ["Soon"]
+    assert only(free="true") == ["Soon", "Middle"]
+    assert only(free="false") == ["Later"]
+    assert only(cluster="Health and care") == ["Later"]
+    month = (date.today() + timedelta(days=30)).strftime("%Y-%m")
+    assert "Later" in only(month=month)
+    with pytest.raises(InvalidInput) as error:
+        only(month="2026-13", country="Narnia", attendance="telepathy")
+    assert {"month", "country", "attendance"} <= set(error.value.details)
+
+
+def test_an_event_in_progress_is_still_upcoming(session, make_item):
+    make_item("event", publish=True, title="Going on", start=local(-1), end=local(1))
+    assert names(listing.list_published(session, "event")) == ["Going on"]
+
+
+@pytest.fixture
+def some_calls(make_item):
+    today = date.today()
+    make = lambda title, **fields: make_item("funding", publish=True, title=title, **fields)  # noqa: E731
+    return {
+        "rolling": make("Rolling", rolling=True, europe_wide=True, funding_types=["Grant funding"]),
+        "late": make("Late", closes_on=(today + timedelta(days=60)).isoformat(), countries=["ES"],
+                     targets=["Startup"], funding_types=["Working spaces"]),
+        "soon": make("Soon", closes_on=(today + timedelta(days=5)).isoformat(), countries=["PL"],
+                     funding_types=["grant-funding"], targets=["individuals"]),
+        "closed": make("Closed", closes_on=(today - timedelta(days=3)).isoformat(), countries=["ES"]),
+    }
+
+
+def test_open_calls_soonest_closing_first_rolling_last(session, some_calls):
+    page = listing.list_published(session, "funding")
+    assert names(page) == ["Soon", "Late", "Rolling"]
+    assert [item["closing_soon"] for item in page["items"]] == [True, False, False]
+    assert names(listing.list_published(session, "funding", {"status": "closed"})) == ["Closed"]
+
+
+def test_funding_filters(session, some_calls):
+    def only(**filters):
+        return names(listing.list_published(session, "funding", filters))
+    assert only(type="Grant funding") == ["Soon", "Rolling"]
+    assert only(target="startup") == ["Late"]
+    assert only(country="ES") == ["Late", "Rolling"]  # a Europe-wide call is open to Spain too
+    closing = (date.today() + timedelta(days=30)).isoformat()
+    assert only(closing_before=closing) == ["Soon"]
+    with pytest.raises(InvalidInput):
+        only(type="lottery")
+
+
+def test_list_contract_and_bounds(session, make_item):
+    for number in range(3):
+        make_item("resource", publish=True, title=f"Guide {number}", resource_type="guide")
+    page = listing.list_published(session, "resource", {"per_page": "2", "page": "2"})
+    assert (page["total"], page["page"], page["per_page"], len(page["items"])) == (3, 2, 2, 1)
+    assert set(page["items"][0]) >= {"id", "kind", "name", "url"}
+    assert page["items"][0]["url"].startswith("/resources/")
+    for bad in ({"per_page": 101}, {"page": 0}, {"per_page": "many"}, {"colour": "red"}):
+        with pytest.raises(InvalidInput):
+            listing.list_published(session, "resource", bad)
+    assert listing.list_published(session, "resource", {"type": "dataset"})["total"] == 0
+
+
+def test_stories_filters_and_language(session, make_item):
+    make_item("story", publish=True, title="English only", category="news", cluster="digital-democracy",
+              social_areas=["Science"])
+    make_item("story", publish=True, title="Translated", category="blog", lang="en",
+              translations={"it": {"title": "Tradotto", "body": "Ciao"}})
+    italian = listing.list_published(session, "story", {"lang": "it"})["items"]
+    assert {(item["name"], item["lang"]) for item in italian} == {("English only", "en"), ("Tradotto", "it")}
+    assert names(listing.list_published(session, "story", {"category": "news"})) == ["English only"]
+    assert names(listing.list_published(session, "story", {"cluster": "digital-democracy"})) == ["English only"]
+    assert names(listing.list_published(session, "story", {"area": "science"})) == ["English only"]
+    detail = listing.get_published(session, "story", "translated", "it")
+    assert (detail["title"], detail["lang"], detail["body_html"]) == ("Tradotto", "it", "<p>Ciao</p>")
+    assert listing.get_published(session, "story", "translated", "de")["lang"] == "en"
+
+
+def test_cluster_page_gathers_its_sections(session, outbox, make_item):
+    from services.content import demo
+    demo.ensure_cluster_pages(session, outbox)
+    make_item("story", publish=True, title="About health", cluster="health-and-care")
+    make_item("story", publish=True, title="About food", cluster="food-environment-and-climate-change")
+    make_item("event", publish=True, title="Health event", cluster="health-and-care")
+    make_item("event", title="Draft event", cluster="health-and-care")
+    page = listing.get_cluster(session, "health-and-care")
+    assert page["lead_partner"] == "WeMake" and page["url"] == "/clusters/health-and-care"
+    assert names({"items": page["stories"]}) == ["About health"]
+    assert names({"items": page["events"]}) == ["Health event"]
+    assert listing.list_published(session, "cluster")["total"] == 6
+
+
+def test_export_pages_through_published_items_only(session, make_item):
+    published = [make_item("story", publish=True).id for _ in range(3)]
+    make_item("story")
+    first = listing.export_published(session, 0, 2)
+    rest = listing.export_published(session, first["next_after"], 2)
+    assert [item["id"] for item in first["items"] + rest["items"]] == published
+    assert rest["next_after"] is None
+
+
+def test_stories_and_case_studies_about_a_directory_record(session, make_item):
+    make_item("case_study", publish=True, title="About org 7", organisation_id=7, project_id=70)
+    make_item("story", publish=True, title="Mentions org 7", related_organisations=[7, 8])
+    make_item("story", publish=True, title="Mentions nobody")
+    assert names(listing.list_published(session, "case_study", {"organisation": 7})) == ["About org 7"]
+    assert names(listing.list_published(session, "case_study", {"project": 70})) == ["About org 7"]
+    assert names(listing.list_published(session, "story", {"organisation": "7"})) == ["Mentions org 7"]
+    assert listing.list_published(session, "story", {"organisation": 9})["total"] == 0

@@ -1,0 +1,86 @@
+"""The gateway's memory of last good answers: bounded, least recently used out, dropped by tag or prefix."""
+import pytest
+
+from gateway.answers import Answers, etag_of
+
+
+class Clock:
+    def __init__(self):
+        self.now = 5_000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_the_last_good_answer_is_kept_with_its_age_and_etag():
+    clock = Clock()
+    answers = Answers(clock=clock)
+    answers.put("GET /api/search?q=a", 200, [("Content-Type", "application/json")], b'{"total":1}')
+    answers.put("GET /api/search?q=a", 200, [("Content-Type", "application/json")], b'{"total":2}')
+    clock.now += 42.7
+    answer = answers.get("GET /api/search?q=a")
+    assert answer.body == b'{"total":2}' and answer.status == 200
+    assert answer.headers == (("Content-Type", "application/json"),)
+    assert answer.age(clock()) == 42
+    assert answer.etag == etag_of(b'{"total":2}') != etag_of(b'{"total":1}')
+    assert answers.get("GET /api/search?q=a", max_age=40) is None
+    assert answers.get("GET /api/search?q=a", max_age=60) is answer
+    assert answers.get("GET /api/search?q=b") is None
+
+
+def test_only_good_answers_are_kept():
+    answers = Answers()
+    for status in (500, 503, 404, 304, 206):
+        assert answers.put("k", status, [], b"x") is None
+    assert "k" not in answers
+    answers.put("k", 200, [], b"good")
+    answers.put("k", 503, [], b"bad")  # an error never replaces the last good answer
+    assert answers.get("k").body == b"good"
+
+
+def test_if_none_match_names_the_answer():
+    answer = Answers().put("k", 200, [], b"body")
+    assert answer.matches(answer.etag)
+    assert answer.matches(f'"other", W/{answer.etag}')
+    assert answer.matches("*")
+    assert not answer.matches('"other"') and not answer.matches(None)
+
+
+def test_bounded_by_entries_least_recently_used_first_out():
+    answers = Answers(max_entries=3)
+    for key in "abc":
+        answers.put(key, 200, [], key.encode())
+    answers.get("a")  # used: b is now the least recently used
+    answers.put("d", 200, [], b"d")
+    assert [key for key in "abcd" if key in answers] == ["a", "c", "d"]
+
+
+def test_bounded_by_bytes():
+    answers = Answers(max_bytes=3 * (1000 + 200))
+    for key in "abcd":
+        answers.put(key, 200, [], b"x" * 1000)
+    assert len(answers) == 3 and "a" not in answers and answers.bytes <= answers.max_bytes
+    assert answers.put("huge", 200, [], b"x" * 10_000) is None  # bigger than everything: not kept…
+    assert len(answers) == 3  # …and nothing evicted for it
+    answers.discard("b")
+    assert answers.bytes == 2 * 1200
+
+
+def test_events_invalidate_by_tag_or_key_prefix():
+    answers = Answers()
+    answers.put("GET /api/organisations/42", 200, [], b"1", tags=["record:42"])
+    answers.put("GET /api/search?q=lab", 200, [], b"2", tags=["search"])
+    answers.put("GET /api/search?q=data", 200, [], b"3", tags=["search"])
+    answers.put("GET /api/organisations/7", 200, [], b"4", tags=["record:7"])
+    assert answers.invalidate(tags=["record:42"]) == 1
+    assert "GET /api/organisations/42" not in answers and "GET /api/organisations/7" in answers
+    assert answers.invalidate(prefix="GET /api/search") == 2
+    assert len(answers) == 1
+    assert answers.invalidate(tags=["search", "record:42"]) == 0
+    answers.put("GET /api/organisations/7", 200, [], b"5")  # replaced without tags: the old tag no longer finds it
+    assert answers.invalidate(tags=["record:7"]) == 0 and len(answers) == 1
+
+
+def test_a_cache_without_room_is_refused():
+    with pytest.raises(ValueError):
+        Answers(max_entries=0)
