@@ -76,7 +76,7 @@ class ModerationConsole(StaffSessions):
         try:
             csrf.check(request)
             self.limits.hit("login", request)
-            result = call(self.moderation.login, email, request.form.get("password", ""))
+            result = call(self.moderation.login, email, request.form.get("password", ""), self.limits.client(request))
         except PlatformError as error:
             return render("console/login.html", error.status, retry_headers(error), request=request, next=target,
                           email=email, error=error)
