@@ -99,9 +99,12 @@ class Tracing(DependencyProvider):
     """`tracing = Tracing()` on a service: its workers' log lines carry the request id (from the HTTP request at
     the gateway, from the RPC caller's context data, or from the event's envelope) and the event id."""
 
-    def setup(self):
-        settings = operations(self.container.config, f"the {self.container.service_name} service")
-        configure(self.container.service_name, settings.LOG_FORMAT)
+    def bind(self, container, attr_name):
+        # When the container is made, before `nameko run` logs its first line: every line is in the format asked
+        bound = super().bind(container, attr_name)
+        settings = operations(container.config, f"the {container.service_name} service")
+        configure(container.service_name, settings.LOG_FORMAT)
+        return bound
 
     def worker_setup(self, worker_ctx):
         entrypoint, request, event = worker_ctx.entrypoint, None, None
