@@ -12,7 +12,7 @@ class GatewaySettings(PlatformSettings):
     RATE_LIMITS: dict[str, str] = Field(default_factory=dict, description="action → 'N/second|minute|hour|day'")
     # rate limits shared by every gateway replica (redis://host:6379/0); empty: each replica counts in memory
     REDIS_URL: str | None = Field(default=None, description="Redis for the rate limits of all replicas")
-    RATE_LIMIT_PREFIX: str = Field(default="dsi:ratelimit:", min_length=1, description="key prefix in Redis")
+    RATE_LIMIT_PREFIX: str = Field(default="dsi-ratelimit-", min_length=1, description="key prefix in Redis")
     # who may read /metrics on the gateway's own port: the addresses of Prometheus (comma-separated networks)
     METRICS_ALLOW: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = Field(
         default=(ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")),
