@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
+from dsi.logs import Tracing
 from dsi.messaging import rpc
 from dsi.metrics import Metrics
 
@@ -62,6 +63,7 @@ class DatabaseHealth:
     call answers only when the service reaches its database; its figures on METRICS_PORT (dsi.metrics)."""
 
     metrics = Metrics()
+    tracing = Tracing()
 
     @rpc
     def health(self):

@@ -18,6 +18,7 @@ class Envelope(BaseModel):
     occurred_at: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
     producer: str
     payload: dict[str, Any]
+    request_id: str | None = None  # the HTTP request that caused it, for the logs (dsi.logs); absent when none
 
 
 # Producers are nameko service names; nameko routes an event by (producer, type).
@@ -53,6 +54,7 @@ INDEX_MAINTENANCE_REQUESTED = "index_maintenance_requested"
 MAIL_REQUESTED = "mail_requested"
 
 
-def envelope(producer: str, event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+def envelope(producer: str, event_type: str, payload: dict[str, Any], request_id: str | None = None) -> dict[str, Any]:
     """A new envelope as the plain dict that goes on the wire."""
-    return Envelope(type=event_type, producer=producer, payload=payload).model_dump()
+    body = Envelope(type=event_type, producer=producer, payload=payload, request_id=request_id)
+    return body.model_dump(exclude_none=request_id is None)

@@ -37,6 +37,7 @@ SCALABLE = {name for name, _, _ in PROCESSES} - {"gateway"}  # the gateway binds
 FIRST_RESTART_DELAY = 0.25  # seconds; doubles after each death that follows a short run
 MAX_RESTART_DELAY = 30
 STABLE_AFTER = 30  # a process that ran this long starts again after the first delay
+FIRST_METRICS_PORT = 9100  # each service process serves /metrics on its own port from here (or from METRICS_PORT)
 STOP_DEADLINE = 4.5  # seconds between SIGTERM and SIGKILL; each service gives itself 3.5 (dsi.lifecycle)
 
 
@@ -51,10 +52,10 @@ def nameko_command(folder: str, service: str) -> list[str]:
     return [sys.executable, "-m", "nameko", "run", "--config", str(ROOT / folder / "config.yml"), service]
 
 
-def start(argv: list[str]) -> subprocess.Popen:
+def start(argv: list[str], env: dict | None = None) -> subprocess.Popen:
     # Own session: Ctrl-C reaches only this launcher, which then stops each child once (a second signal makes
     # nameko abort its graceful stop).
-    return subprocess.Popen(argv, cwd=ROOT, start_new_session=True)
+    return subprocess.Popen(argv, cwd=ROOT, start_new_session=True, env={**os.environ, **env} if env else None)
 
 
 def death_reason(returncode: int) -> str:
@@ -73,8 +74,8 @@ def say(message: str) -> None:
 class Supervised:
     """One process `dsi run` keeps running: restarted with backoff when it dies, given up when it keeps dying."""
 
-    def __init__(self, name: str, argv: list[str], give_up_after: int, window: float):
-        self.name, self.argv = name, argv
+    def __init__(self, name: str, argv: list[str], give_up_after: int, window: float, env: dict | None = None):
+        self.name, self.argv, self.env = name, argv, env
         self.give_up_after, self.window = give_up_after, window
         self.process: subprocess.Popen | None = None
         self.started_at = 0.0
@@ -92,7 +93,7 @@ class Supervised:
         if self.process is not None and self.process.poll() is not None:
             self._died(self.process.returncode, now)
         if self.process is None and self.restart_at is not None and now >= self.restart_at:
-            self.process, self.started_at, self.restart_at = start(self.argv), now, None
+            self.process, self.started_at, self.restart_at = start(self.argv, self.env), now, None
 
     def _died(self, returncode: int, now: float) -> None:
         self.process = None
@@ -182,13 +183,19 @@ def platform_processes(scale: dict[str, int], give_up_after: int, window: float)
         for argv in getattr(module, "background_processes", lambda: [])():
             name = argv[argv.index("-m") + 1].rsplit(".", 1)[-1] if "-m" in argv else Path(argv[0]).name
             children.append(Supervised(name, argv, give_up_after, window))
+    metrics_port = int(os.environ.get("METRICS_PORT") or FIRST_METRICS_PORT)
+    ports = []
     for name, folder, service in PROCESSES:
         if not (ROOT / folder / "config.yml").exists():
             continue
         count = scale.get(name, 1)
         for number in range(1, count + 1):
             label = name if count == 1 else f"{name}-{number}"
-            children.append(Supervised(label, nameko_command(folder, service), give_up_after, window))
+            port = metrics_port + len(ports)  # one per process: instances of a service are scraped apart
+            ports.append(f"{label} :{port}")
+            children.append(Supervised(label, nameko_command(folder, service), give_up_after, window,
+                                       {"METRICS_PORT": str(port)}))
+    say("metrics on " + ", ".join(ports))
     return children
 
 

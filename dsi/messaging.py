@@ -24,7 +24,7 @@ from sqlalchemy import JSON, DateTime, Integer, String, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from dsi import metrics
+from dsi import logs, metrics
 from dsi.clock import utcnow  # noqa: F401 (services import it from here too)
 from dsi.deadletters import DeliveryGuard
 from dsi.events import envelope
@@ -143,7 +143,7 @@ class OutboxWriter:
         self.producer = producer
 
     def add(self, session: Session, event_type: str, payload: dict) -> dict:
-        body = envelope(self.producer, event_type, payload)
+        body = envelope(self.producer, event_type, payload, logs.request_id())
         session.add(self.model(event_id=body["id"], event_type=event_type, body=body))
         return body
 

@@ -16,7 +16,8 @@ from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
 from nameko.web.handlers import HttpRequestHandler
 from werkzeug.wrappers import Response
-from prometheus_client import Counter, Gauge, Histogram, make_wsgi_app
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, make_wsgi_app
+from prometheus_client.exposition import choose_encoder
 from sqlalchemy.orm import Session
 
 from dsi.settings import operations
@@ -64,6 +65,12 @@ def exposed_names(metric) -> set[str]:
     if family.type == "counter":
         return {f"{family.name}_total"}
     return {family.name}
+
+
+def exposition(accept: str = "") -> Response:
+    """The process's figures as Prometheus reads them, in the format its Accept header asks for."""
+    encoder, content_type = choose_encoder(accept)
+    return Response(encoder(REGISTRY), mimetype=None, content_type=content_type, headers={"Cache-Control": "no-store"})
 
 
 class _Server:

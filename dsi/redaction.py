@@ -8,7 +8,8 @@ import logging
 import re
 
 EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-TOKEN_PARAMETER = re.compile(r"((?:token|session|csrf)[\"']?\s*[=:]\s*[\"']?)[^\s&\"',;)]+", re.IGNORECASE)
+TOKEN_PARAMETER = re.compile(r"((?:token|session|csrf|password|passwd|secret)[\"']?\s*[=:]\s*[\"']?)[^\s&\"',;)]+",
+                             re.IGNORECASE)
 SIGNED_TOKEN = re.compile(r"\b[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{4,8}\.[A-Za-z0-9_-]{20,}\b")  # itsdangerous: data.time.mac
 MASKED_EMAIL, MASKED_TOKEN = "[email]", "[token]"
 

@@ -69,6 +69,7 @@ class OperationsSettings(BaseModel):
     METRICS_PORT: int | None = Field(default=None, ge=0, le=65535,
                                      description="where this process serves /metrics (unset: nowhere; 0: any free)")
     METRICS_MEASURE_INTERVAL: float = Field(default=15.0, gt=0, description="seconds between a service's gauges")
+    LOG_FORMAT: Literal["text", "json"] = Field(default="text", description="json: one JSON object per line")
 
     @field_validator("METRICS_PORT", mode="before")
     @classmethod
@@ -127,7 +128,8 @@ def validate(model: type[BaseModel], values: dict, who: str = "the platform"):
         raise SettingsError(f"{who} cannot start; fix these settings:\n" + "\n".join(lines)) from None
 
 
-SHARED_NAMES = ("DSI_MODE", "SECRET_KEY", "AMQP_URI", "PUBLIC_URL", "METRICS_PORT", "METRICS_MEASURE_INTERVAL")
+SHARED_NAMES = ("DSI_MODE", "SECRET_KEY", "AMQP_URI", "PUBLIC_URL", "METRICS_PORT", "METRICS_MEASURE_INTERVAL",
+                "LOG_FORMAT")
 
 
 def shared_environment() -> dict:

@@ -2,8 +2,10 @@
 OpenAPI document), site/ (the public website) and console/ (staff) — on the plumbing in common/."""
 from nameko.rpc import RpcProxy, rpc
 
+from dsi.errors import Forbidden
 from dsi.lifecycle import GracefulStop
-from dsi.metrics import Metrics
+from dsi.logs import Tracing
+from dsi.metrics import Metrics, exposition
 
 from .api.directory import DirectoryApi
 from .api.document import ApiDocument
@@ -12,6 +14,8 @@ from .api.reports import ReportsApi
 from .api.search import SearchApi
 from .common.caching import AnswerInvalidation
 from .common.health import Health
+from .common.dependencies import RATE_LIMITS, SETTINGS
+from .common.http import json_route
 from .common.logs import hide_tokens
 from .common.security import WebSecurity
 from .common.spooling import SpoolRelay
@@ -31,7 +35,17 @@ class GatewayService(DirectoryApi, SearchApi, NewsletterApi, ReportsApi, ApiDocu
     directory = RpcProxy("directory")
     security = WebSecurity()
     graceful_stop = GracefulStop()
-    metrics = Metrics()  # dsi_http_* per route template; served on METRICS_PORT when set
+    metrics = Metrics()  # dsi_http_* per route template; also served on METRICS_PORT when set
+    tracing = Tracing()
+    settings = SETTINGS
+    limits = RATE_LIMITS
+
+    @json_route("GET", "/metrics")
+    def metrics_page(self, request):
+        """The process's Prometheus figures, to the networks in METRICS_ALLOW only (never to the public)."""
+        if not self.settings.metrics_allowed(self.limits.client(request)):
+            raise Forbidden("The metrics are served to the platform's monitoring only.")
+        return exposition(request.headers.get("Accept", ""))
 
     @rpc
     def ping(self):

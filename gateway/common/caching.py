@@ -24,7 +24,7 @@ FRESH_FOR = 30  # seconds a kept answer is fresh (max-age; a 304 from memory)
 STALE_IF_ERROR = 24 * 3600  # seconds a cache may serve it when the gateway fails
 PUBLIC = f"public, max-age={FRESH_FOR}, stale-if-error={STALE_IF_ERROR}"
 NO_STORE = "no-store"
-PRIVATE_PREFIXES = ("/console", "/staff", "/api/newsletter/")  # staff pages, subscribers' own data
+PRIVATE_PREFIXES = ("/console", "/staff", "/api/newsletter/", "/metrics", "/readyz", "/healthz")  # staff pages, subscribers' own data, live figures
 STALE_MARKER = b"<!--stale-notice-->"
 STALE_NOTICE = (b'<div class="notice stale" role="status"><p>This page may be out of date: part of the site is '
                 b'not answering right now, so we show what it said last.</p></div>')

@@ -19,6 +19,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Response
 
 from dsi.errors import InvalidInput, PlatformError, RateLimited
+from dsi.logs import REQUEST_ID_HEADER
 from dsi.validation import comma_list
 
 from . import caching, i18n
@@ -94,7 +95,7 @@ def _answering(handler, on_error):
     @functools.wraps(handler)
     def wrapper(self, request, *args, **kwargs):
         if request.method == "GET" and (not_modified := caching.fresh_not_modified(request)) is not None:
-            return not_modified
+            return with_request_id(request, not_modified)
         try:
             bound_body(request)
             response = handler(self, request, *args, **kwargs)
@@ -102,7 +103,7 @@ def _answering(handler, on_error):
             response = caching.stale(request) or on_error(self, request, error, error.status)
             if isinstance(response, Response) and response.status_code == 503:
                 response.headers["Cache-Control"] = caching.NO_STORE
-            return response
+            return with_request_id(request, response)
         except PlatformError as error:
             response = on_error(self, request, error, error.status)
         except RequestEntityTooLarge:  # werkzeug, reading a form or a streamed body past the limit
@@ -113,12 +114,22 @@ def _answering(handler, on_error):
             response = on_error(self, request, BadRequest("The body is nested too deeply."), 400)
         except Exception:
             log.exception("unexpected error on %s %s", request.method, request.path)
-            return on_error(self, request, Unexpected(), 500)
+            return with_request_id(request, on_error(self, request, Unexpected(), 500))
         if isinstance(response, Response) and response.status_code == 413:
             response.headers["Connection"] = "close"  # what is left of a body past the drain bound is not read
-        return caching.remember(request, response) if isinstance(response, Response) else response
+        if isinstance(response, Response):
+            response = caching.remember(request, response)
+        return with_request_id(request, response)
 
     return wrapper
+
+
+def with_request_id(request, answer):
+    """The answer names the request's id (dsi.logs.Tracing), so a client can quote it to an operator."""
+    request_id = request.environ.get("dsi.request_id")
+    if request_id and isinstance(answer, Response):
+        answer.headers[REQUEST_ID_HEADER] = request_id
+    return answer
 
 
 def _json_error(self, request, error: PlatformError, status: int) -> Response:

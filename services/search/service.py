@@ -10,6 +10,7 @@ from dsi import events, redaction
 from dsi.errors import InvalidInput
 from dsi.lifecycle import GracefulStop
 from dsi.messaging import rpc
+from dsi.logs import Tracing
 from dsi.metrics import Metrics
 
 from .dependencies import SearchIndex
@@ -28,6 +29,7 @@ class SearchService:
     index = SearchIndex()
     dispatch = EventDispatcher()
     metrics = Metrics()
+    tracing = Tracing()
 
     @rpc(expected_exceptions=InvalidInput)
     def query(self, params=None):

@@ -9,17 +9,17 @@ import pytest
 from sqlalchemy import create_engine, inspect, select, table, text
 from sqlalchemy.orm import Session
 
-from dsi import cli, events
+from dsi import cli, events, platform as platform_services
 from dsi.backup import MANIFEST, BackupError, backup, restore, revision_and_counts
 from dsi.database import make_engine
 from dsi.messaging import OutboxWriter
-from dsi.migrations import upgrade
+from dsi.migrations import SERVICES_DIR, upgrade
 from services.directory import records
 from services.directory.models import Outbox
 from services.moderation import accounts
 from tests.factories import organisation_body, project_body
 
-SERVICES = ("directory", "moderation", "newsletter")  # the services with a database on this branch
+SERVICES = tuple(name for name in platform_services.SERVICES if (SERVICES_DIR / name / "migrations").is_dir())
 IMAGE = bytes(range(256)) * 40 + b"\x00\xff end"  # any bytes, nulls included
 
 

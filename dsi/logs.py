@@ -1,0 +1,134 @@
+"""Traced logs: every line a worker writes names the request that caused it and the event it handles.
+
+The gateway takes a request's X-Request-ID (or makes one) and keeps it in the worker's context data, which nameko
+carries in the headers of every RPC call the worker makes; the outbox writes it into each event's envelope
+(`request_id`), so a consumer's worker takes it from there. `Tracing` on a service sets the id for the worker's
+log lines, and LOG_FORMAT=json writes one JSON object per line. Whatever the format, e-mail addresses, tokens and
+passwords are masked before a line is written (dsi.redaction).
+"""
+import json
+import logging
+import re
+import threading
+import uuid
+from datetime import datetime, timezone
+
+from nameko.events import EventHandler
+from nameko.extensions import DependencyProvider
+from nameko.rpc import Rpc
+from nameko.web.handlers import HttpRequestHandler
+
+from dsi import redaction
+from dsi.settings import operations
+
+log = logging.getLogger(__name__)
+
+REQUEST_ID_HEADER = "X-Request-ID"
+CONTEXT_KEY = "request_id"  # nameko context data: sent as the `nameko.request_id` header of every RPC call
+VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+
+_current = threading.local()  # a worker's greenthread (nameko runs eventlet, which makes this greenlet-local)
+
+
+def request_id() -> str | None:
+    """The request id of the work this thread is doing, if any."""
+    return getattr(_current, "request_id", None)
+
+
+def event_id() -> str | None:
+    return getattr(_current, "event_id", None)
+
+
+def accepted_request_id(value: str | None) -> str:
+    """A client's X-Request-ID when it is a short plain token; a new id otherwise (a header must not inject
+    anything into the log lines it will appear in)."""
+    if value and VALID_REQUEST_ID.fullmatch(value):
+        return value
+    return uuid.uuid4().hex
+
+
+class Traced(logging.Filter):
+    """Adds the service's name and the current request and event ids to every record."""
+
+    def __init__(self, service: str):
+        super().__init__()
+        self.service = service
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.service = getattr(_current, "service", None) or self.service  # tests run several in a process
+        record.request_id = request_id()
+        record.event_id = event_id()
+        return True
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per line: time, level, service, message, request_id, event_id (and logger, exception)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "service": getattr(record, "service", None),
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None),
+            "event_id": getattr(record, "event_id", None),
+            "logger": record.name,
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line["exception"] = record.exc_text
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def configure(service: str, log_format: str = "text") -> None:
+    """Every record masks personal data and secrets (dsi.redaction); every handler of the root logger (nameko's
+    LOGGING from config.yml, or a default one) knows the request; with `json` it writes JSON lines."""
+    redaction.install()
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=logging.INFO)
+    for handler in root.handlers:
+        if not any(isinstance(each, Traced) for each in handler.filters):
+            handler.addFilter(Traced(service))
+        if log_format == "json":
+            handler.setFormatter(JsonLines())
+
+
+class Tracing(DependencyProvider):
+    """`tracing = Tracing()` on a service: its workers' log lines carry the request id (from the HTTP request at
+    the gateway, from the RPC caller's context data, or from the event's envelope) and the event id."""
+
+    def bind(self, container, attr_name):
+        # When the container is made, before `nameko run` logs its first line: every line is in the format asked
+        bound = super().bind(container, attr_name)
+        settings = operations(container.config, f"the {container.service_name} service")
+        configure(container.service_name, settings.LOG_FORMAT)
+        return bound
+
+    def worker_setup(self, worker_ctx):
+        entrypoint, request, event = worker_ctx.entrypoint, None, None
+        if isinstance(entrypoint, HttpRequestHandler) and worker_ctx.args:
+            request = worker_ctx.args[0]
+            worker_ctx.data[CONTEXT_KEY] = accepted_request_id(request.headers.get(REQUEST_ID_HEADER))
+            request.environ["dsi.request_id"] = worker_ctx.data[CONTEXT_KEY]
+        elif isinstance(entrypoint, EventHandler) and worker_ctx.args and isinstance(worker_ctx.args[0], dict):
+            event = worker_ctx.args[0]
+            if event.get("request_id"):
+                worker_ctx.data[CONTEXT_KEY] = str(event["request_id"])
+        _current.service = self.container.service_name
+        _current.request_id = worker_ctx.data.get(CONTEXT_KEY)
+        _current.event_id = str(event["id"]) if event and event.get("id") else None
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None):
+        """One line per unit of work, so that every service a request passes through says so."""
+        entrypoint, outcome = worker_ctx.entrypoint, "failed" if exc_info else "done"
+        if isinstance(entrypoint, HttpRequestHandler):
+            log.info("%s %s: %s", entrypoint.method, entrypoint.url, outcome)
+        elif isinstance(entrypoint, Rpc):
+            log.info("rpc %s: %s", entrypoint.method_name, outcome)
+        elif isinstance(entrypoint, EventHandler):
+            log.info("event %s.%s: %s", entrypoint.source_service, entrypoint.event_type, outcome)
+
+    def worker_teardown(self, worker_ctx):
+        _current.service = _current.request_id = _current.event_id = None

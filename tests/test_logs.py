@@ -1,0 +1,26 @@
+"""Log lines as operators read them: JSON objects with the traced fields, a sane request id, no secrets."""
+import json
+import logging
+
+from dsi import logs, redaction
+
+
+def record(message, *args) -> logging.LogRecord:
+    redaction.install()
+    return logging.getLogger("dsi.test").makeRecord("dsi.test", logging.WARNING, __file__, 1, message, args, None)
+
+
+def test_a_json_line_holds_the_traced_fields_and_no_secret():
+    line = record("login of %s with password=%s refused", "moderator@example.org", "hunter2-long")
+    logs.Traced("moderation").filter(line)
+    parsed = json.loads(logs.JsonLines().format(line))
+    assert {"time", "level", "service", "message", "request_id", "event_id"} <= set(parsed)
+    assert parsed["service"] == "moderation" and parsed["level"] == "WARNING"
+    assert "moderator@example.org" not in parsed["message"] and "hunter2-long" not in parsed["message"]
+
+
+def test_a_request_id_is_the_clients_only_when_it_is_a_short_plain_token():
+    assert logs.accepted_request_id("abc-123.x:y_z") == "abc-123.x:y_z"
+    for unsafe in (None, "", "x" * 65, "two words", "line\nbreak", '{"json": 1}', "-dash-first"):
+        made = logs.accepted_request_id(unsafe)
+        assert made != unsafe and len(made) == 32 and made.isalnum()
