@@ -5,13 +5,13 @@ Entrypoints only: each parses, calls the domain (items.py, listing.py, suggestio
 inside one transaction, and returns. Editorial RPCs take the staff session cookie first and ask the moderation
 service, which owns staff accounts, whether it belongs to an editor or an admin.
 """
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from dsi import events
 from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
-from dsi.messaging import first_delivery, reliable_handler
+from dsi.messaging import first_delivery, reliable_handler, rpc
 from dsi.settings import Settings
 
 from . import ical, images, items, listing, suggestions

@@ -72,7 +72,7 @@ def _owner_lines(owner: str, things: str, result: dict) -> list[str]:
         ids = result[name]
         if ids:
             shown = ", ".join(map(str, ids[:20])) + (" …" if len(ids) > 20 else "")
-            lines.append(f"  {len(ids)} {things} {meaning}: {shown}")
+            lines.append(f"  {len(ids)} {meaning}: {shown}")
     return lines
 
 

@@ -96,7 +96,7 @@ def wait_for_owners(config, seconds: float):
             except (UnknownService, eventlet.Timeout, OSError) as error:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"the {owner} service did not answer within {seconds:.0f}s: {error!r}")
-                log.info("waiting for %s before building the search index (%r)", owner, error)
+                log.info("waiting for the %s service before building the search index (%r)", owner, error)
                 eventlet.sleep(1)
 
 
