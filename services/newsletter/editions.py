@@ -213,12 +213,19 @@ def _section(item: dict) -> str:
     return item.get("section") or "records"  # editions frozen before sections held records only
 
 
-def _in_language(item: dict, language: str) -> dict:
+SHOWN = ("id", "kind", "name", "summary", "place", "social_areas", "url")  # an item as mails and the archive show it
+
+
+def _shown(item: dict, language: str, public_url: str) -> dict:
+    """A content item for a reader: in their language when translated, with its date in front of its place."""
     translation = (item.get("translations") or {}).get(language) if language != item.get("lang") else None
     if translation and translation.get("title"):
-        return {**item, "name": translation["title"], "summary": translation.get("summary") or item["summary"],
-                "lang": language}
-    return item
+        item = {**item, "name": translation["title"], "summary": translation.get("summary") or item["summary"]}
+    when = item.get("starts_at") or item.get("closes_on")
+    if when:
+        day = format_date(parse_iso(when) if "T" in when else date.fromisoformat(when), "long", locale=language)
+        item = {**item, "place": " · ".join(filter(None, (day, item.get("place"))))}
+    return {**{name: item.get(name) for name in SHOWN}, "url": public_url + item["path"]}
 
 
 def sections(items: list[dict], areas, t: Phrases, public_url: str, limit: int = SECTION_LIMIT) -> list[dict]:
@@ -232,10 +239,10 @@ def sections(items: list[dict], areas, t: Phrases, public_url: str, limit: int =
 
     groups = []
     for section, title in (("stories", t.stories), ("events", t.events), ("funding", t.funding)):
-        chosen = [_in_language(i, t.language) for i in items if _section(i) == section and for_reader(i)]
-        groups.append((title, [{**i, "url": public_url + i["path"]} for i in chosen]))
-    records = [{**i, "url": public_url + kinds.record_path(i["kind"], i["id"])} for i in items
-               if _section(i) == "records"]
+        groups.append((title, [_shown(i, t.language, public_url) for i in items
+                               if _section(i) == section and for_reader(i)]))
+    records = [{**{name: i.get(name) for name in SHOWN}, "url": public_url + kinds.record_path(i["kind"], i["id"])}
+               for i in items if _section(i) == "records"]
     picked = [i for i in records if i["kind"] == "project" and wanted & set(i["social_areas"])]
     chosen = {i["id"] for i in picked}
     groups += [
