@@ -1,6 +1,6 @@
-"""JSON API of search: full-text, faceted search over published records, and suggestions as you type.
+"""JSON API of search: full-text, faceted search over published records and content, and suggestions as you type.
 
-GET /api/search?q=&kind=&country=&social_areas=&technologies=&dsi_focus=&organisation_type=&organisation_size=
+GET /api/search?q=&kind=&country=&social_areas=&cluster=&technologies=&dsi_focus=&organisation_type=&organisation_size=
                &sort=relevance|name|newest&page=&per_page=&bbox=minLon,minLat,maxLon,maxLat
     List parameters repeat (?country=ES&country=PL) or take commas (?country=ES,PL).
 GET /api/suggest?q=&limit=
@@ -11,15 +11,17 @@ from nameko.rpc import RpcProxy
 from ..common.http import call, int_arg, json_response, json_route, list_arg
 from ..common.openapi import BAD_INPUT, PAGE_PARAMS, UNAVAILABLE, list_param, ok, operation, query, ref
 
-LIST_PARAMS = ("kind", "country", "social_areas", "technologies", "dsi_focus", "organisation_type",
+LIST_PARAMS = ("kind", "country", "social_areas", "cluster", "technologies", "dsi_focus", "organisation_type",
                "organisation_size")
 SEARCH_TIMEOUT = 5
-SEARCH_DOC = operation("get", "search", "Full-text, faceted search over published records", "search", {
+SEARCH_DOC = operation("get", "search", "Full-text, faceted search over published records and content", "search", {
     "200": ok(ref("SearchResult")), "422": BAD_INPUT, "503": UNAVAILABLE}, parameters=[
     query("q", "Words to find; typos are tolerated and the last word matches as a prefix."),
-    list_param("kind", "organisation or project."),
+    list_param("kind", "organisation, project, story, case_study, event, funding, resource or cluster (plurals "
+                       "and URL segments such as case-studies too)."),
     list_param("country", "ISO country codes."),
     list_param("social_areas", "Social area slugs."),
+    list_param("cluster", "Cluster slugs (content's items)."),
     list_param("technologies", "Technology slugs."),
     list_param("dsi_focus", "DSI focus slugs."),
     list_param("organisation_type", "Organisation type slugs."),
