@@ -9,6 +9,8 @@ from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.utils import get_extension
 from prometheus_client import REGISTRY
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
 from sqlalchemy.orm import Session
 
 from dsi import events
@@ -23,6 +25,7 @@ from services.search import commands, entrypoints
 from services.search.dependencies import SearchIndex
 from services.search.service import SearchService
 from tests.factories import organisation_body, project_body
+from tests.web import test_openapi as openapi
 from tests.helpers import eventually, publish
 
 
@@ -238,6 +241,10 @@ def test_content_published_becomes_searchable_unpublished_goes_drafts_never(
     assert kinds_found["total"] == 2
     assert {entry["value"]: entry["count"] for entry in kinds_found["facets"]["kind"]} == {
         "story": 2, "organisation": 1}
+    document = web_session.get("/api/openapi.json").json()  # content's hits are documented as they are
+    spec = Registry().with_resource(openapi.URI, DRAFT202012.create_resource(document))
+    openapi.check(spec, "/api/search", "get", 200, kinds_found)
+    openapi.check(spec, "/api/suggest", "get", 200, web_session.get("/api/suggest", params={"q": "open"}).json())
     page = web_session.get("/search", params={"q": "soldering"})
     assert page.status_code == 200 and 'href="/stories/open-hardware-meetup"' in page.text
 
