@@ -282,7 +282,8 @@ def view(edition: Edition) -> dict:
     return {
         "id": edition.id, "month": edition.month, "state": edition.state, "subject": edition.subject,
         "intro": edition.intro, "subjects": dict(edition.subjects or {}), "intros": dict(edition.intros or {}),
-        "arrangement": dict(edition.arrangement or {}), "scheduled_at": stamp(edition.scheduled_at), "started_at": stamp(edition.started_at),
+        "arrangement": dict(edition.arrangement or {}), "scheduled_at": stamp(edition.scheduled_at),
+        "started_at": stamp(edition.started_at),
         "finished_at": stamp(edition.finished_at), "paused_reason": edition.paused_reason,
         "items": len(edition.items) if edition.items is not None else None,
     }

@@ -77,10 +77,12 @@ def _owner_lines(owner: str, things: str, result: dict) -> list[str]:
 
 
 def register(commands) -> None:
-    command = commands.add_parser("reindex", help="rebuild the search index from the directory and content, without downtime")
+    command = commands.add_parser("reindex",
+                                  help="rebuild the search index from the directory and content, without downtime")
     command.set_defaults(handler=reindex)
 
-    command = commands.add_parser("search-check", help="compare the search index with the directory's and content's published sets")
+    command = commands.add_parser("search-check",
+                                  help="compare the search index with the directory's and content's published sets")
     command.add_argument("--fix", action="store_true", help="repair what differs")
     command.add_argument("--json", action="store_true", help="print the full report as JSON")
     command.set_defaults(handler=search_check)

@@ -220,7 +220,8 @@ def _transition(item_id, action, **extra):
 def test_content_published_becomes_searchable_unpublished_goes_drafts_never(
         runner_factory, config, directory_db, write_content, web_session):
     # published before search starts: a new instance builds its index from content too, before it answers
-    published_early = write_content(_story("Repair cafés in Kraków", "Volunteers fix *toasters* every Thursday in Łódź too."))
+    published_early = write_content(_story("Repair cafés in Kraków",
+                                           "Volunteers fix *toasters* every Thursday in Łódź too."))
     publish(directory_db, organisation_body(name="Waag Society", country="NL"))
     runner = runner_factory(config, DirectoryService, ContentService, SearchService, GatewayService)
     runner.start()
