@@ -404,18 +404,23 @@ def run(args, scratch: Path) -> int:
 
     print("\n[3a] services on the real data (directory + search + gateway processes)")
     port = 18000 + random.randint(0, 999)
-    platform = Platform({"DIRECTORY_DB_URL": directory_url, "SEARCH_INDEX_DIR": str(scratch / "svc-real"),
+    from dsi.migrations import upgrade
+    content_url = f"sqlite:///{scratch}/content.db"  # search builds its index from content too (empty here)
+    upgrade("content", content_url)
+    platform = Platform({"DIRECTORY_DB_URL": directory_url, "CONTENT_DB_URL": content_url,
+                         "MEDIA_DIR": str(scratch / "media"), "SEARCH_INDEX_DIR": str(scratch / "svc-real"),
                          "GATEWAY_ADDRESS": f"127.0.0.1:{port}"})
     try:
         for folder, service in (("services/search", "services.search.service:SearchService"),
                                 ("services/directory", "services.directory.service:DirectoryService"),
+                                ("services/content", "services.content.service:ContentService"),
                                 ("gateway", "gateway.service:GatewayService")):
             platform.start(folder, service)
         started = time.perf_counter()
         platform.wait_for(f"http://127.0.0.1:{port}/api/search?q=a")
         platform.sink(events.DIRECTORY, (events.SUBMISSION_RECEIVED, events.SUBMISSION_DECIDED, events.MAIL_REQUESTED))
         print(f"  a new search instance built its index from the directory and answered after "
-              f"{time.perf_counter() - started:.1f} s (includes starting three processes)")
+              f"{time.perf_counter() - started:.1f} s (includes starting four processes)")
         through_services(platform, port, args.rounds)
         publish_lag(platform, 100)
     finally:

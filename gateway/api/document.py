@@ -63,11 +63,17 @@ PROJECT = closed({
     "dsi_focus": {"type": "array", "items": ref("Term")},
     "organisations": {"type": "array", "items": ref("LinkedRecord")},
 })
-FACETS = ("kind", "country", "social_areas", "technologies", "dsi_focus", "organisation_type", "organisation_size")
-SEARCH_HIT = closed({
-    "id": {"type": "integer"},
-    "kind": KIND_ENUM,
+FACETS = ("kind", "country", "social_areas", "cluster", "technologies", "dsi_focus", "organisation_type",
+          "organisation_size")
+ANY_KIND = {"type": "string", "enum": list(kinds.names())}
+# a search hit of content's kinds also carries these (an event its start, a call its closing date)
+CONTENT_HIT = {"slug": {"type": "string"}, "lang": {"type": "string"}, "starts_at": {"type": "string"},
+               "timezone": {"type": "string"}, "closes_on": {"type": "string"}, "rolling": {"type": "boolean"}}
+SEARCH_HIT_FIELDS = {
+    "id": {"type": "integer", "description": "The record's id, or the content item's (each owner numbers its own)."},
+    "kind": ANY_KIND,
     "name": {"type": "string"},
+    "url": {"type": "string", "description": "Its public page: /organisations/{id}, /stories/{slug}, …"},
     "snippet": {"type": "string", "description": "Escaped text with the matched words in <mark>."},
     "short_description": nullable("string"),
     "country": nullable("string"),
@@ -75,7 +81,8 @@ SEARCH_HIT = closed({
     "city": nullable("string"),
     "latitude": nullable("number"),
     "longitude": nullable("number"),
-})
+}
+SEARCH_HIT = closed({**SEARCH_HIT_FIELDS, **CONTENT_HIT}, required=list(SEARCH_HIT_FIELDS))
 FACET_VALUE = closed({"value": {"type": "string"}, "label": {"type": "string"},
                       "count": {"type": "integer", "minimum": 0}})
 SEARCH_RESULT = closed({
@@ -201,9 +208,8 @@ def _document(server: str, extra_paths: dict, extra_schemas: dict) -> dict:
             "SearchHit": SEARCH_HIT,
             "FacetValue": FACET_VALUE,
             "SearchResult": SEARCH_RESULT,
-            "Suggestion": closed({"id": {"type": "integer"},
-                                  "kind": {"type": "string", "enum": ["organisation", "project"]},
-                                  "name": {"type": "string"}}),
+            "Suggestion": closed({"id": {"type": "integer"}, "kind": ANY_KIND, "name": {"type": "string"},
+                                  "url": {"type": "string"}}),
             "SubmissionStatus": SUBMISSION_STATUS,
             "SubmissionAccepted": SUBMISSION_ACCEPTED,
             "Stats": closed({"organisations": {"type": "integer"}, "projects": {"type": "integer"},

@@ -1,6 +1,6 @@
-"""JSON API of search: full-text, faceted search over published records, and suggestions as you type.
+"""JSON API of search: full-text, faceted search over published records and content, and suggestions as you type.
 
-GET /api/search?q=&kind=&country=&social_areas=&technologies=&dsi_focus=&organisation_type=&organisation_size=
+GET /api/search?q=&kind=&country=&social_areas=&cluster=&technologies=&dsi_focus=&organisation_type=&organisation_size=
                &sort=relevance|name|newest&page=&per_page=&bbox=minLon,minLat,maxLon,maxLat
     List parameters repeat (?country=ES&country=PL) or take commas (?country=ES,PL).
 GET /api/suggest?q=&limit=
@@ -14,18 +14,20 @@ from dsi.countries import all_countries
 from ..common.http import MAX_PER_PAGE, call, int_arg, json_response, json_route, list_arg
 from ..common.openapi import BAD_INPUT, PAGE_PARAMS, UNAVAILABLE, list_param, ok, operation, query, ref
 
-LIST_PARAMS = ("kind", "country", "social_areas", "technologies", "dsi_focus", "organisation_type",
+LIST_PARAMS = ("kind", "country", "social_areas", "cluster", "technologies", "dsi_focus", "organisation_type",
                "organisation_size")
 SEARCH_TIMEOUT = 5
 MAX_PAGE = 100  # × at most 100 per page: the search service's 10,000 results (deeper is a crawl: the export)
 SEARCH_PAGE_PARAMS = [query("page", "Page number, from 1.", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE,
                                                              "default": 1}), PAGE_PARAMS[1]]
-SEARCH_DOC = operation("get", "search", "Full-text, faceted search over published records", "search", {
+SEARCH_DOC = operation("get", "search", "Full-text, faceted search over published records and content", "search", {
     "200": ok(ref("SearchResult")), "422": BAD_INPUT, "503": UNAVAILABLE}, parameters=[
     query("q", "Words to find; typos are tolerated and the last word matches as a prefix."),
-    list_param("kind", "organisation or project.", kinds.names("directory")),
+    list_param("kind", "Kinds of record or content (their plurals and URL segments are accepted too).",
+               kinds.names()),
     list_param("country", "ISO country codes.", all_countries()),
     list_param("social_areas", "Social area slugs.", vocab.SOCIAL_AREAS),
+    list_param("cluster", "Cluster slugs (content's items).", vocab.CLUSTERS),
     list_param("technologies", "Technology slugs.", vocab.TECHNOLOGIES),
     list_param("dsi_focus", "DSI focus slugs.", vocab.DSI_FOCUS),
     list_param("organisation_type", "Organisation type slugs.", vocab.ORGANISATION_TYPES),

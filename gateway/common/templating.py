@@ -90,7 +90,8 @@ def _safe_snippet(snippet: str) -> Markup:
 
 environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)
 environment.globals.update(url=_url, LANGUAGES=i18n.LANGUAGES, localised=i18n.localised, country_of=_country_of,
-                           options=_options, record_path=kinds.record_path)
+                           options=_options, record_path=kinds.record_path,
+                           KIND_LABELS={kind.name: kind.label_one for kind in kinds.KINDS})
 environment.filters.update(safe_snippet=_safe_snippet, number=_number, tr=_translated)
 
 

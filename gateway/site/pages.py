@@ -63,7 +63,7 @@ class PublicPages:
 
     @page("/")
     def home(self, request, lang):
-        latest = optional(self.search.query, {"sort": "newest", "per_page": 6})
+        latest = optional(self.search.query, {"kind": list(kinds.names("directory")), "sort": "newest", "per_page": 6})
         return render("home.html", request=request, stats=optional(self.directory.stats),
                       latest=(latest or {}).get("items", []), clusters=_clusters(),
                       social_areas=vocab.SOCIAL_AREAS)

@@ -9,7 +9,8 @@ from dsi.validation import comma_list
 
 from ..common import i18n
 
-FACETS = ("kind", "country", "social_areas", "technologies", "dsi_focus", "organisation_type", "organisation_size")
+FACETS = ("kind", "country", "social_areas", "cluster", "technologies", "dsi_focus", "organisation_type",
+          "organisation_size")
 SORTS = ("relevance", "name", "newest")
 ORDERED = ("organisation_size",)
 PER_PAGE = 20

@@ -1,5 +1,10 @@
-"""The monthly digest: the read model of published records, editions and their lifecycle, and what each
-recipient's copy contains. Plain functions over a session; callers commit.
+"""The monthly digest: the read models of published records and content, editions and their lifecycle, and
+what each recipient's copy contains. Plain functions over a session; callers commit.
+
+An edition has four sections: the month's stories, the coming events, funding closing in the next 45 days
+(content's items) and the directory's records created in the month. Content's sections show a reader the items
+of their social areas (and those about no area in particular); the editor may drop or reorder any section's
+items before sending starts, when what it presents is frozen.
 
 Edition states: draft → scheduled → running → finished, and paused / cancelled. The `month` column is unique:
 whichever instance's timer plans an edition first wins, the others' inserts fail and change nothing."""
@@ -19,8 +24,8 @@ from dsi.validation import parse_id
 
 from . import composing, delivery, mails
 from .i18n import LANGUAGES, Phrases
-from .models import Edition, PublishedRecord, Recipient, Subscriber, stamp
-from .schemas import EditionChange, parse
+from .models import Edition, PublishedContent, PublishedRecord, Recipient, Subscriber, stamp
+from .schemas import EditionArrangement, EditionChange, parse
 from .subscribers import CONFIRMED, Links
 
 log = logging.getLogger(__name__)
@@ -30,6 +35,10 @@ DRAFT, SCHEDULED, RUNNING, PAUSED, FINISHED, CANCELLED = (
 STATES = (DRAFT, SCHEDULED, RUNNING, PAUSED, FINISHED, CANCELLED)
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 SECTION_LIMIT = 100  # items shown per section in a mail; the archive page shows them all
+EVENTS_AHEAD = timedelta(days=60)  # "coming events": those starting within two months of the edition
+FUNDING_AHEAD = timedelta(days=45)  # calls closing within 45 days
+# section → the item kind it presents; "records" is the directory's (organisations and projects)
+SECTIONS = {"stories": "story", "events": "event", "funding": "funding", "records": None}
 
 
 # --- the read model ----------------------------------------------------------------------------------------
@@ -51,6 +60,7 @@ def apply_published(session, event: dict) -> bool:
     row.place = ", ".join(part for part in (record.get("city"), record.get("country_name")) if part)[:300]
     row.social_areas = [area["value"] for area in record.get("social_areas") or [] if area]
     row.published_at = parse_iso(record.get("published_at")) or parse_iso(event.get("occurred_at")) or utcnow()
+    row.created_at = parse_iso(record.get("created_at"))
     return True
 
 
@@ -61,6 +71,47 @@ def apply_unpublished(session, event: dict) -> bool:
         return False
     if row is None:  # remember the version, so that an older `published` arriving late stays ignored
         row = PublishedRecord(id=payload["id"], kind=payload.get("kind", ""))
+        session.add(row)
+    row.version = payload["version"]
+    row.public = False
+    return True
+
+
+def apply_content_published(session, event: dict) -> bool:
+    """Hold a content item's newest public version (content_published and content_updated)."""
+    item = event["payload"]["item"]
+    row = session.get(PublishedContent, item["id"])
+    if row is not None and row.version >= item["version"]:
+        return False
+    if row is None:
+        row = PublishedContent(id=item["id"])
+        session.add(row)
+    row.kind = item["kind"]
+    row.version = item["version"]
+    row.public = True
+    row.title = (item.get("title") or item.get("name") or "")[:300]
+    row.summary = plain_text(item.get("summary"))[:500]
+    row.url = (item.get("url") or "")[:300]
+    row.lang = item.get("lang") or "en"
+    row.translations = {lang: {"title": (t.get("title") or "")[:300], "summary": plain_text(t.get("summary"))[:500]}
+                        for lang, t in (item.get("translations") or {}).items()}
+    row.social_areas = [area["value"] if isinstance(area, dict) else area
+                        for area in item.get("social_areas") or [] if area]
+    row.place = ", ".join(part for part in (item.get("city"), item.get("country_name")) if part)[:300]
+    row.published_at = parse_iso(item.get("published_at")) or parse_iso(event.get("occurred_at")) or utcnow()
+    row.starts_at = parse_iso(item.get("starts_at"))
+    row.closes_on = None if item.get("rolling") or not item.get("closes_on") else date.fromisoformat(
+        str(item["closes_on"])[:10])
+    return True
+
+
+def apply_content_unpublished(session, event: dict) -> bool:
+    payload = event["payload"]
+    row = session.get(PublishedContent, payload["id"])
+    if row is not None and row.version >= payload["version"]:
+        return False
+    if row is None:  # remember the version: an older `published` arriving late stays ignored
+        row = PublishedContent(id=payload["id"], kind=payload.get("kind", ""), translations={}, social_areas=[])
         session.add(row)
     row.version = payload["version"]
     row.public = False
@@ -92,37 +143,125 @@ def month_label(month: str, language: str) -> str:
 
 
 def month_items(session, month: str) -> list[dict]:
-    """The month's newly published records that are still public, oldest first."""
+    """The month's new records that are still public, oldest first: created in the month (records imported
+    from the original keep their original creation dates), or, for a record without one, first published."""
     start, end = parse_month(month)
+    created = func.coalesce(PublishedRecord.created_at, PublishedRecord.published_at)
     rows = session.scalars(
         select(PublishedRecord)
-        .where(PublishedRecord.public.is_(True), PublishedRecord.published_at >= start,
-               PublishedRecord.published_at < end)
-        .order_by(PublishedRecord.published_at, PublishedRecord.id)
+        .where(PublishedRecord.public.is_(True), created >= start, created < end)
+        .order_by(created, PublishedRecord.id)
     )
     return [{"id": r.id, "kind": r.kind, "name": r.name, "summary": r.summary, "place": r.place,
-             "social_areas": list(r.social_areas or [])} for r in rows]
+             "social_areas": list(r.social_areas or []), "section": "records"} for r in rows]
+
+
+def content_items(session, month: str, now: datetime) -> list[dict]:
+    """Content's part of an edition, each section in its natural order: the month's stories (oldest first),
+    events starting from `now` within EVENTS_AHEAD (soonest first), and calls closing from today within
+    FUNDING_AHEAD (soonest first; rolling calls have no closing date and are not news)."""
+    start, end = parse_month(month)
+    public = PublishedContent.public.is_(True)
+    queries = {
+        "stories": select(PublishedContent).where(
+            public, PublishedContent.kind == "story", PublishedContent.published_at >= start,
+            PublishedContent.published_at < end).order_by(PublishedContent.published_at, PublishedContent.id),
+        "events": select(PublishedContent).where(
+            public, PublishedContent.kind == "event", PublishedContent.starts_at >= now,
+            PublishedContent.starts_at < now + EVENTS_AHEAD).order_by(PublishedContent.starts_at,
+                                                                      PublishedContent.id),
+        "funding": select(PublishedContent).where(
+            public, PublishedContent.kind == "funding", PublishedContent.closes_on >= now.date(),
+            PublishedContent.closes_on <= (now + FUNDING_AHEAD).date()).order_by(PublishedContent.closes_on,
+                                                                               PublishedContent.id),
+    }
+    found = []
+    for section, query in queries.items():
+        for row in session.scalars(query):
+            found.append({"id": row.id, "kind": row.kind, "name": row.title, "summary": row.summary,
+                          "place": row.place, "social_areas": list(row.social_areas or []), "section": section,
+                          "path": row.url, "lang": row.lang, "translations": dict(row.translations or {}),
+                          "starts_at": stamp(row.starts_at),
+                          "closes_on": row.closes_on.isoformat() if row.closes_on else None})
+    return found
+
+
+def candidates(session, edition: Edition, now: datetime) -> list[dict]:
+    """Everything the edition could present, section by section: content's, then the month's new records."""
+    return content_items(session, edition.month, now) + month_items(session, edition.month)
+
+
+def arranged(items: list[dict], arrangement: dict | None) -> list[dict]:
+    """`items` as the editor arranged them: a section the editor arranged shows the ids they kept, in their
+    order; the other sections show all their items."""
+    arrangement = arrangement or {}
+    result = []
+    for section in SECTIONS:
+        mine = [item for item in items if _section(item) == section]
+        if section in arrangement:
+            by_id = {item["id"]: item for item in mine}
+            mine = [by_id[item_id] for item_id in arrangement[section] if item_id in by_id]
+        result += mine
+    return result
+
+
+def edition_items(session, edition: Edition, now: datetime) -> list[dict]:
+    return arranged(candidates(session, edition, now), edition.arrangement)
+
+
+def _section(item: dict) -> str:
+    return item.get("section") or "records"  # editions frozen before sections held records only
+
+
+SHOWN = ("id", "kind", "name", "summary", "place", "social_areas", "url")  # an item as mails and the archive show it
+
+
+def _shown(item: dict, language: str, public_url: str) -> dict:
+    """A content item for a reader: in their language when translated, with its date in front of its place."""
+    translation = (item.get("translations") or {}).get(language) if language != item.get("lang") else None
+    if translation and translation.get("title"):
+        item = {**item, "name": translation["title"], "summary": translation.get("summary") or item["summary"]}
+    when = item.get("starts_at") or item.get("closes_on")
+    if when:
+        day = format_date(parse_iso(when) if "T" in when else date.fromisoformat(when), "long", locale=language)
+        item = {**item, "place": " · ".join(filter(None, (day, item.get("place"))))}
+    return {**{name: item.get(name) for name in SHOWN}, "url": public_url + item["path"]}
 
 
 def sections(items: list[dict], areas, t: Phrases, public_url: str, limit: int = SECTION_LIMIT) -> list[dict]:
-    """Every item once: projects in the reader's areas first, then the other projects, then organisations."""
+    """Content's sections, filtered by the reader's areas (an item about no area is for everyone), in the
+    reader's language where translated; then every record once: projects in the reader's areas first, then
+    the other projects, then organisations."""
     wanted = set(areas or ())
-    picked = [i for i in items if i["kind"] == "project" and wanted & set(i["social_areas"])]
+
+    def for_reader(item):
+        return not wanted or not item["social_areas"] or bool(wanted & set(item["social_areas"]))
+
+    groups = []
+    for section, title in (("stories", t.stories), ("events", t.events), ("funding", t.funding)):
+        groups.append((title, [_shown(i, t.language, public_url) for i in items
+                               if _section(i) == section and for_reader(i)]))
+    records = [{**{name: i.get(name) for name in SHOWN}, "url": public_url + kinds.record_path(i["kind"], i["id"])}
+               for i in items if _section(i) == "records"]
+    picked = [i for i in records if i["kind"] == "project" and wanted & set(i["social_areas"])]
     chosen = {i["id"] for i in picked}
-    groups = [
+    groups += [
         (t.for_you, picked),
-        (t.new_projects, [i for i in items if i["kind"] == "project" and i["id"] not in chosen]),
-        (t.new_organisations, [i for i in items if i["kind"] == "organisation"]),
+        (t.new_projects, [i for i in records if i["kind"] == "project" and i["id"] not in chosen]),
+        (t.new_organisations, [i for i in records if i["kind"] == "organisation"]),
     ]
-    return [
-        {"title": title, "more": max(0, len(group) - limit),
-         "items": [{**i, "url": public_url + kinds.record_path(i["kind"], i["id"])} for i in group[:limit]]}
-        for title, group in groups if group
-    ]
+    return [{"title": title, "more": max(0, len(group) - limit), "items": group[:limit]}
+            for title, group in groups if group]
 
 
 def subject_of(edition: Edition, language: str) -> str:
-    return edition.subject or Phrases(language)("edition_subject", month=month_label(edition.month, language))
+    """The editor's subject in `language`, else their default one, else the month's generated subject."""
+    return ((edition.subjects or {}).get(language) or edition.subject
+            or Phrases(language)("edition_subject", month=month_label(edition.month, language)))
+
+
+def intro_of(edition: Edition, language: str) -> str:
+    return (edition.intros or {}).get(language) or edition.intro or ""
 
 
 def content(edition: Edition, items, language: str, areas, public_url: str, limit: int = SECTION_LIMIT) -> dict:
@@ -132,7 +271,7 @@ def content(edition: Edition, items, language: str, areas, public_url: str, limi
         "language": t.language,
         "month": edition.month,
         "subject": subject_of(edition, t.language),
-        "intro_paragraphs": [p.strip() for p in re.split(r"\n\s*\n", edition.intro or "") if p.strip()],
+        "intro_paragraphs": [p.strip() for p in re.split(r"\n\s*\n", intro_of(edition, t.language)) if p.strip()],
         "sections": sections(items, areas, t, public_url, limit),
     }
 
@@ -142,7 +281,9 @@ def content(edition: Edition, items, language: str, areas, public_url: str, limi
 def view(edition: Edition) -> dict:
     return {
         "id": edition.id, "month": edition.month, "state": edition.state, "subject": edition.subject,
-        "intro": edition.intro, "scheduled_at": stamp(edition.scheduled_at), "started_at": stamp(edition.started_at),
+        "intro": edition.intro, "subjects": dict(edition.subjects or {}), "intros": dict(edition.intros or {}),
+        "arrangement": dict(edition.arrangement or {}), "scheduled_at": stamp(edition.scheduled_at),
+        "started_at": stamp(edition.started_at),
         "finished_at": stamp(edition.finished_at), "paused_reason": edition.paused_reason,
         "items": len(edition.items) if edition.items is not None else None,
     }
@@ -174,7 +315,7 @@ def plan_month(session, now: datetime, delay_hours: float) -> Edition | None:
     month = previous_month(now)
     if session.scalar(select(Edition.id).where(Edition.month == month)) is not None:
         return None
-    if not month_items(session, month):
+    if not month_items(session, month) and not content_items(session, month, now):
         return None
     first = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     edition = Edition(month=month, state=SCHEDULED,
@@ -196,6 +337,59 @@ def change(session, edition_id: int, body) -> Edition:
     for name in ("subject", "intro"):
         if getattr(data, name) is not None:
             setattr(edition, name, getattr(data, name))
+    for name in ("subjects", "intros"):  # per language; an empty text removes that language's own
+        if getattr(data, name) is not None:
+            merged = {**(getattr(edition, name) or {}), **getattr(data, name)}
+            setattr(edition, name, {lang: text for lang, text in merged.items() if text})
+    return edition
+
+
+def edition_candidates(session, edition_id: int, now: datetime | None = None) -> dict:
+    """For the editor: each section's items, those the edition presents (in its order) and those dropped."""
+    edition = get(session, edition_id)
+    if edition.items is not None:  # frozen: what it presents is what it presented
+        presented, everything = edition.items, edition.items
+    else:
+        everything = candidates(session, edition, now or utcnow())
+        presented = arranged(everything, edition.arrangement)
+    shown = {(_section(item), item["id"]) for item in presented}
+    result = {}
+    for section in SECTIONS:
+        result[section] = {
+            "arranged": section in (edition.arrangement or {}),
+            "items": [_brief(item) for item in presented if _section(item) == section],
+            "dropped": [_brief(item) for item in everything
+                        if _section(item) == section and (section, item["id"]) not in shown],
+        }
+    return {"edition": view(edition), "sections": result}
+
+
+def _brief(item: dict) -> dict:
+    return {"id": item["id"], "kind": item["kind"], "name": item["name"],
+            "url": item.get("path") or kinds.record_path(item["kind"], item["id"])}
+
+
+def arrange(session, edition_id: int, body, now: datetime | None = None) -> Edition:
+    """The editor's order of one or more sections ({section: [ids]}: the ids kept, in order; ids not listed
+    are dropped), or `{section: null}` to show the section's items as the month has them again."""
+    data = parse(EditionArrangement, body, "arrangement")
+    edition = get(session, edition_id)
+    if edition.state not in (DRAFT, SCHEDULED):
+        raise Conflict(f"A {edition.state} edition cannot be changed.")
+    known = {}
+    for item in candidates(session, edition, now or utcnow()):
+        known.setdefault(_section(item), set()).add(item["id"])
+    arrangement = dict(edition.arrangement or {})
+    for section, ids in data.sections.items():
+        if ids is None:
+            arrangement.pop(section, None)
+            continue
+        unknown = [item_id for item_id in ids if item_id not in known.get(section, set())]
+        if unknown:
+            raise InvalidInput(f"The {section} section has no item {unknown[0]}.",
+                               {section: f"no item {unknown[0]} in this edition's {section}"})
+        arrangement[section] = ids
+    edition.arrangement = arrangement
     return edition
 
 
@@ -235,7 +429,7 @@ def start_due(session, now: datetime) -> list[int]:
     every confirmed subscriber, in the transaction that moves them to running (one instance wins)."""
     started = []
     for edition in session.scalars(select(Edition).where(Edition.state == SCHEDULED, Edition.scheduled_at <= now)):
-        items = month_items(session, edition.month)
+        items = edition_items(session, edition, now)
         moved = session.execute(
             update(Edition).where(Edition.id == edition.id, Edition.state == SCHEDULED)
             .values(state=RUNNING, started_at=now, items=items)
@@ -348,7 +542,7 @@ def failed_subscribers(session, recipient_ids) -> list[int]:
 
 def preview(session, edition_id: int, language: str, areas, links: Links) -> dict:
     edition = get(session, edition_id)
-    items = edition.items if edition.items is not None else month_items(session, edition.month)
+    items = edition.items if edition.items is not None else edition_items(session, edition, utcnow())
     context = {**content(edition, items, language, areas, links.public_url),
                "unsubscribe_url": links.archive, "preferences_url": links.archive, "archive_url": links.archive,
                "edition_url": links.edition(edition.month)}

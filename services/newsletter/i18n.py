@@ -5,6 +5,9 @@ from dsi.vocab import INTERFACE_LANGUAGES as LANGUAGES
 
 STRINGS = {
     "en": {
+        "stories": "Stories of the month",
+        "events": "Coming events",
+        "funding": "Funding closing soon",
         "edition_subject": "DSI news: {month}",
         "for_you": "Picked for your interests",
         "new_projects": "New projects",
@@ -23,6 +26,9 @@ STRINGS = {
         "why": "You receive this because you subscribed to the DSI network newsletter.",
     },
     "de": {
+        "stories": "Geschichten des Monats",
+        "events": "Kommende Veranstaltungen",
+        "funding": "Förderungen mit baldiger Frist",
         "edition_subject": "DSI-Neuigkeiten: {month}",
         "for_you": "Passend zu Ihren Interessen",
         "new_projects": "Neue Projekte",
@@ -41,6 +47,9 @@ STRINGS = {
         "why": "Sie erhalten diese E-Mail, weil Sie den Newsletter des DSI-Netzwerks abonniert haben.",
     },
     "fr": {
+        "stories": "Récits du mois",
+        "events": "Événements à venir",
+        "funding": "Financements bientôt clos",
         "edition_subject": "Nouvelles DSI : {month}",
         "for_you": "Sélection selon vos intérêts",
         "new_projects": "Nouveaux projets",
@@ -59,6 +68,9 @@ STRINGS = {
         "why": "Vous recevez ce message parce que vous êtes abonné à la lettre du réseau DSI.",
     },
     "it": {
+        "stories": "Storie del mese",
+        "events": "Prossimi eventi",
+        "funding": "Finanziamenti in scadenza",
         "edition_subject": "Notizie DSI: {month}",
         "for_you": "Scelti per i tuoi interessi",
         "new_projects": "Nuovi progetti",
@@ -77,6 +89,9 @@ STRINGS = {
         "why": "Ricevi questa email perché ti sei iscritto alla newsletter della rete DSI.",
     },
     "es": {
+        "stories": "Historias del mes",
+        "events": "Próximos eventos",
+        "funding": "Financiación que cierra pronto",
         "edition_subject": "Noticias DSI: {month}",
         "for_you": "Seleccionado según tus intereses",
         "new_projects": "Nuevos proyectos",
@@ -95,6 +110,9 @@ STRINGS = {
         "why": "Recibes este correo porque te suscribiste al boletín de la red DSI.",
     },
     "ca": {
+        "stories": "Històries del mes",
+        "events": "Propers esdeveniments",
+        "funding": "Finançament que tanca aviat",
         "edition_subject": "Notícies DSI: {month}",
         "for_you": "Seleccionat segons els teus interessos",
         "new_projects": "Projectes nous",
@@ -113,6 +131,9 @@ STRINGS = {
         "why": "Reps aquest correu perquè et vas subscriure al butlletí de la xarxa DSI.",
     },
     "pl": {
+        "stories": "Historie miesiąca",
+        "events": "Nadchodzące wydarzenia",
+        "funding": "Finansowanie z bliskim terminem",
         "edition_subject": "Wiadomości DSI: {month}",
         "for_you": "Wybrane według Twoich zainteresowań",
         "new_projects": "Nowe projekty",

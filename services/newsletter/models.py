@@ -1,9 +1,10 @@
 """The newsletter's tables: subscribers, the send queues (transactional mails and edition recipients), the
-read model of published records, editions, and the bookkeeping of rate limits and applied events."""
+read models of published records (directory) and published items (content), editions, and the bookkeeping of
+rate limits and applied events."""
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from dsi.clock import utcnow
@@ -82,6 +83,31 @@ class PublishedRecord(Base):
     place: Mapped[str] = mapped_column(String(300), default="")
     social_areas: Mapped[list] = mapped_column(JSON, default=list)  # slugs
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    # when the record was created: records imported from the original keep their original dates, so a month's
+    # "new records" are those created in it, not those the import published in it
+    created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class PublishedContent(Base):
+    """The newsletter's read model of content (from its events, never its database): what is public, as of
+    the newest version seen, with what an edition shows of it."""
+
+    __tablename__ = "published_content"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # content's id
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    public: Mapped[bool] = mapped_column(default=True)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    url: Mapped[str] = mapped_column(String(300), default="")  # the public path, /stories/{slug}
+    lang: Mapped[str] = mapped_column(String(8), default="en")
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)  # {lang: {title, summary}}
+    social_areas: Mapped[list] = mapped_column(JSON, default=list)  # slugs
+    place: Mapped[str] = mapped_column(String(300), default="")
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    starts_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)  # events
+    closes_on: Mapped[date | None] = mapped_column(Date, index=True)  # funding; none when rolling
 
 
 class Edition(Base):
@@ -92,9 +118,13 @@ class Edition(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     month: Mapped[str] = mapped_column(String(7), unique=True)  # YYYY-MM of the records it presents
     state: Mapped[str] = mapped_column(String(16), index=True)  # see editions.STATES
-    subject: Mapped[str] = mapped_column(String(200), default="")
+    subject: Mapped[str] = mapped_column(String(200), default="")  # the default for languages without their own
     intro: Mapped[str] = mapped_column(Text, default="")
-    items: Mapped[list | None] = mapped_column(JSON)  # frozen when sending starts: the records it presents
+    subjects: Mapped[dict | None] = mapped_column(JSON)  # {lang: subject} written by the editor
+    intros: Mapped[dict | None] = mapped_column(JSON)  # {lang: introduction}
+    # the editor's choice per section: {section: [ids in order]}; a section not named shows what the month has
+    arrangement: Mapped[dict | None] = mapped_column(JSON)
+    items: Mapped[list | None] = mapped_column(JSON)  # frozen when sending starts: what it presents
     scheduled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

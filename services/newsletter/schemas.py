@@ -1,9 +1,9 @@
 """Shapes that cross the wire: sign-ups and preferences from the gateway, mail requests from other services,
 an editor's changes to an edition. Checked at the gateway and again here before anything is written."""
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from dsi.schemas import Email, SocialArea
 from dsi.validation import parse_model
@@ -57,6 +57,26 @@ class EditionChange(BaseModel):
 
     subject: str | None = Field(default=None, min_length=1, max_length=200)
     intro: str | None = Field(default=None, max_length=5000)
+    # per interface language; a language without its own falls back to `subject` / `intro`
+    subjects: dict[Language, Annotated[str, Field(max_length=200)]] | None = None
+    intros: dict[Language, Annotated[str, Field(max_length=5000)]] | None = None
+
+
+EDITION_SECTIONS = Literal["stories", "events", "funding", "records"]
+
+
+class EditionArrangement(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sections: dict[EDITION_SECTIONS, Annotated[list[int], Field(max_length=1000)] | None] = Field(min_length=1)
+
+    @field_validator("sections")
+    @classmethod
+    def _no_repeats(cls, sections):
+        for section, ids in sections.items():
+            if ids is not None and len(set(ids)) != len(ids):
+                raise ValueError(f"an item is listed twice in {section}")
+        return sections
 
 
 def parse(model: type[BaseModel], body, what: str):

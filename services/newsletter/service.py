@@ -125,6 +125,18 @@ class NewsletterService(DatabaseHealth):
             return editions.view(editions.change(session, edition_id, body))
 
     @rpc(expected_exceptions=EXPECTED)
+    def edition_items(self, edition_id):
+        """Each section's items: those the edition presents, in order, and those the editor dropped."""
+        with self.db.get_session() as session:
+            return editions.edition_candidates(session, edition_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def arrange_edition(self, edition_id, body):
+        """{"sections": {section: [ids kept, in order] | null}} before sending starts."""
+        with self.db.get_session() as session:
+            return editions.view(editions.arrange(session, edition_id, body))
+
+    @rpc(expected_exceptions=EXPECTED)
     def send_test(self, edition_id, to, language="en"):
         with self.db.get_session() as session:
             return editions.send_test(session, edition_id, to, language, self.mailer.settings.links)
@@ -166,6 +178,18 @@ class NewsletterService(DatabaseHealth):
     @reliable_handler(events.DIRECTORY, events.RECORD_UNPUBLISHED)
     def on_record_unpublished(self, event):
         self._apply_once(event, editions.apply_unpublished)
+
+    @reliable_handler(events.CONTENT, events.CONTENT_PUBLISHED)
+    def on_content_published(self, event):
+        self._apply_once(event, editions.apply_content_published)
+
+    @reliable_handler(events.CONTENT, events.CONTENT_UPDATED)
+    def on_content_updated(self, event):
+        self._apply_once(event, editions.apply_content_published)
+
+    @reliable_handler(events.CONTENT, events.CONTENT_UNPUBLISHED)
+    def on_content_unpublished(self, event):
+        self._apply_once(event, editions.apply_content_unpublished)
 
     # --- timers: each fires on every instance; the database decides who does what -----------------------------
 

@@ -1,4 +1,4 @@
-"""`dsi` subcommands of search: rebuilding the index and checking it against the directory.
+"""`dsi` subcommands of search: rebuilding the index and checking it against the directory and content.
 
 Both talk to the running services over RabbitMQ (AMQP_URI, as the services' config.yml). The instance that
 takes the call does the work and, with the embedded backend, has every other instance do the same.
@@ -34,7 +34,7 @@ def reindex(args) -> int:
         return 2
     with _cluster() as cluster:
         result = cluster.search.reindex()
-    print(f"search index rebuilt from the directory and swapped in: {result['documents']} documents "
+    print(f"search index rebuilt from the directory and content and swapped in: {result['documents']} documents "
           f"in {result['seconds']}s ({result['backend']})")
     return 0
 
@@ -53,15 +53,11 @@ def search_check(args) -> int:
 
 
 def format_check(result: dict, fix: bool) -> str:
-    lines = [f"published in the directory: {result['published']}; searchable: {result['indexed']}"]
-    for name, meaning in (("missing", "published but not searchable"), ("stale", "searchable in an older version"),
-                          ("extra", "searchable but no longer published")):
-        ids = result[name]
-        if ids:
-            shown = ", ".join(map(str, ids[:20])) + (" …" if len(ids) > 20 else "")
-            lines.append(f"  {len(ids)} {meaning}: {shown}")
+    lines = _owner_lines("the directory", "records", result)
+    if "content" in result:
+        lines += _owner_lines("content", "items", result["content"])
     if result["in_sync"]:
-        lines.append("the index matches the directory")
+        lines.append("the index matches the directory and content")
     elif fix:
         lines.append(f"fixed {result['fixed']} documents")
     else:
@@ -69,11 +65,24 @@ def format_check(result: dict, fix: bool) -> str:
     return "\n".join(lines)
 
 
+def _owner_lines(owner: str, things: str, result: dict) -> list[str]:
+    lines = [f"published in {owner}: {result['published']} {things}; searchable: {result['indexed']}"]
+    for name, meaning in (("missing", "published but not searchable"), ("stale", "searchable in an older version"),
+                          ("extra", "searchable but no longer published")):
+        ids = result[name]
+        if ids:
+            shown = ", ".join(map(str, ids[:20])) + (" …" if len(ids) > 20 else "")
+            lines.append(f"  {len(ids)} {meaning}: {shown}")
+    return lines
+
+
 def register(commands) -> None:
-    command = commands.add_parser("reindex", help="rebuild the search index from the directory, without downtime")
+    command = commands.add_parser("reindex",
+                                  help="rebuild the search index from the directory and content, without downtime")
     command.set_defaults(handler=reindex)
 
-    command = commands.add_parser("search-check", help="compare the search index with the directory's published set")
+    command = commands.add_parser("search-check",
+                                  help="compare the search index with the directory's and content's published sets")
     command.add_argument("--fix", action="store_true", help="repair what differs")
     command.add_argument("--json", action="store_true", help="print the full report as JSON")
     command.set_defaults(handler=search_check)

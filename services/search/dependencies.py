@@ -1,11 +1,12 @@
-"""The search service's outside resources: its index (with the instance folder that holds it) and the
-directory it rebuilds from.
+"""The search service's outside resources: its index (with the instance folder that holds it) and the owners
+it rebuilds from: the directory (records) and content (editorial items), each through its export_published.
 
 With the embedded backend every instance owns a folder `<SEARCH_INDEX_DIR>/instance-<n>`, claimed with a file
 lock: a restarted instance takes a free folder back with its index, its identity and so its broadcast queues
 (events sent while it was down wait there for it); one more instance claims the next folder.
 """
 import fcntl
+import functools
 import itertools
 import logging
 import time
@@ -67,26 +68,36 @@ def instance_of(container) -> Instance | None:
     return container.search_instance
 
 
+# The services whose published things the index holds, each answering export_published(after_id, limit).
+OWNERS = ("directory", "content")
+
+
 @contextmanager
-def directory_export(config, timeout: float = 120):
-    """The directory's export_published as a plain function (after_id, limit) → page, over RabbitMQ."""
+def owner_exports(config, timeout: float = 120):
+    """Each owner's export_published as a plain function (after_id, limit) → page, over RabbitMQ."""
     with ClusterRpcProxy(config, timeout=timeout) as cluster:
-        yield lambda after, limit: cluster.directory.export_published(after_id=after, limit=limit)
+        yield {owner: functools.partial(_export, getattr(cluster, owner)) for owner in OWNERS}
 
 
-def wait_for_directory(config, seconds: float):
-    """Until the directory answers: at first start the search service may come up before it."""
+def _export(proxy, after, limit):
+    return proxy.export_published(after_id=after, limit=limit)
+
+
+def wait_for_owners(config, seconds: float):
+    """Until every owner answers: at first start the search service may come up before them, and an index
+    built without one of them would answer without its part."""
     deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with directory_export(config, timeout=10) as export:
-                export(0, 1)
-                return
-        except (UnknownService, eventlet.Timeout, OSError) as error:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the directory did not answer within {seconds:.0f}s: {error!r}")
-            log.info("waiting for the directory before building the search index (%r)", error)
-            eventlet.sleep(1)
+    for owner in OWNERS:
+        while True:
+            try:
+                with owner_exports(config, timeout=10) as exports:
+                    exports[owner](0, 1)
+                break
+            except (UnknownService, eventlet.Timeout, OSError) as error:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the {owner} service did not answer within {seconds:.0f}s: {error!r}")
+                log.info("waiting for the %s service before building the search index (%r)", owner, error)
+                eventlet.sleep(1)
 
 
 class _IndexAccess:
@@ -97,16 +108,17 @@ class _IndexAccess:
         self._config = provider.container.config
 
     def rebuild(self) -> dict:
-        with directory_export(self._config) as export:
-            return {**self.engine.rebuild(export), "instance": self.instance_id}
+        with owner_exports(self._config) as exports:
+            return {**self.engine.rebuild(exports["directory"], exports["content"]), "instance": self.instance_id}
 
     def check(self, fix: bool = False) -> dict:
-        with directory_export(self._config) as export:
-            return {**self.engine.check(export, fix), "instance": self.instance_id}
+        with owner_exports(self._config) as exports:
+            result = self.engine.check(exports["directory"], fix, content_export=exports["content"])
+            return {**result, "instance": self.instance_id}
 
 
 class SearchIndex(DependencyProvider):
-    """Opens the index; a new instance builds it from the directory before the service takes any request."""
+    """Opens the index; a new instance builds it from the directory and content before it takes any request."""
 
     def setup(self):
         config = self.container.config
@@ -117,9 +129,9 @@ class SearchIndex(DependencyProvider):
         self.engine = SearchEngine(backend)
         if backend.needs_build():
             # setup() ends before any entrypoint consumes: the RPC queue is not served until the index is built
-            wait_for_directory(config, self.settings.SEARCH_BOOTSTRAP_TIMEOUT)
+            wait_for_owners(config, self.settings.SEARCH_BOOTSTRAP_TIMEOUT)
             result = _IndexAccess(self).rebuild()
-            log.info("built the search index from the directory: %s", result)
+            log.info("built the search index from the directory and content: %s", result)
         metrics.SEARCH_DOCUMENTS.set_function(self._live_documents)
 
     def _live_documents(self) -> int:
@@ -131,14 +143,14 @@ class SearchIndex(DependencyProvider):
 
     def start(self):
         # Events sent before our queues existed (first start) or after a queue expired (long downtime) are
-        # found by comparing with the directory once the queues are bound.
+        # found by comparing with the owners once the queues are bound.
         self.catch_up = self.container.spawn_managed_thread(self._catch_up)
 
     def _catch_up(self):
         eventlet.sleep(self.settings.SEARCH_CATCH_UP_DELAY)
         try:
             result = _IndexAccess(self).check(fix=True)
-            log.info("search index caught up with the directory: fixed %s documents", result["fixed"])
+            log.info("search index caught up with the directory and content: fixed %s documents", result["fixed"])
         except Exception:
             log.exception("catching up with the directory failed; `dsi search-check --fix` repairs it")
 

@@ -1,8 +1,10 @@
-"""The search domain: applying directory events, answering queries and suggestions, rebuilding and checking.
+"""The search domain: applying the directory's and content's events, answering queries and suggestions,
+rebuilding and checking against both owners.
 
 Plain Python over a backend (see backends/); nothing here knows nameko.
 """
 import functools
+import itertools
 import time
 from collections import Counter
 from typing import Callable, Iterator
@@ -10,7 +12,7 @@ from typing import Callable, Iterator
 from dsi import countries, kinds, vocab
 
 from .backends import Backend, Find
-from .models import FACETS, document, tombstone
+from .models import FACETS, content_document, content_key, content_tombstone, document, is_content_key, tombstone
 from .schemas import SearchParams
 from .text import Terms, distance, excerpt, highlight, words
 
@@ -27,6 +29,8 @@ def facet_label(facet: str, value: str) -> str:
         return kinds.BY_NAME[value].label_one if value in kinds.BY_NAME else value
     if facet == "country":
         return countries.name(value)
+    if facet == "cluster":
+        return vocab.label("social_areas", value)
     return vocab.label(facet, value)
 
 
@@ -46,6 +50,14 @@ class SearchEngine:
     def record_unpublished(self, record_id: int, version: int) -> bool:
         """Make a record unsearchable unless a newer version was published since."""
         return self.backend.upsert(tombstone(record_id, version))
+
+    def content_published(self, item: dict) -> bool:
+        """Index a content item's public version (published or updated) unless the index holds a newer one."""
+        return self.backend.upsert(content_document(item))
+
+    def content_unpublished(self, item_id: int, version: int) -> bool:
+        """Make an item unsearchable (unpublished or archived) unless a newer version was published since."""
+        return self.backend.upsert(content_tombstone(item_id, version))
 
     # --- queries -----------------------------------------------------------------------------------------------
 
@@ -78,7 +90,8 @@ class SearchEngine:
             return []
         found = self.backend.find(Find(terms=terms, fields=("name",), limit=max(limit, SUGGEST_POOL)))
         ranked = sorted(found.hits, key=lambda hit: _suggest_rank(hit["name"], terms))
-        return [{"id": hit["id"], "kind": hit["item"]["kind"], "name": hit["name"]} for hit in ranked[:limit]]
+        return [{"id": hit["item"]["id"], "kind": hit["item"]["kind"], "name": hit["name"],
+                 "url": hit["item"].get("url")} for hit in ranked[:limit]]
 
     def did_you_mean(self, find: Find) -> str | None:
         """On zero hits: each word that finds nothing replaced by the nearest word of the index, offered only
@@ -133,35 +146,59 @@ class SearchEngine:
 
     # --- consistency -------------------------------------------------------------------------------------------
 
-    def rebuild(self, export: Export) -> dict:
+    def rebuild(self, export: Export, content_export: Export | None = None) -> dict:
+        """A new index from the directory's published records and (when given) content's published items."""
         started = time.monotonic()
-        count = self.backend.rebuild(document(record) for record in published_records(export))
+        documents = (document(record) for record in published_records(export))
+        if content_export is not None:
+            documents = itertools.chain(documents, (content_document(item)
+                                                    for item in published_records(content_export)))
+        count = self.backend.rebuild(documents)
         return {"documents": count, "seconds": round(time.monotonic() - started, 3), "backend": self.backend.name}
 
-    def check(self, export: Export, fix: bool = False) -> dict:
-        """Compare the index with the directory's published set; with `fix`, bring the index in line."""
+    def check(self, export: Export, fix: bool = False, content_export: Export | None = None) -> dict:
+        """Compare the index with the directory's published set (and content's, under "content"); with `fix`,
+        bring the index in line."""
         indexed = self.backend.live_versions()
+        records = {key: version for key, version in indexed.items() if not is_content_key(key)}
+        result = self._compare(published_records(export), records, lambda record: record["id"], document,
+                               tombstone, fix)
+        in_sync = result["in_sync"]
+        if content_export is not None:
+            items = {key: version for key, version in indexed.items() if is_content_key(key)}
+            result["content"] = self._compare(published_records(content_export), items,
+                                              lambda item: content_key(item["id"]), content_document,
+                                              tombstone, fix)
+            in_sync = in_sync and result["content"]["in_sync"]
+            result["fixed"] += result["content"]["fixed"]
+        result["in_sync"] = in_sync
+        return result
+
+    def _compare(self, published_things, indexed: dict[int, int], key_of, to_document, to_tombstone,
+                 fix: bool) -> dict:
+        """One owner's published set against its part of the index. Reported ids are the owner's own."""
         missing, stale, fixed = [], [], 0
-        published = set()
-        for record in published_records(export):
-            published.add(record["id"])
-            held = indexed.get(record["id"])
-            if held is None or held < record["version"]:
-                (missing if held is None else stale).append(record["id"])
+        published = {}
+        for thing in published_things:
+            key = key_of(thing)
+            published[key] = thing["id"]
+            held = indexed.get(key)
+            if held is None or held < thing["version"]:
+                (missing if held is None else stale).append(thing["id"])
                 if fix:
-                    fixed += self.record_published(record)
-        extra = sorted(set(indexed) - published)
+                    fixed += self.backend.upsert(to_document(thing))
+        extra_keys = sorted(set(indexed) - set(published))
         if fix:
-            for record_id in extra:  # unpublished while no event reached us: a tombstone one version up
-                fixed += self.record_unpublished(record_id, indexed[record_id] + 1)
+            for key in extra_keys:  # unpublished while no event reached us: a tombstone one version up
+                fixed += self.backend.upsert(to_tombstone(key, indexed[key] + 1))
         return {
             "published": len(published),
             "indexed": len(indexed),
             "missing": missing,
             "stale": stale,
-            "extra": extra,
+            "extra": [key - content_key(0) if is_content_key(key) else key for key in extra_keys],
             "fixed": fixed,
-            "in_sync": not (missing or stale or extra),
+            "in_sync": not (missing or stale or extra_keys),
         }
 
 
@@ -194,7 +231,7 @@ def _as_typed(word: str, term: str, prefix: bool) -> bool:
 
 
 def published_records(export: Export) -> Iterator[dict]:
-    """Every published record from the directory's paged export."""
+    """Every published record (or item) from an owner's paged export."""
     after = 0
     while after is not None:
         page = export(after, EXPORT_PAGE)

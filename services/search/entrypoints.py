@@ -22,6 +22,7 @@ QUEUE_EXPIRES_MS = 3 * 3600 * 1000
 # (PRECONDITION_FAILED), so a change of QUEUE_EXPIRES_MS takes a new generation; the old queues then lose their
 # consumer and expire by their own x-expires (or sooner with the policy in docs/operations.md).
 QUEUE_GENERATION = "g2"
+PUBLISHING = (events.RECORD_PUBLISHED, events.CONTENT_PUBLISHED, events.CONTENT_UPDATED)  # timed: publish → searchable
 
 
 class IndexEventHandler(ReliableEventHandler):
@@ -42,8 +43,8 @@ class IndexEventHandler(ReliableEventHandler):
             self.queue.queue_arguments = {"x-expires": QUEUE_EXPIRES_MS}
 
     def handle_result(self, message, worker_ctx, result=None, exc_info=None):
-        if exc_info is None and self.event_type == events.RECORD_PUBLISHED:
-            try:  # from the directory's commit (the event's time) to this index holding it
+        if exc_info is None and self.event_type in PUBLISHING:
+            try:  # from the owner's commit (the event's time) to this index holding it
                 occurred = datetime.fromisoformat(worker_ctx.args[0]["occurred_at"])
                 metrics.SEARCH_PUBLISH_LAG.observe(max(0.0, (utcnow() - occurred).total_seconds()))
             except (KeyError, TypeError, ValueError):  # a figure lost, never the message

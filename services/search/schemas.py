@@ -3,7 +3,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from dsi import countries, vocab
+from dsi import countries, kinds as kind_registry, vocab
 from dsi.errors import InvalidInput
 from dsi.validation import comma_list, parse_model
 
@@ -41,6 +41,18 @@ _FACET_CHECKS = {
 }
 
 
+def _cluster_slugs(values: list[str]) -> list[str]:
+    unknown = [value for value in values if value.lower() not in vocab.CLUSTERS]
+    if unknown:
+        raise ValueError(f"unknown cluster {unknown[0]!r}; expected one of: {', '.join(vocab.CLUSTERS)}")
+    return list(dict.fromkeys(value.lower() for value in values))
+
+
+# a kind by its name, its plural or its URL segment: "story", "stories", "case-studies" are all fine
+_KIND_NAMES = {spelling: kind.name for kind in kind_registry.KINDS
+               for spelling in (kind.name, kind.plural, kind.segment, kind.segment.replace("-", "_"))}
+
+
 class BBox(BaseModel):
     min_lon: float = Field(ge=-180, le=180)
     min_lat: float = Field(ge=-90, le=90)
@@ -65,9 +77,10 @@ class SearchParams(BaseModel):
 
     q: str = Field("", max_length=200)
     # each list at most as long as its vocabulary (with room for synonyms): a longer one is an attack, not a search
-    kind: list[str] = Field([], max_length=4)
+    kind: list[str] = Field([], max_length=len(KINDS))
     country: list[str] = Field([], max_length=250)
     social_areas: list[str] = Field([], max_length=40)
+    cluster: list[str] = Field([], max_length=len(vocab.CLUSTERS))
     technologies: list[str] = Field([], max_length=40)
     dsi_focus: list[str] = Field([], max_length=20)
     organisation_type: list[str] = Field([], max_length=20)
@@ -90,7 +103,7 @@ class SearchParams(BaseModel):
     @field_validator("kind")
     @classmethod
     def _kinds(cls, values):
-        kinds = [value.lower().removesuffix("s") for value in values]  # "projects" is fine too
+        kinds = [_KIND_NAMES.get(value.lower()) for value in values]
         unknown = [value for value, kind in zip(values, kinds) if kind not in KINDS]
         if unknown:
             raise ValueError(f"unknown kind {unknown[0]!r}; expected {' or '.join(KINDS)}")
@@ -103,6 +116,11 @@ class SearchParams(BaseModel):
         if unknown:
             raise ValueError(f"unknown country code {unknown[0]!r}; expected ISO 3166-1 alpha-2")
         return list(dict.fromkeys(value.upper() for value in values))
+
+    @field_validator("cluster")
+    @classmethod
+    def _clusters(cls, values):
+        return _cluster_slugs(values)
 
     @field_validator(*_FACET_CHECKS)
     @classmethod

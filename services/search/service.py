@@ -1,4 +1,5 @@
-"""Search service: keeps its own index of published records, fed only by the directory's events.
+"""Search service: keeps its own index of the directory's published records and content's published items,
+fed only by their events.
 
 Entrypoints only: each parses, calls the engine (engine.py), and returns.
 """
@@ -48,14 +49,16 @@ class SearchService:
 
     @rpc
     def reindex(self):
-        """Rebuild from the directory and swap the new index in; every other embedded instance follows."""
+        """Rebuild from the directory and content and swap the new index in; every other embedded instance
+        follows."""
         result = self.index.rebuild()
         self._tell_other_instances("reindex")
         return result
 
     @rpc
     def check(self, fix=False):
-        """Compare with the directory's published set; with `fix`, repair (every embedded instance does)."""
+        """Compare with the directory's and content's published sets; with `fix`, repair (every embedded
+        instance does)."""
         result = self.index.check(bool(fix))
         if fix:
             self._tell_other_instances("fix")
@@ -89,3 +92,18 @@ class SearchService:
     def on_record_unpublished(self, event):
         payload = event["payload"]
         self.index.engine.record_unpublished(payload["id"], payload["version"])
+
+    # --- content events ----------------------------------------------------------------------------------------
+
+    @index_handler(events.CONTENT, events.CONTENT_PUBLISHED)
+    def on_content_published(self, event):
+        self.index.engine.content_published(event["payload"]["item"])
+
+    @index_handler(events.CONTENT, events.CONTENT_UPDATED)
+    def on_content_updated(self, event):
+        self.index.engine.content_published(event["payload"]["item"])
+
+    @index_handler(events.CONTENT, events.CONTENT_UNPUBLISHED)
+    def on_content_unpublished(self, event):
+        payload = event["payload"]
+        self.index.engine.content_unpublished(payload["id"], payload["version"])

@@ -17,7 +17,8 @@ from services.moderation import accounts
 from tests.processes import nameko_run, stop, wait_until_it_answers
 from tests.web.conftest import config, directory_db, sample_ids  # noqa: F401  (shared fixtures)
 
-SERVICES = ["services.directory.service:DirectoryService", "services.search.service:SearchService",
+SERVICES = ["services.directory.service:DirectoryService", "services.content.service:ContentService",
+            "services.search.service:SearchService",
             "services.moderation.service:ModerationService", "gateway.service:GatewayService"]
 MODERATOR = {"email": "moderator@example.org", "role": "moderator", "password": "a long moderator password"}
 

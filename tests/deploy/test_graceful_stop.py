@@ -15,6 +15,7 @@ SERVICES = {
     "moderation": ("services/moderation", "services.moderation.service:ModerationService"),
     "newsletter": ("services/newsletter", "services.newsletter.service:NewsletterService"),
     "search": ("services/search", "services.search.service:SearchService"),
+    "content": ("services/content", "services.content.service:ContentService"),
     "gateway": ("gateway", "gateway.service:GatewayService"),
 }
 
@@ -23,8 +24,9 @@ SERVICES = {
 def service_env(rabbit_config, tmp_path, free_port):
     env = {**os.environ, "AMQP_URI": rabbit_config["AMQP_URI"], "SEARCH_INDEX_DIR": str(tmp_path / "search"),
            "GATEWAY_ADDRESS": f"127.0.0.1:{free_port}", "SMTP_PORT": str(free_port + 1), "PYTHONWARNINGS": "ignore",
+           "MEDIA_DIR": str(tmp_path / "media"),
            **{f"{name.upper()}_DB_URL": f"sqlite:///{tmp_path}/{name}.db"
-              for name in ("directory", "moderation", "newsletter")}}
+              for name in ("directory", "moderation", "newsletter", "content")}}
     subprocess.run([sys.executable, "-m", "dsi.cli", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
     return env
 
@@ -61,18 +63,22 @@ def assert_quiet(service: Service) -> None:
     assert "killing it" not in output, output  # it finished its graceful stop before its own deadline
 
 
-@pytest.mark.parametrize("name", [name for name in SERVICES if name != "gateway"])
+SEARCH_OWNERS = ("directory", "content")  # search builds its index from these first
+
+
+@pytest.mark.parametrize("name", [name for name in SERVICES if name not in ("gateway", "content")])
 def test_a_serving_service_stops_quietly_even_on_a_second_signal(name, service_env, tmp_path):
-    if name == "search":  # search builds its index from the directory first
-        directory = Service("directory", service_env, tmp_path / "directory.log")
-        assert wait_for(directory.answers, 60)
+    owners = [Service(owner, service_env, tmp_path / f"{owner}.log") for owner in SEARCH_OWNERS] \
+        if name == "search" else []
+    for owner in owners:
+        assert wait_for(owner.answers, 60), owner.output()
     service = Service(name, service_env, tmp_path / f"{name}.log")
     assert wait_for(service.answers, 60), service.output()
     assert service.stop(signal.SIGTERM, signal.SIGTERM) == 0, service.output()
     assert_quiet(service)
-    if name == "search":
-        assert directory.stop(signal.SIGTERM) == 0
-        assert_quiet(directory)
+    for owner in owners:
+        assert owner.stop(signal.SIGTERM) == 0
+        assert_quiet(owner)
 
 
 def test_the_gateway_stops_quietly(service_env, tmp_path):

@@ -26,3 +26,23 @@ def unpublished(record_id: int, version: int, kind: str = "project") -> dict:
 def subscriber(email: str, state: str = "confirmed", language: str = "en", areas=()) -> Subscriber:
     return Subscriber(email=email, state=state, language=language, social_areas=list(areas), key=uuid.uuid4().hex,
                       confirmed_at=utcnow() if state == "confirmed" else None)
+
+
+def content_published(item_id: int, version: int = 1, *, kind: str = "story", title: str | None = None,
+                      published_at: str = "2026-10-15T10:00:00+00:00", areas=(), event_type=None,
+                      **fields) -> dict:
+    """content_published as content sends it (services/content/views.py `event_item`), the fields that matter."""
+    title = title or f"{kind.title()} {item_id}"
+    slug = title.lower().replace(" ", "-")
+    segment = {"story": "stories", "event": "events", "funding": "funding"}[kind]
+    item = {"id": item_id, "kind": kind, "name": title, "title": title, "slug": slug, "url": f"/{segment}/{slug}",
+            "lang": "en", "summary": f"About {title}.", "version": version, "published_at": published_at,
+            "social_areas": [{"value": slug, "label": slug} for slug in areas], "translations": {},
+            "body_text": "", **fields}
+    return events.envelope(events.CONTENT, event_type or events.CONTENT_PUBLISHED, {"item": item})
+
+
+def content_unpublished(item_id: int, version: int, kind: str = "story") -> dict:
+    return events.envelope(events.CONTENT, events.CONTENT_UNPUBLISHED,
+                           {"id": item_id, "kind": kind, "slug": f"item-{item_id}", "version": version,
+                            "reason": "unpublished"})

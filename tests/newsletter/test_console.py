@@ -48,6 +48,7 @@ def console(runner_factory, rabbit_config, web_config, web_config_port, sink, tm
             assert answer.status_code == 303, answer.text
         return session
 
+    browser.config = config
     return browser
 
 
@@ -95,3 +96,35 @@ def test_editors_prepare_test_and_schedule_an_edition(console, sink):
     assert editor.post(page_path + "/act", data={"csrf_token": token, "action": "cancel"}).status_code == 303
     assert "Edition of 2026-10: cancelled" in editor.get(page_path).text
     assert "2026-10" in editor.get("/console/newsletter").text
+
+
+def test_editors_write_texts_per_language_and_drop_or_reorder_items(console):
+    from tests.newsletter.factories import content_published
+
+    editor = console("editor@example.org")
+    token = csrf_of(editor.get("/console/newsletter").text)
+    created = editor.post("/console/newsletter", data={"csrf_token": token, "month": "2026-10"})
+    page_path = re.sub(r"^https?://[^/]+", "", created.headers["Location"])
+    send = event_dispatcher(console.config)
+    for item_id, title in ((1, "First <story>"), (2, "Second story"), (3, "Third story")):
+        send("content", "content_published", content_published(item_id, title=title))
+    assert wait_until(lambda: "Third story" in editor.get(page_path).text)
+    assert "First &lt;story&gt;" in editor.get(page_path).text
+
+    arranged = editor.post(page_path + "/arrange", data={
+        "csrf_token": token, "section": "stories", "keep": ["1", "3"], "position-1": "2", "position-3": "1"})
+    assert arranged.status_code == 303
+    text = editor.get(page_path).text
+    preview = text[text.index('class="mail-preview"'):]
+    assert preview.index("Third story") < preview.index("First &lt;story&gt;") and "Second story" not in preview
+    assert "(arranged)" in text
+    bad = editor.post(page_path + "/arrange", data={"csrf_token": token, "section": "stories", "keep": ["99"]})
+    assert bad.status_code == 422
+    assert editor.post(page_path + "/arrange", data={"section": "stories", "keep": ["1"]}).status_code == 403
+
+    assert editor.post(page_path + "/edit", data={"csrf_token": token, "text_language": "it",
+                                                  "subject": "Notizie di ottobre", "intro": "Ciao"}).status_code == 303
+    assert editor.post(page_path + "/edit", data={"csrf_token": token, "text_language": "",
+                                                  "subject": "October news", "intro": "Hello"}).status_code == 303
+    assert "Subject: <strong>Notizie di ottobre</strong>" in editor.get(page_path + "?language=it").text
+    assert "Subject: <strong>October news</strong>" in editor.get(page_path + "?language=fr").text

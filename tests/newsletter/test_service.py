@@ -236,3 +236,39 @@ def test_editors_use_the_dsi_command_over_rpc(platform, sink, dispatch, monkeypa
     assert [e["month"] for e in json.loads(dsi("list")[1])] == ["2026-10"]
     assert json.loads(dsi("report", str(edition["id"]))[1])["recipients"] == {}
     assert dsi("purge")[1].strip() == "purged 0 sign-ups"
+
+
+def test_the_edition_learns_content_through_its_events_and_the_editor_arranges_it(dispatch, newsletter):
+    from datetime import timedelta
+
+    from dsi.clock import utcnow
+    from services.newsletter.editions import previous_month
+    from tests.newsletter.factories import content_published, content_unpublished
+
+    now = utcnow()
+    month = previous_month(now)
+    in_month = f"{month}-15T10:00:00+00:00"
+    for event in (content_published(1, title="Makers against loneliness", published_at=in_month),
+                  content_published(2, title="Open schools", published_at=in_month),
+                  content_published(3, title="A withdrawn story", published_at=in_month), content_unpublished(3, 2),
+                  content_published(10, kind="event", title="DSI Fair",
+                                    starts_at=(now + timedelta(days=5)).isoformat(), city="Brussels"),
+                  content_published(20, kind="funding", title="Civic tech call",
+                                    closes_on=(now + timedelta(days=20)).date().isoformat())):
+        dispatch(event)
+    edition = newsletter.create_edition(month)
+    assert wait_until(lambda: newsletter.preview_edition(edition["id"])["items"] == 4)
+    text = newsletter.preview_edition(edition["id"])["text"]
+    assert text.index("Makers against loneliness") < text.index("Open schools") < text.index("DSI Fair") \
+        < text.index("Civic tech call")
+    assert "A withdrawn story" not in text
+
+    arranged = newsletter.arrange_edition(edition["id"], {"sections": {"stories": [2]}})
+    assert arranged["arrangement"] == {"stories": [2]}
+    listed = newsletter.edition_items(edition["id"])["sections"]["stories"]
+    assert ([i["name"] for i in listed["items"]], [i["name"] for i in listed["dropped"]]) == (
+        ["Open schools"], ["Makers against loneliness"])
+    newsletter.update_edition(edition["id"], {"subjects": {"it": "Notizie DSI"}, "subject": "DSI news"})
+    assert newsletter.preview_edition(edition["id"], "it")["subject"] == "Notizie DSI"
+    shown = newsletter.preview_edition(edition["id"], "de")
+    assert shown["subject"] == "DSI news" and "Makers against loneliness" not in shown["text"]

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from dsi import countries, vocab
+from dsi import countries, kinds, vocab
 from services.search.backends import make_backend
 from services.search.engine import SearchEngine
 
@@ -48,6 +48,39 @@ def make_record():
                 record[facet] = _terms(facet, overrides.pop(facet, []))
         record.update(overrides)
         return record
+    return make
+
+
+@pytest.fixture
+def make_item():
+    """A published content item as content's `content_published` carries it (services/content/views.py
+    `event_item`); any field overridden."""
+    def make(id, title, kind="story", **overrides):
+        segment = kinds.BY_NAME[kind].segment
+        slug = overrides.pop("slug", vocab.slugify(title))
+        cluster = overrides.pop("cluster", None)
+        body = overrides.pop("body_text", f"The body of {title}.")
+        item = {
+            "id": id, "kind": kind, "name": title, "title": title, "slug": slug, "url": f"/{segment}/{slug}",
+            "lang": "en", "original_lang": "en", "languages": ["en"],
+            "summary": overrides.pop("summary", f"About {title}."),
+            "cluster": {"value": cluster, "label": vocab.label("social_areas", cluster)} if cluster else None,
+            "social_areas": _terms("social_areas", overrides.pop("social_areas", [])),
+            "images": [], "published_at": overrides.pop("published_at", f"2026-01-01T00:00:{id % 60:02d}+00:00"),
+            "updated_at": None, "version": 1, "body_html": f"<p>{body}</p>", "body_text": body, "translations": {},
+        }
+        if kind == "event":
+            country = overrides.pop("country", "BE")
+            item.update(starts_at="2026-06-01T09:00:00+00:00", ends_at=None, timezone="Europe/Brussels",
+                        country=country, country_name=countries.name(country) if country else None,
+                        city=overrides.pop("city", "Brussels"), venue=overrides.pop("venue", ""),
+                        organiser=overrides.pop("organiser", ""))
+        if kind == "funding":
+            item.update(countries=overrides.pop("countries", []), europe_wide=overrides.pop("europe_wide", True),
+                        funder_name=overrides.pop("funder_name", "A funder"), closes_on="2026-07-01",
+                        rolling=False)
+        item.update(overrides)
+        return item
     return make
 
 

@@ -138,7 +138,7 @@ def test_suggest_completes_names(engine, directory):
     assert engine.suggest("fund", 8)[:2] != []
     assert {suggestion["name"] for suggestion in engine.suggest("fund", 8)} == {"Fundació Barceló",
                                                                                  "Fundacja ePaństwo"}
-    assert engine.suggest("deci", 8) == [{"id": 6, "kind": "project", "name": "Decidim"}]
+    assert engine.suggest("deci", 8) == [{"id": 6, "kind": "project", "name": "Decidim", "url": "/projects/6"}]
     assert engine.suggest("", 8) == []
 
 

@@ -1,5 +1,6 @@
-"""The search service for real: nameko containers on a throwaway RabbitMQ vhost, beside a real directory (its
-SQLite database, its outbox relay) and the gateway over HTTP."""
+"""The search service for real: nameko containers on a throwaway RabbitMQ vhost, beside a real directory and a
+real content service (their SQLite databases, their outbox relays) and the gateway over HTTP."""
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -8,22 +9,33 @@ from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.utils import get_extension
 from prometheus_client import REGISTRY
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
+from sqlalchemy.orm import Session
 
 from dsi import events
 from dsi.migrations import upgrade
 from gateway.service import GatewayService
+from dsi.messaging import OutboxWriter
+from services.content import items
+from services.content.models import Outbox as ContentOutbox
+from services.content.service import ContentService
 from services.directory.service import DirectoryService
 from services.search import commands, entrypoints
 from services.search.dependencies import SearchIndex
 from services.search.service import SearchService
 from tests.factories import organisation_body, project_body
+from tests.web import test_openapi as openapi
 from tests.helpers import eventually, publish
 
 
 @pytest.fixture
 def config(rabbit_config, web_config, sqlite_url, tmp_path):
     upgrade("directory", sqlite_url)
-    return {**rabbit_config, **web_config, "DB_URIS": {"directory:Base": sqlite_url},
+    content_url = f"sqlite:///{tmp_path}/content.db"
+    upgrade("content", content_url)
+    return {**rabbit_config, **web_config, "DB_URIS": {"directory:Base": sqlite_url, "content:Base": content_url},
+            "MEDIA_DIR": str(tmp_path / "media"), "PUBLIC_URL": "https://dsi.test",
             "SEARCH_BACKEND": "embedded", "SEARCH_INDEX_DIR": str(tmp_path / "search"),
             "SEARCH_CATCH_UP_DELAY": 0.2}
 
@@ -37,7 +49,7 @@ def test_a_new_instance_builds_its_index_from_the_directory_before_it_answers(
         runner_factory, config, directory_db, web_session):
     publish(directory_db, organisation_body(name="Fundació Barceló", city="Palma"),
             project_body(name="Care Map"))
-    runner = runner_factory(config, DirectoryService, SearchService, GatewayService)
+    runner = runner_factory(config, DirectoryService, ContentService, SearchService, GatewayService)
     runner.start()
     # No waiting: the search RPC queue is served only once the index holds the directory's published set.
     found = web_session.get("/api/search", params={"q": "barcelo"}).json()
@@ -47,7 +59,7 @@ def test_a_new_instance_builds_its_index_from_the_directory_before_it_answers(
 
 
 def test_published_becomes_searchable_and_unpublished_disappears(runner_factory, config, directory_db, web_session):
-    runner = runner_factory(config, DirectoryService, SearchService, GatewayService)
+    runner = runner_factory(config, DirectoryService, ContentService, SearchService, GatewayService)
     runner.start()
     response = web_session.post("/api/submissions", json=project_body(name="Decidim Barcelona"))
     assert response.status_code == 202
@@ -62,7 +74,8 @@ def test_published_becomes_searchable_and_unpublished_disappears(runner_factory,
     found = eventually(lambda: web_session.get("/api/search", params={"q": "decidm barc"}).json()["items"])
     assert [item["name"] for item in found] == ["Decidim Barcelona"]
     assert web_session.get("/api/suggest", params={"q": "deci"}).json() == [
-        {"id": submission["record_id"], "kind": "project", "name": "Decidim Barcelona"}]
+        {"id": submission["record_id"], "kind": "project", "name": "Decidim Barcelona",
+         "url": f"/projects/{submission['record_id']}"}]
 
     dispatch(events.MODERATION, events.RECORD_HIDDEN, events.envelope(
         events.MODERATION, events.RECORD_HIDDEN, {"record_id": submission["record_id"], "reason_code": "spam"}))
@@ -71,9 +84,10 @@ def test_published_becomes_searchable_and_unpublished_disappears(runner_factory,
 
 def test_every_embedded_instance_receives_every_event(container_factory, config, directory_db):
     directory = container_factory(DirectoryService, config)
+    content = container_factory(ContentService, config)
     first = container_factory(SearchService, config)
     second = container_factory(SearchService, config)
-    for container in (directory, first, second):
+    for container in (directory, content, first, second):
         container.start()
     indexes = [get_extension(container, SearchIndex) for container in (first, second)]
     assert indexes[0].instance.folder != indexes[1].instance.folder  # each claimed its own folder and identity
@@ -83,7 +97,8 @@ def test_every_embedded_instance_receives_every_event(container_factory, config,
 
     def searchable_everywhere():
         return all(index.engine.suggest("waag", 8) == [{"id": record_id, "kind": "organisation",
-                                                        "name": "Waag Society"}] for index in indexes)
+                                                        "name": "Waag Society", "url": f"/organisations/{record_id}"}]
+                   for index in indexes)
     assert eventually(searchable_everywhere)
     # Each instance measured the event's way from the directory's commit to its index.
     assert REGISTRY.get_sample_value("dsi_search_publish_lag_seconds_count") == lag_before + 2
@@ -103,7 +118,7 @@ def test_broadcast_queues_expire_within_hours_beside_an_older_generation(
         Queue(old_name, Exchange("directory.events", type="topic", durable=True), routing_key="record_published",
               durable=True, queue_arguments={"x-expires": 7 * 24 * 3600 * 1000})(connection.default_channel).declare()
 
-    for service in (DirectoryService, SearchService):
+    for service in (DirectoryService, ContentService, SearchService):
         container_factory(service, config).start()
 
     queues = {queue["name"]: queue for queue in rabbit_manager.get_queues(rabbit_config["vhost"])}
@@ -121,7 +136,7 @@ def test_broadcast_queues_expire_within_hours_beside_an_older_generation(
 
 
 def test_gateway_refuses_bad_parameters_with_field_errors(runner_factory, config, web_session):
-    runner = runner_factory(config, DirectoryService, SearchService, GatewayService)
+    runner = runner_factory(config, DirectoryService, ContentService, SearchService, GatewayService)
     runner.start()
     response = web_session.get("/api/search", params={"country": "Atlantis", "sort": "random", "bbox": "1,2"})
     assert response.status_code == 422
@@ -139,7 +154,7 @@ def test_gateway_refuses_bad_parameters_with_field_errors(runner_factory, config
 
 def test_reindex_and_search_check_from_the_command_line(
         runner_factory, config, directory_db, monkeypatch, capsys):
-    runner = runner_factory(config, DirectoryService, SearchService)
+    runner = runner_factory(config, DirectoryService, ContentService, SearchService)
     runner.start()
     [record_id] = publish(directory_db, organisation_body(name="Nesta"))
     with ServiceRpcProxy("search", config) as search:
@@ -168,3 +183,94 @@ def _args(**values):
     for name, value in values.items():
         setattr(args, name, value)
     return args
+
+
+# --- content's items --------------------------------------------------------------------------------------------
+
+EDITOR = "editor@dsi.test"
+
+
+@pytest.fixture
+def write_content(config, engine_for):
+    """Change content the way its editors' RPCs do (its domain module, its outbox); the running content
+    service's relay sends the events."""
+    engine = engine_for(config["DB_URIS"]["content:Base"])
+
+    def write(change):
+        with Session(engine) as session:
+            item = change(session, OutboxWriter(ContentOutbox, events.CONTENT))
+            session.commit()
+            return item.id
+    return write
+
+
+def _story(title, body, publish=True):
+    def change(session, outbox):
+        item = items.create(session, outbox, "story", {"title": title, "body": body}, EDITOR)
+        if publish:
+            items.transition(session, outbox, item.id, "publish", EDITOR)
+        return item
+    return change
+
+
+def _transition(item_id, action, **extra):
+    return lambda session, outbox: items.transition(session, outbox, item_id, action, EDITOR, **extra)
+
+
+def test_content_published_becomes_searchable_unpublished_goes_drafts_never(
+        runner_factory, config, directory_db, write_content, web_session):
+    # published before search starts: a new instance builds its index from content too, before it answers
+    published_early = write_content(_story("Repair cafés in Kraków",
+                                           "Volunteers fix *toasters* every Thursday in Łódź too."))
+    publish(directory_db, organisation_body(name="Waag Society", country="NL"))
+    runner = runner_factory(config, DirectoryService, ContentService, SearchService, GatewayService)
+    runner.start()
+    found = web_session.get("/api/search", params={"q": "toasters"}).json()["items"]
+    assert [(item["id"], item["kind"], item["url"]) for item in found] == [
+        (published_early, "story", "/stories/repair-cafes-in-krakow")]
+    assert "<mark>toasters</mark>" in found[0]["snippet"]
+
+    write_content(_story("A secret draft", "Nobody may read about zeppelins yet.", publish=False))
+    later = write_content(_story("Open hardware meetup", "Bring your soldering iron."))
+    scheduled = write_content(_story("Tomorrow's news", "Embargoed words about quasars.", publish=False))
+    write_content(_transition(scheduled, "schedule", publish_at=datetime.now(timezone.utc) + timedelta(days=1)))
+    assert eventually(lambda: web_session.get("/api/search", params={"q": "soldering"}).json()["total"] == 1)
+    for hidden in ("zeppelins", "quasars", "secret"):  # the later publication arrived: these never will
+        assert web_session.get("/api/search", params={"q": hidden}).json()["total"] == 0
+
+    kinds_found = web_session.get("/api/search", params={"kind": "stories"}).json()
+    assert kinds_found["total"] == 2
+    assert {entry["value"]: entry["count"] for entry in kinds_found["facets"]["kind"]} == {
+        "story": 2, "organisation": 1}
+    document = web_session.get("/api/openapi.json").json()  # content's hits are documented as they are
+    spec = Registry().with_resource(openapi.URI, DRAFT202012.create_resource(document))
+    openapi.check(spec, "/api/search", "get", 200, kinds_found)
+    openapi.check(spec, "/api/suggest", "get", 200, web_session.get("/api/suggest", params={"q": "open"}).json())
+    page = web_session.get("/search", params={"q": "soldering"})
+    assert page.status_code == 200 and 'href="/stories/open-hardware-meetup"' in page.text
+
+    write_content(_transition(later, "unpublish"))
+    assert eventually(lambda: web_session.get("/api/search", params={"q": "soldering"}).json()["total"] == 0)
+    write_content(_transition(published_early, "archive"))
+    assert eventually(lambda: web_session.get("/api/search", params={"q": "toasters"}).json()["total"] == 0)
+    assert web_session.get("/api/search", params={"q": "waag"}).json()["total"] == 1
+
+
+def test_search_check_and_reindex_cover_content(runner_factory, config, write_content, monkeypatch, capsys):
+    runner = runner_factory(config, DirectoryService, ContentService, SearchService)
+    runner.start()
+    story = write_content(_story("Civic tech in Tallinn", "Digital identity for everyone."))
+    with ServiceRpcProxy("search", config) as search:
+        assert eventually(lambda: search.query({"q": "tallinn"})["total"] == 1)
+        monkeypatch.setenv("AMQP_URI", config["AMQP_URI"])
+        assert commands.search_check(_args(fix=False)) == 0
+        assert "published in content: 1 items" in capsys.readouterr().out
+
+        [container] = [container for container in runner.containers if container.service_name == "search"]
+        get_extension(container, SearchIndex).engine.content_unpublished(story, 99)  # drift behind its back
+        assert search.query({"q": "tallinn"})["total"] == 0
+        assert commands.search_check(_args(fix=False)) == 1
+        assert f"1 published but not searchable: {story}" in capsys.readouterr().out
+        assert commands.reindex(_args()) == 0
+        assert search.query({"q": "tallinn"})["total"] == 1
+        assert commands.search_check(_args(fix=False)) == 0

@@ -13,6 +13,7 @@ from gateway.service import GatewayService
 from services.directory import records
 from services.directory.models import Outbox
 from services.directory.service import DirectoryService
+from services.content.service import ContentService
 from services.search.service import SearchService
 from tests.factories import organisation_body, project_body
 from tests.helpers import publish
@@ -42,7 +43,10 @@ SAMPLE = [
 @pytest.fixture
 def config(rabbit_config, web_config, sqlite_url, tmp_path):
     upgrade("directory", sqlite_url)
-    return {**rabbit_config, **web_config, "DB_URIS": {"directory:Base": sqlite_url},
+    content_url = f"sqlite:///{tmp_path}/content.db"
+    upgrade("content", content_url)
+    return {**rabbit_config, **web_config, "DB_URIS": {"directory:Base": sqlite_url, "content:Base": content_url},
+            "MEDIA_DIR": str(tmp_path / "media"),
             "SEARCH_BACKEND": "embedded", "SEARCH_INDEX_DIR": str(tmp_path / "search"),
             "SEARCH_CATCH_UP_DELAY": 0.2, "PUBLIC_URL": "http://dsi.test",
             "RATE_LIMITS": {"submit": "1000/hour", "edit": "1000/hour"}}
@@ -61,7 +65,7 @@ def sample_ids(directory_db):
 
 @pytest.fixture
 def site(runner_factory, config, sample_ids):
-    """The directory, search and the gateway, running over the sample records."""
-    runner = runner_factory(config, DirectoryService, SearchService, GatewayService)
+    """The directory, content, search and the gateway, running over the sample records."""
+    runner = runner_factory(config, DirectoryService, ContentService, SearchService, GatewayService)
     runner.start()
     return sample_ids

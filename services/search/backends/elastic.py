@@ -49,6 +49,10 @@ class ElasticBackend:
             name=f"{alias}-template", index_patterns=[f"{alias}-*"],
             template={"settings": {"number_of_shards": 1, "analysis": ANALYSIS}, "mappings": MAPPINGS},
         )
+        # an index made by an older version gains the fields added since (a facet such as `cluster`): adding
+        # fields to a mapping is allowed, and the strict mapping would otherwise refuse the new documents
+        for index in self._indices():
+            self.client.indices.put_mapping(index=index, properties=MAPPINGS["properties"])
 
     # --- writing -----------------------------------------------------------------------------------------------
 
