@@ -8,8 +8,9 @@ from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 
 from dsi import events
-from dsi.errors import InvalidInput
+from dsi.errors import InvalidInput, NotFound
 
+from . import dataviz
 from .dependencies import SearchIndex
 from .entrypoints import index_handler
 from .schemas import parse_params, parse_suggest
@@ -30,6 +31,28 @@ class SearchService:
     @rpc(expected_exceptions=InvalidInput)
     def suggest(self, q="", limit=8):
         return self.index.engine.suggest(*parse_suggest(q, limit))
+
+    # --- the map, the network and the groupings (dataviz.py) ---------------------------------------------------
+
+    @rpc(expected_exceptions=InvalidInput)
+    def map_features(self, params=None):
+        return dataviz.map_features(self.index.engine.backend, params)
+
+    @rpc(expected_exceptions=InvalidInput)
+    def map_countries(self, params=None):
+        return dataviz.country_counts(self.index.engine.backend, params)
+
+    @rpc(expected_exceptions=InvalidInput)
+    def network(self, params=None):
+        return dataviz.network(self.index.engine.backend, params)
+
+    @rpc(expected_exceptions=(InvalidInput, NotFound))
+    def record_network(self, record_id):
+        return dataviz.record_network(self.index.engine.backend, record_id)
+
+    @rpc(expected_exceptions=InvalidInput)
+    def groupings(self, params=None):
+        return dataviz.groupings(self.index.engine.backend, params)
 
     # --- operations --------------------------------------------------------------------------------------------
 
