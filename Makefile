@@ -6,9 +6,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench clean rabbitmq
+.PHONY: setup run test bench clean rabbitmq vendor
 
-setup: $(STAMP) rabbitmq
+setup: $(STAMP) rabbitmq vendor
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 
 rabbitmq:
 	@deploy/ensure-rabbitmq.sh
+
+# The site's front-end libraries, pinned in package-lock.json (skipped with a message when npm is absent).
+vendor:
+	@deploy/vendor-assets.sh
 
 run: setup
 	$(BIN)/dsi run
@@ -33,4 +37,4 @@ bench: setup
 	$(BIN)/python bench/moderation.py
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules gateway/static/vendor
