@@ -21,7 +21,8 @@ FACET_TITLES = {"kind": "Type of record", "country": "Country", "social_areas": 
                 "organisation_size": "Organisation size", "start_year": "Start year"}
 MAX_GROUP_MEMBERS = 12  # names listed per connected group in the network's table
 MAX_TABLE_GROUPS = 200
-MAP_ATLAS = "/static/vendor/countries-50m.json"
+MAP_ATLAS = "/static/vendor/countries-110m.json"  # first; the detailed one once zoomed in
+MAP_ATLAS_DETAIL = "/static/vendor/countries-50m.json"
 VENDOR_SCRIPTS = {
     "map": ("d3-array", "d3-geo", "topojson-client"),
     "network": ("d3-dispatch", "d3-quadtree", "d3-timer", "d3-force"),
@@ -139,3 +140,51 @@ def network_table(lang: str, graph: dict) -> list[dict]:
             listed.append({"name": node["name"], "kind": node["kind"], "url": i18n.localised(lang, node["path"]),
                            "degree": node["degree"]})
     return [{**group, "members": members.get(group["id"], [])} for group in graph["groups"][:MAX_TABLE_GROUPS]]
+
+
+# --- whole pages -----------------------------------------------------------------------------------------------
+
+def view_options(args, view: str) -> dict:
+    """The view's own parameters from a query string, passed on to the search service as they are (it checks
+    them): the network's `linked` and `limit`, the groupings' `by` and `then`."""
+    if view == "network":
+        return {"linked": args.get("linked") == "1", "limit": args.get("limit") or None}
+    if view == "groupings":
+        return {"by": args.get("by") or "country", "then": args.get("then") or None}
+    return {}
+
+
+def page_context(lang: str, view: str, args, raw_query: str, site_url: str, countries: list[dict]) -> dict:
+    """What every view's template needs besides its own data (see templates/map/_parts.html)."""
+    chosen = selection(args)
+    kept = "&".join(part for part in raw_query.split("&") if part and not part.startswith("embed="))
+    return {
+        "view": view, "embed": args.get("embed") == "1", "chosen": chosen, "query": query_string(chosen),
+        "groups": filter_groups(lang, chosen, countries), "labels": labels(lang),
+        "embed_src": embed_url(site_url, i18n.localised(lang, VIEW_PATHS[view]), kept),
+        "full_query": f"?{kept}" if kept else "", "vendor_scripts": VENDOR_SCRIPTS[view],
+    }
+
+
+def map_page(lang: str, args, raw_query: str, site_url: str, countries: dict) -> dict:
+    chosen = selection(args)
+    rows = country_rows(lang, countries["items"], chosen)
+    return {**page_context(lang, "map", args, raw_query, site_url, countries["items"]),
+            "rows": rows, "total": sum(row["count"] for row in rows), "numeric": numeric_codes(), "atlas": MAP_ATLAS,
+            "atlas_detail": MAP_ATLAS_DETAIL}
+
+
+def network_page(lang: str, args, raw_query: str, site_url: str, countries: dict, graph: dict) -> dict:
+    options = view_options(args, "network")
+    return {**page_context(lang, "network", args, raw_query, site_url, countries["items"]),
+            "graph": graph, "table": network_table(lang, graph), "linked": options["linked"],
+            "limit": options["limit"] or DEFAULT_NETWORK_NODES}
+
+
+def groupings_page(lang: str, args, raw_query: str, site_url: str, countries: dict, answer: dict) -> dict:
+    choices = [(grouping, str(i18n.gettext(lang, FACET_TITLES[grouping]))) for grouping in GROUPINGS]
+    return {**page_context(lang, "groupings", args, raw_query, site_url, countries["items"]),
+            "grouped": grouping_view(lang, answer), "choices": choices}
+
+
+DEFAULT_NETWORK_NODES = 5000

@@ -11,6 +11,7 @@
   var COUNTRY_ZOOM = 5;  // below: countries; from here on: clusters and records
   var MIN_ZOOM = 1, MAX_ZOOM = 18;
   var DEFAULT_VIEW = { lat: 52, lon: 12, z: 3.4 };
+  var DETAIL_ZOOM = 4.5;  // from here on the detailed boundaries
 
   function worldSize(z) { return TILE * Math.pow(2, z); }
   function mercatorY(lat) {
@@ -86,11 +87,24 @@
     this.root.classList.add("is-drawn");
     var table = document.getElementById("map-table");
     if (table) table.open = false;  // the table stays one click away for anyone who prefers it
-    return V.getJSON(this.root.getAttribute("data-atlas")).then(function (atlas) {
+    var first = this.view.z >= DETAIL_ZOOM && this.root.getAttribute("data-atlas-detail") || this.root.getAttribute("data-atlas");
+    return this.loadAtlas(first).then(function () { return self.refresh(); });
+  };
+
+  /* The coarse boundaries first (fast to load and draw), the detailed ones once the map is zoomed in. */
+  MapView.prototype.loadAtlas = function (url) {
+    var self = this;
+    return V.getJSON(url).then(function (atlas) {
       self.countries = window.topojson.feature(atlas, atlas.objects.countries).features;
-      self.countries.forEach(function (country) { country.anchor = anchorOf(country); });
-      self.refresh();
+      self.atlas = url;
     });
+  };
+
+  MapView.prototype.detailIfNeeded = function () {
+    var detail = this.root.getAttribute("data-atlas-detail"), self = this;
+    if (!detail || this.view.z < DETAIL_ZOOM || this.atlas === detail || this.loadingDetail) return;
+    this.loadingDetail = true;
+    this.loadAtlas(detail).then(function () { self.drawLand(); });
   };
 
   /* Where a country's bubble goes: the centre of its largest part (France's bubble sits in France, not at sea
@@ -131,10 +145,11 @@
     this.marks.removeAttribute("transform");
     V.setParams({ lat: this.view.lat.toFixed(4), lon: this.view.lon.toFixed(4), z: this.view.z.toFixed(2) });
     this.drawLand();
+    this.detailIfNeeded();
     if (this.view.z < COUNTRY_ZOOM) {
       this.drawCountries();
       this.root.setAttribute("data-mode", "countries");
-      this.root.setAttribute("data-ready", "true");
+      this.ready();
       return Promise.resolve();
     }
     var ticket = ++this.request, query = V.filters();
@@ -145,8 +160,14 @@
       if (ticket !== self.request) return;
       self.drawFeatures(answer);
       self.root.setAttribute("data-mode", "points");
-      self.root.setAttribute("data-ready", "true");
+      self.ready();
     }).catch(function (error) { V.announce(error.message); });
+  };
+
+  /* Drawn and answering: marked for tests and the benchmark (the time since navigation, once). */
+  MapView.prototype.ready = function () {
+    this.root.setAttribute("data-ready", "true");
+    if (!this.root.hasAttribute("data-ready-ms")) this.root.setAttribute("data-ready-ms", String(Math.round(window.performance.now())));
   };
 
   MapView.prototype.projection = function () {
@@ -165,7 +186,11 @@
     var shaded = this.view.z < COUNTRY_ZOOM;
     this.land.textContent = "";
     var fragment = document.createDocumentFragment();
+    var view = this.bbox().split(",").map(Number);
     this.countries.forEach(function (country) {
+      if (!country.bounds) country.bounds = window.d3.geoBounds(country);
+      var b = country.bounds;  // [[west, south], [east, north]]; west > east when it crosses the antimeridian
+      if (b[0][1] > view[3] || b[1][1] < view[1] || (b[0][0] <= b[1][0] && (b[0][0] > view[2] || b[1][0] < view[0]))) return;
       var d = path(country);
       if (!d) return;
       var code = numericToAlpha[country.id], count = code && self.counts[code] ? self.counts[code].count : 0;
@@ -188,6 +213,7 @@
     var fragment = document.createDocumentFragment(), shown = 0;
     items.forEach(function (item) {
       var country = byCode[item.country];
+      if (country && country.anchor === undefined) country.anchor = anchorOf(country);  // only where needed
       if (!country || !country.anchor) return;
       var point = projection(country.anchor);
       if (!point || point[0] < -40 || point[1] < -40 || point[0] > size.width + 40 || point[1] > size.height + 40) return;
@@ -208,12 +234,43 @@
     return this.countryNames[item.country] || item.name || item.country;
   };
 
+  /* The grid's neighbouring cells can put two clusters almost on one another: such marks (closer than
+     MERGE_PIXELS) become one cluster, at their centre of mass, largest first. */
+  var MERGE_PIXELS = 28;
+  MapView.prototype.merged = function (features) {
+    var self = this, kept = [], buckets = {};
+    var sorted = features.map(function (feature) {
+      return { feature: feature, point: self.project(feature.geometry.coordinates[0], feature.geometry.coordinates[1]) };
+    }).sort(function (a, b) { return b.feature.properties.count - a.feature.properties.count; });
+    sorted.forEach(function (entry) {
+      var bx = Math.floor(entry.point[0] / MERGE_PIXELS), by = Math.floor(entry.point[1] / MERGE_PIXELS), host = null;
+      for (var dx = -1; dx <= 1 && !host; dx++) {
+        for (var dy = -1; dy <= 1 && !host; dy++) {
+          (buckets[(bx + dx) + ":" + (by + dy)] || []).some(function (other) {
+            var ox = other.point[0] - entry.point[0], oy = other.point[1] - entry.point[1];
+            if (ox * ox + oy * oy < MERGE_PIXELS * MERGE_PIXELS) { host = other; return true; }
+            return false;
+          });
+        }
+      }
+      if (!host) {
+        (buckets[bx + ":" + by] = buckets[bx + ":" + by] || []).push(entry);
+        kept.push(entry);
+        return;
+      }
+      var a = host.feature.properties.count, b = entry.feature.properties.count, ca = host.feature.geometry.coordinates, cb = entry.feature.geometry.coordinates;
+      host.feature = { type: "Feature", geometry: { type: "Point", coordinates: [(ca[0] * a + cb[0] * b) / (a + b), (ca[1] * a + cb[1] * b) / (a + b)] },
+                       properties: { count: a + b, cluster: true, co_located: false } };
+    });
+    return kept.map(function (entry) { return entry.feature; });
+  };
+
   MapView.prototype.drawFeatures = function (answer) {
-    var self = this, maximum = 1;
+    var self = this, maximum = 1, features = this.merged(answer.features);
     this.marks.textContent = "";
-    answer.features.forEach(function (feature) { maximum = Math.max(maximum, feature.properties.count); });
+    features.forEach(function (feature) { maximum = Math.max(maximum, feature.properties.count); });
     var fragment = document.createDocumentFragment();
-    answer.features.forEach(function (feature) {
+    features.forEach(function (feature) {
       var p = feature.properties, point = self.project(feature.geometry.coordinates[0], feature.geometry.coordinates[1]);
       var mark, label;
       if (p.cluster) {
@@ -301,7 +358,7 @@
     var zoom = panel.appendChild(V.element("button", { type: "button" }, this.labels.zoom_in_country));
     zoom.addEventListener("click", function () {
       panel.hidden = true;
-      self.zoomTo(country.anchor, COUNTRY_ZOOM + 0.5);
+      self.zoomTo(country.anchor || [self.view.lon, self.view.lat], COUNTRY_ZOOM + 0.5);
     });
   };
 
