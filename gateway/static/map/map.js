@@ -167,6 +167,7 @@
   /* Drawn and answering: marked for tests and the benchmark (the time since navigation, once). */
   MapView.prototype.ready = function () {
     this.root.setAttribute("data-ready", "true");
+    this.root.setAttribute("data-drawn-at", String(window.performance.now()));
     if (!this.root.hasAttribute("data-ready-ms")) this.root.setAttribute("data-ready-ms", String(Math.round(window.performance.now())));
   };
 

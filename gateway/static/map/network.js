@@ -24,6 +24,7 @@
 
   NetworkView.prototype.start = function () {
     var self = this;
+    this.root.classList.add("is-drawn");  // shown first: its size is measured next
     this.resize();
     window.addEventListener("resize", function () { self.resize(); self.draw(); });
     this.bindPointer();
@@ -34,7 +35,6 @@
     }
     var find = document.getElementById("network-find");
     if (find) find.addEventListener("input", function () { self.find(find.value); });
-    this.root.classList.add("is-drawn");
     var table = document.getElementById("network-table");
     if (table) table.open = false;
     return this.load();
@@ -104,8 +104,12 @@
       .on("end", function () { self.fit(); self.schedule(); });
     this.fillGroups();
     this.schedule();
-    this.root.setAttribute("data-ready", "true");
     this.root.setAttribute("data-nodes", String(graph.nodes.length));
+    var root = this.root;
+    window.requestAnimationFrame(function () {  // after the first frame is drawn
+      root.setAttribute("data-ready", "true");
+      root.setAttribute("data-drawn-at", String(window.performance.now()));
+    });
     V.announce(this.labels.nodes_shown.replace("%(nodes)s", V.number(graph.nodes.length))
       .replace("%(edges)s", V.number(graph.edges.length)));
   };
@@ -152,14 +156,14 @@
       });
       c.stroke();
     }
-    var size = Math.max(1.5, 3 / Math.sqrt(t.k));
+    var size = 3.5 / Math.pow(t.k, 0.8);  // about the same size on screen at any zoom
     ["organisation", "project"].forEach(function (kind) {
       c.fillStyle = P[kind];
       c.globalAlpha = focus ? 0.25 : 1;
       c.beginPath();
       self.graph.nodes.forEach(function (node) {
         if (node.kind !== kind) return;
-        shape(c, node, size + Math.min(4, node.degree * 0.3));
+        shape(c, node, size * (1 + Math.min(1.5, node.degree * 0.1)));
       });
       c.fill();
     });
@@ -171,7 +175,7 @@
         if (!focus[node.id]) return;
         c.fillStyle = P[node.kind];
         c.beginPath();
-        shape(c, node, size + 2 + Math.min(4, node.degree * 0.3));
+        shape(c, node, size * (1.6 + Math.min(1.5, node.degree * 0.1)));
         c.fill();
         c.stroke();
       });
@@ -182,7 +186,7 @@
         c.font = (12 / t.k) + "px system-ui, sans-serif";
         named.forEach(function (id) {
           var node = self.byId[id];
-          if (node) c.fillText(node.name, node.x + size + 3, node.y - size - 2);
+          if (node) c.fillText(node.name, node.x + 2 * size, node.y - 2 * size);
         });
       }
     }
