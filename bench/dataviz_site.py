@@ -7,6 +7,7 @@ gateway (/api/map, /api/map/countries, /api/network, /api/groupings, /api/search
 """
 import argparse
 import json
+import logging
 import random
 import sys
 import tempfile
@@ -136,8 +137,12 @@ class Site:
         except PlatformError as error:
             response = Response(json.dumps({"error": error.code, "message": error.message,
                                             "details": error.details}), error.status, mimetype="application/json")
+        framable = "frame-ancestors *" in response.headers.get("Content-Security-Policy", "")
+        if framable:  # superseded by frame-ancestors in today's browsers; dropped so that older ones agree
+            response.headers.pop("X-Frame-Options", None)
         for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
+            if not (framable and name == "X-Frame-Options"):  # as the gateway: the embed variant alone is framable
+                response.headers.setdefault(name, value)
         return response(environ, start_response)
 
     def static(self, request, filename):
@@ -171,7 +176,8 @@ class Site:
         site = request.host_url.rstrip("/")
         raw = request.query_string.decode("latin-1")
         builder = getattr(dataviz_views, f"{view}_page")
-        return render(template, request=request, **builder("en", request.args, raw, site, countries, **data))
+        context = builder("en", request.args, raw, site, countries, **data)
+        return render(template, headers=dataviz_views.frame_policy(context["embed"]), request=request, **context)
 
     def map_page(self, request):
         return self._page(request, "map", "map/map.html")
@@ -191,6 +197,7 @@ class Site:
 
 def serve(engine: SearchEngine, port: int = 0):
     """Serve in a thread; returns (base URL, server)."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     server = make_server("127.0.0.1", port, Site(engine), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_port}", server

@@ -11,6 +11,7 @@ import pycountry
 from dsi import vocab
 
 from . import i18n, views
+from .templating import SECURITY_HEADERS
 
 VIEWS = ("map", "network", "groupings")
 VIEW_PATHS = {"map": "/map", "network": "/map/network", "groupings": "/map/groupings"}
@@ -188,3 +189,12 @@ def groupings_page(lang: str, args, raw_query: str, site_url: str, countries: di
 
 
 DEFAULT_NETWORK_NODES = 5000
+
+
+def frame_policy(embed: bool) -> dict:
+    """The headers that decide who may frame a view: only the embed variant (?embed=1) may be framed, by any
+    site; every other page keeps the site's `frame-ancestors 'none'` (and X-Frame-Options: DENY)."""
+    if not embed:
+        return {}
+    policy = SECURITY_HEADERS["Content-Security-Policy"].replace("frame-ancestors 'none'", "frame-ancestors *")
+    return {"Content-Security-Policy": policy}
