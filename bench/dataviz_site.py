@@ -118,6 +118,7 @@ class Site:
     def __init__(self, engine: SearchEngine):
         self.engine = engine
         self.backend = engine.backend
+        self.answers = dataviz.AnswerCache()  # as the search service keeps them
         self.urls = Map([
             Rule("/static/<path:filename>", endpoint="static"),
             Rule("/map", endpoint="map_page"), Rule("/map/network", endpoint="network_page"),
@@ -156,23 +157,24 @@ class Site:
         return Response(json.dumps(body), mimetype="application/json", headers={"Cache-Control": "public, max-age=60"})
 
     def api_map(self, request):
-        return self._json(dataviz.map_features(self.backend, _args(request)))
+        return self._json(self.answers.answer(self.backend, "map_features", _args(request), dataviz.map_features))
 
     def api_countries(self, request):
-        return self._json(dataviz.country_counts(self.backend, _args(request)))
+        return self._json(self.answers.answer(self.backend, "map_countries", _args(request), dataviz.country_counts))
 
     def api_network(self, request):
-        return self._json(dataviz.network(self.backend, _args(request)))
+        return self._json(self.answers.answer(self.backend, "network", _args(request), dataviz.network))
 
     def api_groupings(self, request):
-        return self._json(dataviz.groupings(self.backend, _args(request)))
+        return self._json(self.answers.answer(self.backend, "groupings", _args(request), dataviz.groupings))
 
     def api_search(self, request):
         return self._json(self.engine.query(parse_params(_args(request))))
 
     def _page(self, request, view, template, **data):
         chosen = dataviz_views.selection(request.args)
-        countries = dataviz.country_counts(self.backend, dataviz_views.service_params(chosen))
+        countries = self.answers.answer(self.backend, "map_countries", dataviz_views.service_params(chosen),
+                                        dataviz.country_counts)
         site = request.host_url.rstrip("/")
         raw = request.query_string.decode("latin-1")
         builder = getattr(dataviz_views, f"{view}_page")
@@ -185,13 +187,15 @@ class Site:
     def network_page(self, request):
         chosen = dataviz_views.selection(request.args)
         options = dataviz_views.view_options(request.args, "network")
-        graph = dataviz.network(self.backend, dataviz_views.service_params(chosen, **options))
+        graph = self.answers.answer(self.backend, "network", dataviz_views.service_params(chosen, **options),
+                                    dataviz.network)
         return self._page(request, "network", "map/network.html", graph=graph)
 
     def groupings_page(self, request):
         chosen = dataviz_views.selection(request.args)
         options = dataviz_views.view_options(request.args, "groupings")
-        answer = dataviz.groupings(self.backend, dataviz_views.service_params(chosen, **options))
+        answer = self.answers.answer(self.backend, "groupings", dataviz_views.service_params(chosen, **options),
+                                     dataviz.groupings)
         return self._page(request, "groupings", "map/groupings.html", answer=answer)
 
 

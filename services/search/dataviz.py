@@ -6,6 +6,8 @@ backend query), so the map's counts are the directory's counts. Every input is b
 depends on the size of the view and on fixed limits, never on a number the caller chose freely.
 Plain Python over a backend; nothing here knows nameko.
 """
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -122,6 +124,34 @@ def _check_view(selection: Selection) -> None:
         raise InvalidInput("The bbox is too large for the zoom.",
                            {"bbox": f"at zoom {zoom} a bbox spans at most {MAX_VIEW_PIXELS} pixels each way "
                                     f"(this one: {width:.0f} × {height:.0f}); zoom out or send a smaller box"})
+
+
+class AnswerCache:
+    """Answers by (question, index revision, parameters): the same view asked again (every visitor's first view
+    of the map) costs a lookup until the index changes. Keyed by the parameters as parsed, so that "linked=1"
+    and `linked: true` are one question. Bounded in entries (a network of 10,000 nodes holds ~3 MB)."""
+
+    def __init__(self, size: int = 64):
+        self.size = size
+        self._answers: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def answer(self, backend: Backend, question: str, params, compute):
+        revision = backend.revision()
+        if revision is None:
+            return compute(backend, params)
+        selection = parse(params)
+        key = (question, revision, selection.search.model_dump_json(), selection.options.model_dump_json())
+        with self._lock:
+            if key in self._answers:
+                self._answers.move_to_end(key)
+                return self._answers[key]
+        answer = compute(backend, params)
+        with self._lock:
+            self._answers[key] = answer
+            while len(self._answers) > self.size:
+                self._answers.popitem(last=False)
+        return answer
 
 
 # --- the map ---------------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from nameko.extensions import DependencyProvider
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from .backends import make_backend
+from .dataviz import AnswerCache
 from .engine import SearchEngine
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ def wait_for_directory(config, seconds: float):
 class _IndexAccess:
     def __init__(self, provider: "SearchIndex"):
         self.engine = provider.engine
+        self.answers = provider.answers
         self.instance_id = provider.instance.id if provider.instance else None
         self.embedded = provider.instance is not None
         self._config = provider.container.config
@@ -108,6 +110,7 @@ class SearchIndex(DependencyProvider):
         config = self.container.config
         self.instance = instance_of(self.container)
         self.engine = self.catch_up = None
+        self.answers = AnswerCache()
         backend = make_backend(config, self.instance.folder if self.instance else None)
         self.engine = SearchEngine(backend)
         if backend.needs_build():

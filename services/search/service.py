@@ -36,15 +36,15 @@ class SearchService:
 
     @rpc(expected_exceptions=InvalidInput)
     def map_features(self, params=None):
-        return dataviz.map_features(self.index.engine.backend, params)
+        return self.index.answers.answer(self.index.engine.backend, "map_features", params, dataviz.map_features)
 
     @rpc(expected_exceptions=InvalidInput)
     def map_countries(self, params=None):
-        return dataviz.country_counts(self.index.engine.backend, params)
+        return self.index.answers.answer(self.index.engine.backend, "map_countries", params, dataviz.country_counts)
 
     @rpc(expected_exceptions=InvalidInput)
     def network(self, params=None):
-        return dataviz.network(self.index.engine.backend, params)
+        return self.index.answers.answer(self.index.engine.backend, "network", params, dataviz.network)
 
     @rpc(expected_exceptions=(InvalidInput, NotFound))
     def record_network(self, record_id):
@@ -52,7 +52,7 @@ class SearchService:
 
     @rpc(expected_exceptions=InvalidInput)
     def groupings(self, params=None):
-        return dataviz.groupings(self.index.engine.backend, params)
+        return self.index.answers.answer(self.index.engine.backend, "groupings", params, dataviz.groupings)
 
     # --- operations --------------------------------------------------------------------------------------------
 

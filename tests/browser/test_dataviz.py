@@ -223,6 +223,9 @@ def test_groupings_click_through_to_the_directory(tab, viz):
     first = tab.locator(".grouping tbody th a").first
     href = first.get_attribute("href")
     assert "social_areas=health-and-care" in href and "country=" in href
-    tab.select_option("#group-by", "dsi_focus")
-    tab.wait_for_url("**by=dsi_focus**")
+    tab.evaluate("() => { const choice = document.querySelector('#group-by'); choice.value = 'dsi_focus';"
+                 " choice.dispatchEvent(new Event('change', {bubbles: true})); }")  # applies at once
+    tab.wait_for_function("location.search.includes('by=dsi_focus')")
+    tab.wait_for_selector(".grouping tbody th a")
+    assert "social_areas=health-and-care" in tab.url
     assert tab.locator(".grouping tbody th a").count() >= 3

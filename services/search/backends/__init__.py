@@ -63,6 +63,9 @@ class Backend(Protocol):
 
     def count(self, find: Find) -> int: ...
 
+    def revision(self):
+        """A value that changes whenever the answers may change; None when that cannot be known here."""
+
     def groups(self, find: Find, by: str, then: str | None, size: int) -> dict: ...
 
     def close(self) -> None: ...

@@ -188,6 +188,9 @@ class ElasticBackend:
         return {hit["_source"]["id"]: {"item": hit["_source"]["item"], "links": hit["_source"].get("links") or []}
                 for hit in answer["hits"]["hits"]}
 
+    def revision(self):
+        return None  # other instances write the shared index: no local answer can be known to be current
+
     def count(self, find: Find) -> int:
         return self.client.count(index=self.alias, query=self._filter(find))["count"]
 

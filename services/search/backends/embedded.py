@@ -234,6 +234,11 @@ class EmbeddedBackend:
     def needs_build(self) -> bool:
         return not self.built
 
+    def revision(self):
+        """Changes whenever what searches see changes (a commit, a rebuild): answers keyed by it stay right."""
+        generation = self._live
+        return generation.path.name, generation.committed
+
     def find(self, find: Find) -> Found:
         generation = self._live
         searcher = generation.index.searcher()
