@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from dsi import countries as country_codes, events, vocab  # noqa: E402
 from dsi.errors import PlatformError  # noqa: E402
-from gateway import dataviz_views  # noqa: E402
-from gateway.templating import SECURITY_HEADERS, render  # noqa: E402
+from gateway.site import dataviz as dataviz_views  # noqa: E402
+from gateway.common.templating import SECURITY_HEADERS, render  # noqa: E402
 from services.search import dataviz  # noqa: E402
 from services.search.backends import make_backend  # noqa: E402
 from services.search.engine import SearchEngine  # noqa: E402

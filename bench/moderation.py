@@ -14,7 +14,9 @@ import eventlet
 eventlet.monkey_patch()
 
 import argparse  # noqa: E402
+import os  # noqa: E402
 import platform  # noqa: E402
+import secrets  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -30,6 +32,8 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))  # a throwaway key for the services this run starts
 
 from dsi.database import make_engine  # noqa: E402
 from dsi.migrations import upgrade  # noqa: E402

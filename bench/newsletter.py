@@ -13,6 +13,7 @@ eventlet.monkey_patch()  # as under `nameko run`
 import argparse  # noqa: E402
 import os  # noqa: E402
 import resource  # noqa: E402
+import secrets  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -28,6 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 from sqlalchemy.orm import sessionmaker  # noqa: E402
+
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))  # a throwaway key for the services this run starts
 
 from dsi import events  # noqa: E402
 from dsi.database import make_engine  # noqa: E402

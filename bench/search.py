@@ -15,6 +15,7 @@ import json
 import os
 import random
 import re
+import secrets
 import shutil
 import signal
 import sqlite3
@@ -28,6 +29,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
+
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))  # a throwaway key for the services this run starts
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

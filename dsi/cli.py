@@ -4,53 +4,20 @@ Each service contributes its own subcommands from services/<name>/commands.py (a
 function); this module only gathers them, with the platform-wide ones: migrate and run.
 """
 import argparse
-import importlib
-import os
 import sys
 
 from dsi import launcher
-from dsi.errors import InvalidInput, PlatformError
-
-SERVICES = ("directory", "search", "moderation", "newsletter")
-
-
-def service_modules(name: str):
-    """services.<service>.<name> for every service that has one."""
-    for service in SERVICES:
-        try:
-            yield importlib.import_module(f"services.{service}.{name}")
-        except ModuleNotFoundError as error:
-            if error.name not in (f"services.{service}", f"services.{service}.{name}"):
-                raise
-
-
-def database_url(service: str) -> str:
-    """The service's database URL, from the same variables and defaults as its config.yml."""
-    return os.environ.get(f"{service.upper()}_DB_URL", f"sqlite:///var/{service}.db")
-
-
-def migrate_all(services=SERVICES) -> None:
-    from dsi.migrations import SERVICES_DIR, upgrade
-
-    unknown = set(services) - set(SERVICES)
-    if unknown:
-        raise InvalidInput(f"unknown service {', '.join(sorted(unknown))}; services are {', '.join(SERVICES)}")
-    for service in services:
-        if (SERVICES_DIR / service / "migrations").is_dir():
-            upgrade(service, database_url(service))
-            print(f"{service}: database at head")
+from dsi.errors import PlatformError
+from dsi.platform import SERVICES, cluster, migrate_all, service_modules
 
 
 def ping(args) -> int:
     """Exit 0 when every service named answers its `health` RPC: the container healthcheck of nameko services."""
-    from nameko.standalone.rpc import ClusterRpcProxy
-
-    config = {"AMQP_URI": os.environ.get("AMQP_URI", "pyamqp://guest:guest@localhost:5672/")}
     silent = []
-    with ClusterRpcProxy(config, timeout=args.timeout) as cluster:
+    with cluster(args.timeout) as services:
         for service in args.services:
             try:
-                print(f"{service}: {getattr(cluster, service).health()}")
+                print(f"{service}: {getattr(services, service).health()}")
             except Exception as error:
                 print(f"{service} did not answer: {error!r}", file=sys.stderr)
                 silent.append(service)

@@ -13,3 +13,11 @@ def iso(moment: datetime | None) -> str | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.isoformat()
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    """An ISO 8601 text as an aware datetime (UTC when it names no offset); None for nothing."""
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

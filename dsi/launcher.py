@@ -13,6 +13,9 @@ from pathlib import Path
 
 import requests
 
+from dsi import platform
+from dsi.settings import development_secret
+
 ROOT = Path(__file__).resolve().parent.parent
 # Consumers before producers; each entry is (folder, nameko service class).
 PROCESSES = [
@@ -75,8 +78,6 @@ def _stop_on_signal(signum, frame):
 
 
 def run(args) -> int:
-    from dsi import cli
-
     # Ctrl-C, `kill`, or a closed terminal: stop the children too (they run in their own sessions, see start()).
     for signum in STOP_SIGNALS:
         signal.signal(signum, _stop_on_signal)
@@ -85,9 +86,14 @@ def run(args) -> int:
     os.chdir(ROOT)
     (ROOT / "var").mkdir(exist_ok=True)
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
-    cli.migrate_all()
+    # Trying the platform out on this machine: development mode, with its own random key (kept in var/, 0600)
+    # rather than any key anyone could read in the code. Production deployments set SECRET_KEY themselves.
+    os.environ["DSI_MODE"] = "development"
+    if not os.environ.get("SECRET_KEY"):
+        os.environ["SECRET_KEY"] = development_secret(ROOT / "var" / "secret_key")
+    platform.migrate_all()
     directory_commands.load_initial_data(default_data_path())
-    hooks = list(cli.service_modules("commands"))
+    hooks = list(platform.service_modules("commands"))
     for module in hooks:
         getattr(module, "before_run", lambda: None)()
 

@@ -14,12 +14,11 @@ from pydantic import (
     EmailStr,
     Field,
     TypeAdapter,
-    ValidationError,
     model_validator,
 )
 
-from dsi import countries, vocab
-from dsi.errors import InvalidInput
+from dsi import countries, kinds, vocab
+from dsi.validation import parse_model
 
 MAX_TAGS = 30
 
@@ -127,36 +126,17 @@ class ProjectSubmission(ProjectFields):
 
 
 Submission = Annotated[Union[OrganisationSubmission, ProjectSubmission], Field(discriminator="kind")]
-FIELDS_BY_KIND = {"organisation": OrganisationFields, "project": ProjectFields}
+FIELDS_BY_KIND = {name: kinds.get(name).fields_model() for name in kinds.names("directory")}
 _submission = TypeAdapter(Submission)
-
-
-def field_errors(error: ValidationError) -> dict[str, str]:
-    """pydantic's errors as {"field.path": "message"}; `_` for errors of the whole body."""
-    details = {}
-    for item in error.errors():
-        path = [str(part) for part in item["loc"] if part not in ("organisation", "project")]
-        details.setdefault(".".join(path) or "_", item["msg"].removeprefix("Value error, "))
-    return details
 
 
 def parse_submission(body) -> OrganisationSubmission | ProjectSubmission:
     """A validated submission, or InvalidInput with an error per field."""
-    if not isinstance(body, dict):
-        raise InvalidInput("The body must be a JSON object.", {"_": "expected an object"})
-    if body.get("kind") not in FIELDS_BY_KIND:
-        raise InvalidInput("Unknown kind.", {"kind": "expected 'organisation' or 'project'"})
-    try:
-        return _submission.validate_python(body)
-    except ValidationError as error:
-        raise InvalidInput("The submission has invalid fields.", field_errors(error))
+    if isinstance(body, dict) and body.get("kind") not in FIELDS_BY_KIND:
+        kinds.get(body.get("kind"), owner="directory")  # names the kinds there are
+    return parse_model(_submission, body, "The submission has invalid fields.", skip=set(FIELDS_BY_KIND))
 
 
 def parse_fields(kind: str, body) -> OrganisationFields | ProjectFields:
     """Validated record fields for an edit of an existing record (no kind or email in the body)."""
-    if not isinstance(body, dict):
-        raise InvalidInput("The body must be a JSON object.", {"_": "expected an object"})
-    try:
-        return FIELDS_BY_KIND[kind].model_validate(body)
-    except ValidationError as error:
-        raise InvalidInput("The edit has invalid fields.", field_errors(error))
+    return parse_model(FIELDS_BY_KIND[kind], body, "The edit has invalid fields.")

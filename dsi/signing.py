@@ -2,11 +2,10 @@
 
 All services share SECRET_KEY; `purpose` keeps a token made for one kind of link from opening another.
 """
-import os
-
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from dsi.errors import Forbidden
+from dsi.settings import secret_key
 
 DEFAULT_MAX_AGE = 60 * 60 * 24 * 30  # a month
 
@@ -17,8 +16,7 @@ RECORD_EDIT = "record-edit"
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
-    secret = os.environ.get("SECRET_KEY", "dev-only-secret-change-me")
-    return URLSafeTimedSerializer(secret, salt=f"dsi:{purpose}")
+    return URLSafeTimedSerializer(secret_key(), salt=f"dsi:{purpose}")
 
 
 def sign(purpose: str, data) -> str:

@@ -1,22 +1,36 @@
-"""The gateway: the one HTTP door of the platform. Each area's routes live in their own module."""
-from nameko.rpc import rpc
-from nameko.web.handlers import http
+"""The gateway: the one HTTP door of the platform, in three rooms by audience — api/ (the JSON API and its
+OpenAPI document), site/ (the public website) and console/ (staff) — on the plumbing in common/."""
+from nameko.rpc import RpcProxy, rpc
 
-from .api import DirectoryApi
-from .console import ModerationConsole
-from .http import api, call, json_response
-from .newsletter_console import NewsletterConsole
-from .newsletter_pages import NewsletterPages
-from .search_api import SearchApi
-from .web import PublicWeb
+from .api.directory import DirectoryApi
+from .api.document import ApiDocument
+from .api.maps import MapApi
+from .api.newsletter import NewsletterApi
+from .api.reports import ReportsApi
+from .api.search import SearchApi
+from .common.http import call, json_response, json_route
+from .common.logs import hide_tokens
+from .common.openapi import ok, operation, ref
+from .common.security import WebSecurity
+from .console.moderation import ModerationConsole
+from .console.newsletter import NewsletterConsole
+from .site.data import OpenData
+from .site.maps import MapPages
+from .site.newsletter import NewsletterPages
+from .site.pages import PublicPages
+
+hide_tokens()
 
 
-class GatewayService(DirectoryApi, SearchApi, PublicWeb, NewsletterPages, ModerationConsole,
-                     NewsletterConsole):
+class GatewayService(DirectoryApi, SearchApi, MapApi, NewsletterApi, ReportsApi, ApiDocument, PublicPages, MapPages,
+                     NewsletterPages, ModerationConsole, NewsletterConsole, OpenData):
     name = "gateway"
+    directory = RpcProxy("directory")
+    security = WebSecurity()
 
-    @http("GET", "/healthz")
-    @api
+    @json_route("GET", "/healthz", openapi={"/healthz": operation(
+        "get", "health", "Whether the gateway and the directory answer", "platform",
+        {"200": ok(ref("Health")), "503": ok(ref("Health"), "Degraded")})})
     def healthz(self, request):
         """Liveness of the gateway and whether the directory answers."""
         try:

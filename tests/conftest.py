@@ -12,8 +12,10 @@ eventlet.monkey_patch()  # before anything opens a socket: nameko's fixtures rel
 
 import json  # noqa: E402
 import os  # noqa: E402
+import secrets  # noqa: E402
 import socket  # noqa: E402
 import uuid  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 import requests  # noqa: E402
@@ -22,7 +24,32 @@ from sqlalchemy import create_engine, text  # noqa: E402
 
 from dsi.database import make_engine  # noqa: E402
 
+# The settings every service reads from the environment: a fresh key per run (the suite runs in production
+# mode, so the services' start-up check of SECRET_KEY is exercised too). Subprocesses inherit it.
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
+
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+# Every test gets one tier: `browser` for the Chromium journeys, `integration` for anything that needs RabbitMQ
+# (nameko's rabbit_config), runs services in processes or drives a deployment, `unit` for the rest.
+TIERS = ("unit", "integration", "browser")
+INTEGRATION_FIXTURES = {"rabbit_config", "rabbit_manager", "container_factory", "runner_factory",
+                        "web_config_port", "web_session"}
+INTEGRATION_FOLDERS = {"deploy"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if any(item.get_closest_marker(tier) for tier in TIERS):
+            continue
+        folder = Path(str(item.fspath)).parent.name
+        if folder == "browser":
+            item.add_marker(pytest.mark.browser)
+        elif folder in INTEGRATION_FOLDERS or INTEGRATION_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+        else:
+            item.add_marker(pytest.mark.unit)
 
 
 def _postgres_answers() -> bool:

@@ -14,7 +14,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 from dsi import vocab
-from gateway import forms, i18n, views
+from gateway.common import i18n
+from gateway.site import forms, views
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE.parent / "templates"

@@ -1,11 +1,10 @@
 """`dsi` subcommands of the directory: loading data into its database."""
-import os
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dsi import events
+from dsi import events, settings
 from dsi.database import make_engine
 from dsi.messaging import OutboxWriter
 
@@ -14,7 +13,7 @@ from .models import Outbox, Record
 
 
 def database_url() -> str:
-    return os.environ.get("DIRECTORY_DB_URL", "sqlite:///var/directory.db")
+    return settings.database_url("directory")
 
 
 def _in_transaction(work):

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from dsi import countries, events, signing, vocab
+from dsi import countries, events, kinds, signing, vocab
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dsi.clock import iso, utcnow
 from dsi.sanitise import clean_html
@@ -54,7 +54,7 @@ def apply_fields(session: Session, record: Record, fields: dict) -> None:
         for facet in TERM_FACETS
         for position, value in enumerate(dict.fromkeys(fields.get(facet) or []))
     ]
-    links = fields.get("projects" if record.kind == "organisation" else "organisations")
+    links = fields.get(kinds.get(record.kind).links)
     if links is not None:
         _replace_links(session, record, links)
 
@@ -69,14 +69,19 @@ def _date(value):
     return value
 
 
+def _linked_kind(kind: str) -> str:
+    """The kind of the records a record of `kind` links to (organisations ↔ projects)."""
+    return kinds.by_segment(kinds.get(kind).links).name
+
+
 def _replace_links(session: Session, record: Record, links: list[dict]) -> None:
-    other_kind = "project" if record.kind == "organisation" else "organisation"
+    other_kind = _linked_kind(record.kind)
     wanted = {link["id"]: link["role"] for link in links}
     known = set(session.scalars(select(Record.id).where(Record.id.in_(wanted), Record.kind == other_kind)))
     missing = sorted(set(wanted) - known)
     if missing:
-        field = "projects" if record.kind == "organisation" else "organisations"
-        raise InvalidInput("Linked records do not exist.", {field: f"no {other_kind} with id {missing}"})
+        raise InvalidInput("Linked records do not exist.",
+                           {kinds.get(record.kind).links: f"no {other_kind} with id {missing}"})
     own, other = ("organisation_id", "project_id") if record.kind == "organisation" else ("project_id", "organisation_id")
     session.flush()  # a new record needs its id
     for link in session.scalars(select(RecordLink).where(getattr(RecordLink, own) == record.id)):
@@ -315,8 +320,7 @@ def get_for_edit(session: Session, record_id: int, token: str) -> dict:
 
 def list_published(session: Session, kind: str, filters: dict, page: int = 1, per_page: int = 20) -> dict:
     """A page of published records of `kind`, filtered; values of one filter are alternatives (OR)."""
-    if kind not in ("organisation", "project"):
-        raise InvalidInput("Unknown kind.", {"kind": "expected 'organisation' or 'project'"})
+    kinds.get(kind, owner="directory")
     query = select(Record).where(Record.kind == kind, Record.status == PUBLISHED)
     for name, values in filters.items():
         target = LIST_FILTERS.get(name)
@@ -387,7 +391,7 @@ def stats(session: Session) -> dict:
     countries_count = session.scalar(
         select(func.count(func.distinct(Record.country))).where(Record.status == PUBLISHED)
     )
-    return {"organisations": counts.get("organisation", 0), "projects": counts.get("project", 0),
+    return {**{kind.plural: counts.get(kind.name, 0) for kind in kinds.owned_by("directory")},
             "countries": countries_count}
 
 

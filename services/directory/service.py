@@ -4,7 +4,6 @@ Entrypoints only: each parses, calls the domain in records.py inside one transac
 """
 from functools import partial
 
-from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 
@@ -12,10 +11,12 @@ from dsi import events
 from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dsi.messaging import first_delivery, reliable_handler
+from dsi.settings import Settings
 
 from . import records
 from .dependencies import database, outbox
 from .models import ProcessedEvent
+from .settings import DirectorySettings
 
 EXPECTED = (InvalidInput, NotFound, Conflict, Forbidden)
 
@@ -25,11 +26,11 @@ class DirectoryService(DatabaseHealth):
 
     db = database
     outbox = outbox
-    config = Config()
+    settings = Settings(DirectorySettings)
 
     @property
     def public_url(self) -> str:
-        return self.config.get("PUBLIC_URL", "http://localhost:8000").rstrip("/")
+        return self.settings.public_url
 
     # --- submissions -------------------------------------------------------------------------------------------
 

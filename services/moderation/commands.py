@@ -1,10 +1,10 @@
 """`dsi` subcommands of the moderation service: staff accounts."""
 import getpass
-import os
 import sys
 
 from sqlalchemy.orm import Session
 
+from dsi import settings
 from dsi.database import make_engine
 from dsi.errors import InvalidInput
 
@@ -12,7 +12,7 @@ from . import accounts
 
 
 def database_url() -> str:
-    return os.environ.get("MODERATION_DB_URL", "sqlite:///var/moderation.db")
+    return settings.database_url("moderation")
 
 
 def _password(args) -> str:

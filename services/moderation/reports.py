@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from dsi import events
+from dsi import events, kinds
 from dsi.clock import utcnow
 from dsi.errors import Conflict, InvalidInput, NotFound
 
@@ -38,8 +38,7 @@ def reporter_key(secret: str, kind: str, record_id: int, identity: str) -> str:
 def report(session: Session, outbox, kind: str, record_id: int, name: str, reporter: str, body: dict,
            threshold: int) -> dict:
     """Store one report; `reporter` is already keyed (see reporter_key). Hides the record at the threshold."""
-    if kind not in ("organisation", "project"):
-        raise InvalidInput("Unknown kind.", {"kind": "expected 'organisation' or 'project'"})
+    kinds.get(kind)
     data = parse(ReportIn, body)
     case = session.scalar(select(ReportCase).where(ReportCase.kind == kind, ReportCase.record_id == record_id))
     if case is None:

@@ -1,12 +1,12 @@
 """What crosses the wire: moderators' decisions, reports and staff forms in, queue items and history out."""
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dsi import vocab
 from dsi.clock import iso
-from dsi.errors import InvalidInput
-from dsi.schemas import Email, field_errors
+from dsi.schemas import Email
+from dsi.validation import parse_model
 
 from .models import HistoryEntry, QueueItem, ReportCase, Staff
 
@@ -72,19 +72,7 @@ class StaffIn(Strict):
 
 def parse(model, body):
     """A validated model, or InvalidInput naming each bad field."""
-    if not isinstance(body, dict):
-        raise InvalidInput("Expected an object.", {"_": "expected an object"})
-    try:
-        return model.model_validate(body)
-    except ValidationError as error:
-        details = {}
-        for path, message in field_errors(error).items():
-            field, _, rest = message.partition(": ")  # a model validator names its field as "field: message"
-            if path == "_" and rest and field in model.model_fields:
-                details[field] = rest
-            else:
-                details[path] = message
-        raise InvalidInput("Some fields are not valid.", details)
+    return parse_model(model, body, "Some fields are not valid.", not_object="Expected an object.")
 
 
 def item_view(item: QueueItem, full: bool = False) -> dict:
@@ -111,21 +99,12 @@ def item_view(item: QueueItem, full: bool = False) -> dict:
     return view
 
 
+HISTORY_FIELDS = ("id", "submission_id", "kind", "record_id", "actor", "action", "from_state", "to_state",
+                  "reason_code", "reason", "diff")
+
+
 def history_view(entry: HistoryEntry) -> dict:
-    return {
-        "id": entry.id,
-        "submission_id": entry.submission_id,
-        "kind": entry.kind,
-        "record_id": entry.record_id,
-        "actor": entry.actor,
-        "action": entry.action,
-        "from_state": entry.from_state,
-        "to_state": entry.to_state,
-        "reason_code": entry.reason_code,
-        "reason": entry.reason,
-        "diff": entry.diff,
-        "at": iso(entry.at),
-    }
+    return {**{name: getattr(entry, name) for name in HISTORY_FIELDS}, "at": iso(entry.at)}
 
 
 def case_view(case: ReportCase, reports=()) -> dict:

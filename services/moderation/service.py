@@ -4,9 +4,6 @@ Entrypoints only: each checks the caller's session and role, calls the domain (q
 accounts.py) inside one transaction, and returns. Every RPC that reads or changes moderation data takes the
 staff session cookie as its first argument, so the service itself refuses a visitor or the wrong role.
 """
-import os
-
-from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 
@@ -14,11 +11,13 @@ from dsi import events
 from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound, PlatformError, RateLimited
 from dsi.messaging import first_delivery, reliable_handler
+from dsi.settings import Settings
 
 from . import accounts, queue, reports
 from .dependencies import database, outbox
 from .models import ProcessedEvent
 from .schemas import Decision, Filters, parse
+from .settings import ModerationSettings
 
 EXPECTED = (InvalidInput, NotFound, Conflict, Forbidden, RateLimited)
 
@@ -28,13 +27,10 @@ class ModerationService(DatabaseHealth):
 
     db = database
     outbox = outbox
-    config = Config()
-
-    def _setting(self, name: str, default: int) -> int:
-        return int(self.config.get(name, default))
+    settings = Settings(ModerationSettings)
 
     def _staff(self, session, cookie, roles):
-        return accounts.authorise(session, cookie, roles, self._setting("SESSION_HOURS", 12))
+        return accounts.authorise(session, cookie, roles, self.settings.SESSION_HOURS)
 
     # --- directory events --------------------------------------------------------------------------------------
 
@@ -98,11 +94,11 @@ class ModerationService(DatabaseHealth):
     @rpc(expected_exceptions=EXPECTED)
     def report(self, kind, record_id, name, reporter, body):
         """A report from the public (the gateway checked that the record is published, and rate limits)."""
-        key = reports.reporter_key(os.environ.get("SECRET_KEY", "dev-only-secret-change-me"), kind, int(record_id),
+        key = reports.reporter_key(self.settings.SECRET_KEY, kind, int(record_id),
                                    str(reporter))
         with self.db.get_session() as session:
             return reports.report(session, self.outbox, kind, int(record_id), str(name or ""), key, body,
-                                  self._setting("REPORT_THRESHOLD", 3))
+                                  self.settings.REPORT_THRESHOLD)
 
     @rpc(expected_exceptions=EXPECTED)
     def list_reports(self, cookie, state="active", page=1, per_page=25):
@@ -128,8 +124,8 @@ class ModerationService(DatabaseHealth):
     @rpc(expected_exceptions=EXPECTED)
     def login(self, email, password):
         with self.db.get_session() as session:
-            result = accounts.login(session, email, password, self._setting("LOGIN_MAX_FAILURES", 5),
-                                    self._setting("LOCKOUT_MINUTES", 15), self._setting("SESSION_HOURS", 12))
+            result = accounts.login(session, email, password, self.settings.LOGIN_MAX_FAILURES,
+                                    self.settings.LOCKOUT_MINUTES, self.settings.SESSION_HOURS)
         if "error" in result:  # refused only after the failed attempt was counted
             raise Forbidden(result["error"])
         return result
@@ -137,7 +133,7 @@ class ModerationService(DatabaseHealth):
     @rpc(expected_exceptions=EXPECTED)
     def logout(self, cookie):
         with self.db.get_session() as session:
-            accounts.logout(session, cookie, self._setting("SESSION_HOURS", 12))
+            accounts.logout(session, cookie, self.settings.SESSION_HOURS)
 
     @rpc(expected_exceptions=EXPECTED)
     def whoami(self, cookie, roles=None):

@@ -2,8 +2,10 @@
 applies them, checked, in its own transactions), and the local mail sink that `dsi run` starts when no
 SMTP_HOST is configured (mails land as files in var/mail/, or MAIL_SINK_DIR)."""
 import json
-import os
 import sys
+
+from dsi.platform import cluster
+from dsi.settings import environment
 
 from .i18n import LANGUAGES
 
@@ -11,12 +13,11 @@ from .i18n import LANGUAGES
 def _call(method: str, *args, timeout: float = 30):
     """newsletter.`method`(*args) over RabbitMQ; its PlatformErrors reach `dsi`'s handler as they are."""
     from nameko.exceptions import UnknownService
-    from nameko.standalone.rpc import ClusterRpcProxy, RpcTimeout
+    from nameko.standalone.rpc import RpcTimeout
 
-    config = {"AMQP_URI": os.environ.get("AMQP_URI", "pyamqp://guest:guest@localhost:5672/")}
     try:
-        with ClusterRpcProxy(config, timeout=timeout) as cluster:
-            return getattr(cluster.newsletter, method)(*args)
+        with cluster(timeout) as services:
+            return getattr(services.newsletter, method)(*args)
     except (UnknownService, RpcTimeout):
         raise SystemExit("dsi newsletter: the newsletter service does not answer; is it running (`dsi run`)?")
 
@@ -28,10 +29,10 @@ def _print(value) -> None:
 def background_processes() -> list[list[str]]:
     """For `dsi run`: without a configured SMTP server, a local sink keeps every mail under var/mail/ (or
     MAIL_SINK_DIR)."""
-    if os.environ.get("SMTP_HOST"):
+    if environment("SMTP_HOST"):
         return []
-    port = os.environ.get("SMTP_PORT", "2525")
-    directory = os.environ.get("MAIL_SINK_DIR", "var/mail")
+    port = environment("SMTP_PORT", "2525")
+    directory = environment("MAIL_SINK_DIR", "var/mail")
     return [[sys.executable, "-m", "services.newsletter.sink", "--port", port, "--dir", directory]]
 
 

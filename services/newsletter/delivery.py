@@ -25,7 +25,7 @@ from datetime import timedelta
 import eventlet
 from sqlalchemy import and_, bindparam, func, or_, select, text, update
 
-from dsi.messaging import utcnow
+from dsi.clock import utcnow
 
 from .smtp import Abandoned, Connection, Pacer, PermanentFailure, TemporaryFailure, Unconfirmed
 

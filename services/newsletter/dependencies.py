@@ -9,17 +9,15 @@ from nameko.extensions import DependencyProvider
 from sqlalchemy.orm import sessionmaker
 
 from dsi.database import Database
+from dsi.settings import shared_environment, validate as validate_settings
 
 from .delivery import Policy
 from .models import Base
+from .settings import NewsletterSettings
 from .smtp import Connection, Pacer, SmtpSettings
 from .subscribers import Limits, Links
 
 database = Database(Base)
-
-
-def _flag(value) -> bool:
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)
@@ -46,28 +44,25 @@ class Settings:
 
     @classmethod
     def from_config(cls, config: dict) -> "Settings":
-        get = lambda name, default: config.get(name, default)  # noqa: E731
-        smtp = SmtpSettings(
-            host=str(get("SMTP_HOST", "localhost")), port=int(get("SMTP_PORT", 2525)),
-            timeout=float(get("SMTP_TIMEOUT", 30)), username=str(get("SMTP_USER", "") or ""),
-            password=str(get("SMTP_PASSWORD", "") or ""), starttls=_flag(get("SMTP_STARTTLS", False)),
-            sender=str(get("MAIL_FROM", "DSI network <newsletter@localhost>")),
-        )
-        lease, backoff = float(get("CLAIM_LEASE", 60)), float(get("RETRY_BACKOFF", 30))
-        attempts = int(get("MAX_ATTEMPTS", 5))
+        """The service's settings, validated (a wrong value stops the start with a message naming it)."""
+        given = validate_settings(NewsletterSettings, {**shared_environment(), **config}, "the newsletter service")
+        smtp = SmtpSettings(host=given.SMTP_HOST, port=given.SMTP_PORT, timeout=given.SMTP_TIMEOUT,
+                            username=given.SMTP_USER or "", password=given.SMTP_PASSWORD or "",
+                            starttls=given.SMTP_STARTTLS, sender=given.MAIL_FROM)
         return cls(
-            public_url=str(get("PUBLIC_URL", "http://localhost:8000")).rstrip("/"),
+            public_url=given.public_url,
             smtp=smtp,
-            mails=Policy(concurrency=2, batch=10, lease=lease, max_attempts=attempts, backoff=backoff),
-            editions=Policy(concurrency=int(get("SEND_CONCURRENCY", 8)), batch=int(get("SEND_BATCH", 25)),
-                            lease=lease, max_attempts=attempts, backoff=backoff),
-            rate=float(get("SEND_RATE", 600)),
-            max_errors=int(get("MAX_ERRORS", 100)),
-            slice_seconds=float(get("SEND_SLICE", 10)),
-            plan_delay_hours=float(get("EDITION_DELAY_HOURS", 48)),
-            limits=Limits(per_client_hour=int(get("SIGNUPS_PER_CLIENT_HOUR", 10)),
-                          per_address_day=int(get("SIGNUPS_PER_ADDRESS_DAY", 3)),
-                          purge_after_days=int(get("PURGE_UNCONFIRMED_DAYS", 14))),
+            mails=Policy(concurrency=2, batch=10, lease=given.CLAIM_LEASE, max_attempts=given.MAX_ATTEMPTS,
+                         backoff=given.RETRY_BACKOFF),
+            editions=Policy(concurrency=given.SEND_CONCURRENCY, batch=given.SEND_BATCH, lease=given.CLAIM_LEASE,
+                            max_attempts=given.MAX_ATTEMPTS, backoff=given.RETRY_BACKOFF),
+            rate=given.SEND_RATE,
+            max_errors=given.MAX_ERRORS,
+            slice_seconds=given.SEND_SLICE,
+            plan_delay_hours=given.EDITION_DELAY_HOURS,
+            limits=Limits(per_client_hour=given.SIGNUPS_PER_CLIENT_HOUR,
+                          per_address_day=given.SIGNUPS_PER_ADDRESS_DAY,
+                          purge_after_days=given.PURGE_UNCONFIRMED_DAYS),
         )
 
 

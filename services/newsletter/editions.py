@@ -12,7 +12,8 @@ from sqlalchemy import DateTime, Integer, String, func, insert, literal, select,
 from sqlalchemy.exc import IntegrityError
 
 from dsi.errors import Conflict, InvalidInput, NotFound
-from dsi.messaging import utcnow
+from dsi import kinds
+from dsi.clock import parse_iso, utcnow
 from dsi.sanitise import plain_text
 
 from . import composing, delivery, mails
@@ -32,13 +33,6 @@ SECTION_LIMIT = 100  # items shown per section in a mail; the archive page shows
 
 # --- the read model ----------------------------------------------------------------------------------------
 
-def _when(value) -> datetime | None:
-    if not value:
-        return None
-    moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
 def apply_published(session, event: dict) -> bool:
     """Hold the record's newest public version; an older or repeated version changes nothing."""
     record = event["payload"]["record"]
@@ -55,7 +49,7 @@ def apply_published(session, event: dict) -> bool:
     row.summary = plain_text(record.get("short_description"))[:300]
     row.place = ", ".join(part for part in (record.get("city"), record.get("country_name")) if part)[:300]
     row.social_areas = [area["value"] for area in record.get("social_areas") or [] if area]
-    row.published_at = _when(record.get("published_at")) or _when(event.get("occurred_at")) or utcnow()
+    row.published_at = parse_iso(record.get("published_at")) or parse_iso(event.get("occurred_at")) or utcnow()
     return True
 
 
@@ -121,7 +115,7 @@ def sections(items: list[dict], areas, t: Phrases, public_url: str, limit: int =
     ]
     return [
         {"title": title, "more": max(0, len(group) - limit),
-         "items": [{**i, "url": f"{public_url}/{i['kind']}s/{i['id']}"} for i in group[:limit]]}
+         "items": [{**i, "url": public_url + kinds.record_path(i["kind"], i["id"])} for i in group[:limit]]}
         for title, group in groups if group
     ]
 

@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from dsi.messaging import ProcessedEventMixin, utcnow
+from dsi.clock import utcnow
+from dsi.messaging import ProcessedEventMixin
 
 
 class Base(DeclarativeBase):

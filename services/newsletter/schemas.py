@@ -3,10 +3,10 @@ an editor's changes to an edition. Checked at the gateway and again here before 
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from dsi.errors import InvalidInput
-from dsi.schemas import Email, SocialArea, field_errors
+from dsi.schemas import Email, SocialArea
+from dsi.validation import parse_model
 
 from .i18n import LANGUAGES
 
@@ -61,12 +61,7 @@ class EditionChange(BaseModel):
 
 def parse(model: type[BaseModel], body, what: str):
     """`body` validated as `model`, or InvalidInput naming each bad field."""
-    if not isinstance(body, dict):
-        raise InvalidInput("The body must be a JSON object.", {"_": "expected an object"})
-    try:
-        model_ = model.model_validate(body)
-    except ValidationError as error:
-        raise InvalidInput(f"The {what} has invalid fields.", field_errors(error))
+    model_ = parse_model(model, body, f"The {what} has invalid fields.")
     if hasattr(model_, "social_areas"):
         model_.social_areas = list(dict.fromkeys(model_.social_areas))
     return model_

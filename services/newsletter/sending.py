@@ -3,7 +3,7 @@ time so that the service stops promptly and the timer can fire again. Plain code
 import logging
 import time
 
-from dsi.messaging import utcnow
+from dsi.clock import utcnow
 
 from . import delivery, editions, mails, subscribers
 from .delivery import Dispatcher, Outcome

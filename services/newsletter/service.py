@@ -10,7 +10,8 @@ from nameko.timer import timer
 from dsi import events
 from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited
-from dsi.messaging import first_delivery, reliable_handler, utcnow
+from dsi.clock import parse_iso, utcnow
+from dsi.messaging import first_delivery, reliable_handler
 
 from . import editions, mails, sending, subscribers
 from .dependencies import database, mailer
@@ -23,7 +24,7 @@ def _moment(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        return editions._when(value)
+        return parse_iso(value)
     except ValueError:
         raise InvalidInput("A time is written in ISO 8601.", {"at": "expected a time like 2026-12-03T09:00:00Z"})
 

@@ -106,13 +106,8 @@ def subscribe(session, body, client: str, links: Links, limits: Limits) -> dict:
 
 
 def view(subscriber: Subscriber) -> dict:
-    return {
-        "email": subscriber.email,
-        "state": subscriber.state,
-        "language": subscriber.language,
-        "social_areas": list(subscriber.social_areas or []),
-        "confirmed_at": stamp(subscriber.confirmed_at),
-    }
+    return {"email": subscriber.email, "state": subscriber.state, "language": subscriber.language,
+            "social_areas": list(subscriber.social_areas or []), "confirmed_at": stamp(subscriber.confirmed_at)}
 
 
 def _by_key(session, key) -> Subscriber:

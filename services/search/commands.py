@@ -4,18 +4,17 @@ Both talk to the running services over RabbitMQ (AMQP_URI, as the services' conf
 takes the call does the work and, with the embedded backend, has every other instance do the same.
 """
 import json
-import os
 import sys
 
-from nameko.standalone.rpc import ClusterRpcProxy
+from dsi.platform import cluster
+from dsi.settings import amqp_uri
 
-AMQP_URI = "pyamqp://guest:guest@localhost:5672/"
 TIMEOUT = 1800  # a rebuild of a large directory takes minutes, not hours
 HEALTH_TIMEOUT = 10
 
 
-def _cluster(timeout: float = TIMEOUT) -> ClusterRpcProxy:
-    return ClusterRpcProxy({"AMQP_URI": os.environ.get("AMQP_URI", AMQP_URI)}, timeout=timeout)
+def _cluster(timeout: float = TIMEOUT):
+    return cluster(timeout)
 
 
 def _search_answers() -> bool:
@@ -25,7 +24,7 @@ def _search_answers() -> bool:
             cluster.search.health()
         return True
     except Exception as error:
-        print(f"the search service does not answer at {os.environ.get('AMQP_URI', AMQP_URI)}: {error!r}",
+        print(f"the search service does not answer at {amqp_uri()}: {error!r}",
               file=sys.stderr)
         return False
 

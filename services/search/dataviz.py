@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dsi.errors import InvalidInput, NotFound
-from dsi.schemas import field_errors
+from dsi.validation import field_errors
 
 from . import tiles
 from .backends import Backend, Find

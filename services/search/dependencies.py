@@ -18,9 +18,12 @@ from nameko.exceptions import UnknownService
 from nameko.extensions import DependencyProvider
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from dsi.settings import shared_environment, validate as validate_settings
+
 from .backends import make_backend
 from .dataviz import AnswerCache
 from .engine import SearchEngine
+from .settings import SearchSettings
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +111,7 @@ class SearchIndex(DependencyProvider):
 
     def setup(self):
         config = self.container.config
+        self.settings = validate_settings(SearchSettings, {**shared_environment(), **config}, "the search service")
         self.instance = instance_of(self.container)
         self.engine = self.catch_up = None
         self.answers = AnswerCache()
@@ -115,7 +119,7 @@ class SearchIndex(DependencyProvider):
         self.engine = SearchEngine(backend)
         if backend.needs_build():
             # setup() ends before any entrypoint consumes: the RPC queue is not served until the index is built
-            wait_for_directory(config, float(config.get("SEARCH_BOOTSTRAP_TIMEOUT", 300)))
+            wait_for_directory(config, self.settings.SEARCH_BOOTSTRAP_TIMEOUT)
             result = _IndexAccess(self).rebuild()
             log.info("built the search index from the directory: %s", result)
 
@@ -125,7 +129,7 @@ class SearchIndex(DependencyProvider):
         self.catch_up = self.container.spawn_managed_thread(self._catch_up)
 
     def _catch_up(self):
-        eventlet.sleep(float(self.container.config.get("SEARCH_CATCH_UP_DELAY", 2)))
+        eventlet.sleep(self.settings.SEARCH_CATCH_UP_DELAY)
         try:
             result = _IndexAccess(self).check(fix=True)
             log.info("search index caught up with the directory: fixed %s documents", result["fixed"])

@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from typing import Callable, Iterator
 
-from dsi import countries, vocab
+from dsi import countries, kinds, vocab
 
 from .backends import Backend, Find
 from .models import FACETS, document, tombstone
@@ -17,7 +17,6 @@ from .text import Terms, distance, excerpt, highlight, words
 EXPORT_PAGE = 500
 SUGGEST_POOL = 40  # the index's best name matches, re-ranked for suggestions
 DID_YOU_MEAN_POOL = 50  # documents whose words are candidates for a correction
-KIND_LABELS = {"organisation": "Organisation", "project": "Project"}
 
 Export = Callable[[int, int], dict]  # (after_id, limit) → {"items": [...], "next_after": id | None}
 
@@ -25,7 +24,7 @@ Export = Callable[[int, int], dict]  # (after_id, limit) → {"items": [...], "n
 @functools.lru_cache(maxsize=4096)  # every search labels every value (250 countries): look each up once
 def facet_label(facet: str, value: str) -> str:
     if facet == "kind":
-        return KIND_LABELS.get(value, value)
+        return kinds.BY_NAME[value].label_one if value in kinds.BY_NAME else value
     if facet == "country":
         return countries.name(value)
     return vocab.label(facet, value)

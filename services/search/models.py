@@ -5,10 +5,10 @@ kept) so that an older `record_published` arriving late cannot bring it back.
 """
 from datetime import datetime
 
-from dsi import vocab
+from dsi import kinds, vocab
 from dsi.sanitise import plain_text
 
-KINDS = ("organisation", "project")
+KINDS = kinds.names()
 # Facets, in the order pages show them; each is a list of slugs (or codes) on a document.
 FACETS = ("kind", "country", "social_areas", "technologies", "dsi_focus", "organisation_type", "organisation_size")
 TERM_FACETS = ("social_areas", "technologies", "dsi_focus")  # lists of {value, label} on a public record

@@ -1,11 +1,11 @@
 """The shapes that cross the wire: search parameters in, validated here (again after the gateway)."""
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dsi import countries, vocab
 from dsi.errors import InvalidInput
-from dsi.schemas import field_errors
+from dsi.validation import comma_list, parse_model
 
 from .models import FACETS, KINDS
 
@@ -15,13 +15,9 @@ MAX_RESULTS = 10_000  # deep paging past this is a crawl, not a search: the dire
 
 def _listed(value):
     """A list, or a comma-separated string as a query string carries it."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        value = value.split(",")
-    if not isinstance(value, (list, tuple)):
+    if value is not None and not isinstance(value, (str, list, tuple)):
         raise ValueError("expected a list of values")
-    return [part.strip() for part in value if isinstance(part, str) and part.strip()]
+    return comma_list(value)
 
 
 def _slugs(vocabulary: dict[str, str]):
@@ -96,7 +92,7 @@ class SearchParams(BaseModel):
         kinds = [value.lower().removesuffix("s") for value in values]  # "projects" is fine too
         unknown = [value for value, kind in zip(values, kinds) if kind not in KINDS]
         if unknown:
-            raise ValueError(f"unknown kind {unknown[0]!r}; expected organisation or project")
+            raise ValueError(f"unknown kind {unknown[0]!r}; expected {' or '.join(KINDS)}")
         return list(dict.fromkeys(kinds))
 
     @field_validator("country")
@@ -144,16 +140,12 @@ class SearchParams(BaseModel):
 
 def parse_params(params) -> SearchParams:
     """Validated search parameters, or InvalidInput naming each bad field."""
-    if params is None:
-        params = {}
-    if not isinstance(params, dict):
-        raise InvalidInput("Search parameters must be an object.", {"_": "expected an object"})
     try:
-        return SearchParams.model_validate(params)
-    except ValidationError as error:
-        details = {key.split(".")[0] if key.startswith("bbox") else key: message
-                   for key, message in field_errors(error).items()}
-        raise InvalidInput("The search has invalid parameters.", details)
+        return parse_model(SearchParams, {} if params is None else params, "The search has invalid parameters.",
+                           not_object="Search parameters must be an object.")
+    except InvalidInput as error:  # a bad corner of the box is an error of the box
+        raise InvalidInput(error.message, {key.split(".")[0] if key.startswith("bbox") else key: message
+                                           for key, message in error.details.items()})
 
 
 def parse_suggest(q, limit) -> tuple[str, int]:

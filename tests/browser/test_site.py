@@ -4,7 +4,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.browser.conftest import MODERATOR
-from tests.web.conftest import eventually
+from tests.helpers import eventually
 
 
 def test_search_as_you_type_opens_a_record(page):

@@ -4,12 +4,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 import requests
+
+from tests.helpers import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,15 +29,6 @@ def processes_marked(marker: str) -> list[int]:
     return found
 
 
-def wait_for(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 def test_the_platform_starts_and_a_signal_stops_every_process(stop_signal, rabbit_config, tmp_path, free_port):
     marker = f"DSI_LAUNCHER_TEST={uuid.uuid4().hex}"
@@ -51,15 +43,15 @@ def test_the_platform_starts_and_a_signal_stops_every_process(stop_signal, rabbi
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
-        assert wait_for(lambda: _healthy(url), 90), "the platform did not answer /healthz"
+        assert eventually(lambda: _healthy(url), 90, 0.2), "the platform did not answer /healthz"
         assert requests.get(f"{url}/api/organisations", timeout=5).json()["total"] > 0
         assert len(processes_marked(marker)) >= 6  # launcher, mail sink, five services
         # What the container healthchecks run; search answers once it has built its index from the directory.
         ping = [sys.executable, "-m", "dsi.cli", "ping", "directory", "search", "moderation", "newsletter"]
-        assert wait_for(lambda: subprocess.run(ping, cwd=ROOT, env=env, capture_output=True).returncode == 0, 60)
+        assert eventually(lambda: subprocess.run(ping, cwd=ROOT, env=env, capture_output=True).returncode == 0, 60, 0.2)
         launcher.send_signal(stop_signal)
         assert launcher.wait(timeout=40) == 0
-        assert wait_for(lambda: processes_marked(marker) == [], 10), processes_marked(marker)
+        assert eventually(lambda: processes_marked(marker) == [], 10, 0.2), processes_marked(marker)
     finally:
         for pid in processes_marked(marker):
             os.kill(pid, signal.SIGKILL)

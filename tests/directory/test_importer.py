@@ -94,6 +94,7 @@ def test_missing_or_broken_export_is_a_clear_error(session, outbox, tmp_path):
         importer.import_dsi4eu(session, outbox, tmp_path)
 
 
+@pytest.mark.integration  # the whole real export: slow for the fast tier
 @pytest.mark.skipif(not (REAL_EXPORT / "organisations.json").exists(), reason=f"no DSI4EU export at {REAL_EXPORT}")
 def test_real_export_imports_completely(session, outbox):
     summary = importer.import_dsi4eu(session, outbox, REAL_EXPORT)

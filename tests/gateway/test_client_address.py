@@ -2,7 +2,7 @@
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from gateway.ratelimit import client_address
+from gateway.common.ratelimit import client_address
 
 
 def request_from(remote_addr, forwarded=None):

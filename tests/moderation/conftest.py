@@ -8,33 +8,14 @@ import uuid
 import pytest
 
 from dsi import events
-from dsi.messaging import OutboxWriter
 from services.moderation import accounts
 from services.moderation.models import Outbox
-from tests.db import outbox_events, session_of
+from tests.db import service_fixtures
 
 PASSWORD = "correct horse battery staple"
 
 
-@pytest.fixture
-def moderation_db(migrated):
-    return migrated("moderation")
-
-
-@pytest.fixture
-def session(moderation_db):
-    with session_of(moderation_db) as session:
-        yield session
-
-
-@pytest.fixture
-def outbox():
-    return OutboxWriter(Outbox, events.MODERATION)
-
-
-@pytest.fixture
-def sent_events(session):
-    return lambda: outbox_events(session, Outbox)
+globals().update(service_fixtures("moderation", Outbox, events.MODERATION))
 
 
 @pytest.fixture

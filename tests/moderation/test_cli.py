@@ -4,12 +4,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.moderation.models import Staff
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.integration  # runs the `dsi` command in processes of its own
 
 
 def dsi(*args, stdin="", url):

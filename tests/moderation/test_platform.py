@@ -18,19 +18,8 @@ from services.directory.service import DirectoryService
 from services.moderation import accounts
 from services.moderation.service import ModerationService
 from tests.factories import organisation_body, project_body
+from tests.helpers import wait_for
 from tests.moderation.conftest import PASSWORD
-
-
-def wait_for(probe, timeout=10.0, interval=0.1):
-    """The first truthy answer of `probe`, or a failure after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = probe()
-        if answer:
-            return answer
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting after {timeout} s: {probe}")
-        time.sleep(interval)
 
 
 def csrf_of(html: str) -> str:
@@ -151,12 +140,18 @@ def test_submit_approve_publish_with_full_history(site, browser):
     assert steps == [("submitter", "submitted"), ("mod@example.org", "approve"), ("directory", "applied")]
 
 
-def test_reject_is_never_public_and_the_reason_reaches_the_submitter(site, browser, event_spy):
+def _submitted_for_review(site, browser, event_spy, body):
+    """A moderator's browser, a submission of `body` waiting for review, its record id, and a spy on the mails."""
     spy = event_spy(events.DIRECTORY, events.MAIL_REQUESTED)
     site["add_staff"]("moderator", "mod@example.org")
     moderator = browser("mod@example.org")
-    submitted = submit(moderator, project_body(name="Pill Shop"))
-    record_id = record_id_of(moderator, submitted["id"])
+    submitted = submit(moderator, body)
+    return spy, moderator, submitted, record_id_of(moderator, submitted["id"])
+
+
+def test_reject_is_never_public_and_the_reason_reaches_the_submitter(site, browser, event_spy):
+    spy, moderator, submitted, record_id = _submitted_for_review(site, browser, event_spy,
+                                                                 project_body(name="Pill Shop"))
     missing = decide(moderator, submitted["id"], "reject")  # no reason: refused, nothing decided
     assert missing.status_code == 422 and "reason_code" in missing.text
     reason = "We list social innovation, not shops."
@@ -173,11 +168,8 @@ def test_reject_is_never_public_and_the_reason_reaches_the_submitter(site, brows
 
 
 def test_an_edit_waits_while_the_old_version_stays_public(site, browser, event_spy):
-    spy = event_spy(events.DIRECTORY, events.MAIL_REQUESTED)
-    site["add_staff"]("moderator", "mod@example.org")
-    moderator = browser("mod@example.org")
-    submitted = submit(moderator, organisation_body(name="Open Health Lab"))
-    record_id = record_id_of(moderator, submitted["id"])
+    spy, moderator, submitted, record_id = _submitted_for_review(site, browser, event_spy,
+                                                                 organisation_body(name="Open Health Lab"))
     decide(moderator, submitted["id"], "approve")
     spy.drain(until=lambda got: mails(spy, "submission_approved"))
     edit_token = parse_qs(urlparse(mails(spy, "submission_approved")[0]["context"]["edit_url"]).query)["token"][0]
@@ -198,11 +190,8 @@ def test_an_edit_waits_while_the_old_version_stays_public(site, browser, event_s
 
 
 def test_request_changes_then_edit_through_the_link_returns_to_the_queue(site, browser, event_spy):
-    spy = event_spy(events.DIRECTORY, events.MAIL_REQUESTED)
-    site["add_staff"]("moderator", "mod@example.org")
-    moderator = browser("mod@example.org")
-    submitted = submit(moderator, project_body(name="Care Map"))
-    record_id = record_id_of(moderator, submitted["id"])
+    spy, moderator, submitted, record_id = _submitted_for_review(site, browser, event_spy,
+                                                                 project_body(name="Care Map"))
     decide(moderator, submitted["id"], "request_changes", "incomplete", "Please add your website's privacy page.")
     spy.drain(until=lambda got: mails(spy, "submission_changes_requested"))
     [mail] = mails(spy, "submission_changes_requested")

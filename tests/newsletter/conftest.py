@@ -15,7 +15,8 @@ from sqlalchemy.orm import sessionmaker
 
 from services.newsletter.dependencies import Mailer, Settings
 from services.newsletter.smtp import Pacer
-from tests.db import session_of
+from tests.db import service_fixtures
+from tests.helpers import eventually
 from tests.processes import nameko_run, stop
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,13 +34,7 @@ def wait_for_port(port: int, seconds: float = 10) -> None:
 
 
 def wait_until(condition, seconds: float = 20, step: float = 0.1):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(step)
-    return condition()
+    return eventually(condition, seconds, step)
 
 
 class Sink:
@@ -79,15 +74,7 @@ def sink(tmp_path, free_port):
     server.stop()
 
 
-@pytest.fixture
-def newsletter_db(migrated):
-    return migrated("newsletter")
-
-
-@pytest.fixture
-def session(newsletter_db):
-    with session_of(newsletter_db) as session:
-        yield session
+globals().update(service_fixtures("newsletter"))
 
 
 @pytest.fixture

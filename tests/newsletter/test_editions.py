@@ -144,13 +144,19 @@ def test_starting_freezes_items_and_checkpoints_confirmed_subscribers_once(sessi
     assert session.scalar(select(func.count()).select_from(Recipient)) == 2
 
 
-def test_parallel_claims_never_overlap(session, database_url):
-    session.add_all([subscriber(f"s{n}@example.org") for n in range(40)])
+def _sending_edition(session, subscribers: int):
+    """An edition of 2026-10 being sent to `subscribers` confirmed subscribers."""
+    session.add_all([subscriber(f"s{n}@example.org") for n in range(subscribers)])
     edition = editions.create(session, "2026-10", NOW)
     editions.act(session, edition.id, "schedule", NOW)
     session.commit()
     editions.start_due(session, NOW)
     session.commit()
+    return edition
+
+
+def test_parallel_claims_never_overlap(session, database_url):
+    _sending_edition(session, 40)
     owners = iter(range(100))
     claimed = in_parallel(database_url, lambda other: delivery.claim(other, Recipient, f"i{next(owners)}", 15, 60))
     ids = [row_id for batch in claimed for row_id, _ in batch]
@@ -158,12 +164,7 @@ def test_parallel_claims_never_overlap(session, database_url):
 
 
 def test_claims_are_exclusive_and_a_lapsed_claim_is_taken_over(session, newsletter_db):
-    session.add_all([subscriber(f"s{n}@example.org") for n in range(10)])
-    edition = editions.create(session, "2026-10", NOW)
-    editions.act(session, edition.id, "schedule", NOW)
-    session.commit()
-    editions.start_due(session, NOW)
-    session.commit()
+    _sending_edition(session, 10)
     with Session(newsletter_db) as other:
         mine = delivery.claim(session, Recipient, "a", 6, lease=60)
         session.commit()

@@ -6,7 +6,7 @@ import pytest
 
 from dsi.migrations import upgrade
 from gateway.service import GatewayService
-from gateway.templating import environment
+from gateway.common.templating import environment
 from services.newsletter.service import NewsletterService
 from tests.newsletter.conftest import newsletter_config
 

@@ -23,8 +23,9 @@ from services.search.schemas import parse_params
 from tests.factories import organisation_body, project_body
 
 REAL_EXPORT = Path(os.environ.get("DSI_DATA", Path(__file__).resolve().parents[3] / "shared/data/dsi4eu-2017"))
-pytestmark = pytest.mark.skipif(not (REAL_EXPORT / "organisations.json").exists(),
-                                reason=f"the DSI4EU 2017 export is not at {REAL_EXPORT} (set DSI_DATA)")
+pytestmark = [pytest.mark.skipif(not (REAL_EXPORT / "organisations.json").exists(),
+                                 reason=f"the DSI4EU 2017 export is not at {REAL_EXPORT} (set DSI_DATA)"),
+              pytest.mark.integration]  # the whole real export: slow for the fast tier
 PUBLIC_URL = "http://dsi.test"
 ADDED = {  # published on top of the export: the export itself has no Polish and little Catalan
     "epanstwo": organisation_body(name="Fundacja ePaństwo", country="PL", city="Łódź", latitude=51.76,

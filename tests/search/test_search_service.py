@@ -1,51 +1,21 @@
 """The search service for real: nameko containers on a throwaway RabbitMQ vhost, beside a real directory (its
 SQLite database, its outbox relay) and the gateway over HTTP."""
-import time
 
 import pytest
 from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.utils import get_extension
-from sqlalchemy.orm import Session
 
 from dsi import events
 from dsi.errors import InvalidInput
-from dsi.messaging import OutboxWriter
 from dsi.migrations import upgrade
 from gateway.service import GatewayService
-from services.directory import records
-from services.directory.models import Outbox
 from services.directory.service import DirectoryService
 from services.search import commands
 from services.search.dependencies import SearchIndex
 from services.search.service import SearchService
 from tests.factories import organisation_body, project_body
-
-
-def approve(session, outbox, submission_id):
-    records.apply_decision(session, outbox, {"type": events.SUBMISSION_APPROVED, "payload": {
-        "submission_id": submission_id, "reason_code": None, "reason": None}}, "http://dsi.test")
-
-
-def publish(engine, *bodies) -> list[int]:
-    """Submit and approve records in the directory's database, as moderation would; events wait in its outbox."""
-    outbox = OutboxWriter(Outbox, events.DIRECTORY)
-    ids = []
-    with Session(engine) as session, session.begin():
-        for body in bodies:
-            submitted = records.submit(session, outbox, body, "http://dsi.test")
-            approve(session, outbox, submitted["id"])
-            ids.append(submitted["record_id"])
-    return ids
-
-
-def eventually(check, seconds=10.0):
-    deadline = time.monotonic() + seconds
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.05)
+from tests.helpers import eventually, publish
 
 
 @pytest.fixture

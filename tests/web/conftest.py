@@ -2,7 +2,6 @@
 directory (SQLite) and search services in real nameko containers on a throwaway RabbitMQ vhost; records are
 published in the directory's database as moderation would publish them, and reach search through its events.
 """
-import time
 
 import pytest
 from sqlalchemy.orm import Session
@@ -16,41 +15,16 @@ from services.directory.models import Outbox
 from services.directory.service import DirectoryService
 from services.search.service import SearchService
 from tests.factories import organisation_body, project_body
+from tests.helpers import publish
 
 XSS = ('<p>Safe <strong>text</strong></p><script>alert("x")</script>'
        '<a href="javascript:alert(1)">click</a><img src=x onerror=alert(2)>')
-
-
-def approve(session, outbox, submission_id):
-    records.apply_decision(session, outbox, {"type": events.SUBMISSION_APPROVED, "payload": {
-        "submission_id": submission_id, "reason_code": None, "reason": None}}, "http://dsi.test")
-
-
-def publish(engine, *bodies) -> list[int]:
-    """Submit and approve records in the directory's database; their events wait in its outbox."""
-    outbox = OutboxWriter(Outbox, events.DIRECTORY)
-    ids = []
-    with Session(engine) as session, session.begin():
-        for body in bodies:
-            submitted = records.submit(session, outbox, body, "http://dsi.test")
-            approve(session, outbox, submitted["id"])
-            ids.append(submitted["record_id"])
-    return ids
 
 
 def submit_pending(engine, body) -> dict:
     outbox = OutboxWriter(Outbox, events.DIRECTORY)
     with Session(engine) as session, session.begin():
         return records.submit(session, outbox, body, "http://dsi.test")
-
-
-def eventually(check, seconds: float = 10.0):
-    deadline = time.monotonic() + seconds
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.05)
 
 
 SAMPLE = [

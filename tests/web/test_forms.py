@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 from nameko.standalone.events import event_dispatcher
 
 from dsi import events, signing
-from tests.web.conftest import eventually
+from tests.helpers import eventually
 
 PROJECT_FORM = {
     "name": "Open Care Circles",

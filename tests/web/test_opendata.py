@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from gateway import opendata
+from gateway.site import opendata
 from tests.factories import organisation_body, project_body
 from tests.web.conftest import submit_pending
 
@@ -29,7 +29,7 @@ def test_json_downloads_hold_published_records_with_the_licence(site, pending, w
 
 
 def test_csv_downloads_are_spreadsheet_safe(site, directory_db, web_session):
-    from tests.web.conftest import publish
+    from tests.helpers import publish
     publish(directory_db, organisation_body(name="=HYPERLINK(\"http://evil\")", city="+1"))
     response = web_session.get("/data/organisations.csv")
     assert response.headers["Content-Type"].startswith("text/csv")
@@ -40,7 +40,7 @@ def test_csv_downloads_are_spreadsheet_safe(site, directory_db, web_session):
 
 
 def test_downloads_page_through_the_whole_directory(site, directory_db, web_session):
-    from tests.web.conftest import publish
+    from tests.helpers import publish
     publish(directory_db, *[organisation_body(name=f"Bulk {n}") for n in range(520)])  # more than one export page
     rows = web_session.get("/data/organisations.csv").content.decode("utf-8-sig").splitlines()
     assert len(rows) == 1 + 3 + 520

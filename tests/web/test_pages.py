@@ -4,7 +4,7 @@ import re
 import pytest
 
 from dsi import vocab
-from gateway import i18n
+from gateway.common import i18n
 
 
 def main(html: str) -> str:
@@ -46,7 +46,7 @@ def test_zero_hits_offer_a_way_out(site, web_session):
 
 def test_paging_links_keep_the_query(site, web_session, directory_db):
     from tests.factories import organisation_body
-    from tests.web.conftest import eventually, publish
+    from tests.helpers import eventually, publish
     publish(directory_db, *[organisation_body(name=f"Paging Lab {n:02d}") for n in range(21)])
     eventually(lambda: web_session.get("/api/search", params={"q": "paging"}).json()["total"] == 21)
     first = web_session.get("/search", params={"q": "paging", "sort": "name"}).text
@@ -73,7 +73,7 @@ def test_record_page_has_a_map_point_when_it_has_coordinates(site, web_session):
 
 def test_user_text_is_escaped_everywhere(site, web_session, directory_db):
     from tests.factories import project_body
-    from tests.web.conftest import eventually, publish
+    from tests.helpers import eventually, publish
     [record_id] = publish(directory_db, project_body(name='<img src=x onerror=alert(1)>"Evil', city="<b>c</b>",
                                                      tags=["<script>t</script>"]))
     page = web_session.get(f"/projects/{record_id}").text

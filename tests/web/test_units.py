@@ -6,7 +6,8 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from dsi.errors import Forbidden
-from gateway import csrf, forms, i18n, views
+from gateway.common import csrf, i18n
+from gateway.site import forms, views
 from gateway.translations import catalogues
 
 
@@ -86,6 +87,6 @@ def test_csrf_token_must_sign_the_cookie_it_came_with():
 
 
 def test_data_labels_are_translated_and_still_escaped():
-    from gateway.templating import environment
+    from gateway.common.templating import environment
     page = environment.from_string("{{ a|tr }} {{ b|tr }}")
     assert page.render(lang="pl", a="Science", b="<b>Science</b>") == "Nauka &lt;b&gt;Science&lt;/b&gt;"

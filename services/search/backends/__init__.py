@@ -3,72 +3,7 @@
 A backend stores documents (see models.py) and answers `Find` requests; everything a person sees (snippets,
 labels, "did you mean") is built from its answers by engine.py, the same for every backend.
 """
-from dataclasses import dataclass, field
-from typing import Iterable, Protocol
-
-from ..schemas import BBox
-from ..text import Terms
-
-# Full-text fields with their weight: the name counts most.
-FIELDS = {"name": 3.0, "description": 1.0, "extra": 0.7}
-
-
-@dataclass
-class Find:
-    terms: Terms  # empty: every document
-    fields: tuple[str, ...] = tuple(FIELDS)
-    filters: dict[str, list[str]] = field(default_factory=dict)  # OR within a facet, AND across facets
-    bbox: BBox | None = None
-    sort: str = "relevance"  # relevance | name | newest; relevance without terms means name
-    offset: int = 0
-    limit: int = 20
-    facets: tuple[str, ...] = ()  # count these; each ignores its own selection
-
-
-@dataclass
-class Found:
-    total: int
-    hits: list[dict]  # {"id", "name", "description", "item"}
-    facets: dict[str, dict[str, int]]
-
-
-@dataclass
-class Grid:
-    cells: list[dict]  # {"count", "latitude", "longitude", "co_located", "id", "record"}; the fullest first
-    placed: int  # matching records that have a position
-    truncated: bool  # more cells held records than were asked for
-
-
-class Backend(Protocol):
-    name: str
-
-    def upsert(self, document: dict) -> bool:
-        """Store `document` (or a tombstone) unless the index holds the same or a newer version of it."""
-
-    def find(self, find: Find) -> Found: ...
-
-    def live_versions(self) -> dict[int, int]:
-        """Id → version of every searchable document."""
-
-    def rebuild(self, documents: Iterable[dict]) -> int:
-        """Build a new index from `documents` while the current one keeps answering (and keeps receiving
-        upserts, which also go to the new one), then swap it in. Returns how many documents it holds."""
-
-    def is_empty(self) -> bool: ...
-
-    # the map, the network and the groupings (dataviz.py)
-    def grid(self, find: Find, level: int, limit: int) -> Grid: ...
-
-    def records(self, ids: list[int], find: Find | None = None, limit: int | None = None) -> dict[int, dict]: ...
-
-    def count(self, find: Find) -> int: ...
-
-    def revision(self):
-        """A value that changes whenever the answers may change; None when that cannot be known here."""
-
-    def groups(self, find: Find, by: str, then: str | None, size: int) -> dict: ...
-
-    def close(self) -> None: ...
+from .base import FIELDS, Backend, Find, Found, Grid  # noqa: F401 (the interface, importable from here)
 
 
 def make_backend(config: dict, instance_dir=None) -> Backend:

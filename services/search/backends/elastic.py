@@ -14,7 +14,7 @@ from elasticsearch.helpers import scan, streaming_bulk
 
 from ..models import FACETS
 from .. import tiles
-from . import FIELDS, Find, Found, Grid
+from .base import FIELDS, Find, Found, Grid
 
 FACET_SIZE = 300
 # A word is a run of letters and digits, lower-cased and folded: the same words as text.analyzer().

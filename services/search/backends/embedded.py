@@ -20,7 +20,7 @@ from tantivy import Document, FieldType, Index, Occur, Order, Query, SchemaBuild
 from .. import tiles
 from ..models import FACETS, sort_key
 from ..text import ANALYZER_NAME, analyzer
-from . import FIELDS, Find, Found, Grid
+from .base import FIELDS, Find, Found, Grid
 
 log = logging.getLogger(__name__)
 

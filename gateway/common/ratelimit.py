@@ -9,6 +9,7 @@ from collections import defaultdict, deque
 from nameko.extensions import DependencyProvider
 
 from dsi.errors import RateLimited
+from dsi.validation import comma_list
 
 
 class RateLimit:
@@ -38,7 +39,7 @@ def client_address(request, proxy_hops: int = 0) -> str:
     """The client's address. Behind `proxy_hops` trusted proxies, the address the outermost of them saw: each
     appends what it saw to X-Forwarded-For, so entries a client wrote itself come before it and are ignored."""
     if proxy_hops:
-        hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",") if hop.strip()]
+        hops = comma_list(request.headers.get("X-Forwarded-For", ""))
         if len(hops) >= proxy_hops:
             return hops[-proxy_hops]
     return request.remote_addr or "unknown"

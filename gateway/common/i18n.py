@@ -10,20 +10,14 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel import Locale
 from babel.support import NullTranslations, Translations
 
-TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+from dsi.vocab import INTERFACE_LANGUAGES
+
+TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
 DEFAULT = "en"
-# Each language in its own name, for the language switcher.
-LANGUAGES = {
-    "en": "English",
-    "de": "Deutsch",
-    "fr": "Français",
-    "it": "Italiano",
-    "es": "Español",
-    "ca": "Català",
-    "pl": "Polski",
-}
+LANGUAGES = INTERFACE_LANGUAGES  # each language in its own name, for the language switcher
 # A werkzeug rule part that matches a language prefix.
 LANG_RULE = "<any(" + ",".join(LANGUAGES) + "):lang>"
 
@@ -63,3 +57,15 @@ def localised(lang: str, path: str) -> str:
     if lang == DEFAULT or lang not in LANGUAGES:
         return path
     return f"/{lang}{path}"
+
+
+@functools.lru_cache(maxsize=None)
+def _territories(lang: str) -> dict:
+    return Locale.parse(lang).territories
+
+
+def country_name(lang: str, code: str | None, fallback: str | None = None) -> str:
+    """A country's name in `lang`, from the CLDR data Babel ships."""
+    if not code:
+        return fallback or ""
+    return _territories(lang).get(code.upper()) or fallback or code

@@ -1,37 +1,25 @@
-"""The moderator console (/console) and the public's reports of records (JSON API and the record page's form).
+"""The moderator console (/console): logging in, the queue, decisions, reports, staff accounts (admins).
 
-Every console page is a `staff_page`: the gateway checks the session and role, the moderation service checks
+Every console page is a `staff_route`: the gateway checks the session and role, the moderation service checks
 them again on each RPC, and every POST carries a CSRF token. Pages are plain HTML without scripts.
 """
 from urllib.parse import urlencode
 
-from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
 from werkzeug.utils import redirect
 
-from dsi import vocab
-from dsi.errors import Conflict, InvalidInput, NotFound, PlatformError, RateLimited
+from dsi import kinds, vocab
+from dsi.errors import Conflict, InvalidInput, NotFound, PlatformError
 
-from . import csrf
-from .dependencies import RATE_LIMITS
-from .http import api, call, json_body, json_response
+from ..common import csrf
+from ..common.dependencies import RATE_LIMITS
+from ..common.http import call, retry_headers
+from ..common.templating import render
 from .staff import (LOGIN_PATH, StaffSessions, clear_session_cookie, current_staff, session_value, set_session_cookie,
-                    staff_page)
-from .templating import environment, render
+                    staff_route)
 
 MODERATORS, ADMINS, STAFF = ("moderator", "admin"), ("admin",), ("moderator", "editor", "admin")
-KINDS = {"organisations": "organisation", "projects": "project"}
 QUEUE_FILTERS = ("state", "kind", "country", "older_than_days", "q", "sort", "page")
-environment.globals.setdefault("REPORT_REASONS", vocab.REPORT_REASONS)  # the record page's report form
-
-REPORT_RESPONSE = {"type": "object", "additionalProperties": False, "required": ["kind", "record_id", "received"],
-                   "properties": {"kind": {"type": "string", "enum": ["organisation", "project"]},
-                                  "record_id": {"type": "integer"}, "received": {"const": True}}}
-
-
-def _error(description: str) -> dict:
-    schema = {"$ref": "#/components/schemas/Error"}
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
 def _page_args(request) -> dict:
@@ -70,67 +58,11 @@ def _local(target: str | None) -> str:
 
 
 class ModerationConsole(StaffSessions):
-    directory = RpcProxy("directory")
     limits = RATE_LIMITS
-
-    openapi_paths = {
-        "/api/records/{kind}/{id}/reports": {"post": {
-            "summary": "Report a published record to the moderators",
-            "description": "One report per client and record. When enough people report a record it is hidden "
-                           "until a moderator looks at it.",
-            "operationId": "report_record",
-            "tags": ["submissions"],
-            "parameters": [
-                {"name": "kind", "in": "path", "required": True,
-                 "schema": {"type": "string", "enum": ["organisation", "project"]}},
-                {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
-            ],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                "type": "object", "additionalProperties": False, "required": ["reason_code"],
-                "properties": {"reason_code": {"type": "string", "enum": list(vocab.REPORT_REASONS)},
-                               "text": {"type": "string", "maxLength": 2000}}}}}},
-            "responses": {
-                "202": {"description": "Received", "content": {"application/json": {"schema": REPORT_RESPONSE}}},
-                "400": _error("The body is not JSON."), "404": _error("No published record with this id."),
-                "409": _error("This client already reported the record, or it is already hidden."),
-                "422": _error("Invalid fields: `details` names each."),
-                "429": _error("Too many reports from this client; see Retry-After."),
-            },
-        }},
-    }
-
-    @property
-    def _public_url(self) -> str:
-        return self.config.get("PUBLIC_URL", "http://localhost:8000").rstrip("/")
-
-    # --- reports from the public -------------------------------------------------------------------------------
-
-    def _report(self, request, kind: str, record_id: int, body) -> dict:
-        self.limits.hit("report", request)
-        record = call(self.directory.get_record, kind, record_id)  # only a published record can be reported
-        return call(self.moderation.report, kind, record_id, record["name"], self.limits.client(request), body)
-
-    @http("POST", "/api/records/<any(organisation,project):kind>/<int:record_id>/reports")
-    @api
-    def api_report(self, request, kind, record_id):
-        return json_response(self._report(request, kind, record_id, json_body(request)), 202)
-
-    @http("POST", "/<any(organisations,projects):collection>/<int:record_id>/report")
-    def report_form(self, request, collection, record_id):
-        back = f"/{collection}/{record_id}"
-        try:
-            csrf.check(request)
-            self._report(request, KINDS[collection], record_id,
-                         {"reason_code": request.form.get("reason_code", ""), "text": request.form.get("text", "")})
-        except PlatformError as error:
-            headers = {"Retry-After": str(error.details["retry_after"])} if isinstance(error, RateLimited) else None
-            return render("console/report_sent.html", error.status, headers, request=request, error=error, back=back)
-        return render("console/report_sent.html", 202, request=request, back=back)
 
     # --- logging in and out ------------------------------------------------------------------------------------
 
-    @http("GET", "/console")
-    @staff_page(*STAFF)
+    @staff_route("GET", "/console", *STAFF)
     def console_home(self, request):
         """Each role's first page: the queue for moderators and admins, the newsletter for editors."""
         return redirect("/console/newsletter" if current_staff(request)["role"] == "editor" else "/console/queue", 303)
@@ -146,25 +78,22 @@ class ModerationConsole(StaffSessions):
             self.limits.hit("login", request)
             result = call(self.moderation.login, email, request.form.get("password", ""))
         except PlatformError as error:
-            headers = {"Retry-After": str(error.details["retry_after"])} if isinstance(error, RateLimited) else None
-            return render("console/login.html", error.status, headers, request=request, next=target, email=email,
-                          error=error)
+            return render("console/login.html", error.status, retry_headers(error), request=request, next=target,
+                          email=email, error=error)
         response = redirect(target, 303)
-        set_session_cookie(response, request, self._public_url, result["session"], result["max_age"])
+        set_session_cookie(response, request, self.public_url, result["session"], result["max_age"])
         return response
 
-    @http("POST", "/console/logout")
-    @staff_page(*STAFF)
+    @staff_route("POST", "/console/logout", *STAFF)
     def logout(self, request):
         call(self.moderation.logout, session_value(request))
         response = redirect(LOGIN_PATH, 303)
-        clear_session_cookie(response, request, self._public_url)
+        clear_session_cookie(response, request, self.public_url)
         return response
 
     # --- the queue ---------------------------------------------------------------------------------------------
 
-    @http("GET", "/console/queue")
-    @staff_page(*MODERATORS)
+    @staff_route("GET", "/console/queue", *MODERATORS)
     def queue_page(self, request):
         filters = _page_args(request)
         try:
@@ -176,8 +105,7 @@ class ModerationConsole(StaffSessions):
                       listing=listing, page_link=lambda page: "/console/queue?" + urlencode({**filters, "page": page}),
                       **_reasons())
 
-    @http("POST", "/console/queue/bulk")
-    @staff_page(*MODERATORS)
+    @staff_route("POST", "/console/queue/bulk", *MODERATORS)
     def bulk_decide(self, request):
         items = []
         for value in request.form.getlist("item"):
@@ -190,8 +118,7 @@ class ModerationConsole(StaffSessions):
             return render("console/bulk.html", 422, request=request, staff=current_staff(request), error=error)
         return render("console/bulk.html", request=request, staff=current_staff(request), outcome=outcome)
 
-    @http("GET,POST", "/console/items/<submission_id>")
-    @staff_page(*MODERATORS)
+    @staff_route("GET,POST", "/console/items/<submission_id>", *MODERATORS)
     def item_page(self, request, submission_id):
         token = session_value(request)
         if request.method == "GET":
@@ -211,16 +138,14 @@ class ModerationConsole(StaffSessions):
 
     # --- reports -----------------------------------------------------------------------------------------------
 
-    @http("GET", "/console/reports")
-    @staff_page(*MODERATORS)
+    @staff_route("GET", "/console/reports", *MODERATORS)
     def reports_page(self, request):
         state = request.args.get("state", "active")
         listing = call(self.moderation.list_reports, session_value(request), state)
         return render("console/reports.html", request=request, staff=current_staff(request), listing=listing,
                       state=state, reasons=vocab.REPORT_REASONS)
 
-    @http("GET,POST", "/console/reports/<any(organisation,project):kind>/<int:record_id>")
-    @staff_page(*MODERATORS)
+    @staff_route("GET,POST", "/console/reports/" + kinds.name_rule("kind") + "/<int:record_id>", *MODERATORS)
     def report_case_page(self, request, kind, record_id):
         token = session_value(request)
         error = None
@@ -238,8 +163,7 @@ class ModerationConsole(StaffSessions):
 
     # --- staff accounts (admins) -------------------------------------------------------------------------------
 
-    @http("GET,POST", "/console/staff")
-    @staff_page(*ADMINS)
+    @staff_route("GET,POST", "/console/staff", *ADMINS)
     def staff_accounts(self, request):
         token = session_value(request)
         error, created, values = None, None, {}

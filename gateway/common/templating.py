@@ -14,9 +14,11 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from . import csrf, i18n, views
+from dsi import kinds
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+from . import csrf, i18n
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
 environment = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -59,7 +61,7 @@ def _url(context, path: str) -> str:
 
 @pass_context
 def _country_of(context, item) -> str:
-    return views.country_name(_lang(context), item.get("country"), item.get("country_name"))
+    return i18n.country_name(_lang(context), item.get("country"), item.get("country_name"))
 
 
 @pass_context
@@ -88,7 +90,7 @@ def _safe_snippet(snippet: str) -> Markup:
 
 environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)
 environment.globals.update(url=_url, LANGUAGES=i18n.LANGUAGES, localised=i18n.localised, country_of=_country_of,
-                           options=_options, record_path=views.record_path)
+                           options=_options, record_path=kinds.record_path)
 environment.filters.update(safe_snippet=_safe_snippet, number=_number, tr=_translated)
 
 

@@ -1,39 +1,22 @@
 """What the pages show, computed from the services' answers: the directory search page's facets, chips and pages
 (all of its state lives in the URL), labels in the visitor's language, and the small map of a record.
 """
-import functools
 import math
 from urllib.parse import urlencode
 
-from babel import Locale
+from dsi import kinds, vocab
+from dsi.validation import comma_list
 
-from dsi import vocab
-
-from . import i18n
+from ..common import i18n
 
 FACETS = ("kind", "country", "social_areas", "technologies", "dsi_focus", "organisation_type", "organisation_size")
 SORTS = ("relevance", "name", "newest")
 ORDERED = ("organisation_size",)
 PER_PAGE = 20
 MAX_PAGE = 500
-KIND_PATHS = {"organisation": "/organisations", "project": "/projects"}
-KIND_LABELS = {"organisation": "Organisations", "project": "Projects"}  # translated by the templates
-
-
-def record_path(kind: str, record_id) -> str:
-    return f"{KIND_PATHS[kind]}/{record_id}"
-
-
-@functools.lru_cache(maxsize=None)
-def _territories(lang: str) -> dict:
-    return Locale.parse(lang).territories
-
-
-def country_name(lang: str, code: str | None, fallback: str | None = None) -> str:
-    """A country's name in `lang`, from the CLDR data Babel ships."""
-    if not code:
-        return fallback or ""
-    return _territories(lang).get(code.upper()) or fallback or code
+KIND_LABELS = {kind.name: kind.label for kind in kinds.KINDS}  # translated by the templates
+record_path = kinds.record_path
+country_name = i18n.country_name
 
 
 def term_label(lang: str, facet: str, value: str, label: str | None = None) -> str:
@@ -58,10 +41,7 @@ def search_state(args) -> dict:
 
 
 def _values(args, facet: str) -> list[str]:
-    values = []
-    for raw in args.getlist(facet):
-        values.extend(part.strip() for part in raw.split(",") if part.strip())
-    return list(dict.fromkeys(values))
+    return list(dict.fromkeys(comma_list(args.getlist(facet))))
 
 
 def search_params(state: dict) -> dict:

@@ -3,17 +3,13 @@
 Empty inputs are left out so that the schema's defaults apply; tags are typed comma-separated; validation stays
 in dsi.schemas (the same rules as the JSON API), and its errors are mapped to the form's fields.
 """
-from . import i18n
+from dsi import kinds
+from dsi.validation import comma_list
 
-COMMON = ("name", "website", "short_description", "long_description", "country", "city", "latitude", "longitude",
-          "start_date", "tags")
-FIELDS = {
-    "organisation": COMMON + ("address", "organisation_type", "organisation_size", "network_tags", "logo_url"),
-    "project": COMMON + ("social_impact", "status", "end_date", "social_areas", "technologies", "dsi_focus"),
-}
+from ..common import i18n
+
 CHOICES = ("social_areas", "technologies", "dsi_focus")  # checkboxes: many values
 TAG_LISTS = ("tags", "network_tags")  # typed "a, b, c"
-LINKS = {"organisation": "projects", "project": "organisations"}
 HONEYPOT = "nickname"  # hidden from people by the stylesheet; robots fill it in
 HONEYPOT_ERROR = "Leave this field empty."
 # dsi.schemas speaks pydantic's English to API clients; the form says it plainly, in the visitor's language
@@ -39,11 +35,11 @@ MESSAGES = {
 def record_body(kind: str, form) -> dict:
     """The record fields of a submitted form (a werkzeug MultiDict)."""
     body = {}
-    for name in FIELDS[kind]:
+    for name in kinds.get(kind).form_fields:
         if name in CHOICES:
             body[name] = [value for value in form.getlist(name) if value]
         elif name in TAG_LISTS:
-            body[name] = [tag.strip() for tag in form.get(name, "").split(",") if tag.strip()]
+            body[name] = comma_list(form.get(name, ""))
         elif (value := form.get(name, "").strip()):
             body[name] = value
     return body
@@ -61,7 +57,7 @@ def form_values(form) -> dict:
 def record_values(record: dict) -> dict:
     """A record as the edit form's initial values."""
     values = {}
-    for name in FIELDS[record["kind"]]:
+    for name in kinds.get(record["kind"]).form_fields:
         value = record.get(name)
         if name in CHOICES:
             values[name] = [term["value"] for term in value or []]
@@ -76,7 +72,7 @@ def record_values(record: dict) -> dict:
 
 def current_links(record: dict) -> list[dict]:
     """The links an edit keeps (the form does not change them)."""
-    return [{"id": link["id"], "role": link["role"]} for link in record.get(LINKS[record["kind"]]) or []]
+    return [{"id": link["id"], "role": link["role"]} for link in record.get(kinds.get(record["kind"]).links) or []]
 
 
 def field_errors(details: dict | None, lang: str = i18n.DEFAULT) -> dict[str, str]:

@@ -31,7 +31,11 @@ def with_headers(app):
             return [b""]
 
         def start(status, headers, exc_info=None):
+            if _framable(headers):  # the embed variant: its frame-ancestors speaks; X-Frame-Options would refuse
+                headers = [(name, value) for name, value in headers if name.lower() != "x-frame-options"]
             present = {name.lower() for name, _ in headers}
+            if _framable(headers):
+                present.add("x-frame-options")
             extra = [(name, value) for name, value in SECURITY_HEADERS.items() if name.lower() not in present]
             if is_api and method in ("GET", "HEAD"):
                 extra += [(name, value) for name, value in CORS_HEADERS if name.lower() not in present]
@@ -40,6 +44,11 @@ def with_headers(app):
         return app(environ, start)
 
     return middleware
+
+
+def _framable(headers) -> bool:
+    """A response that lets other sites frame it (only a view's `?embed=1`, see gateway/site/maps.py)."""
+    return any(name.lower() == "content-security-policy" and "frame-ancestors *" in value for name, value in headers)
 
 
 class SecureWebServer(WebServer):

@@ -4,30 +4,26 @@ The moderation service owns staff accounts: it issues the signed session value a
 role, on every staff RPC; this module only carries the cookie. Use it on any staff page:
 
     class EditorPages(StaffSessions):
-        @http("GET", "/console/news")
-        @staff_page("editor", "admin")
+        @staff_route("GET", "/console/news", "editor", "admin")
         def news(self, request):
             staff = current_staff(request)        # {"id", "email", "name", "role", ...}
             token = session_value(request)       # pass it to staff RPCs of other services if they check roles
 
-`staff_page` refuses a visitor (303 to the login page) or a wrong role (403 page), and checks the CSRF token
+`staff_route` refuses a visitor (303 to the login page) or a wrong role (403 page), and checks the CSRF token
 of every POST, so no staff form can forget it.
 """
 import functools
-import logging
 from urllib.parse import quote
 
-from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
 from werkzeug.utils import redirect
 
 from dsi.errors import Forbidden, PlatformError
 
-from . import csrf
-from .http import call
-from .templating import render
-
-log = logging.getLogger(__name__)
+from ..common import csrf
+from ..common.dependencies import SETTINGS
+from ..common.http import call, html_route, retry_headers
+from ..common.templating import render
 
 COOKIE = "dsi_staff"
 LOGIN_PATH = "/console/login"
@@ -35,10 +31,14 @@ _STAFF, _TOKEN = "dsi.staff", "dsi.staff_session"
 
 
 class StaffSessions:
-    """Mix into a gateway route class to use staff_page: it brings the moderation proxy and the config."""
+    """Mix into a gateway route class to use staff_route: it brings the moderation proxy and the settings."""
 
     moderation = RpcProxy("moderation")
-    config = Config()
+    settings = SETTINGS
+
+    @property
+    def public_url(self) -> str:
+        return self.settings.public_url
 
 
 def session_value(request) -> str:
@@ -65,41 +65,37 @@ def clear_session_cookie(response, request, public_url: str) -> None:
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="Lax", secure=is_secure(request, public_url))
 
 
-def staff_error(request, error: PlatformError, status: int | None = None):
-    status = status or error.status
-    return render("console/message.html", status, {"Cache-Control": "no-store"}, request=request,
-                  title="Not allowed" if status == 403 else "Something is wrong", message=error.message)
+def staff_error(self, request, error: PlatformError, status: int):
+    """A failure of a staff page, in the console's look."""
+    return render("console/message.html", status, {"Cache-Control": "no-store", **(retry_headers(error) or {})},
+                  request=request, title="Not allowed" if status == 403 else "Something is wrong",
+                  message=error.message)
 
 
-def staff_page(*roles: str):
-    """Only for a logged-in staff member with one of `roles`; POSTs must carry the form's CSRF token."""
+def staff_route(methods: str, path: str, *roles: str):
+    """A console page only for a logged-in staff member with one of `roles`; POSTs must carry the form's CSRF
+    token. Failures are shown in the console's look (staff_error)."""
 
     def decorate(handler):
         @functools.wraps(handler)
-        def wrapper(self, request, *args, **kwargs):
+        def for_staff(self, request, *args, **kwargs):
+            if request.method == "POST":
+                csrf.check(request)
+            token = session_value(request)
+            if not token:
+                return _to_login(request)
             try:
-                if request.method == "POST":
-                    csrf.check(request)
-                token = session_value(request)
-                if not token:
+                staff = call(self.moderation.whoami, token, list(roles), timeout=5)
+            except Forbidden as error:
+                if (error.details or {}).get("reason") == "no_session":
                     return _to_login(request)
-                try:
-                    staff = call(self.moderation.whoami, token, list(roles), timeout=5)
-                except Forbidden as error:
-                    if (error.details or {}).get("reason") == "no_session":
-                        return _to_login(request)
-                    raise
-                request.environ[_STAFF], request.environ[_TOKEN] = staff, token
-                response = handler(self, request, *args, **kwargs)
-                response.headers.setdefault("Cache-Control", "no-store")
-                return response
-            except PlatformError as error:
-                return staff_error(request, error)
-            except Exception:
-                log.exception("staff page %s failed", request.path)
-                return staff_error(request, PlatformError("Something went wrong on our side; please try again."), 500)
+                raise
+            request.environ[_STAFF], request.environ[_TOKEN] = staff, token
+            response = handler(self, request, *args, **kwargs)
+            response.headers.setdefault("Cache-Control", "no-store")
+            return response
 
-        return wrapper
+        return html_route(methods, path, staff_error, localised=False)(for_staff)
 
     return decorate
 

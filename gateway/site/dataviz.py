@@ -8,10 +8,11 @@ from urllib.parse import urlencode
 
 import pycountry
 
-from dsi import vocab
+from dsi import kinds, vocab
 
-from . import i18n, views
-from .templating import SECURITY_HEADERS
+from ..common import i18n
+from ..common.templating import SECURITY_HEADERS
+from . import views
 
 VIEWS = ("map", "network", "groupings")
 VIEW_PATHS = {"map": "/map", "network": "/map/network", "groupings": "/map/groupings"}
@@ -59,7 +60,7 @@ def filter_groups(lang: str, chosen: dict, countries: list[dict]) -> list[dict]:
     groups = []
     for facet in views.FACETS:
         if facet == "kind":
-            values = [(kind, views.term_label(lang, "kind", kind)) for kind in views.KIND_PATHS]
+            values = [(kind, views.term_label(lang, "kind", kind)) for kind in kinds.names()]
         elif facet == "country":
             codes = list(dict.fromkeys([item["country"] for item in countries] + picked.get("country", [])))
             values = sorted(((code, views.country_name(lang, code)) for code in codes), key=lambda pair: pair[1])

@@ -9,10 +9,11 @@ from datetime import datetime
 from email.utils import format_datetime
 from xml.sax.saxutils import escape
 
+from dsi import kinds
+from dsi.kinds import record_path
 from dsi.sanitise import plain_text
 
-from . import i18n
-from .views import record_path
+from ..common import i18n
 
 LICENCE = {
     "name": "CC BY-NC-SA 4.0",
@@ -21,15 +22,7 @@ LICENCE = {
 }
 LICENCE_HEADERS = {"Link": f'<{LICENCE["url"]}>; rel="license"'}
 
-COMMON_COLUMNS = ["id", "name", "url", "website", "short_description", "long_description", "country",
-                  "country_name", "city", "latitude", "longitude", "start_date", "tags", "created_at",
-                  "published_at"]
-COLUMNS = {
-    "organisation": COMMON_COLUMNS + ["organisation_type", "organisation_size", "address", "network_tags",
-                                      "projects"],
-    "project": COMMON_COLUMNS + ["status", "end_date", "social_impact", "social_areas", "technologies",
-                                 "dsi_focus", "organisations"],
-}
+COLUMNS = {kind.name: list(kind.csv_columns) for kind in kinds.KINDS}
 
 
 def published(export, kind: str | None = None):

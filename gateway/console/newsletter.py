@@ -1,19 +1,18 @@
 """The editors' newsletter console (/console/newsletter): editions and their states, the preview of a copy,
 the intro and subject, a test copy to an address, scheduling, and pause / resume / cancel.
 
-Every page is a `staff_page` for editors and admins (session, role and CSRF checked by gateway/staff.py);
+Every page is a `staff_route` for editors and admins (session, role and CSRF checked by console/staff.py);
 the newsletter service checks each change against the edition's state. Plain HTML forms, no scripts."""
 from nameko.rpc import RpcProxy
-from nameko.web.handlers import http
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
 from dsi.errors import Conflict, InvalidInput
 from dsi.vocab import INTERFACE_LANGUAGES, SOCIAL_AREAS
 
-from .http import call
-from .staff import StaffSessions, current_staff, staff_page
-from .templating import SECURITY_HEADERS, render
+from ..common.http import call
+from ..common.templating import SECURITY_HEADERS, render
+from .staff import StaffSessions, current_staff, staff_route
 
 EDITORS = ("editor", "admin")
 ACTIONS = ("unschedule", "pause", "resume", "cancel")
@@ -46,8 +45,7 @@ class NewsletterConsole(StaffSessions):
                       edition=report, preview=preview, language=language, languages=INTERFACE_LANGUAGES,
                       areas=SOCIAL_AREAS, chosen_areas=request.args.getlist("area"), actions=ACTIONS, **context)
 
-    @http("GET,POST", "/console/newsletter")
-    @staff_page(*EDITORS)
+    @staff_route("GET,POST", "/console/newsletter", *EDITORS)
     def newsletter_editions(self, request):
         error, month = None, request.form.get("month", "")
         if request.method == "POST":
@@ -60,19 +58,16 @@ class NewsletterConsole(StaffSessions):
                       staff=current_staff(request), editions=call(self.newsletter.list_editions), error=error,
                       month=month)
 
-    @http("GET", "/console/newsletter/<int:edition_id>")
-    @staff_page(*EDITORS)
+    @staff_route("GET", "/console/newsletter/<int:edition_id>", *EDITORS)
     def newsletter_edition(self, request, edition_id):
         return self._page(request, edition_id, done=request.args.get("done"))
 
-    @http("GET", "/console/newsletter/<int:edition_id>/preview")
-    @staff_page(*EDITORS)
+    @staff_route("GET", "/console/newsletter/<int:edition_id>/preview", *EDITORS)
     def newsletter_preview(self, request, edition_id):
         preview = call(self.newsletter.preview_edition, edition_id, _language(request), request.args.getlist("area"))
         return Response(preview["html"], mimetype="text/html", headers=PREVIEW_HEADERS)
 
-    @http("POST", "/console/newsletter/<int:edition_id>/<any(edit,test,schedule,act):step>")
-    @staff_page(*EDITORS)
+    @staff_route("POST", "/console/newsletter/<int:edition_id>/<any(edit,test,schedule,act):step>", *EDITORS)
     def newsletter_change(self, request, edition_id, step):
         form = request.form
         try:

@@ -1,0 +1,204 @@
+"""The OpenAPI 3.1 description of the JSON API, served at /api/openapi.json: assembled here, in one place, from
+the operations each JSON route declares beside itself (json_route's `openapi`) and the schemas of the classes
+that hold them (`openapi_schemas`), with the components below.
+
+Request bodies come from the submission contracts themselves (dsi.schemas, through pydantic's JSON Schema);
+responses are checked against live answers by tests/web/test_openapi.py, so the document cannot drift from what
+the API really sends.
+"""
+import functools
+
+from nameko.web.handlers import http
+from pydantic import TypeAdapter
+
+from dsi import kinds
+from dsi.schemas import Submission
+
+from ..common.dependencies import SETTINGS
+from ..common.http import json_response
+from ..common.openapi import PAGING, REF, closed, nullable, ref
+
+KIND_ENUM = {"type": "string", "enum": list(kinds.names("directory"))}
+
+TERM = closed({"value": {"type": "string"}, "label": {"type": "string"}})
+LINK = closed({"id": {"type": "integer"}, "kind": KIND_ENUM,
+               "name": {"type": "string"}, "role": {"type": "string", "enum": ["lead", "partner"]}})
+RECORD_FIELDS = {
+    "id": {"type": "integer"},
+    "name": {"type": "string"},
+    "website": {"type": "string"},
+    "short_description": {"type": "string"},
+    "long_description": {"type": "string", "description": "Sanitised HTML: safe to render as it is."},
+    "country": nullable("string", description="ISO 3166-1 alpha-2 code"),
+    "country_name": nullable("string"),
+    "city": {"type": "string"},
+    "latitude": nullable("number"),
+    "longitude": nullable("number"),
+    "start_date": nullable("string", format="date"),
+    "tags": {"type": "array", "items": {"type": "string"}},
+    "version": {"type": "integer", "description": "Grows with every change of the public version."},
+    "created_at": nullable("string", format="date-time"),
+    "updated_at": nullable("string", format="date-time"),
+    "published_at": nullable("string", format="date-time"),
+}
+ORGANISATION = closed({
+    **RECORD_FIELDS,
+    "kind": {"const": "organisation"},
+    "address": {"type": "string"},
+    "organisation_type": {"oneOf": [ref("Term"), {"type": "null"}]},
+    "organisation_size": {"oneOf": [ref("Term"), {"type": "null"}]},
+    "network_tags": {"type": "array", "items": {"type": "string"}},
+    "logo_url": {"type": "string"},
+    "projects": {"type": "array", "items": ref("LinkedRecord")},
+})
+PROJECT = closed({
+    **RECORD_FIELDS,
+    "kind": {"const": "project"},
+    "social_impact": {"type": "string", "description": "Sanitised HTML."},
+    "status": {"oneOf": [ref("Term"), {"type": "null"}]},
+    "end_date": nullable("string", format="date"),
+    "social_areas": {"type": "array", "items": ref("Term")},
+    "technologies": {"type": "array", "items": ref("Term")},
+    "dsi_focus": {"type": "array", "items": ref("Term")},
+    "organisations": {"type": "array", "items": ref("LinkedRecord")},
+})
+FACETS = ("kind", "country", "social_areas", "technologies", "dsi_focus", "organisation_type", "organisation_size")
+SEARCH_HIT = closed({
+    "id": {"type": "integer"},
+    "kind": KIND_ENUM,
+    "name": {"type": "string"},
+    "snippet": {"type": "string", "description": "Escaped text with the matched words in <mark>."},
+    "short_description": nullable("string"),
+    "country": nullable("string"),
+    "country_name": nullable("string"),
+    "city": nullable("string"),
+    "latitude": nullable("number"),
+    "longitude": nullable("number"),
+})
+FACET_VALUE = closed({"value": {"type": "string"}, "label": {"type": "string"},
+                      "count": {"type": "integer", "minimum": 0}})
+SEARCH_RESULT = closed({
+    "items": {"type": "array", "items": ref("SearchHit")},
+    **PAGING,
+    "facets": closed({facet: {"type": "array", "items": ref("FacetValue")} for facet in FACETS}, required=[]),
+    "did_you_mean": {**nullable("string"), "description": "A corrected query that finds something, on zero hits."},
+})
+SUBMISSION_STATUS = closed({
+    "id": {"type": "string"},
+    "submission_id": {"type": "string"},
+    "record_id": nullable("integer"),
+    "kind": KIND_ENUM,
+    "action": {"type": "string", "enum": ["create", "update"]},
+    "state": {"type": "string", "enum": ["pending", "approved", "rejected", "changes_requested", "withdrawn"]},
+    "reason_code": nullable("string"),
+    "reason": nullable("string"),
+    "email_confirmed": {"type": "boolean"},
+    "submitted_at": nullable("string", format="date-time"),
+    "decided_at": nullable("string", format="date-time"),
+})
+# The answer to a new submission or an edit: its status, the token that opens it, and, when the directory was
+# down, `queued` (it is stored as soon as the directory runs again).
+SUBMISSION_ACCEPTED = {
+    "type": "object",
+    "properties": {**SUBMISSION_STATUS["properties"], "status_token": {"type": "string"}, "queued": {"type": "boolean"}},
+    "required": ["id", "submission_id", "state", "status_token"],
+    "additionalProperties": False,
+}
+ERROR = {
+    "type": "object",
+    "properties": {
+        "error": {"type": "string", "enum": ["BAD_REQUEST", "VALIDATION_ERROR", "NOT_FOUND", "FORBIDDEN", "CONFLICT",
+                                             "RATE_LIMITED", "PAYLOAD_TOO_LARGE", "SERVICE_UNAVAILABLE",
+                                             "INTERNAL"]},
+        "message": {"type": "string"},
+        "details": {"type": "object", "description": "For VALIDATION_ERROR: a message per field path."},
+    },
+    "required": ["error", "message"],
+    "additionalProperties": False,
+}
+
+
+
+def _contracts() -> dict:
+    """JSON Schemas of the submission and edit bodies, straight from dsi.schemas."""
+    schemas = {}
+    adapters = [("Submission", TypeAdapter(Submission))]
+    adapters += [(f"{kind.label_one}Edit", TypeAdapter(kind.fields_model())) for kind in kinds.owned_by("directory")]
+    for name, adapter in adapters:
+        schema = adapter.json_schema(ref_template=REF, mode="validation")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[name] = schema
+    return schemas
+
+
+def contributions(service_cls) -> tuple[dict, dict]:
+    """The operations every JSON route of `service_cls` declares, and the schemas its classes declare as
+    `openapi_schemas = {"Name": {...}}`."""
+    paths, schemas = {}, {}
+    for klass in reversed(service_cls.__mro__):
+        schemas.update(klass.__dict__.get("openapi_schemas") or {})
+    for name in sorted(dir(service_cls)):
+        for path, item in (getattr(getattr(service_cls, name), "openapi", None) or {}).items():
+            paths.setdefault(path, {}).update(item)
+    return paths, schemas
+
+
+@functools.lru_cache(maxsize=4)
+def document(server: str, service_cls) -> dict:
+    """The document for the site at `server` (built once; do not change it)."""
+    paths, schemas = contributions(service_cls)
+    return _document(server, paths, schemas)
+
+
+def _document(server: str, extra_paths: dict, extra_schemas: dict) -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "DSI network API",
+            "version": "1.0.0",
+            "description": (
+                "The directory of Europe's digital social innovation network: published organisations and "
+                "projects, search, and submissions. Reading needs no key and works across origins (CORS). "
+                "Errors are `{\"error\": CODE, \"message\": …, \"details\": {…}}`; lists are "
+                "`{\"items\", \"total\", \"page\", \"per_page\"}`. Records are published under CC BY-NC-SA 4.0, "
+                "credit \"DSI4EU / digitalsocial.eu contributors\"."
+            ),
+            "license": {"name": "CC BY-NC-SA 4.0 (data)", "url": "https://creativecommons.org/licenses/by-nc-sa/4.0/"},
+        },
+        "servers": [{"url": server}],
+        "tags": [{"name": "directory"}, {"name": "search"}, {"name": "submissions"}, {"name": "platform"}],
+        "paths": {
+            **extra_paths,
+        },
+        "components": {"schemas": {
+            "Term": TERM,
+            "LinkedRecord": LINK,
+            "Organisation": ORGANISATION,
+            "Project": PROJECT,
+            "SearchHit": SEARCH_HIT,
+            "FacetValue": FACET_VALUE,
+            "SearchResult": SEARCH_RESULT,
+            "Suggestion": closed({"id": {"type": "integer"},
+                                  "kind": {"type": "string", "enum": ["organisation", "project"]},
+                                  "name": {"type": "string"}}),
+            "SubmissionStatus": SUBMISSION_STATUS,
+            "SubmissionAccepted": SUBMISSION_ACCEPTED,
+            "Stats": closed({"organisations": {"type": "integer"}, "projects": {"type": "integer"},
+                             "countries": {"type": "integer"}}),
+            "Health": closed({"status": {"type": "string", "enum": ["ok", "degraded"]},
+                              "directory": {"type": "string", "enum": ["ok", "unavailable"]}}),
+            "Error": ERROR,
+            **_contracts(),
+            **extra_schemas,
+        }},
+    }
+
+
+
+class ApiDocument:
+    settings = SETTINGS
+
+    @http("GET", "/api/openapi.json")
+    def openapi_document(self, request):
+        document_ = document(self.settings.public_url, type(self))
+        return json_response(document_, headers={"Cache-Control": "public, max-age=3600"})

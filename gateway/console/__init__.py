@@ -1,0 +1,1 @@
+"""The staff console (/console): moderation, newsletter editing, staff accounts."""

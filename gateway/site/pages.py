@@ -1,0 +1,205 @@
+"""The public website's pages, server-rendered in every interface language: home, about, clusters, directory
+search, record pages, the join-the-network and edit forms, a submission's status, and the report form of a
+record page. (Open data, feeds and the sitemap are in data.py; the newsletter's pages in newsletter.py.)
+
+Each page answers at its path in English (`/search`) and under a language prefix (`/pl/search`). A page never
+fails with a bare error: a service's error becomes a page in the site's look with the right status.
+"""
+from nameko.rpc import RpcProxy
+from werkzeug.utils import redirect
+from werkzeug.wrappers import Response
+
+from dsi import kinds, vocab
+from dsi.countries import all_countries
+from dsi.errors import Forbidden, InvalidInput, NotFound, PlatformError, RateLimited
+from dsi.schemas import parse_fields, parse_submission
+
+from ..api.directory import send_submission
+from ..common import csrf, i18n
+from ..common.dependencies import RATE_LIMITS
+from ..common.http import ServiceUnavailable, call, html_route, optional, retry_headers, token_arg
+from ..common.templating import environment, render
+from . import forms, views
+
+PAGE_TIMEOUT = 5
+# A page shows these errors with their own status; any other refusal as a 400.
+PAGE_STATUS = {NotFound: 404, Forbidden: 403, InvalidInput: 422, RateLimited: 429, ServiceUnavailable: 503}
+DIRECTORY_SEGMENTS = kinds.segment_rule("collection", owner="directory")
+environment.globals.setdefault("REPORT_REASONS", vocab.REPORT_REASONS)  # the record page's report form
+
+
+def error_page(request, status: int, message: str = "", headers: dict | None = None) -> Response:
+    return render("error.html", status, headers, request=request, status_code=status, message=message)
+
+
+def _site_error(self, request, error: PlatformError, status: int) -> Response:
+    if status != 500:
+        status = next((code for kind, code in PAGE_STATUS.items() if isinstance(error, kind)), 400)
+    return error_page(request, status, "" if status in (404, 500) else error.message, retry_headers(error))
+
+
+def page(path: str, methods: str = "GET"):
+    """A page of the site at `path` and at `/<lang>path`; its handler receives the language."""
+    return html_route(methods, path, _site_error)
+
+
+def see_other(lang: str, path: str) -> Response:
+    return redirect(i18n.localised(lang, path), 303)
+
+
+class PublicPages:
+    directory = RpcProxy("directory")
+    search = RpcProxy("search")
+    moderation = RpcProxy("moderation")  # the report form
+    limits = RATE_LIMITS
+
+    # --- home, about, clusters --------------------------------------------------------------------------------
+
+    @page("/")
+    def home(self, request, lang):
+        latest = optional(self.search.query, {"sort": "newest", "per_page": 6})
+        return render("home.html", request=request, stats=optional(self.directory.stats),
+                      latest=(latest or {}).get("items", []), clusters=_clusters(),
+                      social_areas=vocab.SOCIAL_AREAS)
+
+    @page("/about")
+    def about(self, request, lang):
+        return render("about.html", request=request, clusters=_clusters())
+
+    @page("/privacy")
+    def privacy(self, request, lang):
+        return render("privacy.html", request=request)
+
+    @page("/clusters")
+    def clusters(self, request, lang):
+        return render("clusters.html", request=request, clusters=_clusters())
+
+    @page("/clusters/<slug>")
+    def cluster(self, request, lang, slug):
+        if slug not in vocab.CLUSTERS:
+            raise NotFound("No such cluster.")
+        state = {"q": "", "filters": {"social_areas": [slug]}, "sort": "newest", "page": 1}
+        found = optional(self.search.query, {**views.search_params(state), "per_page": 12})
+        return render("cluster.html", request=request, cluster=_clusters()[slug], found=found,
+                      search_url=views.state_url(i18n.localised(lang, "/search"), state))
+
+    # --- the directory ----------------------------------------------------------------------------------------
+
+    @page("/search")
+    def search_page(self, request, lang):
+        state = views.search_state(request.args)
+        result = call(self.search.query, views.search_params(state), timeout=PAGE_TIMEOUT)
+        view = views.search_view(lang, i18n.localised(lang, "/search"), state, result)
+        return render("search.html", request=request, state=state, result=result, view=view)
+
+    @page("/" + DIRECTORY_SEGMENTS)
+    def collection(self, request, lang, collection):
+        return see_other(lang, f"/search?kind={kinds.by_segment(collection).name}")
+
+    @page("/" + DIRECTORY_SEGMENTS + "/<int:record_id>")
+    def record(self, request, lang, collection, record_id):
+        kind = kinds.by_segment(collection)
+        record = call(self.directory.get_record, kind.name, record_id, timeout=PAGE_TIMEOUT)
+        return render(kind.template("page"), request=request, record=record,
+                      country=views.country_name(lang, record["country"], record["country_name"]),
+                      map=views.map_point(record["latitude"], record["longitude"]))
+
+    # --- joining the network ----------------------------------------------------------------------------------
+
+    @page("/join")
+    def join(self, request, lang):
+        return render("join.html", request=request)
+
+    @page("/join/" + kinds.name_rule("kind", owner="directory"), "GET,POST")
+    def join_form(self, request, lang, kind):
+        if request.method == "GET":
+            return self._form(request, kind, {})
+        values = forms.form_values(request.form)
+        try:
+            self._check_post(request, "submit")
+            body = forms.submission_body(kind, request.form)
+            parse_submission(body)  # field errors next to the fields; the directory checks again
+            result = send_submission(self.directory, body)
+        except (InvalidInput, RateLimited) as error:
+            return self._form(request, kind, values, error)
+        return see_other(lang, f"/submissions/{result['id']}?token={result['status_token']}&sent=1")
+
+    @page("/records/<int:record_id>/edit", "GET,POST")
+    def edit_form(self, request, lang, record_id):
+        token = token_arg(request)
+        record = call(self.directory.editable_record, record_id, token, timeout=PAGE_TIMEOUT)
+        if request.method == "GET":
+            return self._form(request, record["kind"], forms.record_values(record), record=record)
+        try:
+            self._check_post(request, "edit")
+            body = {**forms.record_body(record["kind"], request.form), kinds.get(record["kind"]).links:
+                    forms.current_links(record)}
+            parse_fields(record["kind"], body)
+            result = call(self.directory.propose_edit, record_id, body, token, timeout=PAGE_TIMEOUT)
+        except (InvalidInput, RateLimited) as error:
+            return self._form(request, record["kind"], forms.form_values(request.form), error, record=record)
+        return see_other(lang, f"/submissions/{result['id']}?token={result['status_token']}&sent=1")
+
+    def _check_post(self, request, action: str) -> None:
+        csrf.check(request)
+        if request.form.get(forms.HONEYPOT):
+            raise InvalidInput("Please leave the last field empty.", {forms.HONEYPOT: forms.HONEYPOT_ERROR})
+        self.limits.hit(action, request)
+
+    def _form(self, request, kind, values, error: PlatformError | None = None, record=None) -> Response:
+        lang = i18n.split_path(request.path)[0]
+        errors = forms.field_errors(error.details, lang) if isinstance(error, InvalidInput) else {}
+        status = 200 if error is None else (429 if isinstance(error, RateLimited) else 422)
+        return render(kinds.get(kind).template("form"), status, request=request, kind=kind, values=values,
+                      errors=errors, error=error, record=record, vocabularies=vocab.VOCABULARIES,
+                      countries=sorted(((code, views.country_name(lang, code, name))
+                                        for code, name in all_countries().items()), key=lambda item: item[1]))
+
+    @page("/submissions/<submission_id>")
+    def submission(self, request, lang, submission_id):
+        token = token_arg(request)
+        status = call(self.directory.submission_status, submission_id, token, timeout=PAGE_TIMEOUT)
+        return render("submission.html", request=request, submission=status, token=token,
+                      sent=request.args.get("sent") == "1")
+
+    @page("/submissions/<submission_id>/withdraw", "POST")
+    def withdraw(self, request, lang, submission_id):
+        csrf.check(request)
+        token = token_arg(request)
+        call(self.directory.withdraw, submission_id, token, timeout=PAGE_TIMEOUT)
+        return see_other(lang, f"/submissions/{submission_id}?token={token}")
+
+    @page("/submissions/<submission_id>/confirm", "GET,POST")
+    def confirm(self, request, lang, submission_id):
+        """The emailed link opens a page whose button confirms: mail scanners that follow links confirm nothing."""
+        token = token_arg(request)
+        if request.method == "GET":
+            return render("confirm.html", request=request, token=token, confirmed=None)
+        csrf.check(request)
+        status = call(self.directory.confirm_email, submission_id, token, timeout=PAGE_TIMEOUT)
+        return render("confirm.html", request=request, token=token, confirmed=status)
+
+    # --- reports from the public (the JSON API's is in gateway/api/reports.py) -------------------------------
+
+    @html_route("POST", "/" + DIRECTORY_SEGMENTS + "/<int:record_id>/report",
+                lambda self, request, error, status: render("console/report_sent.html", status, retry_headers(error),
+                                                            request=request, error=error, back=request.path[:-7]),
+                localised=False)
+    def report_form(self, request, collection, record_id):
+        csrf.check(request)
+        body = {"reason_code": request.form.get("reason_code", ""), "text": request.form.get("text", "")}
+        report_record(self, request, kinds.by_segment(collection).name, record_id, body)
+        return render("console/report_sent.html", 202, request=request, back=f"/{collection}/{record_id}")
+
+
+def report_record(route, request, kind: str, record_id: int, body) -> dict:
+    """A report of a published record from the public, counted against the client's limit (the site's form and
+    the JSON API both send it)."""
+    route.limits.hit("report", request)
+    record = call(route.directory.get_record, kind, record_id)  # only a published record can be reported
+    return call(route.moderation.report, kind, record_id, record["name"], route.limits.client(request), body)
+
+
+def _clusters() -> dict:
+    return {slug: {"slug": slug, "name": vocab.SOCIAL_AREAS[slug], "lead": lead}
+            for slug, lead in vocab.CLUSTERS.items()}
