@@ -7,11 +7,12 @@ from nameko.rpc import RpcProxy
 
 from ..common.dependencies import SETTINGS
 from ..common.http import call
-from ..common.templating import render
+from ..common.templating import environment, render
 from . import dataviz
 from .pages import page
 
 PAGE_TIMEOUT = 5
+environment.globals.setdefault("VIZ_LABELS", dataviz.labels)  # record pages draw their own network
 
 
 class MapPages:

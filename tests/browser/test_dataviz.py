@@ -229,3 +229,27 @@ def test_groupings_click_through_to_the_directory(tab, viz):
     tab.wait_for_selector(".grouping tbody th a")
     assert "social_areas=health-and-care" in tab.url
     assert tab.locator(".grouping tbody th a").count() >= 3
+
+
+# --- through the whole platform (the gateway's routes, RPC to the search service) ----------------------------
+
+def test_the_gateways_map_draws_from_this_machine_and_frames_only_as_embed(page, site, other_origin):
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto("/pl/map")
+    page.wait_for_selector("#dsi-map[data-ready=true]")
+    assert page.locator("#dsi-map .bubble").count() >= 2
+    shown = {row.get_attribute("data-country"): int(row.locator("td").text_content())
+             for row in page.locator("#map-table-body tr[data-country]").all()}
+    assert shown == facet(site, "")
+    page.goto("/map?lat=41.39&lon=2.17&z=9")
+    page.wait_for_selector("#dsi-map[data-mode=points][data-ready=true]")
+    assert all(url.startswith(site) for url in requests), [url for url in requests if not url.startswith(site)]
+    page.goto(other_origin(f"{site}/map?embed=1"))
+    page.frame_locator("#f").locator("#dsi-map[data-ready=true]").wait_for()
+
+
+def test_a_record_page_draws_its_own_network(page, site, sample_ids):
+    page.goto(f"/organisations/{sample_ids['Waag Society']}")
+    page.wait_for_selector("#dsi-network[data-ready=true]")
+    assert int(page.get_attribute("#dsi-network", "data-nodes")) >= 2

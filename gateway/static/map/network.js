@@ -51,8 +51,12 @@
 
   NetworkView.prototype.load = function () {
     var self = this, ticket = ++this.ticket, query = V.filters();
-    if (V.params().get("linked") === "1") query.set("linked", "1");
-    query.set("limit", this.root.getAttribute("data-limit") || "5000");
+    if (this.root.hasAttribute("data-record")) {  // a record page: its own network
+      query = new URLSearchParams({ record: this.root.getAttribute("data-record") });
+    } else {
+      if (V.params().get("linked") === "1") query.set("linked", "1");
+      query.set("limit", this.root.getAttribute("data-limit") || "5000");
+    }
     this.root.setAttribute("data-ready", "false");
     V.announce(this.labels.loading);
     return V.getJSON(this.root.getAttribute("data-api") + "?" + query.toString()).then(function (graph) {
