@@ -229,14 +229,16 @@ def record_network(backend: Backend, record_id) -> dict:
     if not records:
         raise NotFound(f"No published record {record_id}.")
     frontier = [record_id]
-    for _depth in range(2):
-        wanted = []
-        for known in frontier:
-            wanted += [link["id"] for link in records[known]["links"] if link["id"] not in records]
-        wanted = list(dict.fromkeys(wanted))[:RECORD_NETWORK_NODES - len(records)]
-        if not wanted:
+    for _depth in range(2):  # its links, then theirs; a link counts from either side (see _graph)
+        room = RECORD_NETWORK_NODES - len(records)
+        wanted = [link["id"] for known in frontier for link in records[known]["links"] if link["id"] not in records]
+        found = backend.records(list(dict.fromkeys(wanted))[:room]) if wanted and room > 0 else {}
+        if len(found) < room:  # records whose links name these (their own links may be older)
+            for key, value in backend.records(frontier, limit=room + len(records), naming=True).items():
+                if key not in records and key not in found and len(found) < room:
+                    found[key] = value
+        if not found:
             break
-        found = backend.records(wanted)
         records.update(found)
         frontier = list(found)
     graph = _graph(records, linked_only=False)

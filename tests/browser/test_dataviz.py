@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
@@ -19,6 +20,8 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Response
 
+from tests.factories import project_body
+from tests.helpers import eventually, publish
 from tests.processes import stop, wait_until_it_answers
 from tests.search.test_search_real_data import REAL_EXPORT
 
@@ -249,7 +252,17 @@ def test_the_gateways_map_draws_from_this_machine_and_frames_only_as_embed(page,
     page.frame_locator("#f").locator("#dsi-map[data-ready=true]").wait_for()
 
 
-def test_a_record_page_draws_its_own_network(page, site, sample_ids):
-    page.goto(f"/organisations/{sample_ids['Waag Society']}")
+def test_a_record_page_draws_its_own_network(page, site, sample_ids, directory_db):
+    waag = sample_ids["Waag Society"]
+    [project] = publish(directory_db, project_body(name="Making Sense", organisations=[{"id": waag, "role": "lead"}]))
+
+    def network_of(record):
+        try:
+            with urllib.request.urlopen(f"{site}/api/network?record={record}") as response:
+                return json.load(response)
+        except urllib.error.HTTPError:  # not searchable yet
+            return {"nodes": []}
+    assert eventually(lambda: len(network_of(waag)["nodes"]) == 2)  # once search has the new project
+    page.goto(f"/organisations/{waag}")
     page.wait_for_selector("#dsi-network[data-ready=true]")
     assert int(page.get_attribute("#dsi-network", "data-nodes")) >= 2

@@ -257,3 +257,13 @@ def test_the_largest_view_allowed_at_each_zoom_answers(index):
         bbox = f"{west},35,{min(180, west + span)},{min(85, 35 + span / 4)}"
         answer = dataviz.map_features(backend_of(index), {"zoom": zoom, "bbox": bbox})
         assert len(answer["features"]) <= dataviz.MAX_CELLS
+
+
+def test_a_records_network_holds_records_that_name_it_though_its_own_links_are_older(engine, make_record):
+    organisation = make_record(1, "Waag", latitude=52.37, longitude=4.9)
+    engine.record_published(organisation)  # published before the project: its links do not name it
+    engine.record_published(make_record(2, "Making Sense", kind="project", organisations=[
+        {"id": 1, "kind": "organisation", "name": "Waag", "role": "lead"}]))
+    graph = dataviz.record_network(engine.backend, 1)
+    assert {node["id"] for node in graph["nodes"]} == {1, 2}
+    assert graph["edges"] == [{"source": 1, "target": 2, "role": "lead"}]

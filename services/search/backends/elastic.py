@@ -37,6 +37,7 @@ MAPPINGS = {
         "location": {"type": "geo_point"},
         "item": {"type": "object", "enabled": False},  # shown, never searched
         "links": {"type": "object", "enabled": False},  # the map's panel and the network
+        "linked": {"type": "long"},  # the ids its links name
         "start_year": {"type": "integer"},
     },
 }
@@ -176,8 +177,11 @@ class ElasticBackend:
         placed = answer["hits"]["total"]["value"]
         return Grid(cells, placed, sum(cell["count"] for cell in cells) < placed)
 
-    def records(self, ids: list[int], find: Find | None = None, limit: int | None = None) -> dict[int, dict]:
-        if find is None:
+    def records(self, ids: list[int], find: Find | None = None, limit: int | None = None,
+                naming: bool = False) -> dict[int, dict]:
+        if naming:
+            query = {"bool": {"filter": [{"term": {"live": True}}, {"terms": {"linked": list(ids)}}]}}
+        elif find is None:
             query, limit = {"bool": {"filter": [{"term": {"live": True}}, {"terms": {"id": list(ids)}}]}}, len(ids)
         else:
             query = self._filter(find)
@@ -222,7 +226,8 @@ def _source(document: dict) -> dict:
         return {"id": document["id"], "version": document["version"], "live": False}
     source = {key: document[key] for key in ("id", "version", "live", *FIELDS, "facets", "name_sort", "newest",
                                               "item")}
-    source.update(links=document.get("links") or [], start_year=document.get("start_year"))
+    source.update(links=document.get("links") or [], start_year=document.get("start_year"),
+                  linked=[link["id"] for link in document.get("links") or []])
     if document["latitude"] is not None and document["longitude"] is not None:
         source["location"] = {"lat": document["latitude"], "lon": document["longitude"]}
     return source

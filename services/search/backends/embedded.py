@@ -54,6 +54,7 @@ def _schema():
         builder.add_integer_field(name, fast=True)
     builder.add_integer_field("start_year", indexed=True, fast=True)
     builder.add_bytes_field("links", stored=True)
+    builder.add_integer_field("linked", indexed=True)  # the ids its links name: who names a record, both ways
     return builder.build()
 
 
@@ -86,6 +87,8 @@ def _tantivy_document(document: dict) -> Document:
         doc.add_integer("start_year", document["start_year"])
     doc.add_bytes("item", json.dumps(document["item"]).encode())
     doc.add_bytes("links", json.dumps(document.get("links") or []).encode())
+    for link in document.get("links") or []:
+        doc.add_integer("linked", int(link["id"]))
     return doc
 
 
@@ -307,10 +310,14 @@ class EmbeddedBackend:
         placed_total = sum(cell["count"] for cell in cells) + answer.get("sum_other_doc_count", 0)
         return Grid(cells, placed_total, answer.get("sum_other_doc_count", 0) > 0)
 
-    def records(self, ids: list[int], find: Find | None = None, limit: int | None = None) -> dict[int, dict]:
-        """Id → {"item", "links"} of live records: those of `ids`, or the first `limit` matching `find` by id."""
+    def records(self, ids: list[int], find: Find | None = None, limit: int | None = None,
+                naming: bool = False) -> dict[int, dict]:
+        """Id → {"item", "links"} of live records: those of `ids` (with `naming`: those whose links name one of
+        `ids`, at most `limit`), or the first `limit` matching `find` by id."""
         searcher = self._live.index.searcher()
-        if find is None:
+        if naming:
+            query = _all(_live(), Query.term_set_query(SCHEMA, "linked", list(ids)))
+        elif find is None:
             query, limit = _all(_live(), Query.term_set_query(SCHEMA, "id", list(ids))), len(ids)
         else:
             query = _filtered(find)
