@@ -35,6 +35,7 @@ bench: setup
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/newsletter.py
 	$(BIN)/python bench/moderation.py
+	$(BIN)/python bench/dataviz.py
 
 clean:
 	rm -rf $(VENV) var node_modules gateway/static/vendor
