@@ -64,3 +64,10 @@ def test_only_the_embed_may_be_framed(site, web_session):
 def test_user_text_is_escaped_in_the_views(site, web_session):
     page = web_session.get("/map", params={"q": '"><script>alert(1)</script>'}).text
     assert "<script>alert(1)</script>" not in page
+
+
+def test_the_directory_and_the_map_link_to_each_other_with_the_selection(site, web_session):
+    search = web_session.get("/search", params={"kind": "project", "country": "ES"}).text
+    assert 'href="/map?kind=project&amp;country=ES"' in search
+    view = web_session.get("/map", params={"kind": "project", "country": "ES"}).text
+    assert 'href="/search?kind=project&amp;country=ES"' in view
