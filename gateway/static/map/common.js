@@ -72,6 +72,7 @@
     document.querySelectorAll("[data-carry]").forEach(function (link) {
       var kept = link.hasAttribute("data-carry-view") ? new URLSearchParams(current) : filters(current);
       kept.delete("embed");
+      if (link.hasAttribute("data-carry-embed")) kept.set("embed", "1");  // the other views, still embedded
       var query = kept.toString();
       link.setAttribute("href", link.getAttribute("data-carry") + (query ? "?" + query : ""));
     });
