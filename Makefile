@@ -6,9 +6,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench clean rabbitmq
+.PHONY: setup run test bench clean rabbitmq vendor
 
-setup: $(STAMP) rabbitmq
+setup: $(STAMP) rabbitmq vendor
 	@deploy/ensure-postgresql-client.sh
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
@@ -20,6 +20,10 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 
 rabbitmq:
 	@deploy/ensure-rabbitmq.sh
+
+# The site's front-end libraries, pinned in package-lock.json (skipped with a message when npm is absent).
+vendor:
+	@deploy/vendor-assets.sh
 
 run: setup
 	$(BIN)/dsi run
@@ -33,6 +37,7 @@ bench: setup
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/newsletter.py
 	$(BIN)/python bench/moderation.py
+	$(BIN)/python bench/dataviz.py
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules gateway/static/vendor

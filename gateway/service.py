@@ -9,6 +9,7 @@ from dsi.metrics import Metrics, exposition
 
 from .api.directory import DirectoryApi
 from .api.document import ApiDocument
+from .api.maps import MapApi
 from .api.newsletter import NewsletterApi
 from .api.reports import ReportsApi
 from .api.search import SearchApi
@@ -22,14 +23,15 @@ from .common.spooling import SpoolRelay
 from .console.moderation import ModerationConsole
 from .console.newsletter import NewsletterConsole
 from .site.data import OpenData
+from .site.maps import MapPages
 from .site.newsletter import NewsletterPages
 from .site.pages import PublicPages
 
 hide_tokens()
 
 
-class GatewayService(DirectoryApi, SearchApi, NewsletterApi, ReportsApi, ApiDocument, PublicPages, NewsletterPages,
-                     ModerationConsole, NewsletterConsole, OpenData, Health, SpoolRelay,
+class GatewayService(DirectoryApi, SearchApi, MapApi, NewsletterApi, ReportsApi, ApiDocument, PublicPages, MapPages,
+                     NewsletterPages, ModerationConsole, NewsletterConsole, OpenData, Health, SpoolRelay,
                      AnswerInvalidation):
     name = "gateway"
     directory = RpcProxy("directory")

@@ -101,7 +101,11 @@ def with_headers(app, public_url: str = DEFAULT_PUBLIC_URL, proxy_hops: int = 0)
                            "The body must be JSON, sent with Content-Type: application/json.")
 
         def start(status, headers, exc_info=None):
+            if _framable(headers):  # the embed variant: its frame-ancestors speaks; X-Frame-Options would refuse
+                headers = [(name, value) for name, value in headers if name.lower() != "x-frame-options"]
             present = {name.lower() for name, _ in headers}
+            if _framable(headers):
+                present.add("x-frame-options")
             extra = [(name, value) for name, value in SECURITY_HEADERS.items() if name.lower() not in present]
             if https and HSTS[0].lower() not in present:
                 extra.append(HSTS)
@@ -112,6 +116,11 @@ def with_headers(app, public_url: str = DEFAULT_PUBLIC_URL, proxy_hops: int = 0)
         return app(environ, start)
 
     return middleware
+
+
+def _framable(headers) -> bool:
+    """A response that lets other sites frame it (only a view's `?embed=1`, see gateway/site/maps.py)."""
+    return any(name.lower() == "content-security-policy" and "frame-ancestors *" in value for name, value in headers)
 
 
 class SecureWebServer(WebServer):

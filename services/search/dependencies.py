@@ -23,6 +23,7 @@ from dsi import metrics
 from dsi.settings import shared_environment, validate as validate_settings
 
 from .backends import make_backend
+from .dataviz import AnswerCache
 from .engine import SearchEngine
 from .settings import SearchSettings
 
@@ -103,6 +104,7 @@ def wait_for_owners(config, seconds: float):
 class _IndexAccess:
     def __init__(self, provider: "SearchIndex"):
         self.engine = provider.engine
+        self.answers = provider.answers
         self.instance_id = provider.instance.id if provider.instance else None
         self.embedded = provider.instance is not None
         self._config = provider.container.config
@@ -125,6 +127,7 @@ class SearchIndex(DependencyProvider):
         self.settings = validate_settings(SearchSettings, {**shared_environment(), **config}, "the search service")
         self.instance = instance_of(self.container)
         self.engine = self.catch_up = None
+        self.answers = AnswerCache()
         backend = make_backend(config, self.instance.folder if self.instance else None)
         self.engine = SearchEngine(backend)
         if backend.needs_build():

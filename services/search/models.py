@@ -20,6 +20,7 @@ FACETS = ("kind", "country", "social_areas", "cluster", "technologies", "dsi_foc
           "organisation_size")
 TERM_FACETS = ("social_areas", "technologies", "dsi_focus")  # lists of {value, label} on a public record
 CHOICE_FACETS = ("organisation_type", "organisation_size")  # a single {value, label} on a public record
+MIN_START_YEAR, MAX_START_YEAR = 1800, 2100  # outside: not a real start, a typing slip
 # Shown in a result; stored with the document so a search never asks the directory.
 ITEM_FIELDS = ("id", "kind", "name", "url", "short_description", "country", "country_name", "city", "latitude",
                "longitude")
@@ -64,7 +65,19 @@ def document(record: dict) -> dict:
         "longitude": record.get("longitude"),
         "item": {**{field: record.get(field) for field in ITEM_FIELDS},
                  "url": kinds.record_path(record["kind"], record["id"])},
+        # for the map's panel and the network: never searched, only shown and counted
+        "links": [{"id": int(link["id"]), "kind": link["kind"], "name": link["name"], "role": link.get("role")}
+                  for link in linked],
+        "start_year": start_year(record.get("start_date")),
     }
+
+
+def start_year(start_date: str | None) -> int | None:
+    """The year a record started, for the groupings' timeline; none for the export's "unknown" dates."""
+    if not start_date:
+        return None
+    year = int(start_date[:4])
+    return year if MIN_START_YEAR <= year <= MAX_START_YEAR else None
 
 
 def tombstone(record_id: int, version: int) -> dict:

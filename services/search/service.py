@@ -8,12 +8,13 @@ import logging
 from nameko.events import EventDispatcher
 
 from dsi import events, redaction
-from dsi.errors import InvalidInput
+from dsi.errors import InvalidInput, NotFound
 from dsi.lifecycle import GracefulStop
 from dsi.messaging import rpc
 from dsi.logs import Tracing
 from dsi.metrics import Metrics
 
+from . import dataviz
 from .dependencies import SearchIndex
 from .entrypoints import index_handler
 from .schemas import parse_params, parse_suggest
@@ -39,6 +40,28 @@ class SearchService:
     @rpc(expected_exceptions=InvalidInput)
     def suggest(self, q="", limit=8):
         return self.index.engine.suggest(*parse_suggest(q, limit))
+
+    # --- the map, the network and the groupings (dataviz.py) ---------------------------------------------------
+
+    @rpc(expected_exceptions=InvalidInput)
+    def map_features(self, params=None):
+        return self.index.answers.answer(self.index.engine.backend, "map_features", params, dataviz.map_features)
+
+    @rpc(expected_exceptions=InvalidInput)
+    def map_countries(self, params=None):
+        return self.index.answers.answer(self.index.engine.backend, "map_countries", params, dataviz.country_counts)
+
+    @rpc(expected_exceptions=InvalidInput)
+    def network(self, params=None):
+        return self.index.answers.answer(self.index.engine.backend, "network", params, dataviz.network)
+
+    @rpc(expected_exceptions=(InvalidInput, NotFound))
+    def record_network(self, record_id):
+        return dataviz.record_network(self.index.engine.backend, record_id)
+
+    @rpc(expected_exceptions=InvalidInput)
+    def groupings(self, params=None):
+        return self.index.answers.answer(self.index.engine.backend, "groupings", params, dataviz.groupings)
 
     # --- operations --------------------------------------------------------------------------------------------
 

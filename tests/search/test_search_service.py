@@ -14,6 +14,7 @@ from referencing.jsonschema import DRAFT202012
 from sqlalchemy.orm import Session
 
 from dsi import events
+from dsi.errors import InvalidInput
 from dsi.migrations import upgrade
 from gateway.service import GatewayService
 from dsi.messaging import OutboxWriter
@@ -274,3 +275,28 @@ def test_search_check_and_reindex_cover_content(runner_factory, config, write_co
         assert commands.reindex(_args()) == 0
         assert search.query({"q": "tallinn"})["total"] == 1
         assert commands.search_check(_args(fix=False)) == 0
+
+def test_the_map_network_and_groupings_answer_over_rpc_and_follow_new_records(
+        runner_factory, config, directory_db):
+    organisation, project = publish(
+        directory_db, organisation_body(name="Waag", country="NL", latitude=52.37, longitude=4.90),
+        project_body(name="Smart Citizen", country="ES", latitude=41.39, longitude=2.17))
+    runner = runner_factory(config, DirectoryService, SearchService)
+    runner.start()
+    with ServiceRpcProxy("search", config) as search:
+        countries = search.map_countries({})
+        assert countries == {"items": [{"country": "ES", "name": "Spain", "count": 1},
+                                       {"country": "NL", "name": "Netherlands", "count": 1}]}
+        assert search.map_countries({}) == countries  # the same question again: the kept answer
+        features = search.map_features({"zoom": 3})["features"]
+        assert sorted(feature["properties"]["name"] for feature in features) == ["Smart Citizen", "Waag"]
+        assert {node["id"] for node in search.network({})["nodes"]} == {organisation, project}
+        assert [group["value"] for group in search.groupings({"by": "kind"})["groups"]] == ["organisation", "project"]
+        with pytest.raises(InvalidInput) as refused:
+            search.map_features({"zoom": 30})
+        assert "zoom" in refused.value.details
+
+        publish(directory_db, organisation_body(name="Fab Lab Barcelona", country="ES", latitude=41.40,
+                                                longitude=2.19))
+        assert eventually(lambda: search.map_countries({})["items"][0] == {"country": "ES", "name": "Spain",
+                                                                            "count": 2})

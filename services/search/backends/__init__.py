@@ -3,7 +3,7 @@
 A backend stores documents (see models.py) and answers `Find` requests; everything a person sees (snippets,
 labels, "did you mean") is built from its answers by engine.py, the same for every backend.
 """
-from .base import FIELDS, Backend, Find, Found  # noqa: F401 (the interface, importable from here)
+from .base import FIELDS, Backend, Find, Found, Grid  # noqa: F401 (the interface, importable from here)
 
 
 def make_backend(config: dict, instance_dir=None) -> Backend:

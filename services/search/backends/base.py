@@ -36,6 +36,13 @@ class Found:
     facets: dict[str, dict[str, int]]
 
 
+@dataclass
+class Grid:
+    cells: list[dict]  # {"count", "latitude", "longitude", "co_located", "id", "record"}; the fullest first
+    placed: int  # matching records that have a position
+    truncated: bool  # more cells held records than were asked for
+
+
 class Backend(Protocol):
     name: str
 
@@ -52,5 +59,18 @@ class Backend(Protocol):
         upserts, which also go to the new one), then swap it in. Returns how many documents it holds."""
 
     def is_empty(self) -> bool: ...
+
+    # the map, the network and the groupings (dataviz.py)
+    def grid(self, find: Find, level: int, limit: int) -> Grid: ...
+
+    def records(self, ids: list[int], find: Find | None = None, limit: int | None = None,
+                naming: bool = False) -> dict[int, dict]: ...
+
+    def count(self, find: Find) -> int: ...
+
+    def revision(self):
+        """A value that changes whenever the answers may change; None when that cannot be known here."""
+
+    def groups(self, find: Find, by: str, then: str | None, size: int) -> dict: ...
 
     def close(self) -> None: ...

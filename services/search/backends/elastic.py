@@ -13,7 +13,8 @@ from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 from elasticsearch.helpers import scan, streaming_bulk
 
 from ..models import FACETS
-from .base import FIELDS, Find, Found
+from .. import tiles
+from .base import FIELDS, Find, Found, Grid
 
 FACET_SIZE = 300
 # A word is a run of letters and digits, lower-cased and folded: the same words as text.analyzer().
@@ -35,6 +36,9 @@ MAPPINGS = {
         "newest": {"type": "long"},
         "location": {"type": "geo_point"},
         "item": {"type": "object", "enabled": False},  # shown, never searched
+        "links": {"type": "object", "enabled": False},  # the map's panel and the network
+        "linked": {"type": "long"},  # the ids its links name
+        "start_year": {"type": "integer"},
     },
 }
 
@@ -147,6 +151,70 @@ class ElasticBackend:
                   for facet, result in (answer.get("aggregations") or {}).items()}
         return Found(answer["hits"]["total"]["value"], hits, facets)
 
+    # --- the map, the network and the groupings (as the embedded backend; see dataviz.py) -----------------------
+
+    def _filter(self, find: Find) -> dict:
+        selected = [{"terms": {f"facets.{facet}": values}} for facet, values in find.filters.items()]
+        return {"bool": {"must": _text_query(find),
+                         "filter": [{"term": {"live": True}}, *_bbox(find.bbox), *selected]}}
+
+    def grid(self, find: Find, level: int, limit: int) -> Grid:
+        query = self._filter(find)
+        query["bool"]["filter"].append({"exists": {"field": "location"}})
+        answer = self.client.search(index=self.alias, query=query, size=0, aggregations={"cells": {
+            "geotile_grid": {"field": "location", "precision": min(level, 29), "size": limit},
+            "aggs": {"centre": {"geo_centroid": {"field": "location"}}, "bounds": {"geo_bounds": {"field": "location"}},
+                     "first": {"min": {"field": "id"}}},
+        }}, track_total_hits=True)
+        buckets = answer["aggregations"]["cells"]["buckets"]
+        cells = []
+        for bucket in buckets:
+            bounds = bucket["bounds"]["bounds"]
+            cells.append({"count": bucket["doc_count"], "latitude": bucket["centre"]["location"]["lat"],
+                          "longitude": bucket["centre"]["location"]["lon"], "id": int(bucket["first"]["value"]),
+                          "co_located": tiles.position_key(bounds["top_left"]["lat"], bounds["top_left"]["lon"]) ==
+                          tiles.position_key(bounds["bottom_right"]["lat"], bounds["bottom_right"]["lon"])})
+        single = [cell["id"] for cell in cells if cell["count"] == 1]
+        records = self.records(single) if single else {}
+        for cell in cells:
+            cell["record"] = records.get(cell["id"]) if cell["count"] == 1 else None
+        placed = answer["hits"]["total"]["value"]
+        return Grid(cells, placed, sum(cell["count"] for cell in cells) < placed)
+
+    def records(self, ids: list[int], find: Find | None = None, limit: int | None = None,
+                naming: bool = False) -> dict[int, dict]:
+        if naming:
+            query = {"bool": {"filter": [{"term": {"live": True}}, {"terms": {"linked": list(ids)}}]}}
+        elif find is None:
+            query, limit = {"bool": {"filter": [{"term": {"live": True}}, {"terms": {"id": list(ids)}}]}}, len(ids)
+        else:
+            query = self._filter(find)
+        if not limit:
+            return {}
+        answer = self.client.search(index=self.alias, query=query, size=limit, sort=[{"id": "asc"}],
+                                    source=["id", "item", "links"])
+        return {hit["_source"]["id"]: {"item": hit["_source"]["item"], "links": hit["_source"].get("links") or []}
+                for hit in answer["hits"]["hits"]}
+
+    def revision(self):
+        return None  # other instances write the shared index: no local answer can be known to be current
+
+    def count(self, find: Find) -> int:
+        return self.client.count(index=self.alias, query=self._filter(find))["count"]
+
+    def groups(self, find: Find, by: str, then: str | None, size: int) -> dict:
+        def field(name):
+            return name if name == "start_year" else f"facets.{name}"
+        terms = {"terms": {"field": field(by), "size": size}}
+        if then:
+            terms["aggs"] = {"then": {"terms": {"field": field(then), "size": size}}}
+        answer = self.client.search(index=self.alias, query=self._filter(find), size=0,
+                                    aggregations={"groups": terms})
+        return {bucket["key"]: {
+            "count": bucket["doc_count"],
+            "then": {inner["key"]: inner["doc_count"] for inner in bucket["then"]["buckets"]} if then else None,
+        } for bucket in answer["aggregations"]["groups"]["buckets"]}
+
     def drop(self) -> None:
         """Remove our indices and template (tests)."""
         for index in self._indices():
@@ -162,6 +230,8 @@ def _source(document: dict) -> dict:
         return {"id": document["id"], "version": document["version"], "live": False}
     source = {key: document[key] for key in ("id", "version", "live", *FIELDS, "facets", "name_sort", "newest",
                                               "item")}
+    source.update(links=document.get("links") or [], start_year=document.get("start_year"),
+                  linked=[link["id"] for link in document.get("links") or []])
     if document["latitude"] is not None and document["longitude"] is not None:
         source["location"] = {"lat": document["latitude"], "lon": document["longitude"]}
     return source

@@ -17,9 +17,10 @@ import eventlet
 from eventlet import tpool
 from tantivy import Document, FieldType, Index, Occur, Order, Query, SchemaBuilder
 
+from .. import tiles
 from ..models import FACETS, sort_key
 from ..text import ANALYZER_NAME, analyzer
-from .base import FIELDS, Find, Found
+from .base import FIELDS, Find, Found, Grid
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,9 @@ WRITER_HEAP = 64_000_000
 FACET_SIZE = 300  # more values than any facet has (countries: 250)
 FACET_VALUES = "facet_values"
 MAX_TIES = 2_000  # documents whose names are alike in their first 12 letters, put in full order per page
+# The map's grid: a record's tile at every zoom, and its position to the metre (see tiles.py).
+CELL_FIELDS = tuple(f"cell_{level}" for level in range(tiles.MAX_LEVEL + 1))
+POSITION = "position"
 
 
 def _schema():
@@ -46,6 +50,11 @@ def _schema():
     builder.add_float_field("latitude", indexed=True, fast=True)
     builder.add_float_field("longitude", indexed=True, fast=True)
     builder.add_bytes_field("item", stored=True)
+    for name in (*CELL_FIELDS, POSITION):
+        builder.add_integer_field(name, fast=True)
+    builder.add_integer_field("start_year", indexed=True, fast=True)
+    builder.add_bytes_field("links", stored=True)
+    builder.add_integer_field("linked", indexed=True)  # the ids its links name: who names a record, both ways
     return builder.build()
 
 
@@ -68,9 +77,18 @@ def _tantivy_document(document: dict) -> Document:
     doc.add_integer("name_sort", name_rank(document["name_sort"]))
     doc.add_integer("newest", document["newest"])
     if document["latitude"] is not None and document["longitude"] is not None:
-        doc.add_float("latitude", float(document["latitude"]))
-        doc.add_float("longitude", float(document["longitude"]))
+        latitude, longitude = float(document["latitude"]), float(document["longitude"])
+        doc.add_float("latitude", latitude)
+        doc.add_float("longitude", longitude)
+        for level, name in enumerate(CELL_FIELDS):
+            doc.add_integer(name, tiles.tile_key(latitude, longitude, level))
+        doc.add_integer(POSITION, tiles.position_key(latitude, longitude))
+    if document.get("start_year") is not None:
+        doc.add_integer("start_year", document["start_year"])
     doc.add_bytes("item", json.dumps(document["item"]).encode())
+    doc.add_bytes("links", json.dumps(document.get("links") or []).encode())
+    for link in document.get("links") or []:
+        doc.add_integer("linked", int(link["id"]))
     return doc
 
 
@@ -219,6 +237,11 @@ class EmbeddedBackend:
     def needs_build(self) -> bool:
         return not self.built
 
+    def revision(self):
+        """Changes whenever what searches see changes (a commit, a rebuild): answers keyed by it stay right."""
+        generation = self._live
+        return generation.path.name, generation.committed
+
     def find(self, find: Find) -> Found:
         generation = self._live
         searcher = generation.index.searcher()
@@ -262,9 +285,86 @@ class EmbeddedBackend:
                 counts.update(_terms(searcher, _matching(text, *_bbox(find.bbox), *others), [facet]))
         return counts
 
+    # --- the map, the network and the groupings (see dataviz.py) ------------------------------------------------
+
+    def grid(self, find: Find, level: int, limit: int) -> Grid:
+        """The matching records with a position, counted per tile at `level` (per position beyond the finest
+        tiles): the `limit` fullest cells with their centre of mass, and the record of each cell of one."""
+        searcher = self._live.index.searcher()
+        placed = _placed(find.bbox)
+        query = _all(_filtered(find), *placed)
+        field = CELL_FIELDS[level] if level < len(CELL_FIELDS) else POSITION
+        answer = searcher.aggregate(query, {"cells": {
+            "terms": {"field": field, "size": limit},
+            "aggs": {"latitude": {"avg": {"field": "latitude"}}, "longitude": {"avg": {"field": "longitude"}},
+                     "first": {"min": {"field": "id"}},
+                     "low": {"min": {"field": POSITION}}, "high": {"max": {"field": POSITION}}},
+        }})["cells"]
+        cells = [{"count": bucket["doc_count"], "latitude": bucket["latitude"]["value"],
+                  "longitude": bucket["longitude"]["value"], "co_located": bucket["low"]["value"] ==
+                  bucket["high"]["value"], "id": int(bucket["first"]["value"])} for bucket in answer["buckets"]]
+        single = [cell["id"] for cell in cells if cell["count"] == 1]
+        records = self.records(single) if single else {}
+        for cell in cells:
+            cell["record"] = records.get(cell["id"]) if cell["count"] == 1 else None
+        placed_total = sum(cell["count"] for cell in cells) + answer.get("sum_other_doc_count", 0)
+        return Grid(cells, placed_total, answer.get("sum_other_doc_count", 0) > 0)
+
+    def records(self, ids: list[int], find: Find | None = None, limit: int | None = None,
+                naming: bool = False) -> dict[int, dict]:
+        """Id → {"item", "links"} of live records: those of `ids` (with `naming`: those whose links name one of
+        `ids`, at most `limit`), or the first `limit` matching `find` by id."""
+        searcher = self._live.index.searcher()
+        if naming:
+            query = _all(_live(), Query.term_set_query(SCHEMA, "linked", list(ids)))
+        elif find is None:
+            query, limit = _all(_live(), Query.term_set_query(SCHEMA, "id", list(ids))), len(ids)
+        else:
+            query = _filtered(find)
+        if not limit:
+            return {}
+        result = searcher.search(query, limit, False, "id", 0, Order.Asc)
+        found = {}
+        for _, address in result.hits:
+            doc = searcher.doc(address)
+            found[doc.get_first("id")] = {"item": json.loads(doc.get_first("item")),
+                                         "links": json.loads(doc.get_first("links") or b"[]")}
+        return found
+
+    def count(self, find: Find) -> int:
+        return self._live.index.searcher().search(_filtered(find), 1, True).count
+
+    def groups(self, find: Find, by: str, then: str | None, size: int) -> dict:
+        """Matching records per value of `by` (a facet or "start_year"), and per value of `then` within each."""
+        searcher = self._live.index.searcher()
+        terms = {"terms": {"field": by, "size": size}}
+        if then:
+            terms["aggs"] = {"then": {"terms": {"field": then, "size": size}}}
+        answer = searcher.aggregate(_filtered(find), {"groups": terms})["groups"]
+        return {_key(bucket["key"]): {
+            "count": bucket["doc_count"],
+            "then": {_key(inner["key"]): inner["doc_count"] for inner in bucket["then"]["buckets"]} if then else None,
+        } for bucket in answer["buckets"]}
+
     def close(self) -> None:
         with self._lock:
             self._live.close()
+
+
+def _key(value):
+    """A bucket's key: text as it is, a number (tantivy answers floats) as an integer."""
+    return int(value) if isinstance(value, float) else value
+
+
+def _filtered(find: Find):
+    """What `find` matches, unscored: its words, facets and box."""
+    selected = [_any_of(facet, values) for facet, values in find.filters.items()]
+    return _matching(_text_query(find, scored=False), *_bbox(find.bbox), *selected)
+
+
+def _placed(bbox) -> list:
+    """Records with a position: the box asks for one already."""
+    return [] if bbox is not None else [Query.range_query(SCHEMA, "latitude", FieldType.Float, -90.0, 90.0)]
 
 
 def _off_the_loop(work):
