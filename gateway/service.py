@@ -2,6 +2,7 @@
 OpenAPI document), site/ (the public website) and console/ (staff) — on the plumbing in common/."""
 from nameko.rpc import RpcProxy, rpc
 
+from .api.content import ContentApi
 from .api.directory import DirectoryApi
 from .api.document import ApiDocument
 from .api.newsletter import NewsletterApi
@@ -13,6 +14,7 @@ from .common.openapi import ok, operation, ref
 from .common.security import WebSecurity
 from .console.moderation import ModerationConsole
 from .console.newsletter import NewsletterConsole
+from .site.content import ContentPages
 from .site.data import OpenData
 from .site.newsletter import NewsletterPages
 from .site.pages import PublicPages
@@ -20,8 +22,8 @@ from .site.pages import PublicPages
 hide_tokens()
 
 
-class GatewayService(DirectoryApi, SearchApi, NewsletterApi, ReportsApi, ApiDocument, PublicPages, NewsletterPages,
-                     ModerationConsole, NewsletterConsole, OpenData):
+class GatewayService(DirectoryApi, ContentApi, SearchApi, NewsletterApi, ReportsApi, ApiDocument, PublicPages,
+                     ContentPages, NewsletterPages, ModerationConsole, NewsletterConsole, OpenData):
     name = "gateway"
     directory = RpcProxy("directory")
     security = WebSecurity()

@@ -20,6 +20,7 @@ from ..common.dependencies import RATE_LIMITS
 from ..common.http import ServiceUnavailable, call, html_route, optional, retry_headers, token_arg
 from ..common.templating import environment, render
 from . import forms, views
+from .editorial import cluster_page, home_sections
 
 PAGE_TIMEOUT = 5
 # A page shows these errors with their own status; any other refusal as a 400.
@@ -51,6 +52,7 @@ class PublicPages:
     directory = RpcProxy("directory")
     search = RpcProxy("search")
     moderation = RpcProxy("moderation")  # the report form
+    content = RpcProxy("content")  # the editorial sections of the home and cluster pages
     limits = RATE_LIMITS
 
     # --- home, about, clusters --------------------------------------------------------------------------------
@@ -60,7 +62,7 @@ class PublicPages:
         latest = optional(self.search.query, {"sort": "newest", "per_page": 6})
         return render("home.html", request=request, stats=optional(self.directory.stats),
                       latest=(latest or {}).get("items", []), clusters=_clusters(),
-                      social_areas=vocab.SOCIAL_AREAS)
+                      social_areas=vocab.SOCIAL_AREAS, editorial=home_sections(self.content, lang))
 
     @page("/about")
     def about(self, request, lang):
@@ -81,7 +83,8 @@ class PublicPages:
         state = {"q": "", "filters": {"social_areas": [slug]}, "sort": "newest", "page": 1}
         found = optional(self.search.query, {**views.search_params(state), "per_page": 12})
         return render("cluster.html", request=request, cluster=_clusters()[slug], found=found,
-                      search_url=views.state_url(i18n.localised(lang, "/search"), state))
+                      search_url=views.state_url(i18n.localised(lang, "/search"), state),
+                      page=cluster_page(self.content, self.search, slug, lang))
 
     # --- the directory ----------------------------------------------------------------------------------------
 

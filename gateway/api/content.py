@@ -1,0 +1,77 @@
+"""JSON API of the editorial hub: published stories, case studies, events, funding, resources and cluster pages,
+in the platform's list contract (`items` each with id, kind, name, url; total, page, per_page), one item by slug,
+with each list page's filters. Answered by the content service."""
+from nameko.rpc import RpcProxy
+
+from dsi import kinds
+
+from ..common.http import call, int_arg, json_response, json_route
+from ..common.openapi import BAD_INPUT, PAGE_PARAMS, PAGING, STAMP, UNAVAILABLE, closed, error, ok, operation, \
+    query, ref
+
+CONTENT = kinds.owned_by("content")
+SEGMENTS = kinds.segment_rule("collection", owner="content")
+MAX_PER_PAGE = 100
+LANG_PARAM = query("lang", "The visitor's language: translated items answer in it, others in their original "
+                   "language (`lang` says which).", {"type": "string"})
+SLUG_PARAM = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+
+TERM = {"anyOf": [closed({"value": {"type": "string"}, "label": {"type": "string"}}), {"type": "null"}]}
+CONTENT_ITEM = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"}, "kind": {"type": "string", "enum": [kind.name for kind in CONTENT]},
+        "name": {"type": "string"}, "title": {"type": "string"}, "slug": {"type": "string"},
+        "url": {"type": "string"}, "lang": {"type": "string"}, "original_lang": {"type": "string"},
+        "languages": {"type": "array", "items": {"type": "string"}}, "summary": {"type": "string"},
+        "cluster": TERM, "social_areas": {"type": "array", "items": TERM}, "images": {"type": "array"},
+        "published_at": STAMP, "updated_at": STAMP, "version": {"type": "integer"},
+        "body_html": {"type": "string", "description": "Sanitised HTML rendered from Markdown (one item only)."},
+    },
+    "required": ["id", "kind", "name", "url", "slug", "lang"],
+    "additionalProperties": True,  # each kind adds its own fields (dates, venue, funder…)
+}
+
+
+def _list_doc(kind: kinds.Kind) -> dict:
+    filters = [query(name, description, {"type": "string"}) for name, description in kind.api_filters]
+    schema = closed({"items": {"type": "array", "items": ref("ContentItem")}, **PAGING})
+    return operation("get", f"list_{kind.plural}", f"Published {kind.label.lower()}", "content",
+                     {"200": ok(schema), "422": BAD_INPUT, "503": UNAVAILABLE},
+                     parameters=filters + [LANG_PARAM] + PAGE_PARAMS)
+
+
+def _one_doc(kind: kinds.Kind) -> dict:
+    return operation("get", f"get_{kind.name}", f"One published {kind.label_one.lower()}, by slug", "content",
+                     {"200": ok(ref("ContentItem")), "301": {"description": "The slug changed: see Location."},
+                      "404": error(f"No published {kind.label_one.lower()} with this slug.")},
+                     parameters=[SLUG_PARAM, LANG_PARAM])
+
+
+def list_filters(request, kind: kinds.Kind) -> dict:
+    filters = {name: request.args[name] for name, _ in kind.api_filters if request.args.get(name)}
+    filters["page"] = int_arg(request, "page", 1, 1, 10_000)
+    filters["per_page"] = int_arg(request, "per_page", 20, 1, MAX_PER_PAGE)
+    if request.args.get("lang"):
+        filters["lang"] = request.args["lang"]
+    return filters
+
+
+class ContentApi:
+    content = RpcProxy("content")
+    openapi_schemas = {"ContentItem": CONTENT_ITEM}
+
+    @json_route("GET", "/api/" + SEGMENTS, openapi={f"/api/{kind.segment}": _list_doc(kind) for kind in CONTENT})
+    def list_content(self, request, collection):
+        kind = kinds.by_segment(collection)
+        return json_response(call(self.content.list_items, kind.name, list_filters(request, kind)))
+
+    @json_route("GET", "/api/" + SEGMENTS + "/<slug>",
+                openapi={f"/api/{kind.segment}/{{slug}}": _one_doc(kind) for kind in CONTENT})
+    def get_content(self, request, collection, slug):
+        kind = kinds.by_segment(collection)
+        item = call(self.content.get_item, kind.name, slug, request.args.get("lang") or None)
+        if "redirect" in item:
+            return json_response({"moved_to": item["redirect"]["url"]}, 301,
+                                 {"Location": "/api" + item["redirect"]["url"]})
+        return json_response(item)
