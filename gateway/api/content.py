@@ -1,9 +1,13 @@
 """JSON API of the editorial hub: published stories, case studies, events, funding, resources and cluster pages,
 in the platform's list contract (`items` each with id, kind, name, url; total, page, per_page), one item by slug,
 with each list page's filters. Answered by the content service."""
+import uuid
+
 from nameko.rpc import RpcProxy
 
 from dsi import kinds
+from dsi.errors import NotFound
+from services.content.schemas import parse_suggestion
 
 from ..common.http import call, int_arg, json_response, json_route
 from ..common.openapi import BAD_INPUT, PAGE_PARAMS, PAGING, STAMP, UNAVAILABLE, closed, error, ok, operation, \
@@ -14,6 +18,7 @@ SEGMENTS = kinds.segment_rule("collection", owner="content")
 MAX_PER_PAGE = 100
 LANG_PARAM = query("lang", "The visitor's language: translated items answer in it, others in their original "
                    "language (`lang` says which).", {"type": "string"})
+SUGGESTIBLE = ("event", "funding")  # kinds the public may suggest: content's, through moderation
 SLUG_PARAM = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 
 TERM = {"anyOf": [closed({"value": {"type": "string"}, "label": {"type": "string"}}), {"type": "null"}]}
@@ -55,6 +60,21 @@ def list_filters(request, kind: kinds.Kind) -> dict:
     if request.args.get("lang"):
         filters["lang"] = request.args["lang"]
     return filters
+
+
+def send_suggestion(content, body: dict) -> dict:
+    """A public suggestion of an event or a funding call, checked at the edge with content's own schema."""
+    parse_suggestion(body)
+    return call(content.submit, body, str(uuid.uuid4()))
+
+
+def by_owner(api, method: str, submission_id: str, token: str) -> dict:
+    """A submission's status, confirmation or withdrawal from whichever service holds it: the directory
+    (records) or, when it knows no such submission, content (suggestions of events and funding)."""
+    try:
+        return call(getattr(api.directory, method), submission_id, token)
+    except NotFound:
+        return call(getattr(api.content, method), submission_id, token)
 
 
 class ContentApi:

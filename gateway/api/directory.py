@@ -7,6 +7,7 @@ from dsi import kinds, signing
 from dsi.schemas import parse_submission
 
 from ..common.dependencies import RATE_LIMITS
+from .content import SUGGESTIBLE, by_owner, send_suggestion
 from ..common.http import ServiceUnavailable, call, json_body, json_response, json_route, list_arg, paging, token_arg
 from ..common.openapi import (BAD_INPUT, ID_PARAM, PAGE_PARAMS, PAGING, TOKEN, UNAVAILABLE, closed, error,
                               list_param, ok, operation, ref)
@@ -49,6 +50,7 @@ def _submission_doc(operation_id: str, summary: str, responses: dict, method: st
 
 class DirectoryApi:
     directory = RpcProxy("directory")
+    content = RpcProxy("content")  # suggestions of events and funding calls
     limits = RATE_LIMITS
 
     @json_route("GET", "/api/" + kinds.segment_rule("collection", owner="directory"),
@@ -76,6 +78,9 @@ class DirectoryApi:
     def submit(self, request):
         self.limits.hit("submit", request)
         body = json_body(request)
+        if isinstance(body, dict) and body.get("kind") in SUGGESTIBLE:  # an event or funding call: content's
+            result = send_suggestion(self.content, body)
+            return json_response(result, 202, {"Location": f"/api/submissions/{result['id']}"})
         parse_submission(body)  # field errors at the edge; the directory checks again before it writes
         result = send_submission(self.directory, body)
         return json_response(result, 202, {"Location": f"/api/submissions/{result['id']}"})
@@ -85,14 +90,14 @@ class DirectoryApi:
         {"200": ok(ref("SubmissionStatus")), "403": error("The token is not valid."),
          "404": error("No such submission.")}, method="get")})
     def submission_status(self, request, submission_id):
-        return json_response(call(self.directory.submission_status, submission_id, token_arg(request)))
+        return json_response(by_owner(self, "submission_status", submission_id, token_arg(request)))
 
     @json_route("POST", "/api/submissions/<submission_id>/confirm", openapi={
         "/api/submissions/{submission_id}/confirm": _submission_doc(
             "confirm_email", "Confirm the submitter's email address",
             {"200": ok(ref("SubmissionStatus")), "403": error("The token is not valid.")})})
     def confirm_email(self, request, submission_id):
-        return json_response(call(self.directory.confirm_email, submission_id, token_arg(request)))
+        return json_response(by_owner(self, "confirm_email", submission_id, token_arg(request)))
 
     @json_route("POST", "/api/submissions/<submission_id>/withdraw", openapi={
         "/api/submissions/{submission_id}/withdraw": _submission_doc(
@@ -100,7 +105,7 @@ class DirectoryApi:
             {"200": ok(ref("SubmissionStatus")), "403": error("The token is not valid."),
              "409": error("The submission was already decided.")})})
     def withdraw(self, request, submission_id):
-        return json_response(call(self.directory.withdraw, submission_id, token_arg(request)))
+        return json_response(by_owner(self, "withdraw", submission_id, token_arg(request)))
 
     @json_route("PUT", "/api/records/<int:record_id>", openapi={"/api/records/{id}": operation(
         "put", "propose_edit", "Propose an edit of a record through its emailed edit link", "submissions",

@@ -18,14 +18,15 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
 from dsi import countries, kinds, vocab
-from dsi.errors import PlatformError
+from dsi.errors import InvalidInput, PlatformError, RateLimited
 from dsi.settings import environment as setting
 
-from ..common import i18n
-from ..common.dependencies import SETTINGS
+from ..api.content import send_suggestion
+from ..common import csrf, i18n
+from ..common.dependencies import RATE_LIMITS, SETTINGS
 from ..common.http import call, error_response, int_arg
 from ..common.templating import environment, render
-from . import opendata
+from . import forms, opendata
 from .pages import PAGE_TIMEOUT, error_page, page
 
 # Content renders Markdown through its allow-list; the page cleans it once more before trusting it as HTML.
@@ -87,9 +88,27 @@ def filter_choices() -> dict:
             "country": countries.all_countries()}
 
 
+def suggestion_body(kind: str, form) -> dict:
+    """A suggestion form as the JSON body content validates: empty fields left out, checkboxes as booleans."""
+    text = ("title", "summary", "body", "email", "start", "end", "timezone", "attendance", "venue", "city",
+            "country", "price", "registration_url", "organiser", "funder_name", "funder_url", "amount",
+            "closes_on", "apply_url")
+    body = {"kind": kind}
+    body.update({name: form[name].strip() for name in text if form.get(name, "").strip()})
+    for flag in ("free", "rolling", "europe_wide"):
+        if form.get(flag):
+            body[flag] = True
+    if kind == "funding":
+        body.update({name: form.getlist(name) for name in ("funding_types", "targets") if form.getlist(name)})
+        if body.get("country"):
+            body["countries"] = [body.pop("country")]
+    return body
+
+
 class ContentPages:
     content = RpcProxy("content")
     settings = SETTINGS
+    limits = RATE_LIMITS
 
     def _list(self, request, lang, kind, fixed, title, segment, path):
         filters = page_filters(request, kind)
@@ -118,6 +137,39 @@ class ContentPages:
             related = [(name, item[f"{name}_id"]) for name in ("organisation", "project") if item.get(f"{name}_id")]
         return render(kinds.get(kind).template("page"), request=request, item=item, kind=kind, segment=segment,
                       kind_label=kinds.get(kind).label, related=related)
+
+    # --- suggestions from the public (no account; moderated, then published) ----------------------------------
+
+    @page("/events/suggest", "GET,POST")
+    def suggest_event(self, request, lang):
+        return self._suggest(request, lang, "event")
+
+    @page("/funding/suggest", "GET,POST")
+    def suggest_funding(self, request, lang):
+        return self._suggest(request, lang, "funding")
+
+    def _suggest(self, request, lang, kind):
+        if request.method == "GET":
+            return self._suggest_form(request, kind, {})
+        values = {name: request.form.get(name, "") for name in request.form}
+        values.update({name: request.form.getlist(name) for name in ("funding_types", "targets")})
+        try:
+            csrf.check(request)
+            if request.form.get(forms.HONEYPOT):
+                raise InvalidInput("Please leave the last field empty.", {forms.HONEYPOT: forms.HONEYPOT_ERROR})
+            self.limits.hit("submit", request)
+            result = send_suggestion(self.content, suggestion_body(kind, request.form))
+        except (InvalidInput, RateLimited) as error:
+            return self._suggest_form(request, kind, values, error)
+        return redirect(i18n.localised(lang, f"/submissions/{result['id']}?token={result['status_token']}&sent=1"),
+                        303)
+
+    def _suggest_form(self, request, kind, values, error=None):
+        errors = {path.split(".")[0]: message for path, message in error.details.items()} \
+            if isinstance(error, InvalidInput) else {}
+        status = 200 if error is None else (429 if isinstance(error, RateLimited) else 422)
+        return render("content/suggest.html", status, request=request, kind=kind, values=values, errors=errors,
+                      error=error, choices=filter_choices())
 
     # --- feeds -------------------------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from dsi.countries import all_countries
 from dsi.errors import Forbidden, InvalidInput, NotFound, PlatformError, RateLimited
 from dsi.schemas import parse_fields, parse_submission
 
+from ..api.content import by_owner
 from ..api.directory import send_submission
 from ..common import csrf, i18n
 from ..common.dependencies import RATE_LIMITS
@@ -161,7 +162,7 @@ class PublicPages:
     @page("/submissions/<submission_id>")
     def submission(self, request, lang, submission_id):
         token = token_arg(request)
-        status = call(self.directory.submission_status, submission_id, token, timeout=PAGE_TIMEOUT)
+        status = by_owner(self, "submission_status", submission_id, token)
         return render("submission.html", request=request, submission=status, token=token,
                       sent=request.args.get("sent") == "1")
 
@@ -169,7 +170,7 @@ class PublicPages:
     def withdraw(self, request, lang, submission_id):
         csrf.check(request)
         token = token_arg(request)
-        call(self.directory.withdraw, submission_id, token, timeout=PAGE_TIMEOUT)
+        by_owner(self, "withdraw", submission_id, token)
         return see_other(lang, f"/submissions/{submission_id}?token={token}")
 
     @page("/submissions/<submission_id>/confirm", "GET,POST")
@@ -179,7 +180,7 @@ class PublicPages:
         if request.method == "GET":
             return render("confirm.html", request=request, token=token, confirmed=None)
         csrf.check(request)
-        status = call(self.directory.confirm_email, submission_id, token, timeout=PAGE_TIMEOUT)
+        status = by_owner(self, "confirm_email", submission_id, token)
         return render("confirm.html", request=request, token=token, confirmed=status)
 
     # --- reports from the public (the JSON API's is in gateway/api/reports.py) -------------------------------

@@ -1,6 +1,7 @@
 """The editorial hub through the real gateway: pages in every language, filters, redirects, the JSON API, RSS
 and iCalendar feeds and media, with the content, directory and search services in nameko containers on a
 throwaway RabbitMQ vhost. Items are written in content's database as editors would, before the services start."""
+import re
 from datetime import date, datetime, timedelta
 from xml.etree import ElementTree
 
@@ -78,7 +79,8 @@ def hub(runner_factory, rabbit_config, web_config, tmp_path, engine_for, monkeyp
     config = {**rabbit_config, **web_config, "DB_URIS": {"directory:Base": urls["directory"],
                                                          "content:Base": urls["content"]},
               "SEARCH_BACKEND": "embedded", "SEARCH_INDEX_DIR": str(tmp_path / "search"),
-              "PUBLIC_URL": "http://dsi.test", "MEDIA_DIR": str(media)}
+              "PUBLIC_URL": "http://dsi.test", "MEDIA_DIR": str(media),
+              "RATE_LIMITS": {"submit": "1000/hour", "edit": "1000/hour"}}
     runner = runner_factory(config, DirectoryService, SearchService, ContentService, GatewayService)
     runner.start()
     return slugs
@@ -196,3 +198,41 @@ def test_media_is_served_safely(hub, web_session):
     assert image.headers["X-Content-Type-Options"] == "nosniff"
     for hostile in ("/media/..%2Fsecret.txt", "/media/secret.txt", "/media/%2e%2e/secret.txt"):
         assert web_session.get(hostile).status_code == 404, hostile
+
+
+def form_token(session, path) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', session.get(path).text).group(1)
+
+
+def test_a_suggestion_through_the_api_waits_for_moderation(hub, web_session):
+    body = {"kind": "event", "title": "A suggested hackathon", "start": _soon(30), "email": "someone@example.org"}
+    accepted = web_session.post("/api/submissions", json=body)
+    assert accepted.status_code == 202, accepted.text
+    answer = accepted.json()
+    status = web_session.get(f"/api/submissions/{answer['id']}", params={"token": answer["status_token"]})
+    assert status.status_code == 200 and status.json()["state"] == "pending"
+    assert web_session.get(f"/api/submissions/{answer['id']}", params={"token": "bad"}).status_code == 403
+    assert "A suggested hackathon" not in web_session.get("/events").text
+    assert web_session.get("/api/events").json()["total"] == 2
+    refused = web_session.post("/api/submissions", json={"kind": "funding", "title": "No date",
+                                                         "email": "someone@example.org"})
+    assert refused.status_code == 422 and "closes_on" in refused.json()["details"]
+    refused = web_session.post("/api/submissions", json={**body, "end": _soon(1)})
+    assert refused.status_code == 422 and "end" in refused.json()["details"]
+
+
+def test_the_suggestion_forms(hub, web_session):
+    form = {"title": "Grants for <b>cities</b>", "closes_on": (date.today() + timedelta(days=40)).isoformat(),
+            "email": "someone@example.org", "rolling": ""}
+    assert web_session.post("/funding/suggest", data={**form, "csrf_token": "forged"}).status_code == 403
+    sent = web_session.post("/it/funding/suggest", data={**form, "csrf_token": form_token(web_session,
+                                                                                          "/funding/suggest")},
+                            allow_redirects=False)
+    assert sent.status_code == 303, sent.text[:2000]
+    assert sent.headers["Location"].startswith("/it/submissions/")
+    status_page = web_session.get(sent.headers["Location"])
+    assert status_page.status_code == 200 and "<b>cities</b>" not in status_page.text
+    assert "Grants for" not in web_session.get("/funding").text
+    missing = web_session.post("/events/suggest", data={"title": "No start", "email": "a@example.org",
+                                                        "csrf_token": form_token(web_session, "/events/suggest")})
+    assert missing.status_code == 422 and "No start" in missing.text
