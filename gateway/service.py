@@ -12,6 +12,7 @@ from .common.http import call, json_response, json_route
 from .common.logs import hide_tokens
 from .common.openapi import ok, operation, ref
 from .common.security import WebSecurity
+from .console.content import ContentConsole
 from .console.moderation import ModerationConsole
 from .console.newsletter import NewsletterConsole
 from .site.content import ContentPages
@@ -23,7 +24,7 @@ hide_tokens()
 
 
 class GatewayService(DirectoryApi, ContentApi, SearchApi, NewsletterApi, ReportsApi, ApiDocument, PublicPages,
-                     ContentPages, NewsletterPages, ModerationConsole, NewsletterConsole, OpenData):
+                     ContentPages, NewsletterPages, ModerationConsole, NewsletterConsole, ContentConsole, OpenData):
     name = "gateway"
     directory = RpcProxy("directory")
     security = WebSecurity()

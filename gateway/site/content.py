@@ -12,6 +12,7 @@ from pathlib import Path
 
 import nh3
 from markupsafe import Markup
+from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
 from werkzeug.utils import redirect
@@ -109,8 +110,9 @@ class ContentPages:
     content = RpcProxy("content")
     settings = SETTINGS
     limits = RATE_LIMITS
+    media_config = Config()  # MEDIA_DIR: the folder content writes uploads to (config.yml, as content's)
 
-    def _list(self, request, lang, kind, fixed, title, segment, path):
+    def _content_list(self, request, lang, kind, fixed, title, segment, path):
         filters = page_filters(request, kind)
         found = call(self.content.list_items, kind, {**filters, **fixed, "lang": lang, "per_page": PER_PAGE},
                      timeout=PAGE_TIMEOUT)
@@ -121,13 +123,13 @@ class ContentPages:
     @page("/" + ITEM_SEGMENTS)
     def content_list(self, request, lang, segment):
         kind, fixed, title = LIST_PAGES[segment]
-        return self._list(request, lang, kind, fixed, title, segment, f"/{segment}")
+        return self._content_list(request, lang, kind, fixed, title, segment, f"/{segment}")
 
     @page("/" + ITEM_SEGMENTS + "/<slug>")
     def content_item(self, request, lang, segment, slug):
         if (segment, slug) in ARCHIVES:  # /events/past, /funding/closed (no item takes these slugs)
             kind, fixed, title = ARCHIVES[(segment, slug)]
-            return self._list(request, lang, kind, fixed, title, segment, f"/{segment}/{slug}")
+            return self._content_list(request, lang, kind, fixed, title, segment, f"/{segment}/{slug}")
         kind = LIST_PAGES[segment][0]
         item = call(self.content.get_item, kind, slug, lang, timeout=PAGE_TIMEOUT)
         if "redirect" in item:
@@ -137,6 +139,16 @@ class ContentPages:
             related = [(name, item[f"{name}_id"]) for name in ("organisation", "project") if item.get(f"{name}_id")]
         return render(kinds.get(kind).template("page"), request=request, item=item, kind=kind, segment=segment,
                       kind_label=kinds.get(kind).label, related=related)
+
+    @page("/preview/<token>")
+    def content_preview_link(self, request, lang, token):
+        """A draft as it will look, through the signed link an editor shares; never indexed."""
+        item = call(self.content.preview, token, lang, timeout=PAGE_TIMEOUT)
+        segment = kinds.get(item["kind"]).segment
+        return render(kinds.get(item["kind"]).template("page"), 200,
+                      {"X-Robots-Tag": "noindex", "Cache-Control": "no-store"}, request=request, item=item,
+                      kind=item["kind"], segment=segment, kind_label=kinds.get(item["kind"]).label, related=None,
+                      preview=True)
 
     # --- suggestions from the public (no account; moderated, then published) ----------------------------------
 
@@ -176,17 +188,17 @@ class ContentPages:
     @http("GET", "/feeds/<any(stories,events,funding):segment>.rss")
     def content_feed(self, request, segment):
         kind, fixed, title = LIST_PAGES[segment]
-        return self._feed(f"DSI network: {title.lower()}", f"/{segment}", f"/feeds/{segment}.rss", kind, fixed)
+        return self._content_feed(f"DSI network: {title.lower()}", f"/{segment}", f"/feeds/{segment}.rss", kind, fixed)
 
     @http("GET", "/feeds/clusters/<slug>.rss")
     def cluster_feed(self, request, slug):
         if slug not in vocab.CLUSTERS:
             return error_page(request, 404)
         name = vocab.SOCIAL_AREAS[slug]
-        return self._feed(f"DSI network: stories of the {name} cluster", f"/clusters/{slug}",
+        return self._content_feed(f"DSI network: stories of the {name} cluster", f"/clusters/{slug}",
                           f"/feeds/clusters/{slug}.rss", "story", {"cluster": slug})
 
-    def _feed(self, title, path, feed_path, kind, filters):
+    def _content_feed(self, title, path, feed_path, kind, filters):
         public_url = self.settings.public_url
         try:
             found = call(self.content.list_items, kind, {**filters, "per_page": FEED_SIZE}, timeout=PAGE_TIMEOUT)
@@ -219,7 +231,7 @@ class ContentPages:
         """An uploaded image or file: only names content gives (a hash and a known extension), from MEDIA_DIR."""
         if not MEDIA_NAME.match(name):
             return error_page(request, 404)
-        target = Path(setting("MEDIA_DIR") or "var/media") / name
+        target = Path(self.media_config.get("MEDIA_DIR") or setting("MEDIA_DIR") or "var/media") / name
         if not target.is_file():
             return error_page(request, 404)
         mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
