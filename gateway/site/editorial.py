@@ -1,5 +1,5 @@
 """The editorial sections other pages show: the home page's latest stories, featured case studies, next events
-and funding closing soon; a cluster page's text, lead partner and latest content. Each part is left out while the
+and funding closing soon; a cluster page's text, lead partner and latest content; what is written about a record. Each part is left out while the
 content service is down, so those pages still answer."""
 from ..common.http import optional
 
@@ -27,3 +27,12 @@ def cluster_page(content, search, slug: str, lang: str) -> dict | None:
         page["lead_partner_id"] = next((item["id"] for item in found.get("items", [])
                                         if item.get("name", "").casefold() == partner.casefold()), None)
     return page
+
+
+def about_record(content, kind: str, record_id: int, lang: str) -> list[dict]:
+    """Case studies and stories about a directory record, for its page."""
+    found = []
+    for content_kind in ("case_study", "story"):
+        answer = optional(content.list_items, content_kind, {kind: record_id, "lang": lang, "per_page": HOME_SIZE})
+        found += (answer or {}).get("items", [])
+    return found

@@ -21,7 +21,7 @@ from ..common.dependencies import RATE_LIMITS
 from ..common.http import ServiceUnavailable, call, html_route, optional, retry_headers, token_arg
 from ..common.templating import environment, render
 from . import forms, views
-from .editorial import cluster_page, home_sections
+from .editorial import about_record, cluster_page, home_sections
 
 PAGE_TIMEOUT = 5
 # A page shows these errors with their own status; any other refusal as a 400.
@@ -106,7 +106,8 @@ class PublicPages:
         record = call(self.directory.get_record, kind.name, record_id, timeout=PAGE_TIMEOUT)
         return render(kind.template("page"), request=request, record=record,
                       country=views.country_name(lang, record["country"], record["country_name"]),
-                      map=views.map_point(record["latitude"], record["longitude"]))
+                      map=views.map_point(record["latitude"], record["longitude"]),
+                      about=about_record(self.content, kind.name, record_id, lang))
 
     # --- joining the network ----------------------------------------------------------------------------------
 

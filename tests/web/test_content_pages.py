@@ -18,6 +18,8 @@ from services.content.models import Outbox
 from services.content.service import ContentService
 from services.directory.service import DirectoryService
 from services.search.service import SearchService
+from tests.factories import organisation_body
+from tests.helpers import publish, wait_for
 
 EDITOR = "editor@dsi.test"
 HOSTILE = ('Safe **text**\n\n<script>alert("x")</script>\n\n[click](javascript:alert(1))\n\n'
@@ -51,6 +53,7 @@ def hub(runner_factory, rabbit_config, web_config, tmp_path, engine_for, monkeyp
     (tmp_path / "secret.txt").write_text("secret")
     monkeypatch.setenv("MEDIA_DIR", str(media))
     content = engine_for(urls["content"])
+    slugs_record = publish(engine_for(urls["directory"]), organisation_body(name="Nobody Ltd"))
     slugs = {
         "story": _write(content, "story", {
             "title": "Migrants and maps", "summary": "A standfirst <b>bold</b>", "body": HOSTILE,
@@ -71,7 +74,8 @@ def hub(runner_factory, rabbit_config, web_config, tmp_path, engine_for, monkeyp
                                               "closes_on": (date.today() - timedelta(days=5)).isoformat()}),
         "resource": _write(content, "resource", {"title": "A report on DSI", "resource_type": "report",
                                                  "lang": "en", "year": 2020}),
-        "case": _write(content, "case_study", {"title": "Decidim", "card_text": "Democracy", "featured_position": 1}),
+        "case": _write(content, "case_study", {"title": "Decidim", "card_text": "Democracy", "featured_position": 1,
+                                               "organisation_id": 1}),
         "cluster": _write(content, "cluster", {"title": "Migration and integration", "slug":
                                                "migration-and-integration", "cluster": "migration-and-integration",
                                                "subtitle": "People on the move", "lead_partner": "Nobody Ltd"}),
@@ -83,7 +87,12 @@ def hub(runner_factory, rabbit_config, web_config, tmp_path, engine_for, monkeyp
               "RATE_LIMITS": {"submit": "1000/hour", "edit": "1000/hour"}}
     runner = runner_factory(config, DirectoryService, SearchService, ContentService, GatewayService)
     runner.start()
-    return slugs
+    return {**slugs, "record": slugs_record[0]}
+
+
+@pytest.fixture
+def directory_record(hub):
+    return hub["record"]
 
 
 def test_list_pages_show_published_items_only(hub, web_session):
@@ -190,6 +199,14 @@ def test_home_cluster_and_navigation(hub, web_session):
     cluster = web_session.get("/clusters/migration-and-integration").text
     assert "People on the move" in cluster and "Nobody Ltd" in cluster
     assert "Migrants and maps" in cluster and "Civic tech day" in cluster
+    # the lead partner links to its organisation in the directory once search knows it
+    wait_for(lambda: f'href="/organisations/{hub["record"]}">Nobody Ltd' in web_session.get(
+        "/clusters/migration-and-integration").text)
+
+
+def test_a_record_page_shows_the_case_studies_about_it(hub, web_session, directory_record):
+    page = web_session.get(f"/organisations/{directory_record}").text
+    assert "Case studies and stories" in page and "Decidim" in page
 
 
 def test_media_is_served_safely(hub, web_session):
