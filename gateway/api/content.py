@@ -7,11 +7,13 @@ from nameko.rpc import RpcProxy
 
 from dsi import kinds
 from dsi.errors import NotFound
-from services.content.schemas import parse_suggestion
+from pydantic import TypeAdapter
+
+from services.content.schemas import SUGGESTIONS, parse_suggestion
 
 from ..common.http import call, int_arg, json_response, json_route
-from ..common.openapi import BAD_INPUT, PAGE_PARAMS, PAGING, STAMP, UNAVAILABLE, closed, error, ok, operation, \
-    query, ref
+from ..common.openapi import BAD_INPUT, PAGE_PARAMS, PAGING, REF, STAMP, UNAVAILABLE, closed, error, ok, \
+    operation, query, ref
 
 CONTENT = kinds.owned_by("content")
 SEGMENTS = kinds.segment_rule("collection", owner="content")
@@ -62,6 +64,16 @@ def list_filters(request, kind: kinds.Kind) -> dict:
     return filters
 
 
+def suggestion_schemas() -> dict:
+    """JSON Schemas of the suggestion bodies, straight from content's models (EventSuggestion, FundingSuggestion)."""
+    schemas = {}
+    for kind, model in SUGGESTIONS.items():
+        schema = TypeAdapter(model).json_schema(ref_template=REF, mode="validation")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    return schemas
+
+
 def send_suggestion(content, body: dict) -> dict:
     """A public suggestion of an event or a funding call, checked at the edge with content's own schema."""
     parse_suggestion(body)
@@ -79,7 +91,7 @@ def by_owner(api, method: str, submission_id: str, token: str) -> dict:
 
 class ContentApi:
     content = RpcProxy("content")
-    openapi_schemas = {"ContentItem": CONTENT_ITEM}
+    openapi_schemas = {"ContentItem": CONTENT_ITEM, **suggestion_schemas()}
 
     @json_route("GET", "/api/" + SEGMENTS, openapi={f"/api/{kind.segment}": _list_doc(kind) for kind in CONTENT})
     def list_content(self, request, collection):

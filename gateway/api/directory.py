@@ -67,14 +67,16 @@ class DirectoryApi:
         return json_response(call(self.directory.get_record, kinds.by_segment(collection).name, record_id))
 
     @json_route("POST", "/api/submissions", openapi={"/api/submissions": operation(
-        "post", "submit", "Submit an organisation or project for moderation", "submissions",
+        "post", "submit", "Submit an organisation or project, or suggest an event or a funding call, for moderation",
+        "submissions",
         {"202": {**ok(ref("SubmissionAccepted"), "Accepted for moderation"),
                  "headers": {"Location": {"schema": {"type": "string"}}}},
          "400": error("The body is not JSON."), "413": error("The body is too large."),
          "422": BAD_INPUT, "429": error("Too many submissions from this client; see Retry-After.")},
         description="Nothing is public until a moderator approves it. The answer's `status_token` opens the "
                     "submission's status; a confirmation link is emailed.",
-        requestBody={"required": True, "content": {"application/json": {"schema": ref("Submission")}}})})
+        requestBody={"required": True, "content": {"application/json": {"schema": {"oneOf": [
+            ref("Submission"), ref("EventSuggestion"), ref("FundingSuggestion")]}}}})})
     def submit(self, request):
         self.limits.hit("submit", request)
         body = json_body(request)
