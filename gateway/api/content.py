@@ -11,7 +11,7 @@ from pydantic import TypeAdapter
 
 from services.content.schemas import SUGGESTIONS, parse_suggestion
 
-from ..common.http import call, int_arg, json_response, json_route
+from ..common.http import ServiceUnavailable, call, int_arg, json_response, json_route
 from ..common.openapi import BAD_INPUT, PAGE_PARAMS, PAGING, REF, STAMP, UNAVAILABLE, closed, error, ok, \
     operation, query, ref
 
@@ -85,8 +85,11 @@ def by_owner(api, method: str, submission_id: str, token: str) -> dict:
     (records) or, when it knows no such submission, content (suggestions of events and funding)."""
     try:
         return call(getattr(api.directory, method), submission_id, token)
-    except NotFound:
-        return call(getattr(api.content, method), submission_id, token)
+    except NotFound as unknown:
+        try:
+            return call(getattr(api.content, method), submission_id, token)
+        except ServiceUnavailable:  # content is not running: for the directory, there is no such submission
+            raise unknown from None
 
 
 class ContentApi:
