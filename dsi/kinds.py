@@ -85,6 +85,7 @@ CONTENT_SCHEMAS = "services.content.schemas"
 CONTENT_TEXT = ("title", "summary", "body_text")
 CONTENT_COLUMNS = ("id", "kind", "slug", "title", "url", "lang", "summary", "cluster", "social_areas",
                    "published_at")
+CONTENT_TEMPLATES = {"page": "content/item.html", "form": "content/form.html"}
 CONTENT_FORM = ("title", "slug", "lang", "summary", "body", "cluster", "social_areas")
 _CLUSTER_FILTERS = (("cluster", "A cluster (its slug, see /api/clusters)."), ("area", "A social area (slug)."))
 _ABOUT_FILTERS = (("organisation", "Only items about this directory organisation (id)."),
@@ -99,7 +100,7 @@ KINDS += (
                                     "published_on"),
         csv_columns=CONTENT_COLUMNS + ("category", "authors"),
         api_filters=(("category", "news, blog, feature or interview."),) + _CLUSTER_FILTERS + _ABOUT_FILTERS,
-        templates={"page": "content/story.html"},
+        templates=CONTENT_TEMPLATES,
     ),
     Kind(
         name="case_study", plural="case_studies", segment="case-studies", label="Case studies",
@@ -110,7 +111,7 @@ KINDS += (
         csv_columns=CONTENT_COLUMNS + ("card_text", "organisation_id", "project_id"),
         api_filters=_CLUSTER_FILTERS + (("featured", "true: only the home page's featured ones."),)
         + _ABOUT_FILTERS,
-        templates={"page": "content/case_study.html"},
+        templates=CONTENT_TEMPLATES,
     ),
     Kind(
         name="event", plural="events", segment="events", label="Events", label_one="Event", owner="content",
@@ -123,7 +124,7 @@ KINDS += (
         api_filters=(("when", "upcoming (soonest first, the default) or past."),
                      ("country", "A country (ISO code)."), ("attendance", "online, in_person or hybrid."),
                      ("free", "true: only free events."), ("month", "YYYY-MM.")) + _CLUSTER_FILTERS,
-        templates={"page": "content/event.html"},
+        templates=CONTENT_TEMPLATES,
     ),
     Kind(
         name="funding", plural="funding", segment="funding", label="Funding and support",
@@ -136,7 +137,7 @@ KINDS += (
                      ("type", "A funding type (slug)."), ("target", "A target (slug)."),
                      ("country", "A country (ISO code); Europe-wide calls match every country."),
                      ("closing_before", "YYYY-MM-DD."), ("cluster", "A cluster (slug).")),
-        templates={"page": "content/funding.html"},
+        templates=CONTENT_TEMPLATES,
     ),
     Kind(
         name="resource", plural="resources", segment="resources", label="Resources", label_one="Resource",
@@ -146,7 +147,7 @@ KINDS += (
         csv_columns=CONTENT_COLUMNS + ("resource_type", "publisher", "language", "year"),
         api_filters=(("type", "report, guide, dataset, video, course or other."),
                      ("language", "The resource's language (code).")) + _CLUSTER_FILTERS,
-        templates={"page": "content/resource.html"},
+        templates=CONTENT_TEMPLATES,
     ),
     Kind(
         name="cluster", plural="clusters", segment="clusters", label="Clusters", label_one="Cluster",
@@ -154,7 +155,6 @@ KINDS += (
         searchable=CONTENT_TEXT + ("subtitle", "lead_partner"),
         form_fields=CONTENT_FORM + ("subtitle", "contact_text", "lead_partner", "lead_partner_id"),
         csv_columns=CONTENT_COLUMNS + ("subtitle", "lead_partner"),
-        templates={"page": "content/cluster.html"},
     ),
 )
 BY_NAME = {kind.name: kind for kind in KINDS}
@@ -185,7 +185,13 @@ def by_segment(segment: str) -> Kind:
 
 def segment_rule(variable: str = "segment", owner: str | None = None) -> str:
     """A werkzeug URL rule part matching the URL segment of every kind (of `owner`): `<any(a,b):variable>`."""
-    return f"<any({','.join(kind.segment for kind in KINDS if owner is None or kind.owner == owner)}):{variable}>"
+    segments = (_rule_word(kind.segment) for kind in KINDS if owner is None or kind.owner == owner)
+    return f"<any({','.join(segments)}):{variable}>"
+
+
+def _rule_word(word: str) -> str:
+    """A word as werkzeug's converter arguments take it: quoted when it is not a plain identifier (case-studies)."""
+    return word if word.isidentifier() else f'"{word}"'
 
 
 def name_rule(variable: str = "kind", owner: str | None = None) -> str:

@@ -7,6 +7,7 @@ from dsi.lifecycle import GracefulStop
 from dsi.logs import Tracing
 from dsi.metrics import Metrics, exposition
 
+from .api.content import ContentApi
 from .api.directory import DirectoryApi
 from .api.document import ApiDocument
 from .api.maps import MapApi
@@ -20,8 +21,10 @@ from .common.http import json_route
 from .common.logs import hide_tokens
 from .common.security import WebSecurity
 from .common.spooling import SpoolRelay
+from .console.content import ContentConsole
 from .console.moderation import ModerationConsole
 from .console.newsletter import NewsletterConsole
+from .site.content import ContentPages
 from .site.data import OpenData
 from .site.maps import MapPages
 from .site.newsletter import NewsletterPages
@@ -30,9 +33,9 @@ from .site.pages import PublicPages
 hide_tokens()
 
 
-class GatewayService(DirectoryApi, SearchApi, MapApi, NewsletterApi, ReportsApi, ApiDocument, PublicPages, MapPages,
-                     NewsletterPages, ModerationConsole, NewsletterConsole, OpenData, Health, SpoolRelay,
-                     AnswerInvalidation):
+class GatewayService(DirectoryApi, ContentApi, SearchApi, MapApi, NewsletterApi, ReportsApi, ApiDocument,
+                     PublicPages, ContentPages, MapPages, NewsletterPages, ModerationConsole, NewsletterConsole,
+                     ContentConsole, OpenData, Health, SpoolRelay, AnswerInvalidation):
     name = "gateway"
     directory = RpcProxy("directory")
     security = WebSecurity()

@@ -8,6 +8,7 @@ from dsi.errors import NotFound
 from dsi.schemas import parse_submission
 
 from ..common.dependencies import RATE_LIMITS
+from .content import SUGGESTIBLE, by_owner, send_suggestion
 from ..common.http import (RPC_TIMEOUT, ServiceUnavailable, call, json_body, json_response, json_route, list_arg,
                            paging, token_arg)
 from ..common.caching import STALE_IF_ERROR
@@ -38,12 +39,12 @@ def send_submission(directory, spool, body: dict) -> dict:
     return result
 
 
-def submission_status(directory, spool, submission_id: str, token: str, timeout: float = RPC_TIMEOUT) -> dict:
-    """A submission's status from the directory; while it waits in the spool, "received, waiting"."""
+def submission_status(api, submission_id: str, token: str, timeout: float = RPC_TIMEOUT) -> dict:
+    """A submission's status from its owner; while it waits in the gateway's spool, "received, waiting"."""
     try:
-        return call(directory.submission_status, submission_id, token, timeout=timeout)
+        return by_owner(api, "submission_status", submission_id, token, timeout)
     except (NotFound, ServiceUnavailable):
-        waiting = waiting_status(spool, submission_id, token)
+        waiting = waiting_status(api.spool, submission_id, token)
         if waiting is None:
             raise
         return waiting
@@ -69,6 +70,7 @@ def _submission_doc(operation_id: str, summary: str, responses: dict, method: st
 
 class DirectoryApi:
     directory = RpcProxy("directory")
+    content = RpcProxy("content")  # suggestions of events and funding calls
     limits = RATE_LIMITS
     spool = SPOOL
 
@@ -87,16 +89,21 @@ class DirectoryApi:
                                   timeout=READ_BUDGET))
 
     @json_route("POST", "/api/submissions", openapi={"/api/submissions": operation(
-        "post", "submit", "Submit an organisation or project for moderation", "submissions",
+        "post", "submit", "Submit an organisation or project, or suggest an event or a funding call, for moderation",
+        "submissions",
         {"202": {**ok(ref("SubmissionAccepted"), "Accepted for moderation"),
                  "headers": {"Location": {"schema": {"type": "string"}}}},
          "400": error("The body is not JSON."), "413": error("The body is too large."),
          "422": BAD_INPUT, "429": error("Too many submissions from this client; see Retry-After.")},
         description="Nothing is public until a moderator approves it. The answer's `status_token` opens the "
                     "submission's status; a confirmation link is emailed.",
-        requestBody={"required": True, "content": {"application/json": {"schema": ref("Submission")}}})})
+        requestBody={"required": True, "content": {"application/json": {"schema": {"oneOf": [
+            ref("Submission"), ref("EventSuggestion"), ref("FundingSuggestion")]}}}})})
     def submit(self, request):
         body = json_body(request)
+        if isinstance(body, dict) and body.get("kind") in SUGGESTIBLE:  # an event or funding call: content's
+            result = send_suggestion(self.content, body)
+            return json_response(result, 202, {"Location": f"/api/submissions/{result['id']}"})
         parse_submission(body)  # field errors at the edge; the directory checks again before it writes
         self.limits.hit("submit", request)  # only a valid submission counts against the client's limit
         result = send_submission(self.directory, self.spool, body)
@@ -107,14 +114,14 @@ class DirectoryApi:
         {"200": ok(ref("SubmissionStatus")), "403": error("The token is not valid."),
          "404": error("No such submission.")}, method="get")})
     def submission_status(self, request, submission_id):
-        return json_response(submission_status(self.directory, self.spool, submission_id, token_arg(request)))
+        return json_response(submission_status(self, submission_id, token_arg(request)))
 
     @json_route("POST", "/api/submissions/<submission_id>/confirm", openapi={
         "/api/submissions/{submission_id}/confirm": _submission_doc(
             "confirm_email", "Confirm the submitter's email address",
             {"200": ok(ref("SubmissionStatus")), "403": error("The token is not valid.")})})
     def confirm_email(self, request, submission_id):
-        return json_response(call(self.directory.confirm_email, submission_id, token_arg(request)))
+        return json_response(by_owner(self, "confirm_email", submission_id, token_arg(request)))
 
     @json_route("POST", "/api/submissions/<submission_id>/withdraw", openapi={
         "/api/submissions/{submission_id}/withdraw": _submission_doc(
@@ -122,7 +129,7 @@ class DirectoryApi:
             {"200": ok(ref("SubmissionStatus")), "403": error("The token is not valid."),
              "409": error("The submission was already decided.")})})
     def withdraw(self, request, submission_id):
-        return json_response(call(self.directory.withdraw, submission_id, token_arg(request)))
+        return json_response(by_owner(self, "withdraw", submission_id, token_arg(request)))
 
     @json_route("PUT", "/api/records/<int:record_id>", openapi={"/api/records/{id}": operation(
         "put", "propose_edit", "Propose an edit of a record through its emailed edit link", "submissions",

@@ -17,6 +17,7 @@ from dsi.countries import all_countries
 from dsi.errors import Forbidden, InvalidInput, NotFound, PlatformError, RateLimited
 from dsi.schemas import parse_fields, parse_submission
 
+from ..api.content import by_owner
 from ..api.directory import send_submission, submission_status
 from ..common import csrf, i18n
 from ..common.dependencies import RATE_LIMITS
@@ -24,6 +25,7 @@ from ..common.spooling import REPORT, SPOOL, forward
 from ..common.http import PayloadTooLarge, ServiceUnavailable, call, html_route, optional, retry_headers, token_arg
 from ..common.templating import environment, render
 from . import forms, views
+from .editorial import about_record, cluster_page, home_sections
 
 PAGE_TIMEOUT = 5
 # A page shows these errors with their own status; any other refusal as a 400.
@@ -56,6 +58,7 @@ class PublicPages:
     directory = RpcProxy("directory")
     search = RpcProxy("search")
     moderation = RpcProxy("moderation")  # the report form
+    content = RpcProxy("content")  # the editorial sections of the home and cluster pages
     limits = RATE_LIMITS
     spool = SPOOL
 
@@ -66,7 +69,7 @@ class PublicPages:
         latest = optional(self.search.query, {"kind": list(kinds.names("directory")), "sort": "newest", "per_page": 6})
         return render("home.html", request=request, stats=optional(self.directory.stats),
                       latest=(latest or {}).get("items", []), clusters=_clusters(),
-                      social_areas=vocab.SOCIAL_AREAS)
+                      social_areas=vocab.SOCIAL_AREAS, editorial=home_sections(self.content, lang))
 
     @page("/about")
     def about(self, request, lang):
@@ -87,7 +90,8 @@ class PublicPages:
         state = {"q": "", "filters": {"social_areas": [slug]}, "sort": "newest", "page": 1}
         found = optional(self.search.query, {**views.search_params(state), "per_page": 12})
         return render("cluster.html", request=request, cluster=_clusters()[slug], found=found,
-                      search_url=views.state_url(i18n.localised(lang, "/search"), state))
+                      search_url=views.state_url(i18n.localised(lang, "/search"), state),
+                      page=cluster_page(self.content, self.search, slug, lang))
 
     # --- the directory ----------------------------------------------------------------------------------------
 
@@ -108,7 +112,8 @@ class PublicPages:
         record = call(self.directory.get_record, kind.name, record_id, timeout=PAGE_TIMEOUT)
         return render(kind.template("page"), request=request, record=record,
                       country=views.country_name(lang, record["country"], record["country_name"]),
-                      map=views.map_point(record["latitude"], record["longitude"]))
+                      map=views.map_point(record["latitude"], record["longitude"]),
+                      about=about_record(self.content, kind.name, record_id, lang))
 
     # --- joining the network ----------------------------------------------------------------------------------
 
@@ -166,7 +171,7 @@ class PublicPages:
     @page("/submissions/<submission_id>")
     def submission(self, request, lang, submission_id):
         token = token_arg(request)
-        status = submission_status(self.directory, self.spool, submission_id, token, PAGE_TIMEOUT)
+        status = submission_status(self, submission_id, token, PAGE_TIMEOUT)
         return render("submission.html", request=request, submission=status, token=token,
                       sent=request.args.get("sent") == "1")
 
@@ -174,7 +179,7 @@ class PublicPages:
     def withdraw(self, request, lang, submission_id):
         csrf.check(request)
         token = token_arg(request)
-        call(self.directory.withdraw, submission_id, token, timeout=PAGE_TIMEOUT)
+        by_owner(self, "withdraw", submission_id, token)
         return see_other(lang, f"/submissions/{submission_id}?token={token}")
 
     @page("/submissions/<submission_id>/confirm", "GET,POST")
@@ -184,7 +189,7 @@ class PublicPages:
         if request.method == "GET":
             return render("confirm.html", request=request, token=token, confirmed=None)
         csrf.check(request)
-        status = call(self.directory.confirm_email, submission_id, token, timeout=PAGE_TIMEOUT)
+        status = by_owner(self, "confirm_email", submission_id, token)
         return render("confirm.html", request=request, token=token, confirmed=status)
 
     # --- reports from the public (the JSON API's is in gateway/api/reports.py) -------------------------------

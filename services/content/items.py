@@ -143,7 +143,13 @@ def _images(session: Session, refs: list[dict]) -> list[dict]:
 
 # --- slugs ---------------------------------------------------------------------------------------------------------
 
+# Paths of the site beside items' pages (/events/past, /funding/closed, /events/suggest): never an item's slug.
+RESERVED_SLUGS = frozenset({"past", "closed", "suggest", "new"})
+
+
 def _taken(session: Session, kind: str, slug: str, item_id: int | None) -> bool:
+    if slug in RESERVED_SLUGS:
+        return True
     query = select(Item.id).where(Item.kind == kind, Item.slug == slug)
     if item_id is not None:
         query = query.where(Item.id != item_id)

@@ -199,6 +199,21 @@ class FundingSuggestion(FundingFields, SuggestionIn):
 SUGGESTIONS = {"event": EventSuggestion, "funding": FundingSuggestion}
 
 
+def parse_suggestion(body) -> EventSuggestion | FundingSuggestion:
+    """A suggestion of an event or a funding call, validated (the gateway checks it at the edge with this too),
+    or InvalidInput naming each bad field."""
+    if not isinstance(body, dict):
+        raise InvalidInput("The body must be a JSON object.", {"_": "expected an object"})
+    if body.get("kind") not in SUGGESTIONS:
+        raise InvalidInput("Unknown kind.", {"kind": "expected 'event' or 'funding'"})
+    fields = parse(SUGGESTIONS[body["kind"]], body, "The suggestion has invalid fields.")
+    if fields.kind == "event" and fields.start is None:  # what approval needs to publish it, asked for up front
+        raise InvalidInput("When does the event start?", {"start": "required"})
+    if fields.kind == "funding" and not (fields.closes_on or fields.rolling):
+        raise InvalidInput("When does the call close?", {"closes_on": "give a date, or mark the call rolling"})
+    return fields
+
+
 def parse(model, body, message: str = "Some fields are not valid."):
     """A validated model, or InvalidInput naming each bad field."""
     return parse_model(model, body, message, not_object="Expected an object.")

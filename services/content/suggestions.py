@@ -9,12 +9,11 @@ from sqlalchemy.orm import Session
 
 from dsi import events, signing, vocab
 from dsi.clock import iso, utcnow
-from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
+from dsi.errors import Conflict, Forbidden, NotFound
 
 from . import items
-from .kinds import SUGGESTIBLE
 from .models import Suggestion
-from .schemas import SUGGESTIONS, parse
+from .schemas import parse_suggestion
 
 SUBMITTER = "submitter"
 DECISIONS = {
@@ -45,17 +44,9 @@ def submit(session: Session, outbox, body, public_url: str, submission_id: str |
     the same `submission_id` is answered with the first one's status."""
     if submission_id and (earlier := session.get(Suggestion, submission_id)) is not None:
         return status_of(earlier)
-    if not isinstance(body, dict):
-        raise InvalidInput("The body must be a JSON object.", {"_": "expected an object"})
-    kind = body.get("kind")
-    if kind not in SUGGESTIBLE:
-        raise InvalidInput("Unknown kind.", {"kind": "expected 'event' or 'funding'"})
-    fields = parse(SUGGESTIONS[kind], body, "The suggestion has invalid fields.")
+    fields = parse_suggestion(body)
+    kind = fields.kind
     data = fields.model_dump(mode="json", exclude={"email", "kind", "slug"})
-    if kind == "event" and fields.start is None:  # what approval needs to publish it, asked for up front
-        raise InvalidInput("When does the event start?", {"start": "required"})
-    if kind == "funding" and not (fields.closes_on or fields.rolling):
-        raise InvalidInput("When does the call close?", {"closes_on": "give a date, or mark the call rolling"})
     item = items.create(session, outbox, kind, data, SUBMITTER, origin="suggestion", state=items.PENDING)
     suggestion = Suggestion(id=submission_id or str(uuid.uuid4()), item_id=item.id, kind=kind, data=data,
                             email=fields.email)

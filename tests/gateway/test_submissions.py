@@ -81,7 +81,7 @@ def test_list_contract_and_unknown_records(platform, web_session):
     listing = web_session.get("/api/projects?per_page=5").json()
     assert listing == {"items": [], "total": 0, "page": 1, "per_page": 5}
     assert web_session.get("/api/projects/12345").json()["error"] == "NOT_FOUND"
-    assert web_session.get("/api/events").status_code == 404
+    assert web_session.get("/api/no-such-collection").status_code == 404
     assert web_session.get("/healthz").json() == {"status": "ok"}
 
 
