@@ -33,7 +33,7 @@ from sqlalchemy.orm import sessionmaker  # noqa: E402
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))  # a throwaway key for the services this run starts
 
 from dsi import events  # noqa: E402
-from dsi.database import make_engine  # noqa: E402
+from dsi.database import cooperate_with_eventlet, is_postgresql, make_engine  # noqa: E402
 from dsi.migrations import upgrade  # noqa: E402
 from services.newsletter import editions, sending  # noqa: E402
 from services.newsletter.dependencies import Mailer, Settings  # noqa: E402
@@ -108,6 +108,8 @@ def main() -> None:
     try:
         wait_for_port(port)
         upgrade("newsletter", url)
+        if is_postgresql(url):
+            cooperate_with_eventlet()  # as the service's database provider does
         engine = make_engine(url)
         sessions = sessionmaker(bind=engine, expire_on_commit=False)
         now = datetime.now(timezone.utc)

@@ -1,7 +1,8 @@
 """Database engines and the nameko dependency that hands each worker a session.
 
 SQLite (the local default) gets WAL journaling and a busy timeout so that concurrent workers and a CLI can
-share one file; PostgreSQL is used as it comes.
+share one file. On PostgreSQL every service's provider makes psycopg2 wait through eventlet's hub
+(`cooperate_with_eventlet`): otherwise each query blocks the whole process, every green thread with it.
 """
 import os
 
@@ -12,6 +13,38 @@ from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 from dsi.messaging import rpc
 from dsi.metrics import Metrics
+
+
+def _wait_in_hub(connection, timeout=None) -> None:
+    """psycopg2's wait callback: drive the connection's asynchronous protocol, parking this green thread in
+    eventlet's hub while the socket is not ready, so other green threads run meanwhile."""
+    import psycopg2
+    from psycopg2 import extensions
+    from eventlet.hubs import trampoline
+
+    while True:
+        state = connection.poll()
+        if state == extensions.POLL_OK:
+            return
+        if state == extensions.POLL_READ:
+            trampoline(connection.fileno(), read=True)
+        elif state == extensions.POLL_WRITE:
+            trampoline(connection.fileno(), write=True)
+        else:
+            raise psycopg2.OperationalError(f"unexpected state from psycopg2's poll(): {state}")
+
+
+def cooperate_with_eventlet() -> None:
+    """Make every psycopg2 connection of this process yield to other green threads while it waits for the
+    server (psycopg2's wait callback is process-wide). Idempotent."""
+    from psycopg2 import extensions
+
+    if extensions.get_wait_callback() is not _wait_in_hub:
+        extensions.set_wait_callback(_wait_in_hub)
+
+
+def is_postgresql(url: str) -> bool:
+    return make_url(url).get_backend_name() == "postgresql"
 
 
 def make_engine(url: str) -> Engine:
@@ -43,6 +76,8 @@ class Database(nameko_sqlalchemy.Database):
     def setup(self):
         key = f"{self.container.service_name}:{self.declarative_base.__name__}"
         self.db_uri = self.container.config[nameko_sqlalchemy.database.DB_URIS_KEY][key]
+        if is_postgresql(self.db_uri):
+            cooperate_with_eventlet()
         self.engine = make_engine(self.db_uri)
         self.Session = sessionmaker(bind=self.engine, class_=nameko_sqlalchemy.database.Session, expire_on_commit=False)
 
