@@ -116,9 +116,9 @@ def main() -> None:
         month = editions.previous_month(now)
         edition_id = seed(sessions, args.subscribers, month)
         settings = Settings.from_config({
-            "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "SEND_RATE": args.rate,
+            "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "SEND_RATE": args.rate or 600,  # the setting must be > 0
             "SEND_CONCURRENCY": args.concurrency, "SEND_SLICE": 10, "PUBLIC_URL": "https://dsi.example.org"})
-        mailer = Mailer(settings, Pacer(settings.rate), "bench")
+        mailer = Mailer(settings, Pacer(args.rate), "bench")
         baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
         started = time.perf_counter()
