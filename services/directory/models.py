@@ -52,6 +52,8 @@ class Record(Base):
 
 # The directory's lists: published records of one kind by name, read in index order (no sort per request).
 Index("ix_records_listing", Record.kind, Record.status, func.lower(Record.name), Record.id)
+# The figures every home and search page shows (records.stats): counted from the index alone, not the rows.
+Index("ix_records_public_figures", Record.status, Record.kind, Record.country)
 
 
 class RecordTerm(Base):

@@ -1,4 +1,4 @@
-"""an index for the directory's lists: kind, status, lower(name), id
+"""indexes for the directory's lists (kind, status, lower(name), id) and public figures (status, kind, country)
 
 Revision ID: b7d2c41e9a10
 Revises: 80fc36fdd065
@@ -16,7 +16,9 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index('ix_records_listing', 'records', ['kind', 'status', sa.text('lower(name)'), 'id'], unique=False)
+    op.create_index('ix_records_public_figures', 'records', ['status', 'kind', 'country'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_records_public_figures', table_name='records')
     op.drop_index('ix_records_listing', table_name='records')
