@@ -96,8 +96,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
-    parser.add_argument("--blocking-postgres", action="store_true",
-                        help="the control: leave psycopg2 blocking eventlet's hub (no wait callback)")
+    parser.add_argument("--green-postgres", action="store_true",
+                        help="install dsi.database.cooperate_with_eventlet (psycopg2 waits through the hub)")
     parser.add_argument("--rate", type=float, default=0, help="per-instance rate limit, messages/s (0: none)")
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
@@ -110,8 +110,8 @@ def main() -> None:
     try:
         wait_for_port(port)
         upgrade("newsletter", url)
-        if is_postgresql(url) and not args.blocking_postgres:
-            cooperate_with_eventlet()  # as the service's database provider does
+        if is_postgresql(url) and args.green_postgres:
+            cooperate_with_eventlet()
         engine = make_engine(url)
         sessions = sessionmaker(bind=engine, expire_on_commit=False)
         now = datetime.now(timezone.utc)
@@ -137,7 +137,7 @@ def main() -> None:
         copies = Counter(recipient(path) for path in (work / "mail").glob("*.eml"))
         received = sum(copies.values())
         sent = report["recipients"].get("sent", 0)
-        print(f"database        {engine.dialect.name}" + (" (blocking driver)" if args.blocking_postgres else ""))
+        print(f"database        {engine.dialect.name}" + (" (wait callback)" if args.green_postgres else ""))
         print(f"subscribers     {args.subscribers}")
         print(f"edition         {report['state']}, recipients {report['recipients']}")
         print(f"sink received   {received} messages")

@@ -1,8 +1,9 @@
 """Database engines and the nameko dependency that hands each worker a session.
 
 SQLite (the local default) gets WAL journaling and a busy timeout so that concurrent workers and a CLI can
-share one file. On PostgreSQL every service's provider makes psycopg2 wait through eventlet's hub
-(`cooperate_with_eventlet`): otherwise each query blocks the whole process, every green thread with it.
+share one file. `cooperate_with_eventlet` makes psycopg2 wait through eventlet's hub (otherwise each PostgreSQL
+query blocks the whole process, every green thread with it). Not installed by the providers yet: with it, the
+newsletter bench on PostgreSQL slowed to a crawl (see bench/RESULTS.md) and the cause is not found.
 """
 import os
 
@@ -76,8 +77,6 @@ class Database(nameko_sqlalchemy.Database):
     def setup(self):
         key = f"{self.container.service_name}:{self.declarative_base.__name__}"
         self.db_uri = self.container.config[nameko_sqlalchemy.database.DB_URIS_KEY][key]
-        if is_postgresql(self.db_uri):
-            cooperate_with_eventlet()
         self.engine = make_engine(self.db_uri)
         self.Session = sessionmaker(bind=self.engine, class_=nameko_sqlalchemy.database.Session, expire_on_commit=False)
 

@@ -14,10 +14,6 @@ def _term(vocabulary: str, slug: str | None) -> dict | None:
     return {"value": slug, "label": vocab.label(vocabulary, slug)} if slug else None
 
 
-# What a list item leaves out of the full record (served at /{id}): the long texts and the linked records.
-FULL_RECORD_ONLY = ("long_description", "social_impact", "address")
-
-
 def public_record(record: Record, links: list[dict]) -> dict:
     """A record as the public sees it: never its contact email or moderation details."""
     terms: dict[str, list[str]] = {}
