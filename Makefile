@@ -34,6 +34,8 @@ test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: setup
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y wrk; } || { echo "bench/load.py needs wrk: apt-get install wrk"; exit 1; }
+	$(BIN)/python bench/load.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/newsletter.py
 	$(BIN)/python bench/moderation.py

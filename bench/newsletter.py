@@ -33,7 +33,7 @@ from sqlalchemy.orm import sessionmaker  # noqa: E402
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))  # a throwaway key for the services this run starts
 
 from dsi import events  # noqa: E402
-from dsi.database import make_engine  # noqa: E402
+from dsi.database import cooperate_with_eventlet, is_postgresql, make_engine  # noqa: E402
 from dsi.migrations import upgrade  # noqa: E402
 from services.newsletter import editions, sending  # noqa: E402
 from services.newsletter.dependencies import Mailer, Settings  # noqa: E402
@@ -96,6 +96,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
+    parser.add_argument("--green-postgres", action="store_true",
+                        help="install dsi.database.cooperate_with_eventlet (psycopg2 waits through the hub)")
     parser.add_argument("--rate", type=float, default=0, help="per-instance rate limit, messages/s (0: none)")
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
@@ -108,15 +110,17 @@ def main() -> None:
     try:
         wait_for_port(port)
         upgrade("newsletter", url)
+        if is_postgresql(url) and args.green_postgres:
+            cooperate_with_eventlet()
         engine = make_engine(url)
         sessions = sessionmaker(bind=engine, expire_on_commit=False)
         now = datetime.now(timezone.utc)
         month = editions.previous_month(now)
         edition_id = seed(sessions, args.subscribers, month)
         settings = Settings.from_config({
-            "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "SEND_RATE": args.rate,
+            "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "SEND_RATE": args.rate or 600,  # the setting must be > 0
             "SEND_CONCURRENCY": args.concurrency, "SEND_SLICE": 10, "PUBLIC_URL": "https://dsi.example.org"})
-        mailer = Mailer(settings, Pacer(settings.rate), "bench")
+        mailer = Mailer(settings, Pacer(args.rate), "bench")
         baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
         started = time.perf_counter()
@@ -133,7 +137,7 @@ def main() -> None:
         copies = Counter(recipient(path) for path in (work / "mail").glob("*.eml"))
         received = sum(copies.values())
         sent = report["recipients"].get("sent", 0)
-        print(f"database        {engine.dialect.name}")
+        print(f"database        {engine.dialect.name}" + (" (wait callback)" if args.green_postgres else ""))
         print(f"subscribers     {args.subscribers}")
         print(f"edition         {report['state']}, recipients {report['recipients']}")
         print(f"sink received   {received} messages")

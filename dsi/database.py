@@ -1,7 +1,9 @@
 """Database engines and the nameko dependency that hands each worker a session.
 
 SQLite (the local default) gets WAL journaling and a busy timeout so that concurrent workers and a CLI can
-share one file; PostgreSQL is used as it comes.
+share one file. `cooperate_with_eventlet` makes psycopg2 wait through eventlet's hub (otherwise each PostgreSQL
+query blocks the whole process, every green thread with it). Not installed by the providers yet: with it, the
+newsletter bench on PostgreSQL slowed to a crawl (see bench/RESULTS.md) and the cause is not found.
 """
 import os
 
@@ -13,6 +15,38 @@ from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from dsi.logs import Tracing
 from dsi.messaging import rpc
 from dsi.metrics import Metrics
+
+
+def _wait_in_hub(connection, timeout=None) -> None:
+    """psycopg2's wait callback: drive the connection's asynchronous protocol, parking this green thread in
+    eventlet's hub while the socket is not ready, so other green threads run meanwhile."""
+    import psycopg2
+    from psycopg2 import extensions
+    from eventlet.hubs import trampoline
+
+    while True:
+        state = connection.poll()
+        if state == extensions.POLL_OK:
+            return
+        if state == extensions.POLL_READ:
+            trampoline(connection.fileno(), read=True)
+        elif state == extensions.POLL_WRITE:
+            trampoline(connection.fileno(), write=True)
+        else:
+            raise psycopg2.OperationalError(f"unexpected state from psycopg2's poll(): {state}")
+
+
+def cooperate_with_eventlet() -> None:
+    """Make every psycopg2 connection of this process yield to other green threads while it waits for the
+    server (psycopg2's wait callback is process-wide). Idempotent."""
+    from psycopg2 import extensions
+
+    if extensions.get_wait_callback() is not _wait_in_hub:
+        extensions.set_wait_callback(_wait_in_hub)
+
+
+def is_postgresql(url: str) -> bool:
+    return make_url(url).get_backend_name() == "postgresql"
 
 
 def make_engine(url: str) -> Engine:

@@ -53,8 +53,10 @@ def submission_status(api, submission_id: str, token: str, timeout: float = RPC_
 def _list_doc(kind: kinds.Kind) -> dict:
     filters = [list_param("country", "ISO country codes."), list_param("tag", "Free tags.")]
     filters += [list_param(name, description) for name, description in kind.api_filters]
-    schema = closed({"items": {"type": "array", "items": ref(kind.label_one)}, **PAGING})
-    return operation("get", f"list_{kind.plural}", f"Published {kind.plural}, by name", "directory",
+    schema = closed({"items": {"type": "array", "items": ref(f"{kind.label_one}ListItem")}, **PAGING})
+    return operation("get", f"list_{kind.plural}",
+                     f"Published {kind.plural}, by name (items without long texts and links: those are at /{{id}})",
+                     "directory",
                      {"200": ok(schema), "422": BAD_INPUT, "503": UNAVAILABLE}, parameters=filters + PAGE_PARAMS)
 
 

@@ -63,6 +63,16 @@ PROJECT = closed({
     "dsi_focus": {"type": "array", "items": ref("Term")},
     "organisations": {"type": "array", "items": ref("LinkedRecord")},
 })
+# A list item: the record without its long texts and linked records (those are at /{id}).
+LIST_ONLY_LEAVES_OUT = ("long_description", "social_impact", "address", "projects", "organisations")
+
+
+def _list_item(record: dict) -> dict:
+    return closed({name: schema for name, schema in record["properties"].items() if name not in LIST_ONLY_LEAVES_OUT})
+
+
+ORGANISATION_LIST_ITEM = _list_item(ORGANISATION)
+PROJECT_LIST_ITEM = _list_item(PROJECT)
 FACETS = ("kind", "country", "social_areas", "cluster", "technologies", "dsi_focus", "organisation_type",
           "organisation_size")
 ANY_KIND = {"type": "string", "enum": list(kinds.names())}
@@ -205,6 +215,8 @@ def _document(server: str, extra_paths: dict, extra_schemas: dict) -> dict:
             "LinkedRecord": LINK,
             "Organisation": ORGANISATION,
             "Project": PROJECT,
+            "OrganisationListItem": ORGANISATION_LIST_ITEM,
+            "ProjectListItem": PROJECT_LIST_ITEM,
             "SearchHit": SEARCH_HIT,
             "FacetValue": FACET_VALUE,
             "SearchResult": SEARCH_RESULT,

@@ -2,7 +2,7 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from dsi.clock import utcnow
@@ -48,6 +48,12 @@ class Record(Base):
     terms: Mapped[list["RecordTerm"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="RecordTerm.position"
     )
+
+
+# The directory's lists: published records of one kind by name, read in index order (no sort per request).
+Index("ix_records_listing", Record.kind, Record.status, func.lower(Record.name), Record.id)
+# The figures every home and search page shows (records.stats): counted from the index alone, not the rows.
+Index("ix_records_public_figures", Record.status, Record.kind, Record.country)
 
 
 class RecordTerm(Base):

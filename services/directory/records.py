@@ -6,7 +6,7 @@ nothing here knows nameko. Callers commit.
 import uuid
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dsi import countries, events, kinds, signing, vocab
@@ -16,7 +16,7 @@ from dsi.sanitise import clean_html
 from dsi.schemas import parse_fields, parse_submission
 
 from .models import Record, RecordLink, RecordTerm, Submission
-from .schemas import public_record, submission_status
+from .schemas import list_item, public_record, submission_status
 
 # Record statuses: only `published` records are public.
 PENDING, PUBLISHED, REJECTED, CHANGES_REQUESTED = "pending", "published", "rejected", "changes_requested"
@@ -323,10 +323,21 @@ def get_for_edit(session: Session, record_id: int, token: str) -> dict:
     return {**public_record(record, links_of(session, record, published_only=False)), "record_status": record.status}
 
 
+# The columns a list item shows (schemas.list_item): the long texts stay at /{id}.
+LIST_COLUMNS = tuple(
+    getattr(Record, name) for name in (
+        "id", "kind", "name", "website", "short_description", "country", "city", "latitude", "longitude",
+        "start_date", "end_date", "organisation_type", "organisation_size", "project_status", "logo_url", "version",
+        "created_at", "updated_at", "published_at",
+    )
+)
+
+
 def list_published(session: Session, kind: str, filters: dict, page: int = 1, per_page: int = 20) -> dict:
-    """A page of published records of `kind`, filtered; values of one filter are alternatives (OR)."""
+    """A page of published records of `kind` by name, filtered; values of one filter are alternatives (OR).
+    Items carry what a list shows (schemas.list_item); three queries whatever the page size."""
     kinds.get(kind, owner="directory")
-    query = select(Record).where(Record.kind == kind, Record.status == PUBLISHED)
+    conditions = [Record.kind == kind, Record.status == PUBLISHED]
     for name, values in filters.items():
         target = LIST_FILTERS.get(name)
         values = [value for value in values if value]
@@ -338,42 +349,55 @@ def list_published(session: Session, kind: str, filters: dict, page: int = 1, pe
             values = [value.upper() for value in values]
         if isinstance(target, str):
             terms = select(RecordTerm.record_id).where(RecordTerm.facet == target, RecordTerm.value.in_(values))
-            query = query.where(Record.id.in_(terms))
+            conditions.append(Record.id.in_(terms))
         else:
-            query = query.where(target.in_(values))
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    records = session.scalars(
-        query.order_by(func.lower(Record.name), Record.id).limit(per_page).offset((page - 1) * per_page)
+            conditions.append(target.in_(values))
+    total = session.scalar(select(func.count(Record.id)).where(*conditions))
+    rows = session.execute(
+        select(*LIST_COLUMNS).where(*conditions)
+        .order_by(func.lower(Record.name), Record.id).limit(per_page).offset((page - 1) * per_page)
     ).all()
-    linked = _links_for(session, records)
+    terms = _terms_for(session, [row.id for row in rows])
     return {
-        "items": [public_record(record, linked.get(record.id, [])) for record in records],
+        "items": [list_item(row, terms.get(row.id, {})) for row in rows],
         "total": total,
         "page": page,
         "per_page": per_page,
     }
 
 
-def _links_for(session: Session, records: list[Record]) -> dict[int, list[dict]]:
-    """Published links of many records in one query."""
-    ids = [record.id for record in records]
+def _terms_for(session: Session, ids: list[int]) -> dict[int, dict[str, list[str]]]:
+    """The term values of many records in one query: record id → facet → values in order."""
+    found: dict[int, dict[str, list[str]]] = {}
     if not ids:
-        return {}
-    other = Record.__table__.alias("other")
+        return found
     rows = session.execute(
-        select(RecordLink.organisation_id, RecordLink.project_id, RecordLink.role, other.c.id, other.c.kind,
-               other.c.name)
-        .join(other, or_(
-            and_(RecordLink.organisation_id.in_(ids), other.c.id == RecordLink.project_id),
-            and_(RecordLink.project_id.in_(ids), other.c.id == RecordLink.organisation_id),
-        ))
-        .where(other.c.status == PUBLISHED)
-        .order_by(other.c.name)
+        select(RecordTerm.record_id, RecordTerm.facet, RecordTerm.value)
+        .where(RecordTerm.record_id.in_(ids)).order_by(RecordTerm.record_id, RecordTerm.position)
     )
+    for record_id, facet, value in rows:
+        found.setdefault(record_id, {}).setdefault(facet, []).append(value)
+    return found
+
+
+def _links_for(session: Session, records: list[Record]) -> dict[int, list[dict]]:
+    """Published links of many records in one query per kind (each along its own index)."""
     linked: dict[int, list[dict]] = {}
-    for row in rows:
-        owner = row.organisation_id if row.kind == "project" else row.project_id
-        linked.setdefault(owner, []).append({"id": row.id, "kind": row.kind, "name": row.name, "role": row.role})
+    for kind in {record.kind for record in records}:
+        ids = [record.id for record in records if record.kind == kind]
+        own, other = (
+            (RecordLink.organisation_id, RecordLink.project_id)
+            if kind == "organisation" else (RecordLink.project_id, RecordLink.organisation_id)
+        )
+        rows = session.execute(
+            select(own.label("owner"), Record.id, Record.kind, Record.name, RecordLink.role)
+            .join(Record, Record.id == other)
+            .where(own.in_(ids), Record.status == PUBLISHED)
+            .order_by(Record.name)
+        )
+        for row in rows:
+            linked.setdefault(row.owner, []).append({"id": row.id, "kind": row.kind, "name": row.name,
+                                                     "role": row.role})
     return linked
 
 

@@ -19,13 +19,24 @@ def public_record(record: Record, links: list[dict]) -> dict:
     terms: dict[str, list[str]] = {}
     for term in record.terms:
         terms.setdefault(term.facet, []).append(term.value)
+    body = list_item(record, terms)
+    body.update({"long_description": record.long_description})
+    if record.kind == "organisation":
+        body.update({"address": record.address, "projects": links})
+    else:
+        body.update({"social_impact": record.social_impact, "organisations": links})
+    return body
+
+
+def list_item(record, terms: dict[str, list[str]]) -> dict:
+    """A record as a list shows it: everything public but the long texts and the links. `record` is a Record or a
+    row with its columns; `terms` its term values by facet, in order."""
     body = {
         "id": record.id,
         "kind": record.kind,
         "name": record.name,
         "website": record.website,
         "short_description": record.short_description,
-        "long_description": record.long_description,
         "country": record.country,
         "country_name": countries.name(record.country) if record.country else None,
         "city": record.city,
@@ -40,19 +51,15 @@ def public_record(record: Record, links: list[dict]) -> dict:
     }
     if record.kind == "organisation":
         body.update({
-            "address": record.address,
             "organisation_type": _term("organisation_type", record.organisation_type),
             "organisation_size": _term("organisation_size", record.organisation_size),
             "network_tags": terms.get("network_tags", []),
             "logo_url": record.logo_url,
-            "projects": links,
         })
     else:
         body.update({
-            "social_impact": record.social_impact,
             "status": _term("status", record.project_status),
             "end_date": record.end_date.isoformat() if record.end_date else None,
-            "organisations": links,
         })
         for facet, vocabulary in _TERM_VOCABULARIES.items():
             body[facet] = [_term(vocabulary, slug) for slug in terms.get(facet, [])]

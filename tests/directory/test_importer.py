@@ -1,6 +1,7 @@
 """Importing the DSI4EU 2017 export: messy values cleaned, vocabularies mapped, idempotent."""
 import json
 import os
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -9,13 +10,13 @@ from sqlalchemy import func, select
 from dsi import events
 from dsi.errors import InvalidInput
 from services.directory import importer, records
-from services.directory.models import Outbox, Record
+from services.directory.models import Outbox, Record, Submission
 
 REAL_EXPORT = Path(os.environ.get("DSI_DATA", Path(__file__).resolve().parents[3] / "shared/data/dsi4eu-2017"))
 
 ORGANISATIONS = [
     {"organisation_id": 7, "organisation_name": "Fab Lab Testville", "website": "fablab.example",
-     "short_description": "", "long_description": "<p>Makers <script>alert(1)</script>welcome</p>",
+     "short_description": "", "long_description": "<p>Makers <script>alert(1)</script>are welcome here. Come in.</p>",
      "country": "Spain", "region": "Barcelona", "latitude": 41.4, "longitude": 2.19, "address": "",
      "organisation_type": {"id": 4, "name": "Grassroots organisation or community network"},
      "organisation_size": "over-1000 people", "startDate": "1970-01-01", "linked_project_ids": ["9", "404"],
@@ -49,16 +50,18 @@ def test_messy_values_are_cleaned(session, outbox, export):
     assert summary["skipped"] == {"organisation: no name": 1}
     assert summary["links"] == 1
 
-    [organisation] = records.list_published(session, "organisation", {})["items"]
+    [listed] = records.list_published(session, "organisation", {})["items"]
+    organisation = records.get_published(session, "organisation", listed["id"])
     assert organisation["country"] == "ES" and organisation["start_date"] is None
     assert organisation["website"] == "https://fablab.example"
     assert "script" not in organisation["long_description"]
-    assert organisation["short_description"] == "Makers welcome"
+    assert organisation["short_description"] == "Makers are welcome here."  # whole sentences only
     assert organisation["organisation_size"]["value"] == "over-1000"
     assert organisation["network_tags"] == ["FabLab Network"]
     assert organisation["created_at"].startswith("2016-05-01")
 
-    [project] = records.list_published(session, "project", {})["items"]
+    [listed] = records.list_published(session, "project", {})["items"]
+    project = records.get_published(session, "project", listed["id"])
     assert [a["value"] for a in project["social_areas"]] == ["health-and-care", "culture-and-arts"]
     assert [t["value"] for t in project["technologies"]] == ["big-data"]
     assert set(project["tags"]) == {"elderly", "citizen science"}
@@ -94,6 +97,26 @@ def test_missing_or_broken_export_is_a_clear_error(session, outbox, tmp_path):
         importer.import_dsi4eu(session, outbox, tmp_path)
 
 
+@pytest.mark.integration
+@pytest.mark.skipif(not (REAL_EXPORT / "organisations.json").exists(), reason=f"no DSI4EU export at {REAL_EXPORT}")
+def test_real_export_has_no_fragments_and_keeps_its_dates(session, outbox):
+    importer.import_dsi4eu(session, outbox, REAL_EXPORT)
+    session.commit()
+    descriptions = session.scalars(select(Record.short_description).where(Record.short_description != "")).all()
+    assert len(descriptions) > 400
+    assert "publications for details." not in descriptions and "Prototype" not in descriptions
+    assert all(text[0].isupper() or text[0].isdigit() for text in descriptions)
+    assert all(len(text.split()) >= 3 and len(text) <= 300 for text in descriptions)
+    zooniverse = session.scalar(select(Record).where(Record.import_key == importer.import_key("project", 623)))
+    assert zooniverse.short_description == ""  # its long description is a stray tail
+    # newest first: the records created last on the old platform (late 2017), never the import's own time
+    newest = session.scalars(select(Record).order_by(Record.published_at.desc(), Record.id.desc()).limit(5)).all()
+    assert all(record.published_at.year == 2017 for record in newest)
+    assert session.scalar(select(func.min(Record.created_at))).year == 2016
+    summary = importer.import_dsi4eu(session, outbox, REAL_EXPORT)  # a re-run finds nothing left to repair
+    assert summary["imported"] == {} and summary["repaired"] == {}
+
+
 @pytest.mark.integration  # the whole real export: slow for the fast tier
 @pytest.mark.skipif(not (REAL_EXPORT / "organisations.json").exists(), reason=f"no DSI4EU export at {REAL_EXPORT}")
 def test_real_export_imports_completely(session, outbox):
@@ -106,3 +129,45 @@ def test_real_export_imports_completely(session, outbox):
         select(Record.country).where(Record.country.is_not(None), func.length(Record.country) != 2)
     ).all()
     assert unknown_countries == []
+
+
+def test_undated_records_are_older_than_the_first_dated_one(session, outbox, export):
+    importer.import_dsi4eu(session, outbox, export)
+    session.commit()
+    [project] = records.list_published(session, "project", {})["items"]  # created "1970-01-01": unknown
+    assert project["created_at"].startswith("2016-04-30") and project["published_at"] == project["created_at"]
+
+
+@pytest.mark.parametrize("short, long_html, summary", [
+    ("Prototype", "", ""),  # one word: a label, not a description
+    ("", "publications for details. ", ""),  # the tail of a sentence
+    ("", "We map air quality. " + "Sensors everywhere " * 30, "We map air quality."),
+    ("", "One sentence far too long to be a summary " * 10 + ".", ""),  # never cut in the middle
+    ("Streets that talk to neighbours", "", "Streets that talk to neighbours"),  # the author's own, as written
+    ("", "<p>Open data for <b>all</b>. Free.</p>", "Open data for all."),
+])
+def test_short_descriptions_are_whole_sentences_or_nothing(short, long_html, summary):
+    assert importer._summary(short, long_html) == summary
+
+
+def test_reimport_repairs_dates_and_descriptions_but_not_owner_edits(session, outbox, export, sent_events):
+    importer.import_dsi4eu(session, outbox, export)
+    session.commit()
+    organisation, project = (session.scalar(select(Record).where(Record.kind == kind))
+                             for kind in ("organisation", "project"))
+    organisation.short_description, organisation.created_at = "Prototype", datetime(2026, 11, 1, tzinfo=timezone.utc)
+    project.short_description = "tails of a sentence."
+    session.add(Submission(record_id=project.id, kind="project", action="update", state=records.APPROVED,
+                           data={}, email="owner@example.org"))  # its owner edited it since
+    session.commit()
+    published_before = len([e for e in sent_events() if e["type"] == events.RECORD_PUBLISHED])
+
+    summary = importer.import_dsi4eu(session, outbox, export)
+    session.commit()
+    assert summary["repaired"] == {"organisation": 1}
+    repaired = records.get_published(session, "organisation", organisation.id)
+    assert repaired["short_description"] == "Makers are welcome here."
+    assert repaired["created_at"].startswith("2016-05-01")
+    assert records.get_published(session, "project", project.id)["short_description"] == "tails of a sentence."
+    announced = [e for e in sent_events() if e["type"] == events.RECORD_PUBLISHED][published_before:]
+    assert [e["payload"]["record"]["id"] for e in announced] == [organisation.id]  # search learns the repair

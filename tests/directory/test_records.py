@@ -121,8 +121,18 @@ def test_links_are_checked_and_shown_when_published(session, outbox):
     decide(session, outbox, org["id"], events.SUBMISSION_APPROVED)
     [link] = records.get_published(session, "project", project["record_id"])["organisations"]
     assert (link["id"], link["role"]) == (org["record_id"], "lead")
-    listed = records.list_published(session, "organisation", {})["items"][0]
-    assert listed["projects"][0]["id"] == project["record_id"]
+    [organisation] = records.list_published(session, "organisation", {})["items"]
+    full = records.get_published(session, "organisation", org["record_id"])
+    assert full["projects"][0]["id"] == project["record_id"]
+    exported = {item["id"]: item for item in records.export_published(session)["items"]}
+    assert exported[org["record_id"]]["projects"] == full["projects"]
+    assert exported[project["record_id"]]["organisations"][0]["id"] == org["record_id"]
+    # a list item is the full record without its long texts and links (those stay at /{id})
+    assert organisation == {name: value for name, value in full.items()
+                            if name not in ("long_description", "address", "projects")}
+    [listed_project] = records.list_published(session, "project", {})["items"]
+    assert listed_project == {name: value for name, value in exported[project["record_id"]].items()
+                              if name not in ("long_description", "social_impact", "organisations")}
 
 
 def test_list_filters_or_within_and_across(session, outbox):

@@ -1,0 +1,370 @@
+"""The platform under load: a fixed mix of public requests, each route measured with `wrk`, beside two floors.
+
+    .venv/bin/python bench/load.py [--records 100000] [--connections 16 64] [--duration 10] [--soak 600]
+
+Starts `dsi run` on a throwaway folder (its own SQLite databases, search index, ports) and its own RabbitMQ
+vhost, loaded with the real data (the DSI4EU 2017 export, as `dsi run` imports it) and, with `--records N`,
+N generated records on top (`dsi demo-data`). Beside it, in the same run, the two floors of bench/floors.py:
+a nameko `@http` answering "ok", and `@http` → one RPC → reply. Each route gets many distinct paths (a wrk Lua
+script walks through them, so no two requests of a run are alike and no cache helps); for each route and number
+of connections it prints req/s, p50 and p99 and the ratio of its req/s to each floor's, then the RSS of every
+service. `--soak SECONDS` then runs the whole mix at 16 connections for that long, sampling every service's RSS.
+Everything listens on 127.0.0.1 only; every wrk run is bounded by --duration (or --soak).
+`make bench` installs wrk (Debian's package) when it is missing.
+"""
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dsi.launcher import default_data_path  # noqa: E402
+
+RABBIT_API = "http://127.0.0.1:15672/api"
+RABBIT_AUTH = ("guest", "guest")
+LANGUAGES = ("", "/de", "/fr", "/it", "/es", "/ca", "/pl")
+AREAS = ("health-and-care", "skills-and-learning", "digital-democracy", "culture-and-arts", "work-and-employment",
+         "food-and-environment")
+COUNTRIES = ("ES", "IT", "GB", "DE", "FR", "NL", "PL", "BE", "GR", "PT")
+PATHS_PER_ROUTE = 4000
+WRK_THREADS = 2
+
+LUA = """
+local paths = {%(paths)s}
+local threads = 0
+function setup(thread)
+  thread:set("offset", threads)
+  threads = threads + 1
+end
+function init(args)
+  counter = offset
+end
+function request()
+  local path = paths[(counter %% #paths) + 1]
+  counter = counter + %(threads)d
+  return wrk.format("GET", path)
+end
+function done(summary, latency, requests)
+  io.write(string.format("RESULT {\\"requests\\": %%d, \\"duration_us\\": %%d, \\"p50_us\\": %%d, \\"p99_us\\": %%d, "
+    .. "\\"status_errors\\": %%d, \\"socket_errors\\": %%d}\\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+# --- what runs -------------------------------------------------------------------------------------------------
+
+class Vhost:
+    """A RabbitMQ vhost of this run only, deleted at the end."""
+
+    def __init__(self):
+        self.name = f"bench-load-{uuid.uuid4().hex[:8]}"
+        requests.put(f"{RABBIT_API}/vhosts/{self.name}", auth=RABBIT_AUTH, timeout=10).raise_for_status()
+        requests.put(f"{RABBIT_API}/permissions/{self.name}/guest", auth=RABBIT_AUTH, timeout=10,
+                     json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+        self.uri = f"amqp://guest:guest@127.0.0.1:5672/{self.name}"
+
+    def delete(self):
+        requests.delete(f"{RABBIT_API}/vhosts/{self.name}", auth=RABBIT_AUTH, timeout=10)
+
+
+class Processes:
+    """Every process this run started, each in a session of its own: stopped together at the end."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.started: list[subprocess.Popen] = []
+
+    def start(self, name: str, argv: list[str], env: dict) -> subprocess.Popen:
+        log = open(self.folder / f"{name}.log", "wb")
+        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        self.started.append(process)
+        return process
+
+    def stop_all(self):
+        for process in self.started:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.started:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def platform_env(folder: Path, amqp_uri: str, port: int, marker: str) -> dict:
+    """As tests/processes.py LaunchedPlatform: every database, index, folder and port of this run's own."""
+    return {**os.environ, marker: "1", "AMQP_URI": amqp_uri, "PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "GATEWAY_ADDRESS": f"127.0.0.1:{port}", "SEARCH_INDEX_DIR": str(folder / "search"),
+            "MAIL_SINK_DIR": str(folder / "mail"), "SMTP_PORT": str(free_port()), "MEDIA_DIR": str(folder / "media"),
+            "PYTHONWARNINGS": "ignore",
+            **{f"{service.upper()}_DB_URL": f"sqlite:///{folder}/{service}.db"
+               for service in ("directory", "moderation", "newsletter", "content")}}
+
+
+def wait_until(condition, seconds: float, what: str, process: subprocess.Popen | None = None):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            answer = condition()
+            if answer:
+                return answer
+        except (requests.RequestException, KeyError, ValueError):  # not up yet, or an error answer while starting
+            pass
+        if process is not None and process.poll() is not None:
+            raise SystemExit(f"{what}: the process ended (code {process.returncode})")
+        time.sleep(0.5)
+    raise SystemExit(f"{what}: not within {seconds} s")
+
+
+def start_floors(processes: Processes, amqp_uri: str) -> dict[str, str]:
+    ports = {"bare": free_port(), "rpc": free_port()}
+    urls = {"bare": f"http://127.0.0.1:{ports['bare']}", "rpc": f"http://127.0.0.1:{ports['rpc']}"}
+    for name, service, port in (("floor-bare", "bench.floors:BareHttp", ports["bare"]),
+                                ("floor-gateway", "bench.floors:HttpToRpc", ports["rpc"]),
+                                ("floor-echo", "bench.floors:Echo", free_port())):
+        config = processes.folder / f"{name}.yml"
+        config.write_text(json.dumps({"AMQP_URI": amqp_uri, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
+                                      "max_workers": 10}))
+        processes.start(name, [sys.executable, "-m", "nameko", "run", "--config", str(config), service],
+                        {**os.environ, "PYTHONWARNINGS": "ignore"})
+    wait_until(lambda: requests.get(urls["bare"] + "/ok", timeout=2).ok, 60, "floor @http")
+    wait_until(lambda: requests.get(urls["rpc"] + "/rpc", timeout=2).ok, 60, "floor @http → RPC")
+    return urls
+
+
+# --- the mix ---------------------------------------------------------------------------------------------------
+
+def collect_ids(url: str, segment: str, pages: int = 40) -> list[int]:
+    ids = []
+    for page in range(1, pages + 1):
+        items = requests.get(f"{url}/api/{segment}", params={"page": page, "per_page": 100}, timeout=30).json()["items"]
+        ids += [item["id"] for item in items]
+        if len(items) < 100:
+            break
+    return ids
+
+
+def words_of(names: list[str]) -> list[str]:
+    words = {word.lower() for name in names for word in re.findall(r"[^\W\d_]{3,}", name)}
+    return sorted(words)
+
+
+def build_mix(url: str, rng: random.Random) -> dict[str, list[str]]:
+    """Route name → distinct request paths."""
+    organisations, projects = collect_ids(url, "organisations"), collect_ids(url, "projects")
+    names = [item["name"] for page in (1, 2, 3, 4, 5) for segment in ("organisations", "projects")
+             for item in requests.get(f"{url}/api/{segment}", params={"page": page, "per_page": 100},
+                                      timeout=30).json()["items"]]
+    words = words_of(names)
+    total = {segment: requests.get(f"{url}/api/{segment}", timeout=30).json()["total"]
+             for segment in ("organisations", "projects")}
+
+    def distinct(make) -> list[str]:
+        seen = {}
+        for _ in range(PATHS_PER_ROUTE * 20):
+            seen.setdefault(make(), None)
+            if len(seen) >= PATHS_PER_ROUTE:
+                break
+        return list(seen)
+
+    def list_path():
+        segment = rng.choice(("organisations", "projects"))
+        pages = max(1, total[segment] // 20)
+        choice = rng.random()
+        if choice < 0.4:
+            return f"/api/{segment}?page={rng.randint(1, pages)}&per_page={rng.choice((10, 20, 30))}"
+        if choice < 0.7:
+            return f"/api/{segment}?country={rng.choice(COUNTRIES)}&page={rng.randint(1, 3)}"
+        return f"/api/{segment}?area={rng.choice(AREAS)}&country={rng.choice(COUNTRIES)}&page={rng.randint(1, 2)}"
+
+    def query(count: int) -> str:
+        return quote(" ".join(rng.choice(words) for _ in range(count)))
+
+    record_ids = [("organisations", i) for i in organisations] + [("projects", i) for i in projects]
+    # content pages only where this build serves them (the content site may not be there yet)
+    served = [segment for segment in ("stories", "events", "funding", "resources", "case-studies")
+              if requests.get(f"{url}/{segment}", timeout=30).status_code == 200]
+    if not served:
+        say("content pages: none served by this build (/stories, /events, …): not measured")
+    mix = {
+        "api list (filters, pages)": distinct(list_path),
+        "api record": distinct(lambda: "/api/%s/%d" % rng.choice(record_ids)),
+        "record page": distinct(lambda: "%s/%s/%d" % (rng.choice(LANGUAGES), *rng.choice(record_ids))),
+        "api search (facets)": distinct(lambda: f"/api/search?q={query(rng.choice((1, 1, 2)))}"),
+        "search page": distinct(lambda: f"{rng.choice(LANGUAGES)}/search?q={query(rng.choice((1, 2)))}"),
+        "api suggest": distinct(lambda: f"/api/suggest?q={quote(rng.choice(words)[:rng.randint(2, 5)])}"),
+        "home page": [f"{language}/" for language in LANGUAGES],
+        "cluster page": [f"{language}/clusters/{area}" for language in LANGUAGES for area in AREAS[:3]],
+        "content pages": [f"{language}/{segment}" for language in LANGUAGES for segment in served],
+    }
+    return {name: paths for name, paths in mix.items() if paths}
+
+
+def wrk(url: str, paths: list[str], connections: int, duration: int, folder: Path) -> dict:
+    script = folder / f"mix-{uuid.uuid4().hex[:6]}.lua"
+    script.write_text(LUA % {"paths": ", ".join(json.dumps(path) for path in paths), "threads": WRK_THREADS})
+    run = subprocess.run(["wrk", "-t", str(WRK_THREADS), "-c", str(connections), "-d", f"{duration}s",
+                          "--timeout", "10s", "-s", str(script), url], capture_output=True, text=True,
+                         timeout=duration + 60)
+    line = next((line for line in run.stdout.splitlines() if line.startswith("RESULT ")), None)
+    if line is None:
+        raise SystemExit(f"wrk gave no result:\n{run.stdout}\n{run.stderr}")
+    result = json.loads(line[len("RESULT "):])
+    seconds = result["duration_us"] / 1e6
+    return {"rps": result["requests"] / seconds, "p50": result["p50_us"] / 1000, "p99": result["p99_us"] / 1000,
+            "errors": result["status_errors"] + result["socket_errors"], "requests": result["requests"]}
+
+
+# --- memory ----------------------------------------------------------------------------------------------------
+
+def service_rss(marker: str) -> dict[str, int]:
+    """KiB of resident memory per service of the platform (processes carrying `marker` in their environment)."""
+    found: dict[str, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker.encode() not in (entry / "environ").read_bytes():
+                continue
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            rss = int(re.search(r"VmRSS:\s+(\d+)", (entry / "status").read_text()).group(1))
+        except (OSError, AttributeError):
+            continue
+        match = re.search(r"(services\.\w+|gateway)\.service", command)
+        if match:
+            name = match.group(1).replace("services.", "")
+            found[name] = found.get(name, 0) + rss
+    return dict(sorted(found.items()))
+
+
+def print_rss(label: str, rss: dict[str, int]) -> None:
+    say(f"RSS {label}: " + ", ".join(f"{name} {kib / 1024:.0f} MiB" for name, kib in rss.items()))
+
+
+# --- main ------------------------------------------------------------------------------------------------------
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=0, help="generated records on top of the real data")
+    parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
+    parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per route and concurrency")
+    parser.add_argument("--soak", type=int, default=0, help="seconds of the whole mix at 16 connections")
+    parser.add_argument("--routes", nargs="*", help="only the routes whose names start with these")
+    parser.add_argument("--seed", type=int, default=14)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: `make bench` installs it (apt-get install -y wrk)")
+    if default_data_path() is None:
+        raise SystemExit("no DSI4EU export found (DSI_DATA or ../shared/data/dsi4eu-2017)")
+
+    folder = Path(tempfile.mkdtemp(prefix="dsi-bench-load-"))
+    vhost = Vhost()
+    processes = Processes(folder)
+    marker = f"DSI_BENCH_LOAD_{uuid.uuid4().hex}"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = platform_env(folder, vhost.uri, port, marker)
+    try:
+        say(f"machine: {os.uname().nodename}, {os.cpu_count()} CPUs, load average "
+            f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+        if args.records:
+            subprocess.run([sys.executable, "-m", "dsi.cli", "migrate"], cwd=ROOT, env=env, check=True,
+                           stdout=subprocess.DEVNULL)
+            started = time.monotonic()
+            subprocess.run([sys.executable, "-m", "dsi.cli", "demo-data", "--count", str(args.records // 2)],
+                           cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+            say(f"generated {args.records} records in {time.monotonic() - started:.0f} s")
+        platform = processes.start("dsi-run", [sys.executable, "-m", "dsi.cli", "run"], env)
+        wait_until(lambda: requests.get(f"{url}/healthz", timeout=5).ok, 600, "dsi run", platform)
+        expected = requests.get(f"{url}/api/stats", timeout=30).json()
+        published = expected.get("organisations", 0) + expected.get("projects", 0)
+        wait_until(lambda: requests.get(f"{url}/api/search", params={"per_page": 1}, timeout=30).json()["total"]
+                   >= published, 1800, "search index complete", platform)
+        say(f"platform ready: {published} published records, at {url}")
+        floors = start_floors(processes, vhost.uri)
+        mix = build_mix(url, random.Random(args.seed))
+        if args.routes:
+            mix = {name: paths for name, paths in mix.items() if name.startswith(tuple(args.routes))}
+        print_rss("after start", service_rss(marker))
+
+        for connections in args.connections:
+            bare = wrk(floors["bare"], ["/ok"], connections, args.duration, folder)
+            rpc = wrk(floors["rpc"], ["/rpc"], connections, args.duration, folder)
+            say(f"\n-c{connections}, {args.duration} s per route, load average {os.getloadavg()[0]:.1f}")
+            say("| route | distinct paths | req/s | p50 ms | p99 ms | non-2xx/errors | × @http floor | × @http→RPC floor |")
+            say("| --- | --- | --- | --- | --- | --- | --- | --- |")
+            say(f"| floor: @http \"ok\" | 1 | {bare['rps']:,.0f} | {bare['p50']:.1f} | {bare['p99']:.1f} | "
+                f"{bare['errors']} | 1.00 | |")
+            say(f"| floor: @http → RPC | 1 | {rpc['rps']:,.0f} | {rpc['p50']:.1f} | {rpc['p99']:.1f} | "
+                f"{rpc['errors']} | {rpc['rps'] / bare['rps']:.2f} | 1.00 |")
+            for name, paths in mix.items():
+                got = wrk(url, paths, connections, args.duration, folder)
+                say(f"| {name} | {len(paths)} | {got['rps']:,.0f} | {got['p50']:.1f} | {got['p99']:.1f} | "
+                    f"{got['errors']} | {got['rps'] / bare['rps']:.2f} | {got['rps'] / rpc['rps']:.2f} |")
+        print_rss(f"after the mix ({published} records)", service_rss(marker))
+
+        if args.soak:
+            soak(url, mix, args.soak, marker, folder)
+    finally:
+        processes.stop_all()
+        vhost.delete()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def soak(url: str, mix: dict[str, list[str]], seconds: int, marker: str, folder: Path) -> None:
+    """The whole mix at 16 connections for `seconds`, every service's RSS sampled every 30 s (or 10 times)."""
+    paths = [path for route in mix.values() for path in route]
+    random.Random(0).shuffle(paths)
+    samples = [(0.0, service_rss(marker))]
+    result = {}
+    runner = threading.Thread(target=lambda: result.update(wrk(url, paths, 16, seconds, folder)))
+    started = time.monotonic()
+    runner.start()
+    interval = min(30.0, seconds / 10)
+    while runner.is_alive():
+        runner.join(timeout=interval)
+        samples.append((time.monotonic() - started, service_rss(marker)))
+    say(f"\nsoak: {seconds} s of the whole mix at -c16: {result['rps']:,.0f} req/s, p50 {result['p50']:.1f} ms, "
+        f"p99 {result['p99']:.1f} ms, {result['errors']} non-2xx/errors")
+    services = sorted(samples[0][1])
+    say("| s | " + " | ".join(f"{name} MiB" for name in services) + " |")
+    say("| --- | " + " | ".join("---" for _ in services) + " |")
+    for elapsed, rss in samples:
+        say(f"| {elapsed:.0f} | " + " | ".join(f"{rss.get(name, 0) / 1024:.0f}" for name in services) + " |")
+    first, last = samples[1][1] if len(samples) > 2 else samples[0][1], samples[-1][1]
+    say("growth after the first sample: " + ", ".join(
+        f"{name} {100 * (last.get(name, 0) - first[name]) / first[name]:+.1f} %" for name in services if first[name]))
+
+
+if __name__ == "__main__":
+    main()
