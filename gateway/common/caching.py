@@ -16,7 +16,7 @@ import time
 from nameko.events import BROADCAST, event_handler
 from werkzeug.wrappers import Response
 
-from dsi import events
+from dsi import events, metrics
 
 from .. import answers as answers_module
 
@@ -82,13 +82,14 @@ def remember(request, response: Response) -> Response:
     return response
 
 
-def stale(request) -> Response | None:
-    """The last good answer to this request, marked stale; None when there is none."""
+def stale(request, service: str) -> Response | None:
+    """The last good answer to this request, marked stale, as `service` did not answer; None when there is none."""
     if private(request):
         return None
     answer = ANSWERS.get(key_of(request))
     if answer is None:
         return None
+    metrics.STALE_ANSWERS.labels(service=service).inc()
     content_type = dict(answer.headers).get("Content-Type", "application/octet-stream")
     body = answer.body
     if content_type.startswith("application/json"):

@@ -100,7 +100,8 @@ def _answering(handler, on_error):
             bound_body(request)
             response = handler(self, request, *args, **kwargs)
         except ServiceUnavailable as error:
-            response = caching.stale(request) or on_error(self, request, error, error.status)
+            response = caching.stale(request, getattr(error, "service", "unknown")) or on_error(
+                self, request, error, error.status)
             if isinstance(response, Response) and response.status_code == 503:
                 response.headers["Cache-Control"] = caching.NO_STORE
             return with_request_id(request, response)
@@ -203,7 +204,16 @@ def method_not_allowed(allowed: list[str], as_json: bool, page) -> Response:
 
 
 def call(method, *args, timeout: float = RPC_TIMEOUT, **kwargs):
-    """An RPC call that gives up after `timeout` seconds with a 503 instead of waiting forever."""
+    """An RPC call that gives up after `timeout` seconds with a 503 instead of waiting forever; the error names
+    the service that did not answer (the stale-answer figures count by it)."""
+    try:
+        return _call(method, *args, timeout=timeout, **kwargs)
+    except ServiceUnavailable as error:
+        error.service = getattr(getattr(method, "__self__", method), "service_name", "unknown")
+        raise
+
+
+def _call(method, *args, timeout: float, **kwargs):
     try:
         with eventlet.Timeout(timeout):
             return method(*args, **kwargs)

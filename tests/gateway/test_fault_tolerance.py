@@ -4,6 +4,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 from nameko.standalone.events import event_dispatcher
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
@@ -86,10 +87,12 @@ def test_reads_answer_from_the_last_good_answer_when_the_directory_is_down(
     assert again.status_code == 304 and again.content == b""
 
     directory.stop()
+    served_stale = REGISTRY.get_sample_value("dsi_stale_answers_total", {"service": "directory"}) or 0
     kept = web_session.get("/api/organisations?per_page=5")
     assert kept.status_code == 200
     assert kept.json() == {**fresh.json(), "stale": True}
     assert int(kept.headers["Age"]) >= 0 and kept.headers["X-DSI-Stale"] == "true"
+    assert REGISTRY.get_sample_value("dsi_stale_answers_total", {"service": "directory"}) == served_stale + 1
 
     never_asked = web_session.get("/api/organisations?per_page=6")
     assert never_asked.status_code == 503
