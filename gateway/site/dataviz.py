@@ -21,6 +21,8 @@ GROUPINGS = ("country", "social_areas", "technologies", "dsi_focus", "organisati
 FACET_TITLES = {"kind": "Type of record", "country": "Country", "social_areas": "Social area",
                 "technologies": "Technology", "dsi_focus": "DSI focus", "organisation_type": "Organisation type",
                 "organisation_size": "Organisation size", "start_year": "Start year"}
+# The views draw the directory's records: the directory's facets, without content's cluster.
+FACETS = tuple(facet for facet in views.FACETS if facet in FACET_TITLES)
 MAX_GROUP_MEMBERS = 12  # names listed per connected group in the network's table
 MAX_TABLE_GROUPS = 200
 MAP_ATLAS = "/static/vendor/countries-110m.json"  # first; the detailed one once zoomed in
@@ -47,7 +49,7 @@ def service_params(chosen: dict, **extra) -> dict:
 
 def query_string(chosen: dict, **extra) -> str:
     pairs = [("q", chosen["q"])] if chosen["q"] else []
-    for facet in views.FACETS:
+    for facet in FACETS:
         pairs += [(facet, value) for value in chosen["filters"].get(facet, [])]
     pairs += [(key, value) for key, value in extra.items() if value not in (None, "")]
     return urlencode(pairs)
@@ -58,7 +60,7 @@ def filter_groups(lang: str, chosen: dict, countries: list[dict]) -> list[dict]:
     Countries are those with records (and any chosen one)."""
     picked = chosen["filters"]
     groups = []
-    for facet in views.FACETS:
+    for facet in FACETS:
         if facet == "kind":
             values = [(kind, views.term_label(lang, "kind", kind)) for kind in kinds.names()]
         elif facet == "country":
