@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import uuid
 from pathlib import Path
 
@@ -120,6 +121,18 @@ class LaunchedPlatform:
         """`dsi ping` of the services, as the container healthchecks run it."""
         ping = [sys.executable, "-m", "dsi.cli", "ping", "--timeout", str(timeout), *(services or self.SERVICES)]
         return subprocess.run(ping, cwd=ROOT, env=self.env, capture_output=True).returncode == 0
+
+    def settled(self) -> bool:
+        """No message waits or is being handled in a queue a running service consumes (the start-up import's
+        events are all handled): what is in flight when it is stopped is then only what a test sends."""
+        vhost = urllib.parse.quote(self.env["AMQP_URI"].rsplit("/", 1)[1] or "/", safe="")
+        try:
+            queues = requests.get(f"http://127.0.0.1:15672/api/queues/{vhost}", auth=("guest", "guest"),
+                                  timeout=5).json()
+        except (requests.RequestException, ValueError):
+            return False
+        return isinstance(queues, list) and all(queue.get("messages", 1) == 0 for queue in queues
+                                              if queue.get("consumers", 0) > 0)
 
     def wait_until_ready(self, seconds: float = 120) -> None:
         assert wait_for(lambda: self.healthy() or self.process.poll() is not None, seconds), "no /healthz answer"
