@@ -8,7 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from dsi import vocab
 from dsi.errors import InvalidInput
-from dsi.schemas import Country, Email, SocialArea, Url
+from dsi.schemas import Country, Email, IsoDate, SocialArea, Url
 from dsi.validation import parse_model
 
 from .kinds import ATTENDANCE, RESOURCE_TYPES, STORY_CATEGORIES
@@ -96,7 +96,7 @@ class StoryFields(ContentFields):
     authors: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(default_factory=list, max_length=20)
     related_organisations: list[int] = Field(default_factory=list, max_length=50)
     related_projects: list[int] = Field(default_factory=list, max_length=50)
-    published_on: date | None = None  # the date the story shows (the original's, for imported stories)
+    published_on: IsoDate | None = None  # the date the story shows (the original's, for imported stories)
 
 
 class CaseStudyFields(ContentFields):
@@ -104,8 +104,8 @@ class CaseStudyFields(ContentFields):
     card_text: str = Field(default="", max_length=300)
     organisation_id: int | None = Field(default=None, gt=0)
     project_id: int | None = Field(default=None, gt=0)
-    start_date: date | None = None
-    end_date: date | None = None
+    start_date: IsoDate | None = None
+    end_date: IsoDate | None = None
     link_url: Url = ""
     link_label: str = Field(default="", max_length=200)
     featured_position: int | None = Field(default=None, ge=1, le=100)
@@ -153,7 +153,7 @@ class FundingFields(ContentFields):
     funder_name: str = Field(default="", max_length=200)
     funder_url: Url = ""
     amount: str = Field(default="", max_length=200)
-    closes_on: date | None = None
+    closes_on: IsoDate | None = None
     rolling: bool = False
     apply_url: Url = ""
 

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from dsi import kinds
 from dsi.errors import InvalidInput, NotFound
 from dsi.validation import field_errors
 
@@ -182,7 +183,7 @@ def _feature(cell: dict) -> dict:
         item = record["item"]
         coordinates = [item["longitude"], item["latitude"]]
         properties = {"count": 1, "cluster": False, **record_summary(item),
-                      "links": record["links"][:MAX_LINKS_SHOWN], "link_count": len(record["links"])}
+                      "links": record.get("links", [])[:MAX_LINKS_SHOWN], "link_count": len(record.get("links", []))}
     else:
         coordinates = [round(cell["longitude"], 6), round(cell["latitude"], 6)]
         properties = {"count": cell["count"], "cluster": True, "co_located": cell["co_located"]}
@@ -212,7 +213,10 @@ def country_counts(backend: Backend, params) -> dict:
 
 def network(backend: Backend, params) -> dict:
     """Organisations and projects that match, as one graph: nodes, the links between them with their roles, and
-    the connected groups (largest first) each node belongs to. At most `limit` records (by id)."""
+    the connected groups (largest first) each node belongs to. At most `limit` records (by id). Without a kind
+    filter, the directory's kinds: content's items have no links to draw."""
+    if isinstance(params, dict) and not params.get("kind"):
+        params = {**params, "kind": list(kinds.names("directory"))}
     selection = parse(params)
     find = selection.find()
     limit = selection.options.limit
@@ -231,7 +235,7 @@ def record_network(backend: Backend, record_id) -> dict:
     frontier = [record_id]
     for _depth in range(2):  # its links, then theirs; a link counts from either side (see _graph)
         room = RECORD_NETWORK_NODES - len(records)
-        wanted = [link["id"] for known in frontier for link in records[known]["links"] if link["id"] not in records]
+        wanted = [link["id"] for known in frontier for link in records[known].get("links", []) if link["id"] not in records]
         found = backend.records(list(dict.fromkeys(wanted))[:room]) if wanted and room > 0 else {}
         if len(found) < room:  # records whose links name these (their own links may be older)
             for key, value in backend.records(frontier, limit=room + len(records), naming=True).items():
@@ -251,7 +255,7 @@ def _graph(records: dict[int, dict], linked_only: bool) -> dict:
     edges: dict[tuple[int, int], str | None] = {}
     for record_id, record in records.items():
         kind = record["item"]["kind"]
-        for link in record["links"]:
+        for link in record.get("links", []):
             if link["id"] not in records or link["id"] == record_id:
                 continue
             pair = (record_id, link["id"]) if kind == "organisation" else (link["id"], record_id)
