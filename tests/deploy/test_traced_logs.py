@@ -19,6 +19,7 @@ from tests.processes import nameko_run, stop, wait_until_it_answers
 
 SERVICES = {"directory": "services.directory.service:DirectoryService",
             "moderation": "services.moderation.service:ModerationService",
+            "content": "services.content.service:ContentService",  # search builds its index from both owners
             "search": "services.search.service:SearchService", "gateway": "gateway.service:GatewayService"}
 MODERATOR = {"email": "moderator@example.org", "role": "moderator", "password": "a long moderator password"}
 FIELDS = {"time", "level", "service", "message", "request_id", "event_id"}
@@ -38,8 +39,8 @@ def wait_for(check, seconds=30.0):
 
 @pytest.fixture
 def platform(rabbit_config, web_config, web_config_port, tmp_path):
-    """The four services in four processes, logging JSON lines to a file each; their URL and log files."""
-    urls = {name: f"sqlite:///{tmp_path}/{name}.db" for name in ("directory", "moderation")}
+    """The services in processes of their own, logging JSON lines to a file each; their URL and log files."""
+    urls = {name: f"sqlite:///{tmp_path}/{name}.db" for name in ("directory", "moderation", "content")}
     for name, url in urls.items():
         upgrade(name, url)
     engine = make_engine(urls["moderation"])
@@ -48,6 +49,7 @@ def platform(rabbit_config, web_config, web_config_port, tmp_path):
     engine.dispose()
     config = {**rabbit_config, **web_config, "DB_URIS": {f"{name}:Base": url for name, url in urls.items()},
               "SEARCH_INDEX_DIR": str(tmp_path / "search"), "SEARCH_CATCH_UP_DELAY": 0.2,
+              "MEDIA_DIR": str(tmp_path / "media"),
               "LOGGING": {"version": 1, "disable_existing_loggers": False,
                           "handlers": {"console": {"class": "logging.StreamHandler"}},
                           "root": {"level": "INFO", "handlers": ["console"]}}}
