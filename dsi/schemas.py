@@ -6,7 +6,7 @@ ISO 3166-1 alpha-2 code.
 """
 import re
 import unicodedata
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal, Union
 from urllib.parse import urlsplit
 
@@ -128,7 +128,15 @@ def _written_as_a_date(value):
     return value
 
 
+def _written_as_a_time(value):
+    """A time comes as ISO 8601 text, not as a number pydantic would read as seconds since 1970."""
+    if value is not None and not isinstance(value, (str, datetime)):
+        raise ValueError("expected a date and time written YYYY-MM-DDTHH:MM")
+    return value
+
+
 IsoDate = Annotated[date, BeforeValidator(_written_as_a_date)]
+IsoDateTime = Annotated[datetime, BeforeValidator(_written_as_a_time)]
 
 
 class Link(BaseModel):

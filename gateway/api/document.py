@@ -105,7 +105,7 @@ SUBMISSION_STATUS = closed({
     "id": {"type": "string"},
     "submission_id": {"type": "string"},
     "record_id": nullable("integer"),
-    "kind": KIND_ENUM,
+    "kind": ANY_KIND,
     "action": {"type": "string", "enum": ["create", "update"]},
     "state": {"type": "string", "enum": ["pending", "approved", "rejected", "changes_requested", "withdrawn"]},
     "reason_code": nullable("string"),

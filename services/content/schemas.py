@@ -1,6 +1,6 @@
 """What crosses the wire: the editable fields of each kind (validated here before anything is written), list
 filters, and the public view of an item."""
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -8,7 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from dsi import vocab
 from dsi.errors import InvalidInput
-from dsi.schemas import Country, Email, IsoDate, SocialArea, Url
+from dsi.schemas import Country, Email, IsoDate, IsoDateTime, SocialArea, Url
 from dsi.validation import parse_model
 
 from .kinds import ATTENDANCE, RESOURCE_TYPES, STORY_CATEGORIES
@@ -113,8 +113,8 @@ class CaseStudyFields(ContentFields):
 
 class EventFields(ContentFields):
     kind: Literal["event"] = "event"
-    start: datetime | None = None  # local time in `timezone` (its date alone when all day)
-    end: datetime | None = None
+    start: IsoDateTime | None = None  # local time in `timezone` (its date alone when all day)
+    end: IsoDateTime | None = None
     timezone: Annotated[str, Field(max_length=64), AfterValidator(_zone)] = "Europe/Brussels"
     all_day: bool = False
     attendance: Literal["online", "in_person", "hybrid"] = "in_person"
