@@ -124,7 +124,7 @@ def test_liveness_and_readiness_name_what_is_missing(container_factory, director
     assert ready.status_code == 503
     body = ready.json()
     assert body["checks"]["broker"] == "ok" and body["checks"]["directory"] == "ok"
-    assert set(body["missing"]) == {"search", "moderation", "newsletter"}
+    assert set(body["missing"]) == {"search", "moderation", "newsletter", "content"}
 
 
 def test_pages_with_forms_and_tokens_are_never_kept(container_factory, directory_config, gateway_config,
