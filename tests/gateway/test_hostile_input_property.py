@@ -17,7 +17,8 @@ from dsi import kinds
 from tests.gateway.conftest import ADMIN
 from tests.moderation.conftest import PASSWORD
 
-pytestmark = pytest.mark.integration
+# Each test drives hundreds of requests through a whole platform: a time budget above the suite's default 120 s.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(360)]
 
 PLENTY = "100000/hour"
 BOUND = settings(max_examples=400, deadline=None, database=None, derandomize=True,
