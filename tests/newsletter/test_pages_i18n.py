@@ -48,5 +48,5 @@ def test_the_home_page_form_posts_to_the_page_language():
     home = environment.get_template("home.html")
     for lang, action in [("pl", "/pl/newsletter/subscribe"), ("en", "/newsletter/subscribe")]:
         html = home.render(lang=lang, csrf_field=lambda: "", stats=None, latest=None, clusters={},
-                           social_areas={})
+                           social_areas={}, editorial={})
         assert f'action="{action}"' in html
