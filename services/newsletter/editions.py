@@ -43,15 +43,23 @@ SECTIONS = {"stories": "story", "events": "event", "funding": "funding", "record
 
 # --- the read model ----------------------------------------------------------------------------------------
 
+def _newer(session, model, row_id: int, version: int, **blank):
+    """The read-model row to overwrite with `version`; None when it holds that version or a newer one already
+    (a repeated or late event changes nothing). A new row starts from `blank`."""
+    row = session.get(model, row_id)
+    if row is not None and row.version >= version:
+        return None
+    if row is None:
+        row = model(id=row_id, **blank)
+        session.add(row)
+    return row
+
 def apply_published(session, event: dict) -> bool:
     """Hold the record's newest public version; an older or repeated version changes nothing."""
     record = event["payload"]["record"]
-    row = session.get(PublishedRecord, record["id"])
-    if row is not None and row.version >= record["version"]:
-        return False
+    row = _newer(session, PublishedRecord, record["id"], record["version"])
     if row is None:
-        row = PublishedRecord(id=record["id"])
-        session.add(row)
+        return False
     row.kind = record["kind"]
     row.version = record["version"]
     row.public = True
@@ -66,12 +74,10 @@ def apply_published(session, event: dict) -> bool:
 
 def apply_unpublished(session, event: dict) -> bool:
     payload = event["payload"]
-    row = session.get(PublishedRecord, payload["id"])
-    if row is not None and row.version >= payload["version"]:
+    # a new row remembers the version, so that an older `published` arriving late stays ignored
+    row = _newer(session, PublishedRecord, payload["id"], payload["version"], kind=payload.get("kind", ""))
+    if row is None:
         return False
-    if row is None:  # remember the version, so that an older `published` arriving late stays ignored
-        row = PublishedRecord(id=payload["id"], kind=payload.get("kind", ""))
-        session.add(row)
     row.version = payload["version"]
     row.public = False
     return True
@@ -80,12 +86,9 @@ def apply_unpublished(session, event: dict) -> bool:
 def apply_content_published(session, event: dict) -> bool:
     """Hold a content item's newest public version (content_published and content_updated)."""
     item = event["payload"]["item"]
-    row = session.get(PublishedContent, item["id"])
-    if row is not None and row.version >= item["version"]:
-        return False
+    row = _newer(session, PublishedContent, item["id"], item["version"])
     if row is None:
-        row = PublishedContent(id=item["id"])
-        session.add(row)
+        return False
     row.kind = item["kind"]
     row.version = item["version"]
     row.public = True
@@ -107,12 +110,10 @@ def apply_content_published(session, event: dict) -> bool:
 
 def apply_content_unpublished(session, event: dict) -> bool:
     payload = event["payload"]
-    row = session.get(PublishedContent, payload["id"])
-    if row is not None and row.version >= payload["version"]:
+    row = _newer(session, PublishedContent, payload["id"], payload["version"], kind=payload.get("kind", ""),
+                 translations={}, social_areas=[])
+    if row is None:
         return False
-    if row is None:  # remember the version: an older `published` arriving late stays ignored
-        row = PublishedContent(id=payload["id"], kind=payload.get("kind", ""), translations={}, social_areas=[])
-        session.add(row)
     row.version = payload["version"]
     row.public = False
     return True
