@@ -81,9 +81,21 @@ class JsonLines(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
+class TracedText(logging.Formatter):
+    """The operator's plain format (config.yml), ending with the request and event ids when there are any, so that
+    one request can be followed through every service's lines in `make run`'s output too."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        line = super().formatMessage(record)
+        ids = " ".join(f"{name}={value}" for name, value in (("request", getattr(record, "request_id", None)),
+                                                              ("event", getattr(record, "event_id", None))) if value)
+        return f"{line} [{ids}]" if ids else line
+
+
 def configure(service: str, log_format: str = "text") -> None:
     """Every record masks personal data and secrets (dsi.redaction); every handler of the root logger (nameko's
-    LOGGING from config.yml, or a default one) knows the request; with `json` it writes JSON lines."""
+    LOGGING from config.yml, or a default one) knows the request; with `json` it writes JSON lines, with `text`
+    the handler's own format followed by the ids."""
     redaction.install()
     root = logging.getLogger()
     if not root.handlers:
@@ -93,6 +105,9 @@ def configure(service: str, log_format: str = "text") -> None:
             handler.addFilter(Traced(service))
         if log_format == "json":
             handler.setFormatter(JsonLines())
+        elif not isinstance(handler.formatter, TracedText):
+            plain = handler.formatter or logging.Formatter()
+            handler.setFormatter(TracedText(plain._fmt, plain.datefmt))
 
 
 class Tracing(DependencyProvider):

@@ -24,3 +24,14 @@ def test_a_request_id_is_the_clients_only_when_it_is_a_short_plain_token():
     for unsafe in (None, "", "x" * 65, "two words", "line\nbreak", '{"json": 1}', "-dash-first"):
         made = logs.accepted_request_id(unsafe)
         assert made != unsafe and len(made) == 32 and made.isalnum()
+
+
+def test_a_plain_line_ends_with_the_request_and_event_ids_only_when_there_are_some():
+    plain = logs.TracedText("%(levelname)s %(service)s: %(message)s")
+    traced = record("event handled")
+    logs.Traced("search").filter(traced)
+    traced.request_id, traced.event_id = "req-42", "ev-7"
+    assert plain.format(traced) == "WARNING search: event handled [request=req-42 event=ev-7]"
+    untraced = record("started")
+    logs.Traced("search").filter(untraced)
+    assert plain.format(untraced) == "WARNING search: started"
