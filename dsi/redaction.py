@@ -7,14 +7,16 @@ configuration (nameko's `LOGGING` in config.yml, pytest's capture); every servic
 import logging
 import re
 
+URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/@]*:)[^\s@/]+@", re.IGNORECASE)  # amqp://user:pass@host
 EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 TOKEN_PARAMETER = re.compile(r"((?:token|session|csrf|password|passwd|secret)[\"']?\s*[=:]\s*[\"']?)[^\s&\"',;)]+",
                              re.IGNORECASE)
 SIGNED_TOKEN = re.compile(r"\b[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{4,8}\.[A-Za-z0-9_-]{20,}\b")  # itsdangerous: data.time.mac
-MASKED_EMAIL, MASKED_TOKEN = "[email]", "[token]"
+MASKED_EMAIL, MASKED_TOKEN, MASKED_PASSWORD = "[email]", "[token]", "[password]"
 
 
 def redact(text: str) -> str:
+    text = URL_PASSWORD.sub(lambda match: match.group(1) + MASKED_PASSWORD + "@", text)  # before EMAIL: user:pw@host
     text = EMAIL.sub(MASKED_EMAIL, text)
     text = TOKEN_PARAMETER.sub(lambda match: match.group(1) + MASKED_TOKEN, text)
     return SIGNED_TOKEN.sub(MASKED_TOKEN, text)

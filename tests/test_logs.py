@@ -35,3 +35,9 @@ def test_a_plain_line_ends_with_the_request_and_event_ids_only_when_there_are_so
     untraced = record("started")
     logs.Traced("search").filter(untraced)
     assert plain.format(untraced) == "WARNING search: started"
+
+
+def test_a_url_keeps_its_host_and_loses_its_password():
+    masked = redaction.redact("Connected to amqp://guest:s3cret@127.0.0.1:5672// and postgresql://dsi:pw@db/dsi")
+    assert masked == "Connected to amqp://guest:[password]@127.0.0.1:5672// and postgresql://dsi:[password]@db/dsi"
+    assert redaction.redact("write to ada@example.org") == "write to [email]"
