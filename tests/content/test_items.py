@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from dsi import events
+from dsi import events, vocab
 from dsi.errors import Conflict, InvalidInput, NotFound
 from services.content import items, listing
 from services.content.models import Item
@@ -104,6 +104,14 @@ def test_slugs_are_unique_per_kind_and_stable(session, outbox, make_item):
     assert first.slug == "tech-for-good"  # a new title keeps the URL
     with pytest.raises(Conflict):
         items.update(session, outbox, first.id, {**first.source, "slug": "tech-for-good-2"}, EDITOR)
+
+
+@pytest.mark.parametrize("title, slug", [
+    ("Łódź", "lodz"), ("Straße der Ärzte", "strasse-der-arzte"), ("Øresund & Ærø", "oresund-aero"),
+    ("Œuvre d'Île", "oeuvre-d-ile"), ("Đakovo", "dakovo"), ("Þingvellir", "thingvellir"),
+])
+def test_slugs_transliterate_letters_rather_than_drop_them(title, slug):
+    assert vocab.slugify(title) == slug
 
 
 def test_a_changed_slug_redirects_from_the_old_one(session, outbox, make_item):

@@ -253,3 +253,21 @@ def test_the_suggestion_forms(hub, web_session):
     missing = web_session.post("/events/suggest", data={"title": "No start", "email": "a@example.org",
                                                         "csrf_token": form_token(web_session, "/events/suggest")})
     assert missing.status_code == 422 and "No start" in missing.text
+
+
+def test_the_sitemap_lists_published_content_and_its_list_pages(hub, web_session):
+    root = ElementTree.fromstring(web_session.get("/sitemap.xml").content)
+    namespace = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
+    entries = {url.findtext("s:loc", namespaces=namespace): url for url in root.findall("s:url", namespace)}
+    for path in (f"/stories/{hub['story']}", f"/events/{hub['event']}", f"/funding/{hub['funding']}",
+                 f"/resources/{hub['resource']}", f"/case-studies/{hub['case']}", "/stories", "/case-studies",
+                 "/events", "/events/past", "/funding", "/funding/closed", "/resources"):
+        assert "http://dsi.test" + path in entries, path
+    locations = list(entries)
+    assert f"http://dsi.test/stories/{hub['draft']}" not in locations
+    assert locations.count(f"http://dsi.test/clusters/{hub['cluster']}") == 1
+    assert "http://dsi.test/stories/new-story-slug" in locations and "old-title-story" not in str(locations)
+    story = entries[f"http://dsi.test/stories/{hub['story']}"]
+    alternates = {link.get("hreflang"): link.get("href") for link in story.findall("x:link", namespace)}
+    assert alternates["it"] == f"http://dsi.test/it/stories/{hub['story']}" and len(alternates) == 7
+    assert story.findtext("s:lastmod", namespaces=namespace)
