@@ -14,7 +14,7 @@ from dsi import kinds
 from dsi.errors import Conflict, InvalidInput
 from dsi.validation import comma_list
 
-from ..common.http import call, json_response, paging
+from ..common.http import PayloadTooLarge, call, json_response, paging
 from ..common.templating import render
 from .staff import StaffSessions, current_staff, session_value, staff_route
 
@@ -24,6 +24,10 @@ STATES = ("draft", "scheduled", "published", "unpublished", "archived", "pending
 TRANSITIONS = ("publish", "unpublish", "archive", "schedule")
 LONG_TEXT = {"body", "summary", "contact_text", "card_text"}
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
+# The upload form's body: the image and a little more (its alt text, the CSRF token, the multipart boundaries).
+MAX_UPLOAD = (MAX_IMAGE_BYTES + 64 * 1024, "image")
+TOO_LARGE = "The image is larger than 5 MB. Choose a smaller file, or save it at a lower resolution or quality."
+CHUNK_BYTES = 64 * 1024
 KIND_RULE = kinds.name_rule("kind", owner="content")
 
 
@@ -66,6 +70,16 @@ def form_body(kind: str, form, current: dict | None = None) -> dict:
         else:
             body[name] = raw
     return body
+
+
+def read_bounded(stream, limit: int) -> bytes:
+    """At most `limit` bytes of a stream, read a chunk at a time; PayloadTooLarge as soon as there are more."""
+    data = bytearray()
+    while chunk := stream.read(CHUNK_BYTES):
+        data += chunk
+        if len(data) > limit:
+            raise PayloadTooLarge(TOO_LARGE)
+    return bytes(data)
 
 
 def form_values(fields: dict) -> dict:
@@ -157,20 +171,20 @@ class ContentConsole(StaffSessions):
         call(self.content.restore, session_value(request), item_id, revision_id)
         return redirect(f"/console/content/{item_id}?done=restored", 303)
 
-    @staff_route("GET,POST", "/console/content/images", *EDITORS)
+    @staff_route("GET,POST", "/console/content/images", *EDITORS, max_body=MAX_UPLOAD)
     def content_images(self, request):
+        """An upload whose declared length is over the limit is refused (413) before its body is read; one that
+        gets past it is read in chunks, and refused as soon as it is over 5 MB."""
         uploaded, error = None, None
         if request.method == "POST":
             upload = request.files.get("image")
-            data = upload.read(MAX_IMAGE_BYTES + 1) if upload else b""
             try:
+                data = read_bounded(upload.stream, MAX_IMAGE_BYTES) if upload else b""
                 if not data:
                     raise InvalidInput("Choose an image to upload.", {"image": "required"})
-                if len(data) > MAX_IMAGE_BYTES:
-                    raise InvalidInput("The image is larger than 5 MB.", {"image": "at most 5 MB"})
                 uploaded = call(self.content.upload_image, session_value(request),
                                 base64.b64encode(data).decode(), request.form.get("alt", ""), timeout=30)
-            except InvalidInput as refused:
+            except (InvalidInput, PayloadTooLarge) as refused:
                 error = refused
         return render("console/content/images.html", error.status if error else 200, request=request,
                       staff=current_staff(request), uploaded=uploaded, error=error)

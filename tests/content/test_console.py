@@ -9,6 +9,8 @@ from PIL import Image
 from sqlalchemy.orm import Session
 
 from dsi.migrations import upgrade
+from gateway.common.http import PayloadTooLarge
+from gateway.console import content as content_console
 from gateway.service import GatewayService
 from services.content.service import ContentService
 from services.moderation import accounts
@@ -120,3 +122,33 @@ def test_image_upload_needs_alt_text_and_a_real_image(console):
     url = re.search(r'src="(/media/[^"]+)"', uploaded.text)[1]
     served = console().get(url)
     assert served.status_code == 200 and served.headers["Content-Type"].startswith("image/")
+
+
+def test_an_image_over_5_mb_is_refused_with_a_clear_413(console):
+    editor = console("editor@example.org")
+    token = csrf_of(editor.get("/console/content/images").text)
+    declared = editor.post("/console/content/images", data={"alt": "Huge", "csrf_token": token},
+                           files={"image": ("huge.png", b"\0" * (6 * 1024 * 1024), "image/png")})
+    assert declared.status_code == 413 and "The image is larger than 5 MB." in declared.text
+    # a body just within the form's allowance, whose image is one byte over: read in chunks, then refused
+    just_over = editor.post("/console/content/images", data={"alt": "Huge", "csrf_token": token},
+                            files={"image": ("big.png", b"\0" * (5 * 1024 * 1024 + 1), "image/png")})
+    assert just_over.status_code == 413
+    assert "The image is larger than 5 MB. Choose a smaller file" in just_over.text
+    assert 'name="alt"' in just_over.text  # the upload form again, to choose another file
+
+
+def test_an_upload_is_read_in_bounded_chunks():
+    class Endless(io.RawIOBase):
+        read_bytes = 0
+
+        def read(self, size=-1):
+            assert 0 < size <= content_console.CHUNK_BYTES  # never "everything"
+            self.read_bytes += size
+            return b"x" * size
+
+    stream = Endless()
+    with pytest.raises(PayloadTooLarge):
+        content_console.read_bounded(stream, 1000)
+    assert stream.read_bytes == content_console.CHUNK_BYTES
+    assert content_console.read_bounded(io.BytesIO(b"abc"), 3) == b"abc"
