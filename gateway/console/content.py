@@ -92,9 +92,14 @@ class ContentConsole(StaffSessions):
     content = RpcProxy("content")
 
     def _content_form(self, request, kind, values, item=None, error=None, preview=None, status=200):
+        """The form; `edit_version` is the version the editor's copy is of: the one they opened (kept through
+        previews and errors), or the latest after a conflict, so that saving again replaces it knowingly."""
+        edit_version = (error.details or {}).get("version") if isinstance(error, Conflict) else None
+        edit_version = edit_version or request.form.get("edit_version") or (item or {}).get("edit_version")
         return render("console/content/form.html", error.status if error else status, request=request,
                       staff=current_staff(request), kind=kind, fields=form_fields(kind), values=values, item=item,
-                      error=error, preview=preview, transitions=TRANSITIONS, done=request.args.get("done"))
+                      error=error, preview=preview, transitions=TRANSITIONS, done=request.args.get("done"),
+                      edit_version=edit_version)
 
     @staff_route("GET", "/console/content", *EDITORS)
     def content_items(self, request):
@@ -130,7 +135,7 @@ class ContentConsole(StaffSessions):
         if request.form.get("action") == "preview":
             return self._content_form(request, item["kind"], request.form, item=item, preview=self._markdown_preview(request, body))
         try:
-            call(self.content.update, cookie, item_id, body)
+            call(self.content.update, cookie, item_id, body, request.form.get("edit_version"))
         except (InvalidInput, Conflict) as error:
             return self._content_form(request, item["kind"], request.form, item=item, error=error)
         return redirect(f"/console/content/{item_id}?done=saved", 303)

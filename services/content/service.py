@@ -133,10 +133,12 @@ class ContentService(DatabaseHealth):
             return items.editor_view(items.create(session, self.outbox, kind, body, actor))
 
     @rpc(expected_exceptions=EXPECTED)
-    def update(self, cookie, item_id, body):
+    def update(self, cookie, item_id, body, expected_version=None):
+        """`expected_version`: the edit_version the editor opened; a later save by anyone else is a Conflict."""
         actor = self._editor(cookie)
         with self.db.get_session() as session:
-            return items.editor_view(items.update(session, self.outbox, item_id, body, actor))
+            return items.editor_view(items.update(session, self.outbox, item_id, body, actor,
+                                                  expected_version=expected_version))
 
     @rpc(expected_exceptions=EXPECTED)
     def render_preview(self, cookie, markdown):

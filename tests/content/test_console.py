@@ -152,3 +152,46 @@ def test_an_upload_is_read_in_bounded_chunks():
         content_console.read_bounded(stream, 1000)
     assert stream.read_bytes == content_console.CHUNK_BYTES
     assert content_console.read_bounded(io.BytesIO(b"abc"), 3) == b"abc"
+
+
+def test_two_editors_on_one_item_the_second_save_is_refused_and_keeps_its_text(console):
+    ada, grace = console("editor@example.org"), console("editor@example.org")
+    form = ada.get("/console/content/new/story")
+    created = ada.post("/console/content/new/story", data={
+        "title": "Shared story", "body": "First text", "csrf_token": csrf_of(form.text), "action": "save"})
+    item_path = created.headers["Location"].split("?")[0]
+    pages = {name: browser.get(item_path).text for name, browser in (("ada", ada), ("grace", grace))}
+    opened = re.search(r'name="edit_version" value="(\d+)"', pages["grace"])[1]
+
+    def save(browser, page, body):
+        return browser.post(item_path, data={"title": "Shared story", "body": body, "action": "save",
+                                             "edit_version": opened, "csrf_token": csrf_of(page)})
+
+    assert save(ada, pages["ada"], "Ada's words").status_code == 303
+    refused = save(grace, pages["grace"], "Grace's <b>words</b>")
+    assert refused.status_code == 409
+    assert "saved this item" in refused.text and "Your changes were not saved" in refused.text
+    assert "Grace&#39;s &lt;b&gt;words&lt;/b&gt;" in refused.text  # what she typed, kept (and escaped)
+    assert "Open the latest version in a new tab" in refused.text
+    latest = re.search(r'name="edit_version" value="(\d+)"', refused.text)[1]
+    assert int(latest) > int(opened)
+    assert "Ada&#39;s words" in ada.get(item_path).text  # nothing overwritten
+    again = grace.post(item_path, data={"title": "Shared story", "body": "Grace's words", "action": "save",
+                                        "edit_version": latest, "csrf_token": csrf_of(refused.text)})
+    assert again.status_code == 303  # a save after seeing the conflict replaces it knowingly
+
+    # the JSON API: the ETag is the version; a save needs it, and a stale one is a 409 with the message
+    item_id = item_path.rsplit("/", 1)[1]
+    got = grace.get(f"/api/content/{item_id}")
+    assert got.status_code == 200 and got.headers["ETag"] == f'"{got.json()["edit_version"]}"'
+    fields = {**got.json()["fields"], "body": "From the API"}
+    assert grace.put(f"/api/content/{item_id}", json=fields).status_code == 428
+    assert grace.put(f"/api/content/{item_id}", json=fields, headers={"If-Match": '"1"'}).status_code == 409
+    stale = grace.put(f"/api/content/{item_id}", json={**fields, "edit_version": 1})
+    assert stale.status_code == 409 and stale.json()["error"] == "CONFLICT"
+    assert "Your changes were not saved" in stale.json()["message"]
+    saved = grace.put(f"/api/content/{item_id}", json=fields, headers={"If-Match": got.headers["ETag"]})
+    assert saved.status_code == 200 and saved.json()["fields"]["body"] == "From the API"
+    assert saved.headers["ETag"] == f'"{saved.json()["edit_version"]}"' != got.headers["ETag"]
+    assert grace.get(f"/api/content/{item_id}").headers["ETag"] == saved.headers["ETag"]
+    assert console().get(f"/api/content/{item_id}").status_code == 403  # editors only

@@ -204,3 +204,41 @@ def test_a_slug_taken_at_the_same_moment_is_a_conflict(session, outbox, make_ite
     with pytest.raises(Conflict) as error:
         items.create(session, outbox, "story", {"title": "Same title"}, EDITOR)
     assert error.value.details == {"slug": "already used"}
+
+
+def test_a_save_over_someone_elses_later_save_is_a_conflict(session, outbox, make_item):
+    item = make_item("story", title="Shared", body="First text")
+    opened = items.editor_view(item)["edit_version"]  # both editors open the same version
+    items.update(session, outbox, item.id, {**item.source, "body": "Ada's text"}, "ada@dsi.test",
+                 expected_version=opened)
+    session.commit()
+    with pytest.raises(Conflict) as error:
+        items.update(session, outbox, item.id, {**item.source, "body": "Grace's text"}, "grace@dsi.test",
+                     expected_version=str(opened))
+    session.rollback()
+    assert "ada@dsi.test saved this item" in error.value.message and "not saved" in error.value.message
+    latest = session.get(Item, item.id).edit_version
+    assert latest > opened and error.value.details == {"version": latest, "reason": "edited_meanwhile"}
+    assert session.get(Item, item.id).body == "Ada's text"
+    # saving again over the version the conflict named replaces it, knowingly
+    items.update(session, outbox, item.id, {**item.source, "body": "Grace's text"}, "grace@dsi.test",
+                 expected_version=f'"{latest}"')
+    assert session.get(Item, item.id).body == "Grace's text"
+    with pytest.raises(InvalidInput):
+        items.update(session, outbox, item.id, item.source, "grace@dsi.test", expected_version="three")
+
+
+def test_two_saves_racing_from_the_same_version_cannot_both_win(session, outbox, make_item, content_db):
+    """Both pass the version check before either writes: the version counter in the UPDATE refuses the second."""
+    item = make_item("story", title="Raced", body="Start")
+    with Session(content_db) as ada, Session(content_db) as grace:
+        opened = items.get(ada, item.id).edit_version
+        items.get(grace, item.id)  # loaded at the same version, before Ada writes
+        items.update(ada, outbox, item.id, {**item.source, "body": "Ada"}, "ada@dsi.test", expected_version=opened)
+        ada.commit()
+        with pytest.raises(Conflict) as error:
+            items.update(grace, outbox, item.id, {**item.source, "body": "Grace"}, "grace@dsi.test",
+                         expected_version=opened)
+    assert error.value.details["reason"] == "edited_meanwhile"
+    session.expire_all()
+    assert session.get(Item, item.id).body == "Ada"
