@@ -285,7 +285,8 @@ def bound_body(request) -> None:
     request.max_content_length = limit  # werkzeug's form parser stops at it too
     if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
         # eventlet decodes the chunks; read them here, bounded, and hand the rest of the gateway a plain body
-        body, stream, size = tempfile.SpooledTemporaryFile(MAX_BODY_BYTES), request.environ["wsgi.input"], 0
+        stream, size = request.environ["wsgi.input"], 0
+        body = tempfile.SpooledTemporaryFile(MAX_BODY_BYTES)  # noqa: SIM115 (the request's body from here on)
         while size <= limit and (chunk := stream.read(min(64 * 1024, limit + 1 - size))):
             body.write(chunk)
             size += len(chunk)

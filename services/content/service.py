@@ -112,6 +112,17 @@ class ContentService(DatabaseHealth):
         with self.db.get_session() as session:
             return suggestions.withdraw(session, self.outbox, submission_id, token)
 
+    @rpc(expected_exceptions=EXPECTED)
+    def suggestion_for_editing(self, submission_id, token):
+        """A suggestion sent back for changes, through the signed link mailed to its suggester."""
+        with self.db.get_session() as session:
+            return suggestions.for_editing(session, submission_id, token)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def resubmit(self, submission_id, token, body):
+        with self.db.get_session() as session:
+            return suggestions.resubmit(session, self.outbox, submission_id, token, body, self.public_url)
+
     # --- editorial work (editors and admins) -------------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
@@ -192,7 +203,7 @@ class ContentService(DatabaseHealth):
     def _apply_once(self, event):
         with self.db.get_session() as session:
             if first_delivery(session, ProcessedEvent, event):
-                suggestions.apply_decision(session, self.outbox, event)
+                suggestions.apply_decision(session, self.outbox, event, self.public_url)
 
     @reliable_handler(events.MODERATION, events.SUBMISSION_APPROVED)
     def on_approved(self, event):

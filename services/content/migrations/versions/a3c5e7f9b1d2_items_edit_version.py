@@ -4,8 +4,8 @@ Revision ID: a3c5e7f9b1d2
 Revises: e14386f55cae
 Create Date: 2026-11-30 01:10:00
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 
 revision = 'a3c5e7f9b1d2'
