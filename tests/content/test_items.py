@@ -242,3 +242,22 @@ def test_two_saves_racing_from_the_same_version_cannot_both_win(session, outbox,
     assert error.value.details["reason"] == "edited_meanwhile"
     session.expire_all()
     assert session.get(Item, item.id).body == "Ada"
+
+
+def test_a_bulk_load_publishes_items_as_create_derives_them(session, outbox, sent_events):
+    loaded = items.load_published(session, [
+        ("story", {"title": "Bulk story", "body": "Some *text*.", "cluster": "health-and-care"}),
+        ("event", {"title": "Bulk event", "start": "2030-05-01T10:00:00", "timezone": "Europe/Warsaw",
+                   "country": "PL"}),
+        ("funding", {"title": "Bulk call", "closes_on": "2030-06-01", "countries": ["PL"]}),
+    ], EDITOR, origin="bench")
+    session.commit()
+    assert loaded == 3
+    story = listing.get_published(session, "story", "bulk-story")
+    assert story["body_html"].strip() == "<p>Some <em>text</em>.</p>" and story["cluster"]["value"] == "health-and-care"
+    event = listing.get_published(session, "event", "bulk-event")
+    assert event["starts_at"].startswith("2030-05-01T08:00:00")  # 10:00 in Warsaw, in UTC
+    assert listing.list_published(session, "funding", {"country": "PL"})["total"] == 1
+    assert sent_events() == []  # no event per item: a reindex tells search
+    with pytest.raises(Conflict):
+        items.load_published(session, [("story", {"title": "Bulk story"})], EDITOR)
