@@ -6,12 +6,13 @@ import uuid
 from nameko.rpc import RpcProxy
 
 from dsi import kinds
-from dsi.errors import InvalidInput, NotFound, PlatformError
+from dsi.errors import InvalidInput, NotFound
 from pydantic import TypeAdapter
 
 from services.content.schemas import SUGGESTIONS, parse_suggestion
 
-from ..common.http import RPC_TIMEOUT, ServiceUnavailable, call, int_arg, json_body, json_response, json_route
+from ..common.http import RPC_TIMEOUT, PreconditionRequired, ServiceUnavailable, call, int_arg, json_body, \
+    json_response, json_route
 from ..common.openapi import BAD_INPUT, PAGE_PARAMS, PAGING, REF, STAMP, UNAVAILABLE, closed, error, ok, \
     operation, query, ref
 from ..console.staff import session_value
@@ -79,10 +80,6 @@ EDITORIAL_DOC = {"/api/content/{item_id}": {
                                             "schema": {"type": "string"}}],
                 requestBody={"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}),
 }}
-
-
-class PreconditionRequired(PlatformError):
-    code, status = "PRECONDITION_REQUIRED", 428
 
 
 def editor_answer(item: dict):

@@ -41,6 +41,12 @@ class PayloadTooLarge(PlatformError):
     code, status = "PAYLOAD_TOO_LARGE", 413
 
 
+class PreconditionRequired(PlatformError):
+    """A write that must say which version it was made from (If-Match), and did not."""
+
+    code, status = "PRECONDITION_REQUIRED", 428
+
+
 class ServiceUnavailable(PlatformError):
     code, status = "SERVICE_UNAVAILABLE", 503
 
