@@ -32,8 +32,17 @@ sys.path.insert(0, str(ROOT))
 
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))  # a throwaway key for the services this run starts
 
-from bench.harness import (PASSWORD, STAFF_EMAIL, machine_line, poll, running, scratch_databases,  # noqa: E402
-                           scratch_vhost, summary, table_head)
+from bench.harness import (  # noqa: E402
+    PASSWORD,
+    STAFF_EMAIL,
+    machine_line,
+    poll,
+    running,
+    scratch_databases,
+    scratch_vhost,
+    summary,
+    table_head,
+)
 from dsi import vocab  # noqa: E402
 from dsi.database import make_engine  # noqa: E402
 from gateway.service import GatewayService  # noqa: E402

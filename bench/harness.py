@@ -10,7 +10,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from pathlib import Path
 
 import requests
@@ -87,6 +87,6 @@ def summary(name: str, seconds: list[float], percentile: int = 99, digits: int =
 
 def machine_line(*more: str) -> str:
     machine = platform.processor() or platform.machine()
-    return ", ".join([f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC", platform.node(), machine,
+    return ", ".join([f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC", platform.node(), machine,
                       f"{os.cpu_count()} cores", f"Python {platform.python_version()}", "SQLite",
                       "RabbitMQ on localhost", *more])

@@ -6,7 +6,6 @@ accepted on input). Labels are matched case-insensitively; 2017 names are accept
 import re
 import unicodedata
 
-
 # Letters that Unicode does not decompose into a base letter and a mark: without these, "Łódź" would lose its Ł.
 _TRANSLITERATE = str.maketrans({
     "Ł": "L", "ł": "l", "ß": "ss", "ẞ": "SS", "Ø": "O", "ø": "o", "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe",

@@ -7,7 +7,6 @@ Create Date: 2026-11-30 01:10:00
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = 'a3c5e7f9b1d2'
 down_revision = 'e14386f55cae'
 branch_labels = None
