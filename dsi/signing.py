@@ -21,6 +21,7 @@ DEFAULT_MAX_AGE = 60 * 60 * 24 * 30  # a month
 SUBMISSION_STATUS = "submission-status"
 SUBMISSION_CONFIRM = "submission-confirm"
 RECORD_EDIT = "record-edit"
+SUGGESTION_EDIT = "suggestion-edit"
 
 REF = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -58,6 +59,19 @@ def ref_of(token: str) -> str:
     if not REF.fullmatch(ref) or (token or "").count(".") != 2:
         raise Forbidden("This link is not valid.")
     return ref
+
+
+def open_ref(purpose: str, token: str, ref, load, binding_of, what: str = "entry"):
+    """What a mailed link for `ref` opens: `load(ref)`, once the token is checked against `binding_of(it)`.
+    Forbidden for a link of another `what`, forged, expired or stale; an unknown ref answers as a forged link
+    does, so ids cannot be probed."""
+    if ref_of(token) != str(ref):
+        raise Forbidden(f"This link is for another {what}.")
+    target = load(ref)
+    if target is None:
+        raise Forbidden("This link is not valid.")
+    unsign_ref(purpose, token, binding_of(target))
+    return target
 
 
 def unsign_ref(purpose: str, token: str, binding: str = "", max_age: int = DEFAULT_MAX_AGE) -> str:

@@ -6,9 +6,16 @@ accepted on input). Labels are matched case-insensitively; 2017 names are accept
 import re
 import unicodedata
 
+# Letters that Unicode does not decompose into a base letter and a mark: without these, "Łódź" would lose its Ł.
+_TRANSLITERATE = str.maketrans({
+    "Ł": "L", "ł": "l", "ß": "ss", "ẞ": "SS", "Ø": "O", "ø": "o", "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe",
+    "Đ": "D", "đ": "d", "Ð": "D", "ð": "d", "Þ": "TH", "þ": "th", "Ħ": "H", "ħ": "h", "ı": "i", "Ŀ": "L",
+    "ŀ": "l", "Ŧ": "T", "ŧ": "t", "Ŋ": "NG", "ŋ": "ng", "ĸ": "q", "Ə": "E", "ə": "e",
+})
+
 
 def slugify(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    folded = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATE)).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
 
 

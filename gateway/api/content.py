@@ -6,14 +6,16 @@ import uuid
 from nameko.rpc import RpcProxy
 
 from dsi import kinds
-from dsi.errors import NotFound
+from dsi.errors import InvalidInput, NotFound
 from pydantic import TypeAdapter
 
 from services.content.schemas import SUGGESTIONS, parse_suggestion
 
-from ..common.http import RPC_TIMEOUT, ServiceUnavailable, call, int_arg, json_response, json_route
+from ..common.http import RPC_TIMEOUT, PreconditionRequired, ServiceUnavailable, call, int_arg, json_body, \
+    json_response, json_route
 from ..common.openapi import BAD_INPUT, PAGE_PARAMS, PAGING, REF, STAMP, UNAVAILABLE, closed, error, ok, \
     operation, query, ref
+from ..console.staff import session_value
 
 CONTENT = kinds.owned_by("content")
 SEGMENTS = kinds.segment_rule("collection", owner="content")
@@ -53,6 +55,35 @@ def _one_doc(kind: kinds.Kind) -> dict:
                      {"200": ok(ref("ContentItem")), "301": {"description": "The slug changed: see Location."},
                       "404": error(f"No published {kind.label_one.lower()} with this slug.")},
                      parameters=[SLUG_PARAM, LANG_PARAM])
+
+
+ITEM_ID_PARAM = {"name": "item_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+EDITOR_AUTH = ("For editors and admins: the console's session cookie. The answer's `ETag` (and `edit_version`) "
+               "is the version to send back in `If-Match` when saving.")
+EDITOR_ITEM = ok({"type": "object", "properties": {"id": {"type": "integer"}, "edit_version": {"type": "integer"},
+                                                   "fields": {"type": "object"}, "state": {"type": "string"}},
+                  "required": ["id", "edit_version", "fields"], "additionalProperties": True})
+EDITORIAL_DOC = {"/api/content/{item_id}": {
+    **operation("get", "get_content_item", "One content item of any state, as editors edit it", "content",
+                {"200": EDITOR_ITEM, "403": error("Not signed in as an editor or admin."),
+                 "404": error("No such item."), "503": UNAVAILABLE},
+                description=EDITOR_AUTH, parameters=[ITEM_ID_PARAM]),
+    **operation("put", "update_content_item", "Save an item's fields over the version you edited", "content",
+                {"200": EDITOR_ITEM, "400": error("The body is not JSON."),
+                 "403": error("Not signed in as an editor or admin."), "404": error("No such item."),
+                 "409": error("Someone saved the item after the version you edited; nothing was saved."),
+                 "413": error("The body is too large."), "422": BAD_INPUT,
+                 "428": error("Neither If-Match nor edit_version says which version you edited."),
+                 "503": UNAVAILABLE},
+                description=EDITOR_AUTH + " The version is required: `If-Match: \"3\"` or `\"edit_version\": 3`.",
+                parameters=[ITEM_ID_PARAM, {"name": "If-Match", "in": "header", "required": False,
+                                            "schema": {"type": "string"}}],
+                requestBody={"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}),
+}}
+
+
+def editor_answer(item: dict):
+    return json_response(item, headers={"ETag": f'"{item["edit_version"]}"', "Cache-Control": "no-store"})
 
 
 def list_filters(request, kind: kinds.Kind) -> dict:
@@ -110,3 +141,21 @@ class ContentApi:
             return json_response({"moved_to": item["redirect"]["url"]}, 301,
                                  {"Location": "/api" + item["redirect"]["url"]})
         return json_response(item)
+
+    @json_route("GET,PUT", "/api/content/<int:item_id>", openapi=EDITORIAL_DOC)
+    def editorial_item(self, request, item_id):
+        """An editor's copy of an item, and saving it with optimistic locking: the save names the version it
+        was made from, and is refused (409) if anyone saved since."""
+        cookie = session_value(request)
+        if request.method == "GET":
+            return editor_answer(call(self.content.editor_get, cookie, item_id))
+        body = json_body(request)
+        if not isinstance(body, dict):
+            raise InvalidInput("The body is an object of the item's fields.", {"body": "not an object"})
+        fields = {name: value for name, value in body.items() if name != "edit_version"}
+        version = request.headers.get("If-Match") or body.get("edit_version")
+        if version in (None, ""):
+            raise PreconditionRequired("Say which version you edited, with If-Match (the ETag you were given) or "
+                                       "an edit_version field, so that nobody's later save is overwritten.",
+                                       {"edit_version": "required"})
+        return editor_answer(call(self.content.update, cookie, item_id, fields, version))

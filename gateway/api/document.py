@@ -129,7 +129,7 @@ ERROR = {
     "properties": {
         "error": {"type": "string", "enum": ["BAD_REQUEST", "VALIDATION_ERROR", "NOT_FOUND", "FORBIDDEN", "CONFLICT",
                                              "RATE_LIMITED", "PAYLOAD_TOO_LARGE", "SERVICE_UNAVAILABLE",
-                                             "METHOD_NOT_ALLOWED",
+                                             "METHOD_NOT_ALLOWED", "PRECONDITION_REQUIRED",
                                              "INTERNAL"]},
         "message": {"type": "string"},
         "details": {"type": "object", "description": "For VALIDATION_ERROR: a message per field path."},

@@ -4,9 +4,9 @@ pages. Both map a service's error the same way: its status, its message, and Ret
 """
 import functools
 import inspect
-import io
 import json
 import logging
+import tempfile
 
 import eventlet
 from amqp.exceptions import AMQPError
@@ -26,7 +26,8 @@ from . import caching, i18n
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 256 * 1024
+MAX_BODY_BYTES = 256 * 1024  # any body, unless its route allows more (an image upload)
+BODY_LIMIT = "dsi.body_limit"  # the request's route's limit, in bytes, and what the body is called in refusals
 HTTPS = "dsi.https"  # set by security.with_headers: the visitor's connection is HTTPS (cookies are Secure then)
 SET_ASIDE_RETRY_AFTER = 300  # seconds: a dead-lettered request waits for an operator (dsi dead-letters)
 DRAIN_BYTES = 8 * 1024 * 1024  # what is read of a refused body before the connection is closed instead
@@ -38,6 +39,12 @@ BROKER_ERRORS = (OSError, KombuError, AMQPError)
 
 class PayloadTooLarge(PlatformError):
     code, status = "PAYLOAD_TOO_LARGE", 413
+
+
+class PreconditionRequired(PlatformError):
+    """A write that must say which version it was made from (If-Match), and did not."""
+
+    code, status = "PRECONDITION_REQUIRED", 428
 
 
 class ServiceUnavailable(PlatformError):
@@ -88,12 +95,15 @@ def error_response(error: PlatformError) -> Response:
     return json_response(error.to_json(), error.status, retry_headers(error))
 
 
-def _answering(handler, on_error):
+def _answering(handler, on_error, max_body: tuple[int, str] | None = None):
     """`handler`, with every failure turned into `on_error(self, request, error, status)`; a public GET answered
-    from the last good answer when its owner does not answer, and given its caching headers (common/caching)."""
+    from the last good answer when its owner does not answer, and given its caching headers (common/caching).
+    `max_body`: (bytes, what the body is called) where the route takes more than MAX_BODY_BYTES."""
 
     @functools.wraps(handler)
     def wrapper(self, request, *args, **kwargs):
+        if max_body:
+            request.environ[BODY_LIMIT] = max_body
         if request.method == "GET" and (not_modified := caching.fresh_not_modified(request)) is not None:
             return with_request_id(request, not_modified)
         try:
@@ -151,13 +161,13 @@ def json_route(methods: str, path: str, openapi: dict | None = None):
     return decorate
 
 
-def html_route(methods: str, path: str, on_error, localised: bool = True):
+def html_route(methods: str, path: str, on_error, localised: bool = True, max_body: tuple[int, str] | None = None):
     """A page. `on_error(self, request, error, status)` renders a failure in the page's look. A localised page
     answers at `path` and at `/<lang>path`, and its handler receives the language as `lang`."""
 
     def decorate(handler):
         if not localised:
-            return http(methods, path)(_answering(handler, on_error))
+            return http(methods, path)(_answering(handler, on_error, max_body))
 
         def with_language(self, request, lang=i18n.DEFAULT, **values):
             return handler(self, request, lang, **values)
@@ -246,9 +256,15 @@ def over_https(request) -> bool:
     return bool(request.environ.get(HTTPS, request.scheme == "https"))
 
 
+def body_limit(request) -> tuple[int, str]:
+    return request.environ.get(BODY_LIMIT, (MAX_BODY_BYTES, "body"))
+
+
 def too_large(request) -> PayloadTooLarge:
     drain(request)
-    return PayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES // 1024} KiB.")
+    limit, what = body_limit(request)
+    size = f"{limit // 1024} KiB" if limit < 1024 * 1024 else f"{limit // (1024 * 1024)} MB"
+    return PayloadTooLarge(f"The {what} is larger than {size}.")
 
 
 def drain(request) -> None:
@@ -266,23 +282,31 @@ def drain(request) -> None:
 
 
 def bound_body(request) -> None:
-    """Bodies at the door: a streamed (chunked) body is read, not taken as empty, up to the same limit as any;
-    a declared length over the limit is refused at once (its body drained first)."""
+    """Bodies at the door: a declared length over the route's limit is refused at once (its body drained, not
+    kept); a streamed (chunked) body is read in chunks, not taken as empty, up to the same limit, into a file
+    that stays in memory only while it is small."""
     if request.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
         return
+    limit = body_limit(request)[0]
+    request.max_content_length = limit  # werkzeug's form parser stops at it too
     if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
         # eventlet decodes the chunks; read them here, bounded, and hand the rest of the gateway a plain body
-        body = request.environ["wsgi.input"].read(MAX_BODY_BYTES + 1)
-        if len(body) > MAX_BODY_BYTES:
+        stream, size = request.environ["wsgi.input"], 0
+        body = tempfile.SpooledTemporaryFile(MAX_BODY_BYTES)  # noqa: SIM115 (the request's body from here on)
+        while size <= limit and (chunk := stream.read(min(64 * 1024, limit + 1 - size))):
+            body.write(chunk)
+            size += len(chunk)
+        if size > limit:
             raise too_large(request)
-        request.environ.update({"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))})
+        body.seek(0)
+        request.environ.update({"wsgi.input": body, "CONTENT_LENGTH": str(size)})
         request.environ.pop("HTTP_TRANSFER_ENCODING", None)
-    if (request.content_length or 0) > MAX_BODY_BYTES:
+    if (request.content_length or 0) > limit:
         raise too_large(request)
 
 
 def check_size(request, what: str = "body") -> None:
-    if (request.content_length or 0) > MAX_BODY_BYTES:
+    if (request.content_length or 0) > body_limit(request)[0]:
         raise too_large(request)
 
 

@@ -14,7 +14,7 @@ from dsi import kinds
 from dsi.errors import Conflict, InvalidInput
 from dsi.validation import comma_list
 
-from ..common.http import call, json_response, paging
+from ..common.http import PayloadTooLarge, call, json_response, paging
 from ..common.templating import render
 from .staff import StaffSessions, current_staff, session_value, staff_route
 
@@ -24,6 +24,10 @@ STATES = ("draft", "scheduled", "published", "unpublished", "archived", "pending
 TRANSITIONS = ("publish", "unpublish", "archive", "schedule")
 LONG_TEXT = {"body", "summary", "contact_text", "card_text"}
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
+# The upload form's body: the image and a little more (its alt text, the CSRF token, the multipart boundaries).
+MAX_UPLOAD = (MAX_IMAGE_BYTES + 64 * 1024, "image")
+TOO_LARGE = "The image is larger than 5 MB. Choose a smaller file, or save it at a lower resolution or quality."
+CHUNK_BYTES = 64 * 1024
 KIND_RULE = kinds.name_rule("kind", owner="content")
 
 
@@ -68,6 +72,16 @@ def form_body(kind: str, form, current: dict | None = None) -> dict:
     return body
 
 
+def read_bounded(stream, limit: int) -> bytes:
+    """At most `limit` bytes of a stream, read a chunk at a time; PayloadTooLarge as soon as there are more."""
+    data = bytearray()
+    while chunk := stream.read(CHUNK_BYTES):
+        data += chunk
+        if len(data) > limit:
+            raise PayloadTooLarge(TOO_LARGE)
+    return bytes(data)
+
+
 def form_values(fields: dict) -> dict:
     """An item's fields as the form shows them."""
     return {name: ", ".join(map(str, value)) if isinstance(value, list) else value
@@ -78,9 +92,14 @@ class ContentConsole(StaffSessions):
     content = RpcProxy("content")
 
     def _content_form(self, request, kind, values, item=None, error=None, preview=None, status=200):
+        """The form; `edit_version` is the version the editor's copy is of: the one they opened (kept through
+        previews and errors), or the latest after a conflict, so that saving again replaces it knowingly."""
+        edit_version = (error.details or {}).get("version") if isinstance(error, Conflict) else None
+        edit_version = edit_version or request.form.get("edit_version") or (item or {}).get("edit_version")
         return render("console/content/form.html", error.status if error else status, request=request,
                       staff=current_staff(request), kind=kind, fields=form_fields(kind), values=values, item=item,
-                      error=error, preview=preview, transitions=TRANSITIONS, done=request.args.get("done"))
+                      error=error, preview=preview, transitions=TRANSITIONS, done=request.args.get("done"),
+                      edit_version=edit_version)
 
     @staff_route("GET", "/console/content", *EDITORS)
     def content_items(self, request):
@@ -116,7 +135,7 @@ class ContentConsole(StaffSessions):
         if request.form.get("action") == "preview":
             return self._content_form(request, item["kind"], request.form, item=item, preview=self._markdown_preview(request, body))
         try:
-            call(self.content.update, cookie, item_id, body)
+            call(self.content.update, cookie, item_id, body, request.form.get("edit_version"))
         except (InvalidInput, Conflict) as error:
             return self._content_form(request, item["kind"], request.form, item=item, error=error)
         return redirect(f"/console/content/{item_id}?done=saved", 303)
@@ -157,20 +176,20 @@ class ContentConsole(StaffSessions):
         call(self.content.restore, session_value(request), item_id, revision_id)
         return redirect(f"/console/content/{item_id}?done=restored", 303)
 
-    @staff_route("GET,POST", "/console/content/images", *EDITORS)
+    @staff_route("GET,POST", "/console/content/images", *EDITORS, max_body=MAX_UPLOAD)
     def content_images(self, request):
+        """An upload whose declared length is over the limit is refused (413) before its body is read; one that
+        gets past it is read in chunks, and refused as soon as it is over 5 MB."""
         uploaded, error = None, None
         if request.method == "POST":
             upload = request.files.get("image")
-            data = upload.read(MAX_IMAGE_BYTES + 1) if upload else b""
             try:
+                data = read_bounded(upload.stream, MAX_IMAGE_BYTES) if upload else b""
                 if not data:
                     raise InvalidInput("Choose an image to upload.", {"image": "required"})
-                if len(data) > MAX_IMAGE_BYTES:
-                    raise InvalidInput("The image is larger than 5 MB.", {"image": "at most 5 MB"})
                 uploaded = call(self.content.upload_image, session_value(request),
                                 base64.b64encode(data).decode(), request.form.get("alt", ""), timeout=30)
-            except InvalidInput as refused:
+            except (InvalidInput, PayloadTooLarge) as refused:
                 error = refused
         return render("console/content/images.html", error.status if error else 200, request=request,
                       staff=current_staff(request), uploaded=uploaded, error=error)

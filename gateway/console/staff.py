@@ -72,9 +72,9 @@ def staff_error(self, request, error: PlatformError, status: int):
                   message=error.message)
 
 
-def staff_route(methods: str, path: str, *roles: str):
+def staff_route(methods: str, path: str, *roles: str, max_body: tuple[int, str] | None = None):
     """A console page only for a logged-in staff member with one of `roles`; POSTs must carry the form's CSRF
-    token. Failures are shown in the console's look (staff_error)."""
+    token. Failures are shown in the console's look (staff_error). `max_body`: see http.html_route."""
 
     def decorate(handler):
         @functools.wraps(handler)
@@ -95,7 +95,7 @@ def staff_route(methods: str, path: str, *roles: str):
             response.headers.setdefault("Cache-Control", "no-store")
             return response
 
-        return html_route(methods, path, staff_error, localised=False)(for_staff)
+        return html_route(methods, path, staff_error, localised=False, max_body=max_body)(for_staff)
 
     return decorate
 

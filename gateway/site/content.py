@@ -25,7 +25,7 @@ from dsi.settings import environment as setting
 from ..api.content import send_suggestion
 from ..common import csrf, i18n
 from ..common.dependencies import RATE_LIMITS, SETTINGS
-from ..common.http import call, error_response, int_arg
+from ..common.http import call, error_response, int_arg, token_arg
 from ..common.templating import environment, render
 from . import forms, opendata
 from .pages import PAGE_TIMEOUT, error_page, page
@@ -106,6 +106,17 @@ def suggestion_body(kind: str, form) -> dict:
     return body
 
 
+def suggestion_values(fields: dict) -> dict:
+    """A suggestion's stored fields as its form shows them (the inverse of suggestion_body)."""
+    values = {name: value for name, value in fields.items() if value is not None}
+    if values.get("countries"):
+        values["country"] = values.pop("countries")[0]
+    for name in ("start", "end"):  # datetime-local takes minutes
+        if isinstance(values.get(name), str):
+            values[name] = values[name][:16]
+    return values
+
+
 class ContentPages:
     content = RpcProxy("content")
     settings = SETTINGS
@@ -160,7 +171,19 @@ class ContentPages:
     def suggest_funding(self, request, lang):
         return self._suggest(request, lang, "funding")
 
-    def _suggest(self, request, lang, kind):
+    @page("/suggestions/<submission_id>/edit", "GET,POST")
+    def edit_suggestion(self, request, lang, submission_id):
+        """A suggestion the moderators sent back for changes, through the signed link mailed to its suggester:
+        the form filled in with what they sent; sending it again puts it back in moderation."""
+        token = token_arg(request)
+        found = call(self.content.suggestion_for_editing, submission_id, token, timeout=PAGE_TIMEOUT)
+        edit = {**found, "path": f"/suggestions/{submission_id}/edit", "token": token}
+        if request.method == "GET":
+            return self._suggest_form(request, found["kind"], suggestion_values(found["fields"]), edit=edit)
+        return self._suggest(request, lang, found["kind"], edit,
+                             lambda body: call(self.content.resubmit, submission_id, token, body))
+
+    def _suggest(self, request, lang, kind, edit=None, send=None):
         if request.method == "GET":
             return self._suggest_form(request, kind, {})
         values = {name: request.form.get(name, "") for name in request.form}
@@ -170,18 +193,19 @@ class ContentPages:
             if request.form.get(forms.HONEYPOT):
                 raise InvalidInput("Please leave the last field empty.", {forms.HONEYPOT: forms.HONEYPOT_ERROR})
             self.limits.hit("submit", request)
-            result = send_suggestion(self.content, suggestion_body(kind, request.form))
+            body = suggestion_body(kind, request.form)
+            result = send(body) if send else send_suggestion(self.content, body)
         except (InvalidInput, RateLimited) as error:
-            return self._suggest_form(request, kind, values, error)
+            return self._suggest_form(request, kind, values, error, edit)
         return redirect(i18n.localised(lang, f"/submissions/{result['id']}?token={result['status_token']}&sent=1"),
                         303)
 
-    def _suggest_form(self, request, kind, values, error=None):
+    def _suggest_form(self, request, kind, values, error=None, edit=None):
         errors = {path.split(".")[0]: message for path, message in error.details.items()} \
             if isinstance(error, InvalidInput) else {}
         status = 200 if error is None else (429 if isinstance(error, RateLimited) else 422)
         return render("content/suggest.html", status, request=request, kind=kind, values=values, errors=errors,
-                      error=error, choices=filter_choices())
+                      error=error, choices=filter_choices(), edit=edit)
 
     # --- feeds -------------------------------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """Open data of the site: published records as JSON and CSV downloads, RSS feeds of new records, the sitemap,
 robots.txt; and the static files and the answer for any unknown address. (The streams themselves are built by
 opendata.py, which knows no nameko.)"""
+import itertools
 import mimetypes
 from pathlib import Path
 
@@ -24,10 +25,14 @@ STATIC = Path(__file__).resolve().parents[1] / "static"
 FEED_SIZE = 20
 # Pages of the site besides records, for the sitemap.
 SITE_PAGES = ["/", "/search", "/clusters", "/join", "/about", "/privacy", "/data"]
+# The editorial hub's list pages (a cluster's page is listed with the clusters).
+CONTENT_PAGES = [f"/{kind.segment}" for kind in kinds.owned_by("content") if kind.name != "cluster"] \
+    + ["/events/past", "/funding/closed"]
 
 
 class OpenData:
     directory = RpcProxy("directory")
+    content = RpcProxy("content")
     search = RpcProxy("search")
     settings = SETTINGS
 
@@ -78,13 +83,15 @@ class OpenData:
 
     @http("GET", "/sitemap.xml")
     def sitemap(self, request):
-        pages = SITE_PAGES + [f"/clusters/{slug}" for slug in vocab.CLUSTERS]
-        try:
+        pages = SITE_PAGES + CONTENT_PAGES + [f"/clusters/{slug}" for slug in vocab.CLUSTERS]
+        try:  # each owner's first page before the answer starts: an owner that is down gets a clear 503
             records = opendata.published(self._export)
-            first = next(records, None)
+            items = opendata.published(lambda after: call(self.content.export_published, after, 500, timeout=30))
+            first_record, first_item = next(records, None), next(items, None)
         except PlatformError as error:
             return error_response(error)
-        return Response(opendata.sitemap(self.public_url, pages, _chain(first, records)), mimetype="application/xml")
+        return Response(opendata.sitemap(self.public_url, pages, itertools.chain(
+            _chain(first_record, records), _chain(first_item, items))), mimetype="application/xml")
 
     @http("GET", "/robots.txt")
     def robots(self, request):

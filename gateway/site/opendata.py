@@ -140,13 +140,17 @@ def _url_entry(public_url: str, path: str, lastmod: str | None = None) -> str:
 
 
 def sitemap(public_url: str, pages: list[str], records):
-    """The sitemap: the site's pages and every published record, each with its translations."""
+    """The sitemap: the site's pages and every published directory record and content item, each with its
+    translations. A content item whose page is already among `pages` (a cluster's) is listed once."""
     yield ('<?xml version="1.0" encoding="utf-8"?>\n'
            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
            'xmlns:xhtml="http://www.w3.org/1999/xhtml">').encode()
     for path in pages:
         yield _url_entry(public_url, path).encode()
+    listed = set(pages)
     for record in records:
-        path = record_path(record["kind"], record["id"])
-        yield _url_entry(public_url, path, record.get("updated_at") or record.get("published_at")).encode()
+        by_slug = kinds.get(record["kind"]).owner == "content"
+        path = record["url"] if by_slug else record_path(record["kind"], record["id"])
+        if path not in listed:
+            yield _url_entry(public_url, path, record.get("updated_at") or record.get("published_at")).encode()
     yield b"</urlset>\n"

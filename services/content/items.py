@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update as sql_update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm.exc import StaleDataError
 
 from dsi import events, signing, vocab
 from dsi.clock import iso, utcnow
@@ -49,20 +50,69 @@ def create(session: Session, outbox, kind: str, body, actor: str, origin: str = 
     return item
 
 
-def _flush_slug(session: Session, item: Item) -> None:
-    """Two editors taking the same slug at the same moment: the database's unique key refuses the second."""
+def load_published(session: Session, kind_bodies, actor: str, origin: str = "import") -> int:
+    """Many published items in one batch (large loads, benchmarks): validated and derived as `create` does, but
+    without a revision or an event per item (`dsi reindex` brings search up to date). Each title must make a
+    slug of its own: a repeated one is a Conflict, as the unique key refuses it."""
+    now = utcnow()
+    rows = []
+    with session.no_autoflush:
+        for kind, body in kind_bodies:
+            fields = parse_fields(kind, body)
+            item = Item(kind=kind, state=PUBLISHED, origin=origin, updated_by=actor, title=fields.title,
+                        slug=fields.slug or vocab.slugify(fields.title)[:100] or kind, published_at=now, version=1)
+            _copy_fields(session, item, fields)  # the slug is set: no lookup per item
+            rows.append(item)
+    session.add_all(rows)
     try:
         session.flush()
     except IntegrityError:
         session.rollback()
-        raise Conflict(f"Another {item.kind} took the slug {item.slug!r} at the same moment; save again.",
+        raise Conflict("Two items of the load, or one of them and an item already here, have the same slug.")
+    return len(rows)
+
+
+def _flush_slug(session: Session, item: Item) -> None:
+    """Two editors taking the same slug at the same moment: the database's unique key refuses the second. Two
+    saving the same item at the same moment: the version counter refuses the second."""
+    kind, slug, item_id = item.kind, item.slug, item.id
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(f"Another {kind} took the slug {slug!r} at the same moment; save again.",
                        {"slug": "already used"})
+    except StaleDataError:
+        session.rollback()
+        raise _edited_meanwhile(get(session, item_id))
 
 
-def update(session: Session, outbox, item_id: int, body, actor: str, action: str = "updated") -> Item:
+def _edited_meanwhile(item: Item) -> Conflict:
+    return Conflict(f"{item.updated_by or 'Someone'} saved this item at {iso(item.updated_at)}, after you opened "
+                    "it. Your changes were not saved: compare them with the latest version, then save again to "
+                    "replace it.", {"version": item.edit_version, "reason": "edited_meanwhile"})
+
+
+def parse_version(value) -> int | None:
+    """The version an editor's copy was opened at (a form field, a JSON field or an If-Match header)."""
+    if value is None or value == "":
+        return None
+    text = str(value).strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise InvalidInput("The version is a whole number.", {"edit_version": "not a number"})
+    return int(text)
+
+
+def update(session: Session, outbox, item_id: int, body, actor: str, action: str = "updated",
+           expected_version=None) -> Item:
+    """Save an editor's fields. With `expected_version` (the version they opened), a save over anyone else's
+    later one is a Conflict instead of a silent overwrite."""
     item = get(session, item_id)
     if item.state == ARCHIVED:
         raise Conflict("An archived item cannot be edited; restore is not possible either.")
+    expected = parse_version(expected_version)
+    if expected is not None and expected != item.edit_version:
+        raise _edited_meanwhile(item)
     before = dict(item.source)
     _apply(session, item, parse_fields(item.kind, body))
     _flush_slug(session, item)
@@ -134,6 +184,8 @@ def _event_times(item: Item, fields) -> None:
 
 
 def _images(session: Session, refs: list[dict]) -> list[dict]:
+    if not refs:
+        return []
     known = {image.id: image for image in session.scalars(select(Image).where(Image.id.in_([r["image_id"] for r in refs])))}
     missing = [ref["image_id"] for ref in refs if ref["image_id"] not in known]
     if missing:
@@ -331,4 +383,5 @@ def preview_by_token(session: Session, token: str, lang: str | None = None) -> d
 
 
 def editor_view(item: Item) -> dict:
+    object_session(item).flush()  # every pending write counted in the edit_version the editor is given
     return {**editor_item(item), "preview_token": preview_token(item)}

@@ -50,6 +50,9 @@ class Item(Base):
     publish_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     version: Mapped[int] = mapped_column(Integer, default=0)  # bumped on every public change; 0: never public
+    # Bumped by every write of the row (SQLAlchemy's version counter): an editor saves over the version they
+    # opened or not at all (items.update), and two racing writes cannot both match it.
+    edit_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     updated_by: Mapped[str] = mapped_column(String(254), default="")
@@ -60,6 +63,7 @@ class Item(Base):
         cascade="all, delete-orphan", lazy="selectin", order_by="ItemTerm.position")
 
     __table_args__ = (UniqueConstraint("kind", "slug", name="uq_items_kind_slug"),)
+    __mapper_args__ = {"version_id_col": edit_version}
 
 
 class Translation(Base):

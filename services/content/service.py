@@ -112,6 +112,17 @@ class ContentService(DatabaseHealth):
         with self.db.get_session() as session:
             return suggestions.withdraw(session, self.outbox, submission_id, token)
 
+    @rpc(expected_exceptions=EXPECTED)
+    def suggestion_for_editing(self, submission_id, token):
+        """A suggestion sent back for changes, through the signed link mailed to its suggester."""
+        with self.db.get_session() as session:
+            return suggestions.for_editing(session, submission_id, token)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def resubmit(self, submission_id, token, body):
+        with self.db.get_session() as session:
+            return suggestions.resubmit(session, self.outbox, submission_id, token, body, self.public_url)
+
     # --- editorial work (editors and admins) -------------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
@@ -133,10 +144,12 @@ class ContentService(DatabaseHealth):
             return items.editor_view(items.create(session, self.outbox, kind, body, actor))
 
     @rpc(expected_exceptions=EXPECTED)
-    def update(self, cookie, item_id, body):
+    def update(self, cookie, item_id, body, expected_version=None):
+        """`expected_version`: the edit_version the editor opened; a later save by anyone else is a Conflict."""
         actor = self._editor(cookie)
         with self.db.get_session() as session:
-            return items.editor_view(items.update(session, self.outbox, item_id, body, actor))
+            return items.editor_view(items.update(session, self.outbox, item_id, body, actor,
+                                                  expected_version=expected_version))
 
     @rpc(expected_exceptions=EXPECTED)
     def render_preview(self, cookie, markdown):
@@ -190,7 +203,7 @@ class ContentService(DatabaseHealth):
     def _apply_once(self, event):
         with self.db.get_session() as session:
             if first_delivery(session, ProcessedEvent, event):
-                suggestions.apply_decision(session, self.outbox, event)
+                suggestions.apply_decision(session, self.outbox, event, self.public_url)
 
     @reliable_handler(events.MODERATION, events.SUBMISSION_APPROVED)
     def on_approved(self, event):

@@ -1,5 +1,7 @@
 """Events and funding calls suggested by the public: the same contract as the directory's submissions (an
 e-mailed confirmation link, status by token, withdraw) and the same moderation queue; approval publishes.
+A suggestion sent back for changes is mailed a signed edit link: it opens the form filled in, and sending it
+again enters moderation as a new submission of the same item (a resubmission, to the moderators).
 
 Plain functions over a SQLAlchemy session and an outbox; callers commit.
 """
@@ -45,23 +47,28 @@ def submit(session: Session, outbox, body, public_url: str, submission_id: str |
     if submission_id and (earlier := session.get(Suggestion, submission_id)) is not None:
         return status_of(earlier)
     fields = parse_suggestion(body)
-    kind = fields.kind
     data = fields.model_dump(mode="json", exclude={"email", "kind", "slug"})
-    item = items.create(session, outbox, kind, data, SUBMITTER, origin="suggestion", state=items.PENDING)
-    suggestion = Suggestion(id=submission_id or str(uuid.uuid4()), item_id=item.id, kind=kind, data=data,
+    item = items.create(session, outbox, fields.kind, data, SUBMITTER, origin="suggestion", state=items.PENDING)
+    suggestion = Suggestion(id=submission_id or str(uuid.uuid4()), item_id=item.id, kind=fields.kind, data=data,
                             email=fields.email)
+    return _to_moderation(session, outbox, suggestion, fields, public_url)
+
+
+def _to_moderation(session: Session, outbox, suggestion: Suggestion, fields, public_url: str) -> dict:
+    """Queue a (re)submitted suggestion for the moderators and mail the suggester its links."""
+    kind = suggestion.kind
     session.add(suggestion)
     session.flush()
     outbox.add(session, events.SUBMISSION_RECEIVED, {
         "submission_id": suggestion.id,
-        "record_id": item.id,
+        "record_id": suggestion.item_id,
         "kind": kind,
         "action": "create",
         "name": fields.title,
         "country": getattr(fields, "country", None) or (fields.countries[0] if kind == "funding" and
                                                         fields.countries else None),
         "email": fields.email,
-        "proposed": data,
+        "proposed": suggestion.data,
         "published": None,
         "submitted_at": iso(suggestion.created_at),
     })
@@ -73,6 +80,47 @@ def submit(session: Session, outbox, body, public_url: str, submission_id: str |
         "context": {"name": fields.title, "kind": kind, "action": "create", **links},
     })
     return {**status_of(suggestion), "status_token": links["status_token"]}
+
+
+def _edit_binding(suggestion: Suggestion) -> str:
+    """An edit link works while its suggestion waits for changes: once sent again (its item back in moderation),
+    or decided anew, it stops."""
+    return f"{suggestion.state}:{suggestion.item.state}:{iso(suggestion.decided_at)}"
+
+
+def edit_url(suggestion: Suggestion, public_url: str) -> str:
+    token = signing.sign_ref(signing.SUGGESTION_EDIT, suggestion.id, _edit_binding(suggestion))
+    return f"{public_url}/suggestions/{suggestion.id}/edit?token={token}"
+
+
+def _editable(session: Session, submission_id: str, token: str) -> Suggestion:
+    suggestion = signing.open_ref(signing.SUGGESTION_EDIT, token, submission_id,
+                                  lambda ref: session.get(Suggestion, ref), _edit_binding, "suggestion")
+    if suggestion.state != items.CHANGES_REQUESTED:  # a binding includes the state: only a forged old link
+        raise Forbidden("This suggestion is not waiting for changes.")
+    return suggestion
+
+
+def for_editing(session: Session, submission_id: str, token: str) -> dict:
+    """What the suggester sent, and why the moderators sent it back, to fill in the form again."""
+    suggestion = _editable(session, submission_id, token)
+    return {"kind": suggestion.kind, "fields": {**suggestion.data, "email": suggestion.email},
+            "reason_code": suggestion.reason_code, "reason": suggestion.reason,
+            "reason_label": vocab.reason_label(suggestion.reason_code)}
+
+
+def resubmit(session: Session, outbox, submission_id: str, token: str, body, public_url: str) -> dict:
+    """The suggester's corrected suggestion goes back to moderation as a new submission of the same item. The
+    address stays the one the link was mailed to (and confirmed, if it was); the link stops working."""
+    suggestion = _editable(session, submission_id, token)
+    body = {**body, "kind": suggestion.kind, "email": suggestion.email} if isinstance(body, dict) else body
+    fields = parse_suggestion(body)
+    data = fields.model_dump(mode="json", exclude={"email", "kind", "slug"})
+    item = items.update(session, outbox, suggestion.item_id, data, SUBMITTER, action="resubmitted")
+    item.state = items.PENDING
+    again = Suggestion(id=str(uuid.uuid4()), item_id=item.id, kind=suggestion.kind, data=data,
+                       email=suggestion.email, email_confirmed_at=suggestion.email_confirmed_at)
+    return _to_moderation(session, outbox, again, fields, public_url)
 
 
 def _get(session: Session, submission_id: str) -> Suggestion:
@@ -110,7 +158,7 @@ def withdraw(session: Session, outbox, submission_id: str, token: str) -> dict:
     return status_of(suggestion)
 
 
-def apply_decision(session: Session, outbox, event: dict) -> None:
+def apply_decision(session: Session, outbox, event: dict, public_url: str) -> None:
     """A moderator's decision on one of our suggestions; decisions on the directory's submissions (ids we do
     not know) and on suggestions already decided are ignored."""
     payload = event["payload"]
@@ -129,10 +177,10 @@ def apply_decision(session: Session, outbox, event: dict) -> None:
         items.transition(session, outbox, item.id, "publish", moderator)
     else:
         item.state = state
-    _decided(session, outbox, suggestion)
+    _decided(session, outbox, suggestion, public_url)
 
 
-def _decided(session: Session, outbox, suggestion: Suggestion) -> None:
+def _decided(session: Session, outbox, suggestion: Suggestion, public_url: str | None = None) -> None:
     outbox.add(session, events.SUBMISSION_DECIDED, status_of(suggestion))
     if suggestion.state == items.WITHDRAWN:
         return
@@ -140,6 +188,8 @@ def _decided(session: Session, outbox, suggestion: Suggestion) -> None:
         "template": f"submission_{suggestion.state}",
         "to": suggestion.email,
         "language": "en",
-        "context": {**status_of(suggestion), "name": suggestion.data.get("title"), "edit_url": None,
+        "context": {**status_of(suggestion), "name": suggestion.data.get("title"),
+                    "edit_url": edit_url(suggestion, public_url) if suggestion.state == items.CHANGES_REQUESTED
+                    else None,
                     "reason_label": vocab.reason_label(suggestion.reason_code)},
     })

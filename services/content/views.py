@@ -91,4 +91,5 @@ def event_item(item: Item) -> dict:
 def editor_item(item: Item) -> dict:
     """The console's view: the public view plus state, schedule and the editable fields."""
     return {**public_item(item), "state": item.state, "publish_at": iso(item.publish_at), "origin": item.origin,
-            "fields": item.source, "created_at": iso(item.created_at), "updated_by": item.updated_by}
+            "fields": item.source, "created_at": iso(item.created_at), "updated_by": item.updated_by,
+            "edit_version": item.edit_version}

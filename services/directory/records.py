@@ -177,13 +177,8 @@ def edit_url(record: Record, public_url: str) -> str:
 
 def _editable(session: Session, record_id: int, token: str) -> Record:
     """The record an edit link opens; Forbidden for a link of another record, forged, expired or stale."""
-    if signing.ref_of(token) != str(record_id):
-        raise Forbidden("This link is for another record.")
-    record = session.get(Record, record_id)
-    if record is None:
-        raise Forbidden("This link is not valid.")  # the same answer as a forged link: ids are not probed
-    signing.unsign_ref(EDIT_TOKEN, token, _edit_binding(record))
-    return record
+    return signing.open_ref(EDIT_TOKEN, token, record_id, lambda ref: session.get(Record, ref), _edit_binding,
+                            "record")
 
 
 def confirm_email(session: Session, submission_id: str, token: str) -> dict:

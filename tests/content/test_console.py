@@ -9,6 +9,8 @@ from PIL import Image
 from sqlalchemy.orm import Session
 
 from dsi.migrations import upgrade
+from gateway.common.http import PayloadTooLarge
+from gateway.console import content as content_console
 from gateway.service import GatewayService
 from services.content.service import ContentService
 from services.moderation import accounts
@@ -120,3 +122,76 @@ def test_image_upload_needs_alt_text_and_a_real_image(console):
     url = re.search(r'src="(/media/[^"]+)"', uploaded.text)[1]
     served = console().get(url)
     assert served.status_code == 200 and served.headers["Content-Type"].startswith("image/")
+
+
+def test_an_image_over_5_mb_is_refused_with_a_clear_413(console):
+    editor = console("editor@example.org")
+    token = csrf_of(editor.get("/console/content/images").text)
+    declared = editor.post("/console/content/images", data={"alt": "Huge", "csrf_token": token},
+                           files={"image": ("huge.png", b"\0" * (6 * 1024 * 1024), "image/png")})
+    assert declared.status_code == 413 and "The image is larger than 5 MB." in declared.text
+    # a body just within the form's allowance, whose image is one byte over: read in chunks, then refused
+    just_over = editor.post("/console/content/images", data={"alt": "Huge", "csrf_token": token},
+                            files={"image": ("big.png", b"\0" * (5 * 1024 * 1024 + 1), "image/png")})
+    assert just_over.status_code == 413
+    assert "The image is larger than 5 MB. Choose a smaller file" in just_over.text
+    assert 'name="alt"' in just_over.text  # the upload form again, to choose another file
+
+
+def test_an_upload_is_read_in_bounded_chunks():
+    class Endless(io.RawIOBase):
+        read_bytes = 0
+
+        def read(self, size=-1):
+            assert 0 < size <= content_console.CHUNK_BYTES  # never "everything"
+            self.read_bytes += size
+            return b"x" * size
+
+    stream = Endless()
+    with pytest.raises(PayloadTooLarge):
+        content_console.read_bounded(stream, 1000)
+    assert stream.read_bytes == content_console.CHUNK_BYTES
+    assert content_console.read_bounded(io.BytesIO(b"abc"), 3) == b"abc"
+
+
+def test_two_editors_on_one_item_the_second_save_is_refused_and_keeps_its_text(console):
+    ada, grace = console("editor@example.org"), console("editor@example.org")
+    form = ada.get("/console/content/new/story")
+    created = ada.post("/console/content/new/story", data={
+        "title": "Shared story", "body": "First text", "csrf_token": csrf_of(form.text), "action": "save"})
+    item_path = created.headers["Location"].split("?")[0]
+    pages = {name: browser.get(item_path).text for name, browser in (("ada", ada), ("grace", grace))}
+    opened = re.search(r'name="edit_version" value="(\d+)"', pages["grace"])[1]
+
+    def save(browser, page, body):
+        return browser.post(item_path, data={"title": "Shared story", "body": body, "action": "save",
+                                             "edit_version": opened, "csrf_token": csrf_of(page)})
+
+    assert save(ada, pages["ada"], "Ada's words").status_code == 303
+    refused = save(grace, pages["grace"], "Grace's <b>words</b>")
+    assert refused.status_code == 409
+    assert "saved this item" in refused.text and "Your changes were not saved" in refused.text
+    assert "Grace&#39;s &lt;b&gt;words&lt;/b&gt;" in refused.text  # what she typed, kept (and escaped)
+    assert "Open the latest version in a new tab" in refused.text
+    latest = re.search(r'name="edit_version" value="(\d+)"', refused.text)[1]
+    assert int(latest) > int(opened)
+    assert "Ada&#39;s words" in ada.get(item_path).text  # nothing overwritten
+    again = grace.post(item_path, data={"title": "Shared story", "body": "Grace's words", "action": "save",
+                                        "edit_version": latest, "csrf_token": csrf_of(refused.text)})
+    assert again.status_code == 303  # a save after seeing the conflict replaces it knowingly
+
+    # the JSON API: the ETag is the version; a save needs it, and a stale one is a 409 with the message
+    item_id = item_path.rsplit("/", 1)[1]
+    got = grace.get(f"/api/content/{item_id}")
+    assert got.status_code == 200 and got.headers["ETag"] == f'"{got.json()["edit_version"]}"'
+    fields = {**got.json()["fields"], "body": "From the API"}
+    assert grace.put(f"/api/content/{item_id}", json=fields).status_code == 428
+    assert grace.put(f"/api/content/{item_id}", json=fields, headers={"If-Match": '"1"'}).status_code == 409
+    stale = grace.put(f"/api/content/{item_id}", json={**fields, "edit_version": 1})
+    assert stale.status_code == 409 and stale.json()["error"] == "CONFLICT"
+    assert "Your changes were not saved" in stale.json()["message"]
+    saved = grace.put(f"/api/content/{item_id}", json=fields, headers={"If-Match": got.headers["ETag"]})
+    assert saved.status_code == 200 and saved.json()["fields"]["body"] == "From the API"
+    assert saved.headers["ETag"] == f'"{saved.json()["edit_version"]}"' != got.headers["ETag"]
+    assert grace.get(f"/api/content/{item_id}").headers["ETag"] == saved.headers["ETag"]
+    assert console().get(f"/api/content/{item_id}").status_code == 403  # editors only

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from dsi import events
+from dsi import events, vocab
 from dsi.errors import Conflict, InvalidInput, NotFound
 from services.content import items, listing
 from services.content.models import Item
@@ -106,6 +106,14 @@ def test_slugs_are_unique_per_kind_and_stable(session, outbox, make_item):
         items.update(session, outbox, first.id, {**first.source, "slug": "tech-for-good-2"}, EDITOR)
 
 
+@pytest.mark.parametrize("title, slug", [
+    ("Łódź", "lodz"), ("Straße der Ärzte", "strasse-der-arzte"), ("Øresund & Ærø", "oresund-aero"),
+    ("Œuvre d'Île", "oeuvre-d-ile"), ("Đakovo", "dakovo"), ("Þingvellir", "thingvellir"),
+])
+def test_slugs_transliterate_letters_rather_than_drop_them(title, slug):
+    assert vocab.slugify(title) == slug
+
+
 def test_a_changed_slug_redirects_from_the_old_one(session, outbox, make_item):
     item = make_item("story", title="Old name", publish=True)
     items.update(session, outbox, item.id, {**item.source, "slug": "new-name"}, EDITOR)
@@ -196,3 +204,60 @@ def test_a_slug_taken_at_the_same_moment_is_a_conflict(session, outbox, make_ite
     with pytest.raises(Conflict) as error:
         items.create(session, outbox, "story", {"title": "Same title"}, EDITOR)
     assert error.value.details == {"slug": "already used"}
+
+
+def test_a_save_over_someone_elses_later_save_is_a_conflict(session, outbox, make_item):
+    item = make_item("story", title="Shared", body="First text")
+    opened = items.editor_view(item)["edit_version"]  # both editors open the same version
+    items.update(session, outbox, item.id, {**item.source, "body": "Ada's text"}, "ada@dsi.test",
+                 expected_version=opened)
+    session.commit()
+    with pytest.raises(Conflict) as error:
+        items.update(session, outbox, item.id, {**item.source, "body": "Grace's text"}, "grace@dsi.test",
+                     expected_version=str(opened))
+    session.rollback()
+    assert "ada@dsi.test saved this item" in error.value.message and "not saved" in error.value.message
+    latest = session.get(Item, item.id).edit_version
+    assert latest > opened and error.value.details == {"version": latest, "reason": "edited_meanwhile"}
+    assert session.get(Item, item.id).body == "Ada's text"
+    # saving again over the version the conflict named replaces it, knowingly
+    items.update(session, outbox, item.id, {**item.source, "body": "Grace's text"}, "grace@dsi.test",
+                 expected_version=f'"{latest}"')
+    assert session.get(Item, item.id).body == "Grace's text"
+    with pytest.raises(InvalidInput):
+        items.update(session, outbox, item.id, item.source, "grace@dsi.test", expected_version="three")
+
+
+def test_two_saves_racing_from_the_same_version_cannot_both_win(session, outbox, make_item, content_db):
+    """Both pass the version check before either writes: the version counter in the UPDATE refuses the second."""
+    item = make_item("story", title="Raced", body="Start")
+    with Session(content_db) as ada, Session(content_db) as grace:
+        opened = items.get(ada, item.id).edit_version
+        items.get(grace, item.id)  # loaded at the same version, before Ada writes
+        items.update(ada, outbox, item.id, {**item.source, "body": "Ada"}, "ada@dsi.test", expected_version=opened)
+        ada.commit()
+        with pytest.raises(Conflict) as error:
+            items.update(grace, outbox, item.id, {**item.source, "body": "Grace"}, "grace@dsi.test",
+                         expected_version=opened)
+    assert error.value.details["reason"] == "edited_meanwhile"
+    session.expire_all()
+    assert session.get(Item, item.id).body == "Ada"
+
+
+def test_a_bulk_load_publishes_items_as_create_derives_them(session, outbox, sent_events):
+    loaded = items.load_published(session, [
+        ("story", {"title": "Bulk story", "body": "Some *text*.", "cluster": "health-and-care"}),
+        ("event", {"title": "Bulk event", "start": "2030-05-01T10:00:00", "timezone": "Europe/Warsaw",
+                   "country": "PL"}),
+        ("funding", {"title": "Bulk call", "closes_on": "2030-06-01", "countries": ["PL"]}),
+    ], EDITOR, origin="bench")
+    session.commit()
+    assert loaded == 3
+    story = listing.get_published(session, "story", "bulk-story")
+    assert story["body_html"].strip() == "<p>Some <em>text</em>.</p>" and story["cluster"]["value"] == "health-and-care"
+    event = listing.get_published(session, "event", "bulk-event")
+    assert event["starts_at"].startswith("2030-05-01T08:00:00")  # 10:00 in Warsaw, in UTC
+    assert listing.list_published(session, "funding", {"country": "PL"})["total"] == 1
+    assert sent_events() == []  # no event per item: a reindex tells search
+    with pytest.raises(Conflict):
+        items.load_published(session, [("story", {"title": "Bulk story"})], EDITOR)

@@ -43,7 +43,7 @@ def test_submit_queues_it_invisibly_and_mails_the_links(session, outbox, sent_ev
 
 def test_approval_publishes_and_tells_the_submitter(session, outbox, sent_events):
     status = suggestions.submit(session, outbox, event_body(), URL)
-    suggestions.apply_decision(session, outbox, decision(events.SUBMISSION_APPROVED, status["id"]))
+    suggestions.apply_decision(session, outbox, decision(events.SUBMISSION_APPROVED, status["id"]), URL)
     session.commit()
     assert [item["name"] for item in listing.list_published(session, "event")["items"]] == ["Community hack day"]
     kinds = [e["type"] for e in sent_events()][2:]
@@ -58,7 +58,7 @@ def test_rejection_keeps_it_private(session, outbox, sent_events):
         "kind": "funding", "email": "funder@example.org", "title": "Free money", "rolling": True,
         "funding_types": ["Grant funding"], "countries": ["FR"], "apply_url": "apply.test"}, URL)
     suggestions.apply_decision(session, outbox, decision(events.SUBMISSION_REJECTED, status["id"],
-                                                         reason_code="spam", reason="Advertising"))
+                                                         reason_code="spam", reason="Advertising"), URL)
     session.commit()
     assert listing.list_published(session, "funding")["total"] == 0
     token = signing.sign(signing.SUBMISSION_STATUS, status["id"])
@@ -67,7 +67,7 @@ def test_rejection_keeps_it_private(session, outbox, sent_events):
 
 
 def test_decisions_on_other_services_submissions_are_ignored(session, outbox, sent_events):
-    suggestions.apply_decision(session, outbox, decision(events.SUBMISSION_APPROVED, "a-directory-submission"))
+    suggestions.apply_decision(session, outbox, decision(events.SUBMISSION_APPROVED, "a-directory-submission"), URL)
     assert sent_events() == []
 
 
@@ -84,7 +84,7 @@ def test_status_confirm_and_withdraw_by_token(session, outbox, sent_events):
     assert sent_events()[-1]["type"] == events.SUBMISSION_DECIDED
     with pytest.raises(Conflict):
         suggestions.withdraw(session, outbox, status["id"], status["status_token"])
-    suggestions.apply_decision(session, outbox, decision(events.SUBMISSION_APPROVED, status["id"]))
+    suggestions.apply_decision(session, outbox, decision(events.SUBMISSION_APPROVED, status["id"]), URL)
     assert listing.list_published(session, "event")["total"] == 0  # a late approval changes nothing
     other = signing.sign(signing.SUBMISSION_STATUS, "unknown")
     with pytest.raises(NotFound):
@@ -105,3 +105,52 @@ def test_a_retried_submission_is_stored_once(session, outbox):
     first = suggestions.submit(session, outbox, event_body(), URL, submission_id="2b9f6c1e-0000-4000-8000-00000000abcd")
     again = suggestions.submit(session, outbox, event_body(), URL, submission_id=first["id"])
     assert again["id"] == first["id"] and len(session.scalars(select(Item)).all()) == 1
+
+
+def test_changes_requested_mails_an_edit_link_and_sending_again_goes_back_to_moderation(
+        session, outbox, sent_events):
+    status = suggestions.submit(session, outbox, event_body(title="Hack day"), URL)
+    suggestions.confirm_email(session, status["id"], signing.sign(signing.SUBMISSION_CONFIRM, status["id"]))
+    suggestions.apply_decision(session, outbox, decision(events.CHANGES_REQUESTED, status["id"],
+                                                         reason_code="incomplete", reason="Which venue?"), URL)
+    session.commit()
+    mail = sent_events()[-1]["payload"]
+    assert mail["template"] == "submission_changes_requested"
+    edit_url = mail["context"]["edit_url"]
+    assert edit_url.startswith(f"{URL}/suggestions/{status['id']}/edit?token=")
+    token = edit_url.split("token=")[1]
+
+    opened = suggestions.for_editing(session, status["id"], token)
+    assert opened["kind"] == "event" and opened["reason"] == "Which venue?"
+    assert opened["fields"]["title"] == "Hack day" and opened["fields"]["email"] == "someone@example.org"
+    with pytest.raises(Forbidden):
+        suggestions.for_editing(session, status["id"], token[:-2] + "xx")  # forged
+    with pytest.raises(Forbidden):
+        suggestions.for_editing(session, "another-id", token)
+
+    again = suggestions.resubmit(session, outbox, status["id"], token,
+                                 {**opened["fields"], "venue": "Sala Fabra", "email": "thief@evil.test"}, URL)
+    session.commit()
+    assert again["state"] == "pending" and again["id"] != status["id"] and again["email_confirmed"]
+    assert again["record_id"] == status["record_id"]
+    item = session.get(Item, status["record_id"])
+    assert item.state == "pending" and item.source["venue"] == "Sala Fabra"
+    assert listing.list_published(session, "event")["total"] == 0  # still waiting for a moderator
+    received, mail = sent_events()[-2:]
+    assert received["type"] == events.SUBMISSION_RECEIVED and received["payload"]["submission_id"] == again["id"]
+    assert received["payload"]["record_id"] == status["record_id"]
+    assert received["payload"]["email"] == mail["payload"]["to"] == "someone@example.org"  # not the body's
+    with pytest.raises(Forbidden):  # the link was for that round of changes; it is spent
+        suggestions.resubmit(session, outbox, status["id"], token, opened["fields"], URL)
+
+    suggestions.apply_decision(session, outbox, decision(events.SUBMISSION_APPROVED, again["id"]), URL)
+    session.commit()
+    assert [i["name"] for i in listing.list_published(session, "event")["items"]] == ["Hack day"]
+
+
+def test_an_edit_link_opens_only_a_suggestion_waiting_for_changes(session, outbox):
+    status = suggestions.submit(session, outbox, event_body(), URL)
+    pending = session.get(suggestions.Suggestion, status["id"])
+    token = signing.sign_ref(signing.SUGGESTION_EDIT, status["id"], suggestions._edit_binding(pending))
+    with pytest.raises(Forbidden):
+        suggestions.for_editing(session, status["id"], token)

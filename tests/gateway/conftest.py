@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from dsi.migrations import upgrade
 from gateway.service import GatewayService
+from services.content.service import ContentService
 from services.directory.service import DirectoryService
 from services.moderation import accounts
 from services.moderation.service import ModerationService
@@ -24,7 +25,8 @@ def whole_platform(runner_factory, rabbit_config, web_config, web_config_port, t
     """`start(**settings)` → {"base": the gateway's URL, "record_id": a published project, "sink": the mails}."""
 
     def start(**settings):
-        urls = {service: f"sqlite:///{tmp_path}/{service}.db" for service in ("directory", "moderation", "newsletter")}
+        urls = {service: f"sqlite:///{tmp_path}/{service}.db" for service in ("directory", "moderation", "newsletter",
+                                                                          "content")}
         for service, url in urls.items():
             upgrade(service, url)
         record_id = publish(engine_for(urls["directory"]), project_body(name="Care Map"))[0]
@@ -32,8 +34,10 @@ def whole_platform(runner_factory, rabbit_config, web_config, web_config_port, t
             accounts.create_staff(session, {"email": ADMIN, "role": "admin", "password": PASSWORD})
         config = {**rabbit_config, **web_config, **newsletter_config(sink.port),
                   "DB_URIS": {f"{service}:Base": url for service, url in urls.items()},
-                  "SEARCH_BACKEND": "embedded", "SEARCH_INDEX_DIR": str(tmp_path / "search"), **settings}
-        runner_factory(config, DirectoryService, SearchService, ModerationService, NewsletterService,
+                  "SEARCH_BACKEND": "embedded", "SEARCH_INDEX_DIR": str(tmp_path / "search"),
+                  "MEDIA_DIR": str(tmp_path / "media"), **settings}
+        # content too: search builds its index from every owner, and waits for each at its start
+        runner_factory(config, DirectoryService, SearchService, ModerationService, NewsletterService, ContentService,
                        GatewayService).start()
         base = f"http://127.0.0.1:{web_config_port}"
         eventually(lambda: requests.get(f"{base}/api/projects/{record_id}", timeout=5).status_code == 200, 30)

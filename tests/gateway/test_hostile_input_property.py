@@ -123,6 +123,7 @@ def _forms(record_id: int) -> list[tuple[str, str, tuple[str, ...], bool]]:
         ("/newsletter/unsubscribe?token={v}", "/newsletter", (), False),
         ("/records/{v}/edit?token={v}", "/join/project", ("name", "short_description"), False),
         ("/submissions/{v}/confirm?token={v}", "/join/project", (), False),
+        ("/suggestions/{v}/edit?token={v}", "/events/suggest", ("title", "start", "timezone", "venue"), False),
         ("/submissions/{v}/withdraw?token={v}", "/join/project", (), False),
         (f"/projects/{record_id}/report", f"/projects/{record_id}", ("reason_code", "text"), False),
         ("/projects/{v}/report", f"/projects/{record_id}", ("reason_code", "text"), False),

@@ -13,7 +13,7 @@ from dsi import events
 from dsi.messaging import OutboxWriter
 from dsi.migrations import upgrade
 from gateway.service import GatewayService
-from services.content import items
+from services.content import items, suggestions
 from services.content.models import Outbox
 from services.content.service import ContentService
 from services.directory.service import DirectoryService
@@ -87,7 +87,7 @@ def hub(runner_factory, rabbit_config, web_config, tmp_path, engine_for, monkeyp
               "RATE_LIMITS": {"submit": "1000/hour", "edit": "1000/hour"}}
     runner = runner_factory(config, DirectoryService, SearchService, ContentService, GatewayService)
     runner.start()
-    return {**slugs, "record": slugs_record[0]}
+    return {**slugs, "record": slugs_record[0], "content_db": content}
 
 
 @pytest.fixture
@@ -253,3 +253,48 @@ def test_the_suggestion_forms(hub, web_session):
     missing = web_session.post("/events/suggest", data={"title": "No start", "email": "a@example.org",
                                                         "csrf_token": form_token(web_session, "/events/suggest")})
     assert missing.status_code == 422 and "No start" in missing.text
+
+
+def test_the_sitemap_lists_published_content_and_its_list_pages(hub, web_session):
+    root = ElementTree.fromstring(web_session.get("/sitemap.xml").content)
+    namespace = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
+    entries = {url.findtext("s:loc", namespaces=namespace): url for url in root.findall("s:url", namespace)}
+    for path in (f"/stories/{hub['story']}", f"/events/{hub['event']}", f"/funding/{hub['funding']}",
+                 f"/resources/{hub['resource']}", f"/case-studies/{hub['case']}", "/stories", "/case-studies",
+                 "/events", "/events/past", "/funding", "/funding/closed", "/resources"):
+        assert "http://dsi.test" + path in entries, path
+    locations = list(entries)
+    assert f"http://dsi.test/stories/{hub['draft']}" not in locations
+    assert locations.count(f"http://dsi.test/clusters/{hub['cluster']}") == 1
+    assert "http://dsi.test/stories/new-story-slug" in locations and "old-title-story" not in str(locations)
+    story = entries[f"http://dsi.test/stories/{hub['story']}"]
+    alternates = {link.get("hreflang"): link.get("href") for link in story.findall("x:link", namespace)}
+    assert alternates["it"] == f"http://dsi.test/it/stories/{hub['story']}" and len(alternates) == 7
+    assert story.findtext("s:lastmod", namespaces=namespace)
+
+
+def test_a_suggestion_sent_back_for_changes_is_fixed_through_its_edit_link(hub, web_session):
+    outbox = OutboxWriter(Outbox, events.CONTENT)
+    with Session(hub["content_db"]) as session, session.begin():
+        status = suggestions.submit(session, outbox, {
+            "kind": "event", "title": "Fix me <i>day</i>", "start": _soon(15), "email": "someone@example.org",
+            "city": "Kraków", "attendance": "in_person"}, "http://dsi.test")
+        suggestions.apply_decision(session, outbox, {
+            "id": "evt-changes", "type": events.CHANGES_REQUESTED, "payload": {
+                "submission_id": status["id"], "reason_code": "incomplete", "reason": "Add the <venue>"}},
+            "http://dsi.test")
+        link = suggestions.edit_url(session.get(suggestions.Suggestion, status["id"]), "")
+    form = web_session.get("/it" + link)
+    assert form.status_code == 200 and "Modifica il tuo suggerimento" in form.text
+    assert "Add the &lt;venue&gt;" in form.text and 'value="Fix me &lt;i&gt;day&lt;/i&gt;"' in form.text
+    assert 'value="Kraków"' in form.text and 'name="email"' not in form.text
+    assert web_session.get(link.replace("token=", "token=x")).status_code == 403
+    fields = {"title": "Fix me day", "start": _soon(15), "city": "Kraków", "venue": "Rynek Główny 1",
+              "attendance": "in_person", "timezone": "Europe/Warsaw"}
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)[1]
+    sent = web_session.post("/it" + link, data={**fields, "csrf_token": token}, allow_redirects=False)
+    assert sent.status_code == 303, sent.text[:2000]
+    assert sent.headers["Location"].startswith("/it/submissions/") and status["id"] not in sent.headers["Location"]
+    assert "data-state=\"pending\"" in web_session.get(sent.headers["Location"]).text
+    assert "Fix me day" not in web_session.get("/events").text  # back in moderation, not published
+    assert web_session.get(link).status_code == 403  # the link is spent
