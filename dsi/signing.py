@@ -56,7 +56,7 @@ def ref_of(token: str) -> str:
     """The reference a token names, NOT verified: only to look up what `unsign_ref` needs as the binding."""
     ref = (token or "").split(".", 1)[0]
     if not REF.fullmatch(ref) or (token or "").count(".") != 2:
-        raise Forbidden("This link is not valid.")
+        raise Forbidden.because("link_invalid")
     return ref
 
 
@@ -65,9 +65,9 @@ def unsign_ref(purpose: str, token: str, binding: str = "", max_age: int = DEFAU
     try:
         return _ref_signer(purpose, binding).unsign(token or "", max_age=max_age).decode()
     except SignatureExpired:
-        raise Forbidden("This link has expired; ask for a new one.")
+        raise Forbidden.because("link_expired")
     except BadSignature:
-        raise Forbidden("This link is not valid, or no longer: what it was for has changed since.")
+        raise Forbidden.because("link_outdated")
 
 
 def digest(purpose: str, text: str) -> str:
@@ -83,6 +83,6 @@ def unsign(purpose: str, token: str, max_age: int = DEFAULT_MAX_AGE):
     try:
         return _serializer(purpose).loads(token or "", max_age=max_age)
     except SignatureExpired:
-        raise Forbidden("This link has expired; ask for a new one.")
+        raise Forbidden.because("link_expired")
     except BadSignature:
-        raise Forbidden("This link is not valid.")
+        raise Forbidden.because("link_invalid")

@@ -13,6 +13,7 @@ from babel.messages.pofile import read_po
 from babel import Locale
 from babel.support import NullTranslations, Translations
 
+from dsi.errors import REASONS, PlatformError, reason_text
 from dsi.vocab import INTERFACE_LANGUAGES
 
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
@@ -42,6 +43,29 @@ def gettext(lang: str, message: str) -> str:
 
 def ngettext(lang: str, singular: str, plural: str, n: int) -> str:
     return translations(lang).ngettext(singular, plural, n)
+
+
+# What a page says of an error that names no reason, by its code, outside English (where its own words show).
+ERROR_SUMMARIES = {
+    "VALIDATION_ERROR": "Some fields are not valid.",
+    "NOT_FOUND": "We could not find what you asked for.",
+    "FORBIDDEN": "This is not allowed.",
+    "CONFLICT": "This has changed in the meantime; please reload the page.",
+    "RATE_LIMITED": "Please wait a little before trying again.",
+    "PAYLOAD_TOO_LARGE": "This is too large to send.",
+    "SERVICE_UNAVAILABLE": "A part of the platform is not answering right now. Please try again in a moment.",
+    "BAD_REQUEST": "Something in the request is not right.",
+}
+
+
+def error_text(lang: str, error: PlatformError) -> str:
+    """An error as its visitor reads it: its reason in `lang`; without a reason, the service's own (English)
+    words on English pages and a translated summary of its code on the others."""
+    if error.reason in REASONS:
+        return reason_text(gettext(lang, REASONS[error.reason]), error.details)
+    if lang == DEFAULT and error.message:
+        return error.message
+    return gettext(lang, ERROR_SUMMARIES.get(error.code, ERROR_SUMMARIES["BAD_REQUEST"]))
 
 
 def split_path(path: str) -> tuple[str, str]:

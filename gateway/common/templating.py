@@ -83,6 +83,11 @@ def _number(context, value) -> str:
     return format_decimal(value, locale=_lang(context)) if isinstance(value, int) else value
 
 
+@pass_context
+def _error_text(context, error) -> str:
+    return i18n.error_text(_lang(context), error)
+
+
 def _safe_snippet(snippet: str) -> Markup:
     """A search snippet: escaped text with <mark> around matches; cleaned again so that only <mark> survives."""
     return Markup(nh3.clean(snippet or "", tags={"mark"}, attributes={}))
@@ -92,7 +97,7 @@ environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)
 environment.globals.update(url=_url, LANGUAGES=i18n.LANGUAGES, localised=i18n.localised, country_of=_country_of,
                            options=_options, record_path=kinds.record_path,
                            KIND_LABELS={kind.name: kind.label_one for kind in kinds.KINDS})
-environment.filters.update(safe_snippet=_safe_snippet, number=_number, tr=_translated)
+environment.filters.update(safe_snippet=_safe_snippet, number=_number, tr=_translated, error_text=_error_text)
 
 
 def render(template: str, status: int = 200, headers: dict | None = None, request=None, **context) -> Response:

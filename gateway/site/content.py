@@ -168,7 +168,7 @@ class ContentPages:
         try:
             csrf.check(request)
             if request.form.get(forms.HONEYPOT):
-                raise InvalidInput("Please leave the last field empty.", {forms.HONEYPOT: forms.HONEYPOT_ERROR})
+                raise InvalidInput.because("honeypot", {forms.HONEYPOT: forms.HONEYPOT_ERROR})
             self.limits.hit("submit", request)
             result = send_suggestion(self.content, suggestion_body(kind, request.form))
         except (InvalidInput, RateLimited) as error:

@@ -42,7 +42,8 @@ def error_page(request, status: int, message: str = "", headers: dict | None = N
 def _site_error(self, request, error: PlatformError, status: int) -> Response:
     if status != 500:
         status = next((code for kind, code in PAGE_STATUS.items() if isinstance(error, kind)), 400)
-    return error_page(request, status, "" if status in (404, 500) else error.message, retry_headers(error))
+    message = "" if status in (404, 500) else i18n.error_text(i18n.split_path(request.path)[0], error)
+    return error_page(request, status, message, retry_headers(error))
 
 
 def page(path: str, methods: str = "GET"):
@@ -157,7 +158,7 @@ class PublicPages:
 
     def _check_post(self, request) -> None:
         if request.form.get(forms.HONEYPOT):
-            raise InvalidInput("Please leave the last field empty.", {forms.HONEYPOT: forms.HONEYPOT_ERROR})
+            raise InvalidInput.because("honeypot", {forms.HONEYPOT: forms.HONEYPOT_ERROR})
 
     def _form(self, request, kind, values, error: PlatformError | None = None, record=None) -> Response:
         lang = i18n.split_path(request.path)[0]
@@ -196,13 +197,13 @@ class PublicPages:
 
     @html_route("POST", "/" + DIRECTORY_SEGMENTS + "/<int:record_id>/report",
                 lambda self, request, error, status: render("console/report_sent.html", status, retry_headers(error),
-                                                            request=request, error=error, back=request.path[:-7]),
-                localised=False)
-    def report_form(self, request, collection, record_id):
+                                                            request=request, error=error, back=request.path[:-7]))
+    def report_form(self, request, lang, collection, record_id):
         csrf.check(request)
         body = {"reason_code": request.form.get("reason_code", ""), "text": request.form.get("text", "")}
         report_record(self, request, kinds.by_segment(collection).name, record_id, body)
-        return render("console/report_sent.html", 202, request=request, back=f"/{collection}/{record_id}")
+        return render("console/report_sent.html", 202, request=request,
+                      back=i18n.localised(lang, f"/{collection}/{record_id}"))
 
 
 def report_record(route, request, kind: str, record_id: int, body) -> dict:

@@ -13,7 +13,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
-from dsi import vocab
+from dsi import errors, vocab
 from gateway.common import i18n
 from gateway.site import forms, views
 
@@ -22,7 +22,7 @@ TEMPLATES = HERE.parent / "templates"
 POT = HERE / "messages.pot"
 METHOD_MAP = [("**.html", "jinja2")]
 OPTIONS = {"**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
-# Labels the pages translate at run time: vocabularies, report reasons, form errors, record kinds.
+# Labels the pages translate at run time: vocabularies, report reasons, form and service errors, record kinds.
 VOCABULARY_SOURCE = "dsi/vocab.py"
 
 
@@ -35,6 +35,7 @@ def template() -> Catalog:
     labels = [label for name, vocabulary in vocab.VOCABULARIES.items() for label in vocabulary.values()]
     labels += list(vocab.REPORT_REASONS.values())  # the record page's report form
     labels += list(forms.MESSAGES.values())  # the forms' field errors
+    labels += list(errors.REASONS.values()) + list(i18n.ERROR_SUMMARIES.values())  # what went wrong
     for label in labels + list(views.KIND_LABELS.values()):
         catalog.add(label, None, [(VOCABULARY_SOURCE, 0)])
     return catalog

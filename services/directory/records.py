@@ -124,7 +124,7 @@ def propose_edit(session: Session, outbox, record_id: int, body: dict, token: st
         record.status = PENDING
         apply_fields(session, record, fields)
         return _open_submission(session, outbox, record, "create", fields, record.contact_email, public_url)
-    raise Conflict(f"A {record.status} record cannot be edited.")
+    raise Conflict.because("record_not_editable", {"status": record.status})
 
 
 def _open_submission(session, outbox, record, action, fields, email, public_url, submission_id=None) -> dict:
@@ -178,17 +178,17 @@ def edit_url(record: Record, public_url: str) -> str:
 def _editable(session: Session, record_id: int, token: str) -> Record:
     """The record an edit link opens; Forbidden for a link of another record, forged, expired or stale."""
     if signing.ref_of(token) != str(record_id):
-        raise Forbidden("This link is for another record.")
+        raise Forbidden.because("link_other_record")
     record = session.get(Record, record_id)
     if record is None:
-        raise Forbidden("This link is not valid.")  # the same answer as a forged link: ids are not probed
+        raise Forbidden.because("link_invalid")  # the same answer as a forged link: ids are not probed
     signing.unsign_ref(EDIT_TOKEN, token, _edit_binding(record))
     return record
 
 
 def confirm_email(session: Session, submission_id: str, token: str) -> dict:
     if signing.unsign(CONFIRM_TOKEN, token) != submission_id:
-        raise Forbidden("This link is for another submission.")
+        raise Forbidden.because("link_other_submission")
     submission = _submission(session, submission_id)
     submission.email_confirmed_at = submission.email_confirmed_at or utcnow()
     return submission_status(submission)
@@ -196,10 +196,10 @@ def confirm_email(session: Session, submission_id: str, token: str) -> dict:
 
 def withdraw(session: Session, outbox, submission_id: str, token: str) -> dict:
     if signing.unsign(STATUS_TOKEN, token) != submission_id:
-        raise Forbidden("This link is for another submission.")
+        raise Forbidden.because("link_other_submission")
     submission = _submission(session, submission_id)
     if submission.state != PENDING:
-        raise Conflict(f"The submission is already {submission.state}.")
+        raise Conflict.because("submission_decided", {"state": submission.state})
     submission.state = WITHDRAWN
     submission.decided_at = utcnow()
     if submission.action == "create":
@@ -211,13 +211,13 @@ def withdraw(session: Session, outbox, submission_id: str, token: str) -> dict:
 def _submission(session: Session, submission_id: str) -> Submission:
     submission = session.get(Submission, submission_id)
     if submission is None:
-        raise NotFound("No such submission.")
+        raise NotFound.because("no_submission")
     return submission
 
 
 def get_status(session: Session, submission_id: str, token: str) -> dict:
     if signing.unsign(STATUS_TOKEN, token) != submission_id:
-        raise Forbidden("This link is for another submission.")
+        raise Forbidden.because("link_other_submission")
     return submission_status(_submission(session, submission_id))
 
 

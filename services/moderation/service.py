@@ -145,7 +145,7 @@ class ModerationService(DatabaseHealth):
                                     self.settings.LOGIN_MAX_FAILURES, self.settings.LOCKOUT_MINUTES,
                                     self.settings.SESSION_HOURS, client=str(client or "")[:100])
         if "error" in result:  # refused only after the failed attempt was counted
-            raise Forbidden(result["error"])
+            raise Forbidden.because(result["error"])
         return result
 
     @rpc(expected_exceptions=EXPECTED)

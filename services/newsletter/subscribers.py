@@ -84,7 +84,7 @@ def count_hit(session, key: str, window_seconds: int) -> int:
 def subscribe(session, body, client: str, links: Links, limits: Limits) -> dict:
     data = parse(Subscription, body, "sign-up")
     if count_hit(session, "client:" + _digest(client or "unknown"), 3600) > limits.per_client_hour:
-        raise RateLimited("Too many sign-ups from your network; please try again in an hour.", {"retry_after": 3600})
+        raise RateLimited.because("too_many_signups", {"retry_after": 3600})
     if count_hit(session, "address:" + _digest(data.email), 86400) > limits.per_address_day:
         return ACCEPTED  # the same reply: whether the address is known stays private
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email == data.email))
@@ -122,7 +122,7 @@ def _key_of(purpose: str, token: str) -> str:
 def _by_key(session, key) -> Subscriber:
     subscriber = session.scalar(select(Subscriber).where(Subscriber.key == str(key)))
     if subscriber is None:
-        raise NotFound("This subscription no longer exists.")
+        raise NotFound.because("subscription_gone")
     return subscriber
 
 
