@@ -59,12 +59,12 @@ ERROR_SUMMARIES = {
 
 
 def error_text(lang: str, error: PlatformError) -> str:
-    """An error as its visitor reads it: its reason in `lang`; without a reason, the service's own (English)
-    words on English pages and a translated summary of its code on the others."""
-    if error.reason in REASONS:
-        return reason_text(gettext(lang, REASONS[error.reason]), error.details)
+    """An error as its visitor reads it: on English pages the service's own words (they may name specifics);
+    in other languages its reason translated, or a translated summary of its code when it names no reason."""
     if lang == DEFAULT and error.message:
         return error.message
+    if error.reason in REASONS:
+        return reason_text(gettext(lang, REASONS[error.reason]), error.details)
     return gettext(lang, ERROR_SUMMARIES.get(error.code, ERROR_SUMMARIES["BAD_REQUEST"]))
 
 

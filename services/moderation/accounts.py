@@ -125,7 +125,7 @@ def authorise(session: Session, cookie: str, roles: tuple[str, ...], session_hou
     if staff is None or not staff.active:
         raise Forbidden.because("log_in", {"reason": "no_session"})
     if staff.role not in roles:
-        raise Forbidden.because("role_refused", {"reason": "role", "role": staff.role})
+        raise Forbidden.because("role_refused", {"reason": "role"})
     return staff_view(staff)
 
 
