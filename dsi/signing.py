@@ -12,6 +12,7 @@ import re
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
+from dsi import i18n
 from dsi.errors import Forbidden
 from dsi.settings import secret_key
 
@@ -25,14 +26,15 @@ RECORD_EDIT = "record-edit"
 REF = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-def submission_links(submission_id: str, public_url: str) -> dict:
-    """The links a submitter gets by email: the status page and the address confirmation."""
+def submission_links(submission_id: str, public_url: str, language: str = i18n.DEFAULT) -> dict:
+    """The links a submitter gets by email, to pages in their language: the status page and the address
+    confirmation."""
     token = sign(SUBMISSION_STATUS, submission_id)
+    page = public_url + i18n.localised(language, f"/submissions/{submission_id}")
     return {
         "status_token": token,
-        "status_url": f"{public_url}/submissions/{submission_id}?token={token}",
-        "confirm_url": f"{public_url}/submissions/{submission_id}/confirm?token="
-                       + sign(SUBMISSION_CONFIRM, submission_id),
+        "status_url": f"{page}?token={token}",
+        "confirm_url": f"{page}/confirm?token=" + sign(SUBMISSION_CONFIRM, submission_id),
     }
 
 

@@ -130,7 +130,7 @@ class PublicPages:
         values = forms.form_values(request.form)
         try:
             self._check_post(request)
-            body = forms.submission_body(kind, request.form)
+            body = {**forms.submission_body(kind, request.form), "language": lang}
             parse_submission(body)  # field errors next to the fields; the directory checks again
             self.limits.hit("submit", request)  # only a valid submission counts against the client's limit
             result = send_submission(self.directory, self.spool, body)
@@ -151,7 +151,7 @@ class PublicPages:
                     forms.current_links(record)}
             parse_fields(record["kind"], body)
             self.limits.hit("edit", request)
-            result = call(self.directory.propose_edit, record_id, body, token, timeout=PAGE_TIMEOUT)
+            result = call(self.directory.propose_edit, record_id, body, token, lang, timeout=PAGE_TIMEOUT)
         except (InvalidInput, RateLimited) as error:
             return self._form(request, record["kind"], forms.form_values(request.form), error, record=record)
         return see_other(lang, f"/submissions/{result['id']}?token={result['status_token']}&sent=1")

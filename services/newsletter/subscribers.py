@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from dsi import signing
+from dsi import i18n, signing
 from dsi.errors import Forbidden, NotFound, RateLimited
 from dsi.messaging import utcnow
 
@@ -46,13 +46,17 @@ class Links:
 
     def confirm(self, subscriber: Subscriber) -> str:
         token = signing.sign_ref(CONFIRM, subscriber.key, binding=subscriber.email)
-        return f"{self.public_url}/newsletter/confirm?token={token}"
+        return self._page(subscriber, "confirm", token)
 
     def unsubscribe(self, subscriber: Subscriber) -> str:
-        return f"{self.public_url}/newsletter/unsubscribe?token={signing.sign_ref(UNSUBSCRIBE, subscriber.key)}"
+        return self._page(subscriber, "unsubscribe", signing.sign_ref(UNSUBSCRIBE, subscriber.key))
 
     def preferences(self, subscriber: Subscriber) -> str:
-        return f"{self.public_url}/newsletter/preferences?token={signing.sign_ref(MANAGE, subscriber.key)}"
+        return self._page(subscriber, "preferences", signing.sign_ref(MANAGE, subscriber.key))
+
+    def _page(self, subscriber: Subscriber, page: str, token: str) -> str:
+        """A subscriber's page, in the language they chose."""
+        return f"{self.public_url}{i18n.localised(subscriber.language, f'/newsletter/{page}')}?token={token}"
 
     @property
     def archive(self) -> str:
