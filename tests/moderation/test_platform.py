@@ -146,6 +146,11 @@ def _submitted_for_review(site, browser, event_spy, body):
     site["add_staff"]("moderator", "mod@example.org")
     moderator = browser("mod@example.org")
     submitted = submit(moderator, body)
+    spy.drain(until=lambda got: mails(spy, "submission_received"))  # decisions go to confirmed addresses only
+    confirm_url = mails(spy, "submission_received")[0]["context"]["confirm_url"]
+    confirmed = moderator.post(moderator.base + f"/api/submissions/{submitted['id']}/confirm",
+                               params={"token": parse_qs(urlparse(confirm_url).query)["token"][0]})
+    assert confirmed.status_code == 200, confirmed.text
     return spy, moderator, submitted, record_id_of(moderator, submitted["id"])
 
 
