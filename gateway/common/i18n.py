@@ -6,7 +6,7 @@ import functools
 from babel import Locale
 
 from dsi.errors import REASONS, PlatformError, reason_text
-from dsi.i18n import DEFAULT, LANGUAGES, gettext, localised, ngettext, translations  # noqa: F401 (re-exported)
+from dsi.i18n import DEFAULT, LANGUAGES, gettext, language, localised, ngettext, translations  # noqa: F401 (re-exported)
 
 # A werkzeug rule part that matches a language prefix.
 LANG_RULE = "<any(" + ",".join(LANGUAGES) + "):lang>"

@@ -100,10 +100,15 @@ environment.globals.update(url=_url, LANGUAGES=i18n.LANGUAGES, localised=i18n.lo
 environment.filters.update(safe_snippet=_safe_snippet, number=_number, tr=_translated, error_text=_error_text)
 
 
+# The request's language when its page has no prefix to say it: the console's, its staff member's pick.
+LANGUAGE = "dsi.language"
+
+
 def render(template: str, status: int = 200, headers: dict | None = None, request=None, **context) -> Response:
     token = None
     if request is not None:
         lang, path = i18n.split_path(request.path)
+        lang = request.environ.get(LANGUAGE, lang)
         query = request.query_string.decode("latin-1")
         context = {"lang": lang, "page_path": path, "page_query": f"?{query}" if query else "",
                    "site_url": request.host_url.rstrip("/"), **context}

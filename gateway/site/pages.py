@@ -196,14 +196,20 @@ class PublicPages:
     # --- reports from the public (the JSON API's is in gateway/api/reports.py) -------------------------------
 
     @html_route("POST", "/" + DIRECTORY_SEGMENTS + "/<int:record_id>/report",
-                lambda self, request, error, status: render("console/report_sent.html", status, retry_headers(error),
-                                                            request=request, error=error, back=request.path[:-7]))
+                lambda self, request, error, status: _report_answer(request, status, error, retry_headers(error)))
     def report_form(self, request, lang, collection, record_id):
         csrf.check(request)
         body = {"reason_code": request.form.get("reason_code", ""), "text": request.form.get("text", "")}
         report_record(self, request, kinds.by_segment(collection).name, record_id, body)
-        return render("console/report_sent.html", 202, request=request,
-                      back=i18n.localised(lang, f"/{collection}/{record_id}"))
+        return _report_answer(request, 202)
+
+
+def _report_answer(request, status: int, error: PlatformError | None = None, headers=None) -> Response:
+    """The answer to a report, in the record page's language; its language switcher leads to the record's page
+    (the report's own address takes POSTs only)."""
+    back = request.path.removesuffix("/report")
+    return render("console/report_sent.html", status, headers, request=request, error=error, back=back,
+                  page_path=i18n.split_path(back)[1], page_query="")
 
 
 def report_record(route, request, kind: str, record_id: int, body) -> dict:

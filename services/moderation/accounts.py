@@ -13,7 +13,7 @@ from sqlalchemy import delete, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dsi import signing
+from dsi import i18n, signing
 from dsi.clock import utcnow
 from dsi.errors import Conflict, Forbidden, InvalidInput, RateLimited
 
@@ -126,6 +126,15 @@ def authorise(session: Session, cookie: str, roles: tuple[str, ...], session_hou
         raise Forbidden.because("log_in", {"reason": "no_session"})
     if staff.role not in roles:
         raise Forbidden.because("role_refused", {"reason": "role"})
+    return staff_view(staff)
+
+
+def set_language(session: Session, staff_id: int, language: str) -> dict:
+    """The console's language a staff member picked."""
+    if language not in i18n.LANGUAGES:
+        raise InvalidInput("Unknown language.", {"language": "expected one of " + ", ".join(i18n.LANGUAGES)})
+    staff = session.get(Staff, staff_id)
+    staff.language = language
     return staff_view(staff)
 
 

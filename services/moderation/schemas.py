@@ -123,4 +123,4 @@ def case_view(case: ReportCase, reports=()) -> dict:
 
 def staff_view(staff: Staff) -> dict:
     return {"id": staff.id, "email": staff.email, "name": staff.name, "role": staff.role, "active": staff.active,
-            "last_login_at": iso(staff.last_login_at), "created_at": iso(staff.created_at)}
+            "last_login_at": iso(staff.last_login_at), "created_at": iso(staff.created_at), "language": staff.language}

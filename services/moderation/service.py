@@ -160,6 +160,13 @@ class ModerationService(DatabaseHealth):
             return self._staff(session, cookie, tuple(roles) if roles else accounts.ROLES)
 
     @rpc(expected_exceptions=EXPECTED)
+    def set_language(self, cookie, language):
+        """The console speaks the language its staff member picks (kept with the account)."""
+        with self.db.get_session() as session:
+            staff = self._staff(session, cookie, accounts.ROLES)
+            return accounts.set_language(session, staff["id"], str(language or ""))
+
+    @rpc(expected_exceptions=EXPECTED)
     def list_staff(self, cookie):
         with self.db.get_session() as session:
             self._staff(session, cookie, accounts.ADMINS)

@@ -402,3 +402,21 @@ def test_a_redelivered_event_enters_the_queue_once(container_factory, rabbit_con
     with Session(engine) as session:
         assert len(session.scalars(select(QueueItem)).all()) == 1
     assert len(entries()) == 1
+
+
+def test_each_staff_member_picks_the_consoles_language(site, browser):
+    site["add_staff"]("moderator", "ola@example.org")
+    ola = browser("ola@example.org")
+    queue = get(ola, "/console/queue").text
+    assert 'action="/console/language"' in queue and 'href="/pl/console' not in queue  # no page to 404
+    picked = post(ola, "/console/language", {"language": "pl", "next": "/console/queue?state=pending"},
+                  csrf_from="/console/queue")
+    assert picked.status_code == 303 and picked.headers["Location"] == "/console/queue?state=pending"
+    again = browser("ola@example.org")  # a new session: the pick is kept with the account
+    page = get(again, "/console/queue").text
+    assert '<html lang="pl">' in page and ">Kolejka</a>" in page and '<option value="pl" lang="pl" selected>' in page
+    refused = post(again, "/console/language", {"language": "xx"}, csrf_from="/console/queue")
+    assert refused.status_code == 422
+    elsewhere = post(again, "/console/language", {"language": "de", "next": "https://evil.example/"},
+                     csrf_from="/console/queue")
+    assert elsewhere.headers["Location"] == "/console"
