@@ -61,7 +61,7 @@ class PlatformError(Exception):
     def __init__(self, message: str = "", details=None, reason: str | None = None):
         # exc_args travel over RPC; nameko would send a None as the string "None", so it is left out
         args = (message,) if details is None else (message, details)
-        super().__init__(*(args if reason is None else (message, details, reason)))
+        super().__init__(*(args if reason is None else (message, {} if details is None else details, reason)))
         self.message = message
         self.details = details
         self.reason = reason

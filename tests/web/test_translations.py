@@ -101,3 +101,4 @@ def test_a_reason_crosses_rpc_with_its_error():
     assert (again.reason, again.message, again.details) == ("submission_decided", REASONS["submission_decided"],
                                                             {"state": "approved"})
     assert Conflict(*Conflict("plain").args).reason is None
+    assert None not in Forbidden.because("link_invalid").args  # nameko would send a None as the text "None"
