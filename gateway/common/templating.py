@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from dsi import kinds
+from dsi import kinds, vocab
 
 from . import csrf, i18n
 
@@ -84,6 +84,13 @@ def _number(context, value) -> str:
 
 
 @pass_context
+def _reason_label(context, code: str) -> str:
+    """A moderation reason by its label in the page's language (its code when unknown)."""
+    label = vocab.reason_label(code)
+    return i18n.gettext(_lang(context), label) if label else code
+
+
+@pass_context
 def _error_text(context, error) -> str:
     return i18n.error_text(_lang(context), error)
 
@@ -97,7 +104,8 @@ environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)
 environment.globals.update(url=_url, LANGUAGES=i18n.LANGUAGES, localised=i18n.localised, country_of=_country_of,
                            options=_options, record_path=kinds.record_path,
                            KIND_LABELS={kind.name: kind.label_one for kind in kinds.KINDS})
-environment.filters.update(safe_snippet=_safe_snippet, number=_number, tr=_translated, error_text=_error_text)
+environment.filters.update(safe_snippet=_safe_snippet, number=_number, tr=_translated, error_text=_error_text,
+                           reason_label=_reason_label)
 
 
 # The request's language when its page has no prefix to say it: the console's, its staff member's pick.

@@ -34,7 +34,7 @@ class Decision(Strict):
             self.reason_code = self.reason_code or None
             return self
         if self.reason_code not in allowed:
-            raise ValueError(f"reason_code: choose one of {', '.join(allowed)}")
+            raise ValueError("reason_code: choose a reason from the list")
         if not self.reason:
             raise ValueError("reason: explain the decision to the submitter")
         return self

@@ -170,6 +170,8 @@ def test_reject_is_never_public_and_the_reason_reaches_the_submitter(site, brows
     assert status["state"] == "rejected" and status["reason"] == "We list social innovation, not shops."
     assert get(moderator, f"/api/projects/{record_id}").status_code == 404
     assert get(moderator, "/api/projects").json()["total"] == 0
+    history = get(moderator, f"/console/items/{submitted['id']}").text
+    assert "<strong>Spam or advertising</strong>" in history and "<strong>spam</strong>" not in history
 
 
 def test_an_edit_waits_while_the_old_version_stays_public(site, browser, event_spy):
