@@ -108,6 +108,8 @@ def website_or_blank(value: str) -> str:
 
 
 Email = Annotated[EmailStr, Field(max_length=254), AfterValidator(str.lower)]
+# The language a person wrote in: their mails are in it and link to pages in it.
+InterfaceLanguage = Literal[tuple(vocab.INTERFACE_LANGUAGES)]
 Inert = AfterValidator(inert)
 Text = Annotated[str, Field(max_length=200), Inert]
 Tag = Annotated[str, Field(min_length=1, max_length=60), Inert]
@@ -196,11 +198,13 @@ class ProjectFields(RecordFields):
 class OrganisationSubmission(OrganisationFields):
     kind: Literal["organisation"]
     email: Email
+    language: InterfaceLanguage = "en"
 
 
 class ProjectSubmission(ProjectFields):
     kind: Literal["project"]
     email: Email
+    language: InterfaceLanguage = "en"
 
 
 Submission = Annotated[Union[OrganisationSubmission, ProjectSubmission], Field(discriminator="kind")]

@@ -12,6 +12,7 @@ import re
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
+from dsi import i18n
 from dsi.errors import Forbidden
 from dsi.settings import secret_key
 
@@ -26,14 +27,15 @@ SUGGESTION_EDIT = "suggestion-edit"
 REF = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-def submission_links(submission_id: str, public_url: str) -> dict:
-    """The links a submitter gets by email: the status page and the address confirmation."""
+def submission_links(submission_id: str, public_url: str, language: str = i18n.DEFAULT) -> dict:
+    """The links a submitter gets by email, to pages in their language: the status page and the address
+    confirmation."""
     token = sign(SUBMISSION_STATUS, submission_id)
+    page = public_url + i18n.localised(language, f"/submissions/{submission_id}")
     return {
         "status_token": token,
-        "status_url": f"{public_url}/submissions/{submission_id}?token={token}",
-        "confirm_url": f"{public_url}/submissions/{submission_id}/confirm?token="
-                       + sign(SUBMISSION_CONFIRM, submission_id),
+        "status_url": f"{page}?token={token}",
+        "confirm_url": f"{page}/confirm?token=" + sign(SUBMISSION_CONFIRM, submission_id),
     }
 
 
@@ -57,7 +59,7 @@ def ref_of(token: str) -> str:
     """The reference a token names, NOT verified: only to look up what `unsign_ref` needs as the binding."""
     ref = (token or "").split(".", 1)[0]
     if not REF.fullmatch(ref) or (token or "").count(".") != 2:
-        raise Forbidden("This link is not valid.")
+        raise Forbidden.because("link_invalid")
     return ref
 
 
@@ -66,10 +68,10 @@ def open_ref(purpose: str, token: str, ref, load, binding_of, what: str = "entry
     Forbidden for a link of another `what`, forged, expired or stale; an unknown ref answers as a forged link
     does, so ids cannot be probed."""
     if ref_of(token) != str(ref):
-        raise Forbidden(f"This link is for another {what}.")
+        raise Forbidden.because(f"link_other_{what}")
     target = load(ref)
     if target is None:
-        raise Forbidden("This link is not valid.")
+        raise Forbidden.because("link_invalid")
     unsign_ref(purpose, token, binding_of(target))
     return target
 
@@ -79,9 +81,9 @@ def unsign_ref(purpose: str, token: str, binding: str = "", max_age: int = DEFAU
     try:
         return _ref_signer(purpose, binding).unsign(token or "", max_age=max_age).decode()
     except SignatureExpired:
-        raise Forbidden("This link has expired; ask for a new one.")
+        raise Forbidden.because("link_expired")
     except BadSignature:
-        raise Forbidden("This link is not valid, or no longer: what it was for has changed since.")
+        raise Forbidden.because("link_outdated")
 
 
 def digest(purpose: str, text: str) -> str:
@@ -97,6 +99,6 @@ def unsign(purpose: str, token: str, max_age: int = DEFAULT_MAX_AGE):
     try:
         return _serializer(purpose).loads(token or "", max_age=max_age)
     except SignatureExpired:
-        raise Forbidden("This link has expired; ask for a new one.")
+        raise Forbidden.because("link_expired")
     except BadSignature:
-        raise Forbidden("This link is not valid.")
+        raise Forbidden.because("link_invalid")

@@ -13,6 +13,7 @@ from pydantic import TypeAdapter
 
 from dsi import kinds, vocab
 from dsi.countries import all_countries
+from dsi.errors import REASONS
 from dsi.schemas import Submission
 
 from ..common.dependencies import SETTINGS
@@ -132,6 +133,8 @@ ERROR = {
                                              "METHOD_NOT_ALLOWED", "PRECONDITION_REQUIRED",
                                              "INTERNAL"]},
         "message": {"type": "string"},
+        "reason": {"type": "string", "enum": sorted(REASONS),
+                   "description": "What went wrong, as a stable code; `message` says it in English."},
         "details": {"type": "object", "description": "For VALIDATION_ERROR: a message per field path."},
     },
     "required": ["error", "message"],

@@ -21,7 +21,6 @@ FIELD = "csrf_token"
 PURPOSE = "csrf"
 SESSION_PURPOSE = "csrf-session"
 MAX_AGE = 60 * 60 * 24  # a form left open for a day still posts
-REFUSED = "This form has expired or was not sent from our site; please reload the page and try again."
 
 
 def _session_binding(request) -> str:
@@ -60,10 +59,10 @@ def check(request) -> None:
     except RequestEntityTooLarge:  # werkzeug's own limits on a form (its size without a length, its parts)
         raise PayloadTooLarge(f"The form is larger than {MAX_BODY_BYTES // 1024} KiB or has too many fields.")
     if not nonce or not field:
-        raise Forbidden(REFUSED)
+        raise Forbidden.because("form_expired")
     try:
         valid = signing.unsign(PURPOSE, field, max_age=MAX_AGE) == [nonce, _session_binding(request)]
     except Forbidden:
         valid = False
     if not valid:
-        raise Forbidden(REFUSED)
+        raise Forbidden.because("form_expired")

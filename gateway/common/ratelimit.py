@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 def _refuse(retry: int):
-    raise RateLimited(f"Too many requests; try again in {retry} seconds.", {"retry_after": retry})
+    raise RateLimited.because("too_many_requests", {"retry_after": retry})
 
 
 class RateLimit:

@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from dsi import kinds
+from dsi import kinds, vocab
 
 from . import csrf, i18n
 
@@ -83,6 +83,18 @@ def _number(context, value) -> str:
     return format_decimal(value, locale=_lang(context)) if isinstance(value, int) else value
 
 
+@pass_context
+def _reason_label(context, code: str) -> str:
+    """A moderation reason by its label in the page's language (its code when unknown)."""
+    label = vocab.reason_label(code)
+    return i18n.gettext(_lang(context), label) if label else code
+
+
+@pass_context
+def _error_text(context, error) -> str:
+    return i18n.error_text(_lang(context), error)
+
+
 def _safe_snippet(snippet: str) -> Markup:
     """A search snippet: escaped text with <mark> around matches; cleaned again so that only <mark> survives."""
     return Markup(nh3.clean(snippet or "", tags={"mark"}, attributes={}))
@@ -92,13 +104,19 @@ environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)
 environment.globals.update(url=_url, LANGUAGES=i18n.LANGUAGES, localised=i18n.localised, country_of=_country_of,
                            options=_options, record_path=kinds.record_path,
                            KIND_LABELS={kind.name: kind.label_one for kind in kinds.KINDS})
-environment.filters.update(safe_snippet=_safe_snippet, number=_number, tr=_translated)
+environment.filters.update(safe_snippet=_safe_snippet, number=_number, tr=_translated, error_text=_error_text,
+                           reason_label=_reason_label)
+
+
+# The request's language when its page has no prefix to say it: the console's, its staff member's pick.
+LANGUAGE = "dsi.language"
 
 
 def render(template: str, status: int = 200, headers: dict | None = None, request=None, **context) -> Response:
     token = None
     if request is not None:
         lang, path = i18n.split_path(request.path)
+        lang = request.environ.get(LANGUAGE, lang)
         query = request.query_string.decode("latin-1")
         context = {"lang": lang, "page_path": path, "page_query": f"?{query}" if query else "",
                    "site_url": request.host_url.rstrip("/"), **context}

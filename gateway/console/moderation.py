@@ -86,6 +86,13 @@ class ModerationConsole(StaffSessions):
         set_session_cookie(response, request, self.public_url, result["session"], result["max_age"])
         return response
 
+    @staff_route("POST", "/console/language", *STAFF)
+    def pick_language(self, request):
+        """The console's language switcher: kept with the account, then back to the page it was on."""
+        call(self.moderation.set_language, session_value(request), request.form.get("language", ""))
+        back = request.form.get("next", "")
+        return redirect(back if back.startswith("/console") and not back.startswith("//") else "/console", 303)
+
     @staff_route("POST", "/console/logout", *STAFF)
     def logout(self, request):
         call(self.moderation.logout, session_value(request))

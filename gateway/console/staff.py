@@ -20,10 +20,10 @@ from werkzeug.utils import redirect
 
 from dsi.errors import Forbidden, PlatformError
 
-from ..common import csrf
+from ..common import csrf, i18n
 from ..common.dependencies import SETTINGS
 from ..common.http import call, html_route, over_https, retry_headers
-from ..common.templating import render
+from ..common.templating import LANGUAGE, render
 
 COOKIE = csrf.STAFF_COOKIE
 LOGIN_PATH = "/console/login"
@@ -91,6 +91,7 @@ def staff_route(methods: str, path: str, *roles: str, max_body: tuple[int, str] 
                     return _to_login(request)
                 raise
             request.environ[_STAFF], request.environ[_TOKEN] = staff, token
+            request.environ[LANGUAGE] = i18n.language(staff.get("language"))
             response = handler(self, request, *args, **kwargs)
             response.headers.setdefault("Cache-Control", "no-store")
             return response

@@ -191,7 +191,7 @@ class ContentPages:
         try:
             csrf.check(request)
             if request.form.get(forms.HONEYPOT):
-                raise InvalidInput("Please leave the last field empty.", {forms.HONEYPOT: forms.HONEYPOT_ERROR})
+                raise InvalidInput.because("honeypot", {forms.HONEYPOT: forms.HONEYPOT_ERROR})
             self.limits.hit("submit", request)
             body = suggestion_body(kind, request.form)
             result = send(body) if send else send_suggestion(self.content, body)

@@ -42,7 +42,8 @@ def error_page(request, status: int, message: str = "", headers: dict | None = N
 def _site_error(self, request, error: PlatformError, status: int) -> Response:
     if status != 500:
         status = next((code for kind, code in PAGE_STATUS.items() if isinstance(error, kind)), 400)
-    return error_page(request, status, "" if status in (404, 500) else error.message, retry_headers(error))
+    message = "" if status in (404, 500) else i18n.error_text(i18n.split_path(request.path)[0], error)
+    return error_page(request, status, message, retry_headers(error))
 
 
 def page(path: str, methods: str = "GET"):
@@ -129,7 +130,7 @@ class PublicPages:
         values = forms.form_values(request.form)
         try:
             self._check_post(request)
-            body = forms.submission_body(kind, request.form)
+            body = {**forms.submission_body(kind, request.form), "language": lang}
             parse_submission(body)  # field errors next to the fields; the directory checks again
             self.limits.hit("submit", request)  # only a valid submission counts against the client's limit
             result = send_submission(self.directory, self.spool, body)
@@ -150,14 +151,14 @@ class PublicPages:
                     forms.current_links(record)}
             parse_fields(record["kind"], body)
             self.limits.hit("edit", request)
-            result = call(self.directory.propose_edit, record_id, body, token, timeout=PAGE_TIMEOUT)
+            result = call(self.directory.propose_edit, record_id, body, token, lang, timeout=PAGE_TIMEOUT)
         except (InvalidInput, RateLimited) as error:
             return self._form(request, record["kind"], forms.form_values(request.form), error, record=record)
         return see_other(lang, f"/submissions/{result['id']}?token={result['status_token']}&sent=1")
 
     def _check_post(self, request) -> None:
         if request.form.get(forms.HONEYPOT):
-            raise InvalidInput("Please leave the last field empty.", {forms.HONEYPOT: forms.HONEYPOT_ERROR})
+            raise InvalidInput.because("honeypot", {forms.HONEYPOT: forms.HONEYPOT_ERROR})
 
     def _form(self, request, kind, values, error: PlatformError | None = None, record=None) -> Response:
         lang = i18n.split_path(request.path)[0]
@@ -195,14 +196,20 @@ class PublicPages:
     # --- reports from the public (the JSON API's is in gateway/api/reports.py) -------------------------------
 
     @html_route("POST", "/" + DIRECTORY_SEGMENTS + "/<int:record_id>/report",
-                lambda self, request, error, status: render("console/report_sent.html", status, retry_headers(error),
-                                                            request=request, error=error, back=request.path[:-7]),
-                localised=False)
-    def report_form(self, request, collection, record_id):
+                lambda self, request, error, status: _report_answer(request, status, error, retry_headers(error)))
+    def report_form(self, request, lang, collection, record_id):
         csrf.check(request)
         body = {"reason_code": request.form.get("reason_code", ""), "text": request.form.get("text", "")}
         report_record(self, request, kinds.by_segment(collection).name, record_id, body)
-        return render("console/report_sent.html", 202, request=request, back=f"/{collection}/{record_id}")
+        return _report_answer(request, 202)
+
+
+def _report_answer(request, status: int, error: PlatformError | None = None, headers=None) -> Response:
+    """The answer to a report, in the record page's language; its language switcher leads to the record's page
+    (the report's own address takes POSTs only)."""
+    back = request.path.removesuffix("/report")
+    return render("console/report_sent.html", status, headers, request=request, error=error, back=back,
+                  page_path=i18n.split_path(back)[1], page_query="")
 
 
 def report_record(route, request, kind: str, record_id: int, body) -> dict:

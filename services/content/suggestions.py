@@ -97,7 +97,7 @@ def _editable(session: Session, submission_id: str, token: str) -> Suggestion:
     suggestion = signing.open_ref(signing.SUGGESTION_EDIT, token, submission_id,
                                   lambda ref: session.get(Suggestion, ref), _edit_binding, "suggestion")
     if suggestion.state != items.CHANGES_REQUESTED:  # a binding includes the state: only a forged old link
-        raise Forbidden("This suggestion is not waiting for changes.")
+        raise Forbidden.because("suggestion_not_waiting")
     return suggestion
 
 

@@ -93,6 +93,7 @@ class Submission(Base):
     state: Mapped[str] = mapped_column(String(24), index=True, default="pending")
     data: Mapped[dict] = mapped_column(JSON)  # the proposed fields, validated
     email: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")  # of the submitter's mails
     email_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reason_code: Mapped[str | None] = mapped_column(String(40))
     reason: Mapped[str | None] = mapped_column(Text)

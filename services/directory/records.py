@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dsi import countries, events, kinds, signing, vocab
+from dsi import countries, events, i18n, kinds, signing, vocab
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dsi.clock import iso, utcnow
 from dsi.sanitise import clean_html
@@ -98,15 +98,17 @@ def submit(session: Session, outbox, body: dict, public_url: str, submission_id:
     if submission_id and (earlier := session.get(Submission, submission_id)) is not None:
         return submission_status(earlier)
     submission = parse_submission(body)
-    fields = submission.model_dump(mode="json", exclude={"kind", "email"})
+    fields = submission.model_dump(mode="json", exclude={"kind", "email", "language"})
     record = Record(kind=submission.kind, status=PENDING, name=submission.name, contact_email=submission.email)
     session.add(record)
     apply_fields(session, record, fields)
     session.flush()
-    return _open_submission(session, outbox, record, "create", fields, submission.email, public_url, submission_id)
+    return _open_submission(session, outbox, record, "create", fields, submission.email, public_url,
+                            submission.language, submission_id)
 
 
-def propose_edit(session: Session, outbox, record_id: int, body: dict, token: str, public_url: str) -> dict:
+def propose_edit(session: Session, outbox, record_id: int, body: dict, token: str, public_url: str,
+                 language: str = i18n.DEFAULT) -> dict:
     """An edit through a signed link: of a published record it waits as a pending revision while the published
     version stays public; of a submission sent back for changes it replaces the proposal and re-enters the queue."""
     record = _editable(session, record_id, token)
@@ -119,18 +121,21 @@ def propose_edit(session: Session, outbox, record_id: int, body: dict, token: st
         earlier.decided_at = utcnow()
         _decided(session, outbox, earlier)
     if record.status == PUBLISHED:
-        return _open_submission(session, outbox, record, "update", fields, record.contact_email, public_url)
+        return _open_submission(session, outbox, record, "update", fields, record.contact_email, public_url,
+                                i18n.language(language))
     if record.status in (PENDING, CHANGES_REQUESTED):
         record.status = PENDING
         apply_fields(session, record, fields)
-        return _open_submission(session, outbox, record, "create", fields, record.contact_email, public_url)
-    raise Conflict(f"A {record.status} record cannot be edited.")
+        return _open_submission(session, outbox, record, "create", fields, record.contact_email, public_url,
+                                i18n.language(language))
+    raise Conflict.because("record_not_editable", {"status": record.status})
 
 
-def _open_submission(session, outbox, record, action, fields, email, public_url, submission_id=None) -> dict:
+def _open_submission(session, outbox, record, action, fields, email, public_url, language,
+                     submission_id=None) -> dict:
     submission = Submission(
         id=submission_id or str(uuid.uuid4()), record_id=record.id, kind=record.kind, action=action, data=fields,
-        email=email,
+        email=email, language=language,
     )
     session.add(submission)
     session.flush()
@@ -151,14 +156,14 @@ def _open_submission(session, outbox, record, action, fields, email, public_url,
     outbox.add(session, events.MAIL_REQUESTED, {
         "template": "submission_received",
         "to": email,
-        "language": "en",
+        "language": language,
         "context": {"name": fields["name"], "kind": record.kind, "action": action, **links},
     })
     return {**submission_status(submission), "status_token": links["status_token"]}
 
 
 def status_links(submission: Submission, public_url: str) -> dict:
-    return signing.submission_links(submission.id, public_url)
+    return signing.submission_links(submission.id, public_url, submission.language)
 
 
 def _edit_binding(record: Record) -> str:
@@ -171,8 +176,8 @@ def edit_token(record: Record) -> str:
     return signing.sign_ref(EDIT_TOKEN, record.id, _edit_binding(record))
 
 
-def edit_url(record: Record, public_url: str) -> str:
-    return f"{public_url}/records/{record.id}/edit?token={edit_token(record)}"
+def edit_url(record: Record, public_url: str, language: str = i18n.DEFAULT) -> str:
+    return f"{public_url}{i18n.localised(language, f'/records/{record.id}/edit')}?token={edit_token(record)}"
 
 
 def _editable(session: Session, record_id: int, token: str) -> Record:
@@ -183,7 +188,7 @@ def _editable(session: Session, record_id: int, token: str) -> Record:
 
 def confirm_email(session: Session, submission_id: str, token: str) -> dict:
     if signing.unsign(CONFIRM_TOKEN, token) != submission_id:
-        raise Forbidden("This link is for another submission.")
+        raise Forbidden.because("link_other_submission")
     submission = _submission(session, submission_id)
     submission.email_confirmed_at = submission.email_confirmed_at or utcnow()
     return submission_status(submission)
@@ -191,10 +196,10 @@ def confirm_email(session: Session, submission_id: str, token: str) -> dict:
 
 def withdraw(session: Session, outbox, submission_id: str, token: str) -> dict:
     if signing.unsign(STATUS_TOKEN, token) != submission_id:
-        raise Forbidden("This link is for another submission.")
+        raise Forbidden.because("link_other_submission")
     submission = _submission(session, submission_id)
     if submission.state != PENDING:
-        raise Conflict(f"The submission is already {submission.state}.")
+        raise Conflict.because("submission_decided", {"state": submission.state})
     submission.state = WITHDRAWN
     submission.decided_at = utcnow()
     if submission.action == "create":
@@ -206,13 +211,13 @@ def withdraw(session: Session, outbox, submission_id: str, token: str) -> dict:
 def _submission(session: Session, submission_id: str) -> Submission:
     submission = session.get(Submission, submission_id)
     if submission is None:
-        raise NotFound("No such submission.")
+        raise NotFound.because("no_submission")
     return submission
 
 
 def get_status(session: Session, submission_id: str, token: str) -> dict:
     if signing.unsign(STATUS_TOKEN, token) != submission_id:
-        raise Forbidden("This link is for another submission.")
+        raise Forbidden.because("link_other_submission")
     return submission_status(_submission(session, submission_id))
 
 
@@ -246,19 +251,22 @@ def apply_decision(session: Session, outbox, event: dict, public_url: str) -> No
         publish(session, outbox, record)
     elif submission.action == "create":  # a rejected edit leaves the published version as it is
         record.status = state
-    _decided(session, outbox, submission, edit_url(record, public_url))
+    page = f"{public_url}{i18n.localised(submission.language, kinds.record_path(record.kind, record.id))}"
+    _decided(session, outbox, submission, edit_url(record, public_url, submission.language),
+             page if state == APPROVED else None)
 
 
-def _decided(session, outbox, submission: Submission, edit_link: str | None = None) -> None:
+def _decided(session, outbox, submission: Submission, edit_link: str | None = None,
+             record_url: str | None = None) -> None:
     outbox.add(session, events.SUBMISSION_DECIDED, submission_status(submission))
-    if submission.state == WITHDRAWN:
-        return
+    if submission.state == WITHDRAWN or submission.email_confirmed_at is None:
+        return  # a decision is mailed only to an address its owner confirmed
     outbox.add(session, events.MAIL_REQUESTED, {
         "template": f"submission_{submission.state}",
         "to": submission.email,
-        "language": "en",
+        "language": submission.language,
         "context": {**submission_status(submission), "name": submission.data.get("name"), "edit_url": edit_link,
-                    "reason_label": vocab.reason_label(submission.reason_code)},
+                    "record_url": record_url, "reason_label": vocab.reason_label(submission.reason_code)},
     })
 
 

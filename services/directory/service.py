@@ -41,10 +41,11 @@ class DirectoryService(DatabaseHealth):
             return records.submit(session, self.outbox, body, self.public_url, submission_id)
 
     @rpc(expected_exceptions=EXPECTED)
-    def propose_edit(self, record_id, body, token):
+    def propose_edit(self, record_id, body, token, language="en"):
+        """`language`: of the page the edit came from; its mails are written in it."""
         with self.db.get_session() as session:
             return records.propose_edit(session, self.outbox, parse_id(record_id, "record_id"), body, token,
-                                        self.public_url)
+                                        self.public_url, language)
 
     @rpc(expected_exceptions=EXPECTED)
     def submission_status(self, submission_id, token):

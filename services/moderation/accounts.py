@@ -13,7 +13,7 @@ from sqlalchemy import delete, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dsi import signing
+from dsi import i18n, signing
 from dsi.clock import utcnow
 from dsi.errors import Conflict, Forbidden, InvalidInput, RateLimited
 
@@ -23,7 +23,7 @@ from .schemas import ROLES, StaffIn, parse, staff_view  # noqa: F401 (ROLES: any
 SESSION_PURPOSE = "staff-session"
 THROTTLE_PURPOSE = "login-throttle"
 MODERATORS, ADMINS, EDITORS = ("moderator", "admin"), ("admin",), ("editor", "admin")
-WRONG = "The email address or the password is wrong."
+WRONG = "login_failed"  # a reason of dsi.errors: the caller raises it once the failure is counted
 
 hasher = PasswordHasher()  # argon2id with the library's RFC 9106 defaults
 _DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))  # verified against for unknown emails: same time either way
@@ -41,7 +41,7 @@ def _digest(token: str) -> str:
 def create_staff(session: Session, body: dict, created_by: str = "") -> dict:
     data = parse(StaffIn, body)
     if session.scalar(select(Staff.id).where(Staff.email == data.email)):
-        raise Conflict(f"There already is an account for {data.email}.", {"email": "already has an account"})
+        raise Conflict.because("account_exists", {"email": "already has an account"})
     staff = Staff(email=data.email, name=data.name, role=data.role, password_hash=hasher.hash(data.password),
                   created_by=created_by)
     session.add(staff)
@@ -49,7 +49,7 @@ def create_staff(session: Session, body: dict, created_by: str = "") -> dict:
         session.flush()
     except IntegrityError:
         session.rollback()
-        raise Conflict(f"There already is an account for {data.email}.", {"email": "already has an account"})
+        raise Conflict.because("account_exists", {"email": "already has an account"})
     return staff_view(staff)
 
 
@@ -64,7 +64,7 @@ def login(session: Session, email: str, password: str, max_failures: int, lockou
     throttle = _throttle(session, email, client)
     if throttle.locked_until and _aware(throttle.locked_until) > now:
         retry = int((_aware(throttle.locked_until) - now).total_seconds()) + 1
-        raise RateLimited("Too many failed logins: wait a while before trying again.", {"retry_after": retry})
+        raise RateLimited.because("too_many_logins", {"retry_after": retry})
     staff = session.scalar(select(Staff).where(Staff.email == email))
     known = staff is not None and staff.active
     # an unknown address costs the same argon2 verification as a known one: the time tells nothing either
@@ -120,12 +120,21 @@ def authorise(session: Session, cookie: str, roles: tuple[str, ...], session_hou
     """The staff member of a session cookie, if their role is one of `roles`; Forbidden otherwise."""
     row = _session_row(session, cookie, session_hours)
     if row is None or _aware(row.expires_at) <= utcnow():
-        raise Forbidden("Please log in.", {"reason": "no_session"})
+        raise Forbidden.because("log_in", {"reason": "no_session"})
     staff = session.get(Staff, row.staff_id)
     if staff is None or not staff.active:
-        raise Forbidden("Please log in.", {"reason": "no_session"})
+        raise Forbidden.because("log_in", {"reason": "no_session"})
     if staff.role not in roles:
-        raise Forbidden(f"Your role ({staff.role}) does not allow this.", {"reason": "role"})
+        raise Forbidden.because("role_refused", {"reason": "role"})
+    return staff_view(staff)
+
+
+def set_language(session: Session, staff_id: int, language: str) -> dict:
+    """The console's language a staff member picked."""
+    if language not in i18n.LANGUAGES:
+        raise InvalidInput("Unknown language.", {"language": "expected one of " + ", ".join(i18n.LANGUAGES)})
+    staff = session.get(Staff, staff_id)
+    staff.language = language
     return staff_view(staff)
 
 
@@ -144,7 +153,7 @@ def set_active(session: Session, staff_id: int, active: bool, actor_email: str) 
     if staff is None:
         raise InvalidInput("No such account.", {"staff_id": "unknown"})
     if staff.email == actor_email and not active:
-        raise Conflict("You cannot deactivate your own account.")
+        raise Conflict.because("own_account")
     staff.active = active
     if not active:
         session.execute(delete(StaffSession).where(StaffSession.staff_id == staff.id))

@@ -117,6 +117,7 @@ class Staff(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(254), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")  # the console's, their pick
 
 
 class LoginThrottle(Base):

@@ -102,7 +102,7 @@ def directory_decided(session: Session, payload: dict) -> None:
 def _get(session: Session, submission_id: str) -> QueueItem:
     item = session.get(QueueItem, submission_id)
     if item is None or item.kind is None:
-        raise NotFound("No such submission in the queue.")
+        raise NotFound.because("no_queue_item")
     return item
 
 
@@ -111,7 +111,8 @@ def decide(session: Session, outbox, actor: str, submission_id: str, decision: D
     item = _get(session, submission_id)
     if item.version != decision.version or item.state != PENDING:
         raise Conflict(_conflict_message(item), {"state": item.state, "version": item.version,
-                                                 "decided_by": item.decided_by})
+                                                 "decided_by": item.decided_by},
+                       "decided_already" if item.state != PENDING else "changed_meanwhile")
     state, event_type = OUTCOMES[decision.decision]
     item.state = state
     item.reason_code = decision.reason_code
@@ -122,7 +123,7 @@ def decide(session: Session, outbox, actor: str, submission_id: str, decision: D
         session.flush()  # UPDATE … WHERE version = the one read: a concurrent decision makes it match nothing
     except StaleDataError:
         session.rollback()
-        raise Conflict("Another moderator decided this submission at the same moment; reload it.")
+        raise Conflict.because("decided_meanwhile")
     record_history(session, actor, decision.decision, item, from_state=PENDING, to_state=state,
                    reason_code=item.reason_code, reason=item.reason)
     outbox.add(session, event_type, {

@@ -45,11 +45,11 @@ def report(session: Session, outbox, kind: str, record_id: int, name: str, repor
         case = ReportCase(kind=kind, record_id=record_id, name=name[:200], state=OPEN, open_reports=0)
         session.add(case)
     elif case.state in (HIDDEN, REMOVED):
-        raise Conflict("This record is already hidden while moderators look at it.")
+        raise Conflict.because("record_hidden")
     try:
         session.flush()
         if session.scalar(select(Report.id).where(Report.case_id == case.id, Report.reporter == reporter)):
-            raise Conflict("You have already reported this record; thank you.")
+            raise Conflict.because("already_reported")
         session.add(Report(case_id=case.id, reporter=reporter, reason_code=data.reason_code, text=data.text))
         case.state = OPEN
         case.name = name[:200] or case.name
@@ -58,7 +58,7 @@ def report(session: Session, outbox, kind: str, record_id: int, name: str, repor
         session.flush()
     except (IntegrityError, StaleDataError):  # a concurrent report of the same record or by the same reporter
         session.rollback()
-        raise Conflict("This record was being reported at the same moment; please send your report again.")
+        raise Conflict.because("report_collided")
     record_history(session, "public", "reported", kind=kind, record_id=record_id, reason_code=data.reason_code,
                    reason=data.text or None)
     if case.open_reports >= threshold:
@@ -72,7 +72,7 @@ def report(session: Session, outbox, kind: str, record_id: int, name: str, repor
 def _case(session: Session, kind: str, record_id: int) -> ReportCase:
     case = session.scalar(select(ReportCase).where(ReportCase.kind == kind, ReportCase.record_id == record_id))
     if case is None:
-        raise NotFound("Nobody reported this record.")
+        raise NotFound.because("not_reported")
     return case
 
 
@@ -84,7 +84,7 @@ def resolve(session: Session, outbox, actor: str, kind: str, record_id: int, act
     case = _case(session, kind, record_id)
     if case.version != version or case.state not in ACTIONS[action]:
         raise Conflict(f"This report case is {case.state} and changed since you opened it; reload it.",
-                       {"state": case.state, "version": case.version})
+                       {"state": case.state, "version": case.version}, "case_changed")
     before = case.state
     case.state = REMOVED if action == "remove" else CLOSED
     case.open_reports = 0
@@ -95,7 +95,7 @@ def resolve(session: Session, outbox, actor: str, kind: str, record_id: int, act
         session.flush()
     except StaleDataError:
         session.rollback()
-        raise Conflict("Another moderator handled this record at the same moment; reload it.")
+        raise Conflict.because("handled_meanwhile")
     if action == "restore":
         outbox.add(session, events.RECORD_RESTORED, {"record_id": record_id, "kind": kind})
     elif action == "remove" and before == OPEN:  # a hidden record already is out of public view

@@ -34,7 +34,7 @@ class Decision(Strict):
             self.reason_code = self.reason_code or None
             return self
         if self.reason_code not in allowed:
-            raise ValueError(f"reason_code: choose one of {', '.join(allowed)}")
+            raise ValueError("reason_code: choose a reason from the list")
         if not self.reason:
             raise ValueError("reason: explain the decision to the submitter")
         return self
@@ -123,4 +123,4 @@ def case_view(case: ReportCase, reports=()) -> dict:
 
 def staff_view(staff: Staff) -> dict:
     return {"id": staff.id, "email": staff.email, "name": staff.name, "role": staff.role, "active": staff.active,
-            "last_login_at": iso(staff.last_login_at), "created_at": iso(staff.created_at)}
+            "last_login_at": iso(staff.last_login_at), "created_at": iso(staff.created_at), "language": staff.language}

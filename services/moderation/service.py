@@ -145,7 +145,7 @@ class ModerationService(DatabaseHealth):
                                     self.settings.LOGIN_MAX_FAILURES, self.settings.LOCKOUT_MINUTES,
                                     self.settings.SESSION_HOURS, client=str(client or "")[:100])
         if "error" in result:  # refused only after the failed attempt was counted
-            raise Forbidden(result["error"])
+            raise Forbidden.because(result["error"])
         return result
 
     @rpc(expected_exceptions=EXPECTED)
@@ -158,6 +158,13 @@ class ModerationService(DatabaseHealth):
         """The staff member of a session cookie, checked against `roles` (any staff role when None)."""
         with self.db.get_session() as session:
             return self._staff(session, cookie, tuple(roles) if roles else accounts.ROLES)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def set_language(self, cookie, language):
+        """The console speaks the language its staff member picks (kept with the account)."""
+        with self.db.get_session() as session:
+            staff = self._staff(session, cookie, accounts.ROLES)
+            return accounts.set_language(session, staff["id"], str(language or ""))
 
     @rpc(expected_exceptions=EXPECTED)
     def list_staff(self, cookie):

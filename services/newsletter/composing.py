@@ -7,8 +7,9 @@ from email.policy import SMTP
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, TemplateNotFound, select_autoescape
+from jinja2 import Environment, FileSystemLoader, TemplateNotFound, pass_context, select_autoescape
 
+from dsi import i18n
 from dsi.errors import InvalidInput
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -18,7 +19,20 @@ environment = Environment(
     autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
 )
+
+
+def _lang(context) -> str:
+    return i18n.language(context.get("language"))
+
+
+# Mails translate with `{{ _("Text") }}` from the interface's catalogues, in the context's `language`.
+environment.install_gettext_callables(
+    pass_context(lambda context, message: i18n.gettext(_lang(context), message)),
+    pass_context(lambda context, singular, plural, n: i18n.ngettext(_lang(context), singular, plural, n)),
+    newstyle=True)
+environment.filters["tr"] = pass_context(lambda context, label: i18n.gettext(_lang(context), label) if label else label)
 
 
 @dataclass(frozen=True)

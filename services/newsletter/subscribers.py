@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from dsi import signing
+from dsi import i18n, signing
 from dsi.errors import Forbidden, NotFound, RateLimited
 from dsi.messaging import utcnow
 
@@ -46,13 +46,17 @@ class Links:
 
     def confirm(self, subscriber: Subscriber) -> str:
         token = signing.sign_ref(CONFIRM, subscriber.key, binding=subscriber.email)
-        return f"{self.public_url}/newsletter/confirm?token={token}"
+        return self._page(subscriber, "confirm", token)
 
     def unsubscribe(self, subscriber: Subscriber) -> str:
-        return f"{self.public_url}/newsletter/unsubscribe?token={signing.sign_ref(UNSUBSCRIBE, subscriber.key)}"
+        return self._page(subscriber, "unsubscribe", signing.sign_ref(UNSUBSCRIBE, subscriber.key))
 
     def preferences(self, subscriber: Subscriber) -> str:
-        return f"{self.public_url}/newsletter/preferences?token={signing.sign_ref(MANAGE, subscriber.key)}"
+        return self._page(subscriber, "preferences", signing.sign_ref(MANAGE, subscriber.key))
+
+    def _page(self, subscriber: Subscriber, page: str, token: str) -> str:
+        """A subscriber's page, in the language they chose."""
+        return f"{self.public_url}{i18n.localised(subscriber.language, f'/newsletter/{page}')}?token={token}"
 
     @property
     def archive(self) -> str:
@@ -84,7 +88,7 @@ def count_hit(session, key: str, window_seconds: int) -> int:
 def subscribe(session, body, client: str, links: Links, limits: Limits) -> dict:
     data = parse(Subscription, body, "sign-up")
     if count_hit(session, "client:" + _digest(client or "unknown"), 3600) > limits.per_client_hour:
-        raise RateLimited("Too many sign-ups from your network; please try again in an hour.", {"retry_after": 3600})
+        raise RateLimited.because("too_many_signups", {"retry_after": 3600})
     if count_hit(session, "address:" + _digest(data.email), 86400) > limits.per_address_day:
         return ACCEPTED  # the same reply: whether the address is known stays private
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email == data.email))
@@ -122,7 +126,7 @@ def _key_of(purpose: str, token: str) -> str:
 def _by_key(session, key) -> Subscriber:
     subscriber = session.scalar(select(Subscriber).where(Subscriber.key == str(key)))
     if subscriber is None:
-        raise NotFound("This subscription no longer exists.")
+        raise NotFound.because("subscription_gone")
     return subscriber
 
 

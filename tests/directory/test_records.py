@@ -1,7 +1,7 @@
 """The directory's lifecycle on a real database (SQLite and PostgreSQL): submit, decide, edit, hide."""
 import pytest
 
-from dsi import events
+from dsi import events, signing
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.directory import records
 from tests.factories import organisation_body, project_body
@@ -14,6 +14,15 @@ def decide(session, outbox, submission_id, event_type, **payload):
              "payload": {"submission_id": submission_id, **payload}}
     records.apply_decision(session, outbox, event, URL)
     session.commit()
+
+
+def confirm(session, submitted):
+    records.confirm_email(session, submitted["id"], signing.sign(records.CONFIRM_TOKEN, submitted["id"]))
+    session.commit()
+
+
+def mails(sent_events) -> list[dict]:
+    return [e["payload"] for e in sent_events() if e["type"] == events.MAIL_REQUESTED]
 
 
 def test_submission_is_pending_until_approved(session, outbox, sent_events):
@@ -38,6 +47,7 @@ def test_submission_is_pending_until_approved(session, outbox, sent_events):
 def test_rejection_keeps_record_hidden_with_reason(session, outbox, sent_events):
     submitted = records.submit(session, outbox, project_body(), URL)
     session.commit()
+    confirm(session, submitted)
     decide(session, outbox, submitted["id"], events.SUBMISSION_REJECTED, reason_code="spam", reason="Advertising")
     status = records.get_status(session, submitted["id"], submitted["status_token"])
     assert (status["state"], status["reason_code"], status["reason"]) == ("rejected", "spam", "Advertising")
@@ -168,3 +178,39 @@ def test_html_is_sanitised(session, outbox):
     html = records.get_published(session, "project", submitted["record_id"])["long_description"]
     assert "script" not in html and "javascript" not in html and "onclick" not in html
     assert 'href="https://ok.example"' in html
+
+
+def test_mails_are_in_the_submitters_language_and_link_to_its_pages(session, outbox, sent_events):
+    submitted = records.submit(session, outbox, {**project_body(), "language": "pl"}, URL)
+    session.commit()
+    received = mails(sent_events)[-1]
+    assert received["language"] == "pl"
+    assert received["context"]["status_url"].startswith(f"{URL}/pl/submissions/{submitted['id']}?token=")
+    assert received["context"]["confirm_url"].startswith(f"{URL}/pl/submissions/{submitted['id']}/confirm?token=")
+    confirm(session, submitted)
+    decide(session, outbox, submitted["id"], events.SUBMISSION_APPROVED)
+    approved = mails(sent_events)[-1]
+    assert (approved["template"], approved["language"]) == ("submission_approved", "pl")
+    assert approved["context"]["record_url"] == f"{URL}/pl/projects/{submitted['record_id']}"  # the published page
+    assert approved["context"]["edit_url"].startswith(f"{URL}/pl/records/{submitted['record_id']}/edit?token=")
+    edit_token = approved["context"]["edit_url"].split("token=")[1]
+    body = {k: v for k, v in project_body(name="Renamed").items() if k not in ("kind", "email")}
+    edit = records.propose_edit(session, outbox, submitted["record_id"], body, edit_token, URL, "de")
+    session.commit()
+    assert mails(sent_events)[-1]["language"] == "de" and "/de/submissions/" in mails(sent_events)[-1][
+        "context"]["status_url"]
+    assert edit["state"] == "pending"
+
+
+def test_decisions_are_mailed_only_to_confirmed_addresses(session, outbox, sent_events):
+    submitted = records.submit(session, outbox, organisation_body(), URL)
+    session.commit()
+    decide(session, outbox, submitted["id"], events.SUBMISSION_REJECTED, reason_code="spam", reason="Advertising")
+    assert [mail["template"] for mail in mails(sent_events)] == ["submission_received"]
+    assert records.get_status(session, submitted["id"], submitted["status_token"])["state"] == "rejected"
+
+
+def test_an_unknown_language_is_refused():
+    with pytest.raises(InvalidInput) as refused:
+        records.parse_submission({**organisation_body(), "language": "xx"})
+    assert "language" in refused.value.details

@@ -146,6 +146,11 @@ def _submitted_for_review(site, browser, event_spy, body):
     site["add_staff"]("moderator", "mod@example.org")
     moderator = browser("mod@example.org")
     submitted = submit(moderator, body)
+    spy.drain(until=lambda got: mails(spy, "submission_received"))  # decisions go to confirmed addresses only
+    confirm_url = mails(spy, "submission_received")[0]["context"]["confirm_url"]
+    confirmed = moderator.post(moderator.base + f"/api/submissions/{submitted['id']}/confirm",
+                               params={"token": parse_qs(urlparse(confirm_url).query)["token"][0]})
+    assert confirmed.status_code == 200, confirmed.text
     return spy, moderator, submitted, record_id_of(moderator, submitted["id"])
 
 
@@ -165,6 +170,8 @@ def test_reject_is_never_public_and_the_reason_reaches_the_submitter(site, brows
     assert status["state"] == "rejected" and status["reason"] == "We list social innovation, not shops."
     assert get(moderator, f"/api/projects/{record_id}").status_code == 404
     assert get(moderator, "/api/projects").json()["total"] == 0
+    history = get(moderator, f"/console/items/{submitted['id']}").text
+    assert "<strong>Spam or advertising</strong>" in history and "<strong>spam</strong>" not in history
 
 
 def test_an_edit_waits_while_the_old_version_stays_public(site, browser, event_spy):
@@ -397,3 +404,21 @@ def test_a_redelivered_event_enters_the_queue_once(container_factory, rabbit_con
     with Session(engine) as session:
         assert len(session.scalars(select(QueueItem)).all()) == 1
     assert len(entries()) == 1
+
+
+def test_each_staff_member_picks_the_consoles_language(site, browser):
+    site["add_staff"]("moderator", "ola@example.org")
+    ola = browser("ola@example.org")
+    queue = get(ola, "/console/queue").text
+    assert 'action="/console/language"' in queue and 'href="/pl/console' not in queue  # no page to 404
+    picked = post(ola, "/console/language", {"language": "pl", "next": "/console/queue?state=pending"},
+                  csrf_from="/console/queue")
+    assert picked.status_code == 303 and picked.headers["Location"] == "/console/queue?state=pending"
+    again = browser("ola@example.org")  # a new session: the pick is kept with the account
+    page = get(again, "/console/queue").text
+    assert '<html lang="pl">' in page and ">Kolejka</a>" in page and '<option value="pl" lang="pl" selected>' in page
+    refused = post(again, "/console/language", {"language": "xx"}, csrf_from="/console/queue")
+    assert refused.status_code == 422
+    elsewhere = post(again, "/console/language", {"language": "de", "next": "https://evil.example/"},
+                     csrf_from="/console/queue")
+    assert elsewhere.headers["Location"] == "/console"

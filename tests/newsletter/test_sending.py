@@ -53,7 +53,7 @@ def test_an_edition_reaches_every_confirmed_subscriber_once(sessions, sink, make
     assert "Welcome &lt;b&gt;all&lt;/b&gt;" in html  # the editor's intro is text, escaped
     assert german["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     unsubscribe = german["List-Unsubscribe"].strip("<>")
-    assert unsubscribe.startswith("http://dsi.test/newsletter/unsubscribe?token=") and unsubscribe in html
+    assert unsubscribe.startswith("http://dsi.test/de/newsletter/unsubscribe?token=") and unsubscribe in html
     assert len({m["List-Unsubscribe"] for m in messages}) == 31  # a personal link each
     assert len({m["Message-ID"] for m in messages}) == 31
 

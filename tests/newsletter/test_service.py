@@ -204,7 +204,7 @@ def test_mail_requested_by_other_services_is_sent(platform, sink, dispatch):
     assert sorted(m["Subject"] for m in messages) == ["Care Map is now published",
                                                       "Please update Care Map before it can be published"]
     changes = next(m for m in messages if m["Subject"].startswith("Please update"))
-    assert "What to change (Information is missing):" in changes.get_body(("plain",)).get_content()
+    assert "What to change: Information is missing" in changes.get_body(("plain",)).get_content()
 
 
 def test_editors_use_the_dsi_command_over_rpc(platform, sink, dispatch, monkeypatch, capsys):

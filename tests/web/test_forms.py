@@ -135,3 +135,24 @@ def test_field_errors_speak_the_pages_language(site, web_session):
     assert re.search(r'id="email-error">Podaj adres e-mail, na przykład imie@example.org.</p>', response.text)
     assert re.search(r'id="name-error">Wypełnij to pole.</p>', response.text)
     assert "Niektóre pola wymagają poprawy:" in response.text and "Field required" not in response.text
+
+
+def test_a_polish_submission_is_mailed_in_polish_with_links_to_polish_pages(site, web_session, event_spy):
+    spy = event_spy(events.DIRECTORY, events.MAIL_REQUESTED)
+    sent = post_form(web_session, "/pl/join/project", PROJECT_FORM)
+    assert sent.status_code == 303 and sent.headers["Location"].startswith("/pl/submissions/")
+    submission_id = urlsplit(sent.headers["Location"]).path.rsplit("/", 1)[1]
+    spy.drain(until=lambda got: got)
+    [mail] = [event["payload"] for event in spy.received if event["type"] == events.MAIL_REQUESTED]
+    assert (mail["template"], mail["language"]) == ("submission_received", "pl")
+    confirm_url = mail["context"]["confirm_url"]
+    assert confirm_url.startswith(f"http://dsi.test/pl/submissions/{submission_id}/confirm?token=")
+    assert mail["context"]["status_url"].startswith(f"http://dsi.test/pl/submissions/{submission_id}?token=")
+    page = web_session.get(confirm_url.removeprefix("http://dsi.test"))
+    assert page.status_code == 200 and '<html lang="pl">' in page.text
+
+    forged = web_session.get(f"/pl/submissions/{submission_id}?token=forged")
+    assert forged.status_code == 403 and "Ten link jest nieprawidłowy." in forged.text
+    assert "This link is not valid" not in forged.text
+    record = web_session.get(f"/pl/projects/{site['Care Map']}").text
+    assert f'action="/pl/projects/{site["Care Map"]}/report"' in record  # the report is answered in Polish too
