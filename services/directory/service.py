@@ -75,6 +75,14 @@ class DirectoryService(DatabaseHealth):
             return records.get_for_edit(session, parse_id(record_id, "record_id"), token)
 
     @rpc(expected_exceptions=EXPECTED)
+    def find_by_names(self, kind, names):
+        """The join form's organisations typed by name: which are published records already."""
+        if not isinstance(names, list) or len(names) > 20 or not all(isinstance(name, str) for name in names):
+            raise InvalidInput("Expected a list of at most 20 names.", {"names": "a list of at most 20 names"})
+        with self.db.get_session() as session:
+            return records.published_by_name(session, kind, [name[:200] for name in names])
+
+    @rpc(expected_exceptions=EXPECTED)
     def list_records(self, kind, filters=None, page=1, per_page=20):
         with self.db.get_session() as session:
             return records.list_published(session, kind, filters or {}, *parse_paging(page, per_page))

@@ -214,3 +214,55 @@ def test_an_unknown_language_is_refused():
     with pytest.raises(InvalidInput) as refused:
         records.parse_submission({**organisation_body(), "language": "xx"})
     assert "language" in refused.value.details
+
+
+def test_a_project_proposes_new_organisations_reviewed_beside_it(session, outbox, sent_events):
+    existing = records.submit(session, outbox, organisation_body(name="Waag Society"), URL)
+    session.commit()
+    decide(session, outbox, existing["id"], events.SUBMISSION_APPROVED)
+    found = records.published_by_name(session, "organisation", ["waag society", "Nobody Yet"])
+    assert found == {"waag society": {"id": existing["record_id"], "name": "Waag Society"}}
+
+    submitted = records.submit(session, outbox, project_body(
+        organisations=[{"id": existing["record_id"]}], new_organisations=["Kraków Care Co-op"]), URL)
+    session.commit()
+    received = [e["payload"] for e in sent_events() if e["type"] == events.SUBMISSION_RECEIVED][-2:]
+    assert [(item["kind"], item["name"]) for item in received] == [
+        ("organisation", "Kraków Care Co-op"), ("project", "Care Map")]
+    new_org_id = received[0]["record_id"]
+    assert {link["id"] for link in received[1]["proposed"]["organisations"]} == {existing["record_id"], new_org_id}
+    assert [mail["context"]["name"] for mail in mails(sent_events)][-1] == "Care Map"  # one mail, the project's
+    assert sum(mail["context"]["name"] == "Kraków Care Co-op" for mail in mails(sent_events)) == 0
+    status = records.get_status(session, submitted["id"], submitted["status_token"])
+    assert status["proposed_organisations"] == [{"name": "Kraków Care Co-op", "state": "pending"}]
+
+    confirm(session, submitted)  # confirming the project confirms the organisation proposed with it
+    decide(session, outbox, submitted["id"], events.SUBMISSION_APPROVED)
+    project = records.get_published(session, "project", submitted["record_id"])
+    assert [org["name"] for org in project["organisations"]] == ["Waag Society"]  # the new one is not public yet
+
+    decide(session, outbox, received[0]["submission_id"], events.SUBMISSION_APPROVED)
+    project = records.get_published(session, "project", submitted["record_id"])
+    assert [org["name"] for org in project["organisations"]] == ["Kraków Care Co-op", "Waag Society"]
+    republished = [e["payload"]["record"] for e in sent_events() if e["type"] == events.RECORD_PUBLISHED][-1]
+    assert republished["id"] == submitted["record_id"] and len(republished["organisations"]) == 2
+    assert mails(sent_events)[-1]["template"] == "submission_approved"  # its address was confirmed
+
+
+def test_withdrawing_a_project_withdraws_the_organisations_proposed_with_it(session, outbox):
+    submitted = records.submit(session, outbox, project_body(new_organisations=["Fresh Org", "Other Org"]), URL)
+    session.commit()
+    records.withdraw(session, outbox, submitted["id"], submitted["status_token"])
+    session.commit()
+    status = records.get_status(session, submitted["id"], submitted["status_token"])
+    assert status["state"] == "withdrawn"
+    assert [org["state"] for org in status["proposed_organisations"]] == ["withdrawn", "withdrawn"]
+
+
+def test_new_organisations_are_names(session, outbox):
+    with pytest.raises(InvalidInput) as refused:
+        records.submit(session, outbox, project_body(new_organisations=["x"]), URL)
+    assert set(refused.value.details) == {"new_organisations.0"}
+    with pytest.raises(InvalidInput) as refused:
+        records.submit(session, outbox, project_body(new_organisations=[f"Org {n}" for n in range(11)]), URL)
+    assert set(refused.value.details) == {"new_organisations"}
