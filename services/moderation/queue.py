@@ -150,7 +150,29 @@ def show(session: Session, submission_id: str) -> dict:
                                 QueueItem.submission_id != submission_id)
         .order_by(QueueItem.submitted_at.desc()).limit(20)).all()
     return {**item_view(item, full=True), "history": [history_view(entry) for entry in history],
-            "related": [item_view(other) for other in related]}
+            "related": [item_view(other) for other in related],
+            "together": [item_view(other) for other in submitted_together(session, item)]}
+
+
+def submitted_together(session: Session, item: QueueItem) -> list[QueueItem]:
+    """A new project and the new organisations its submitter proposed with it (same address, linked by the
+    project's proposed `organisations`): moderators review them side by side."""
+    if item.action != "create" or item.kind not in ("project", "organisation"):
+        return []
+    projects = [item] if item.kind == "project" else [
+        project for project in session.scalars(select(QueueItem).where(
+            QueueItem.kind == "project", QueueItem.action == "create", QueueItem.email == item.email)
+            .order_by(QueueItem.submitted_at.desc()).limit(50))
+        if item.record_id in _linked_ids(project)]
+    organisation_ids = {record_id for project in projects for record_id in _linked_ids(project)}
+    organisations = session.scalars(select(QueueItem).where(
+        QueueItem.kind == "organisation", QueueItem.action == "create", QueueItem.email == item.email,
+        QueueItem.record_id.in_(organisation_ids))).all() if organisation_ids else []
+    return [other for other in (*projects, *organisations) if other.submission_id != item.submission_id]
+
+
+def _linked_ids(project: QueueItem) -> set[int]:
+    return {link.get("id") for link in (project.proposed or {}).get("organisations") or []}
 
 
 def list_items(session: Session, filters: Filters) -> dict:

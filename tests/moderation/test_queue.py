@@ -183,3 +183,21 @@ def test_list_filters_sorts_pages_and_counts(session, outbox):
     assert set(refused.value.details) == {"sort", "per_page"}
     assert {c.submission_id, a.submission_id} == {item["submission_id"] for item in
                                                  queue.list_items(session, Filters())["items"]}
+
+
+def test_a_project_and_the_organisation_proposed_with_it_show_each_other(session):
+    email = "lead@example.org"
+    new_org = queue.receive(session, received(record_id=21, name="Kraków Care Co-op", email=email,
+                                              proposed={"name": "Kraków Care Co-op"}))
+    someone_elses = queue.receive(session, received(record_id=22, email="other@example.org"))
+    project = queue.receive(session, received(
+        record_id=30, kind="project", name="Care Map", email=email,
+        proposed={"name": "Care Map", "organisations": [{"id": 21, "role": "partner"}, {"id": 22, "role": "partner"},
+                                                        {"id": 3, "role": "lead"}]}))
+    alone = queue.receive(session, received(record_id=40, email=email))
+    session.commit()
+    assert [other["name"] for other in queue.show(session, project.submission_id)["together"]] == [
+        "Kraków Care Co-op"]
+    assert [other["name"] for other in queue.show(session, new_org.submission_id)["together"]] == ["Care Map"]
+    assert queue.show(session, someone_elses.submission_id)["together"] == []
+    assert queue.show(session, alone.submission_id)["together"] == []
