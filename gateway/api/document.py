@@ -116,6 +116,10 @@ SUBMISSION_STATUS = closed({
     "decided_at": nullable("string", format="date-time"),
     "queued": {"type": "boolean", "description": "Kept by the gateway until the directory takes it."},
     "message": {"type": "string"},
+    "name": {"type": "string", "description": "The name the submission proposes."},
+    "proposed_organisations": {
+        "type": "array", "description": "New organisations proposed with a project, each reviewed beside it.",
+        "items": closed({"name": {"type": "string"}, "state": {"type": "string"}}, required=["name", "state"])},
 }, required=["id", "submission_id", "state"])
 # The answer to a new submission or an edit: its status, the token that opens it, and, when the directory was
 # down, `queued` (it is stored as soon as the directory runs again).

@@ -2,14 +2,21 @@
 
 Empty inputs are left out so that the schema's defaults apply; tags are typed comma-separated; validation stays
 in dsi.schemas (the same rules as the JSON API), and its errors are mapped to the form's fields.
+
+A record is placed by its city's name (dsi.places) and a project names its organisations: the form has no
+coordinates or ids to type. The preview carries the place found, which its map may move, in hidden fields.
 """
-from dsi import kinds
+from dsi import kinds, places
+from dsi.schemas import MAX_NEW_ORGANISATIONS
 from dsi.validation import comma_list
 
 from ..common import i18n
 
 CHOICES = ("social_areas", "technologies", "dsi_focus")  # checkboxes: many values
 TAG_LISTS = ("tags", "network_tags")  # typed "a, b, c"
+ORGANISATION = "organisation"  # a project's organisations: one name per input, repeated
+PLACED_FOR = "placed_for"  # the city and country the coordinates were found for
+STEP, PREVIEW = "step", "preview"  # which button sent the form: preview, send, or change (back to the form)
 HONEYPOT = "nickname"  # hidden from people by the stylesheet; robots fill it in
 HONEYPOT_ERROR = "Leave this field empty."
 # dsi.schemas speaks pydantic's English to API clients; the form says it plainly, in the visitor's language
@@ -28,6 +35,7 @@ MESSAGES = {
     "unknown value": "Please choose from the list.",
     "give both latitude and longitude": "Give both latitude and longitude, or neither.",
     "end_date is before start_date": "The end date is before the start date.",
+    "not in the directory": "Only organisations already in the directory can be added here.",
     HONEYPOT_ERROR: HONEYPOT_ERROR,
 }
 
@@ -49,9 +57,39 @@ def submission_body(kind: str, form) -> dict:
     return {"kind": kind, "email": form.get("email", "").strip(), **record_body(kind, form)}
 
 
+def place(body: dict, form) -> dict:
+    """`body` placed by its city: the coordinates the preview carried if they are for this city and country
+    (its map may have moved them), else the gazetteer's; none for a place it does not know."""
+    where = placed_for(body)
+    if form.get(PLACED_FOR) == where and "latitude" in body and "longitude" in body:
+        return body
+    body = {key: value for key, value in body.items() if key not in ("latitude", "longitude")}
+    found = places.find(body.get("city", ""), body.get("country")) if body.get("city") else None
+    if found is not None:
+        body.update(latitude=found.latitude, longitude=found.longitude, country=body.get("country") or found.country)
+    return body
+
+
+def placed_for(body: dict) -> str:
+    return f"{body.get('city', '').strip().casefold()}|{body.get('country') or ''}"
+
+
+def organisation_names(form) -> list[str]:
+    """The organisations a project's form names, each once, in order."""
+    names = {name.strip().casefold(): name.strip() for name in reversed(form.getlist(ORGANISATION)) if name.strip()}
+    return list(reversed(names.values()))[:MAX_NEW_ORGANISATIONS * 2]
+
+
+def split_organisations(names: list[str], found: dict[str, dict]) -> tuple[list[dict], list[str]]:
+    """Links to the named organisations the directory has (`found`: name → {id, name}), and the other names."""
+    links = {found[name]["id"]: {"id": found[name]["id"], "role": "partner"} for name in names if name in found}
+    return list(links.values()), [name for name in names if name not in found]
+
+
 def form_values(form) -> dict:
     """What the visitor typed, to show again next to the errors."""
-    return {name: form.getlist(name) if name in CHOICES else form.get(name, "") for name in form}
+    return {name: form.getlist(name) if name in CHOICES or name == ORGANISATION else form.get(name, "")
+            for name in form}
 
 
 def record_values(record: dict) -> dict:
@@ -67,6 +105,10 @@ def record_values(record: dict) -> dict:
             values[name] = value["value"]
         else:
             values[name] = "" if value is None else str(value)
+    if record["kind"] == "project":
+        values[ORGANISATION] = [link["name"] for link in record.get("organisations") or []]
+    if record.get("latitude") is not None:
+        values[PLACED_FOR] = placed_for({"city": record.get("city") or "", "country": record.get("country")})
     return values
 
 
@@ -80,5 +122,7 @@ def field_errors(details: dict | None, lang: str = i18n.DEFAULT) -> dict[str, st
     errors: dict[str, str] = {}
     for path, message in (details or {}).items():
         plain = next((text for start, text in MESSAGES.items() if message.startswith(start)), message)
-        errors.setdefault(path.split(".", 1)[0], i18n.gettext(lang, plain))
+        field = path.split(".", 1)[0]
+        errors.setdefault(ORGANISATION if field in ("organisations", "new_organisations") else field,
+                          i18n.gettext(lang, plain))
     return errors

@@ -25,6 +25,7 @@ from ..common.spooling import REPORT, SPOOL, forward
 from ..common.http import PayloadTooLarge, ServiceUnavailable, call, html_route, optional, retry_headers, token_arg
 from ..common.templating import environment, render
 from . import forms, views
+from .dataviz import MAP_ATLAS_DETAIL
 from .editorial import about_record, cluster_page, home_sections
 
 PAGE_TIMEOUT = 5
@@ -124,14 +125,20 @@ class PublicPages:
 
     @page("/join/" + kinds.name_rule("kind", owner="directory"), "GET,POST")
     def join_form(self, request, lang, kind):
+        """The form, then its preview (nothing is sent yet), then the submission; "change" goes back to the form.
+        A post that asks for no preview (the JSON-less clients of old) is sent at once."""
         if request.method == "GET":
             return self._form(request, kind, {})
         csrf.check(request)  # first: it refuses an oversized body (413 page) before the form is read
         values = forms.form_values(request.form)
+        if request.form.get(forms.STEP) == "change":
+            return self._form(request, kind, values)
         try:
             self._check_post(request)
-            body = {**forms.submission_body(kind, request.form), "language": lang}
+            body = self._joined(kind, request.form, {**forms.submission_body(kind, request.form), "language": lang})
             parse_submission(body)  # field errors next to the fields; the directory checks again
+            if request.form.get(forms.STEP) == forms.PREVIEW:
+                return self._preview(request, kind, values, body)
             self.limits.hit("submit", request)  # only a valid submission counts against the client's limit
             result = send_submission(self.directory, self.spool, body)
         except (InvalidInput, RateLimited) as error:
@@ -140,21 +147,46 @@ class PublicPages:
 
     @page("/records/<int:record_id>/edit", "GET,POST")
     def edit_form(self, request, lang, record_id):
+        """The signed edit link opens the join form filled in, with the same preview."""
         token = token_arg(request)
         record = call(self.directory.editable_record, record_id, token, timeout=PAGE_TIMEOUT)
+        kind = record["kind"]
         if request.method == "GET":
-            return self._form(request, record["kind"], forms.record_values(record), record=record)
+            return self._form(request, kind, forms.record_values(record), record=record)
         csrf.check(request)
+        values = forms.form_values(request.form)
+        if request.form.get(forms.STEP) == "change":
+            return self._form(request, kind, values, record=record)
         try:
             self._check_post(request)
-            body = {**forms.record_body(record["kind"], request.form), kinds.get(record["kind"]).links:
-                    forms.current_links(record)}
-            parse_fields(record["kind"], body)
+            body = forms.record_body(kind, request.form)
+            if kind == "project":
+                body = self._joined(kind, request.form, body, new_allowed=False)
+            else:
+                body[kinds.get(kind).links] = forms.current_links(record)
+            body = forms.place(body, request.form)
+            parse_fields(kind, body)
+            if request.form.get(forms.STEP) == forms.PREVIEW:
+                return self._preview(request, kind, values, body, record=record)
             self.limits.hit("edit", request)
             result = call(self.directory.propose_edit, record_id, body, token, lang, timeout=PAGE_TIMEOUT)
         except (InvalidInput, RateLimited) as error:
-            return self._form(request, record["kind"], forms.form_values(request.form), error, record=record)
+            return self._form(request, kind, values, error, record=record)
         return see_other(lang, f"/submissions/{result['id']}?token={result['status_token']}&sent=1")
+
+    def _joined(self, kind, form, body: dict, new_allowed: bool = True) -> dict:
+        """`body` placed by its city and, for a project, linked to the organisations it names: those the directory
+        has by their id, the others proposed as new (in an edit, where that cannot be, an error)."""
+        body = forms.place(body, form)
+        if kind != "project":
+            return body
+        names = forms.organisation_names(form)
+        found = call(self.directory.find_by_names, "organisation", names, timeout=PAGE_TIMEOUT) if names else {}
+        links, new = forms.split_organisations(names, found)
+        if new and not new_allowed:
+            raise InvalidInput("The edit names organisations not in the directory.",
+                               {forms.ORGANISATION: "not in the directory: " + ", ".join(new)})
+        return {**body, "organisations": links, **({"new_organisations": new} if new else {})}
 
     def _check_post(self, request) -> None:
         if request.form.get(forms.HONEYPOT):
@@ -166,8 +198,24 @@ class PublicPages:
         status = 200 if error is None else (429 if isinstance(error, RateLimited) else 422)
         return render(kinds.get(kind).template("form"), status, request=request, kind=kind, values=values,
                       errors=errors, error=error, record=record, vocabularies=vocab.VOCABULARIES,
-                      countries=sorted(((code, views.country_name(lang, code, name))
-                                        for code, name in all_countries().items()), key=lambda item: item[1]))
+                      countries=self._countries(lang))
+
+    def _preview(self, request, kind, values, body, record=None) -> Response:
+        """The entry as it will be sent, the place found on a small map, and every value in hidden fields."""
+        lang = i18n.split_path(request.path)[0]
+        kept = {name: value for name, value in values.items()
+                if name not in ("latitude", "longitude", forms.PLACED_FOR, forms.STEP, csrf.FIELD, forms.HONEYPOT)}
+        placed = body.get("latitude") is not None
+        return render("record_preview.html", request=request, kind=kind, record=record, body=body, kept=kept,
+                      placed=placed, placed_for=forms.placed_for(body),
+                      country=views.country_name(lang, body["country"]) if body.get("country") else "",
+                      map=views.map_point(body.get("latitude"), body.get("longitude")) if placed else None,
+                      atlas=MAP_ATLAS_DETAIL, vocabularies=vocab.VOCABULARIES)
+
+    @staticmethod
+    def _countries(lang: str) -> list[tuple[str, str]]:
+        return sorted(((code, views.country_name(lang, code, name)) for code, name in all_countries().items()),
+                      key=lambda item: item[1])
 
     @page("/submissions/<submission_id>")
     def submission(self, request, lang, submission_id):
