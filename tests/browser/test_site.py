@@ -46,14 +46,14 @@ def test_a_project_submitted_in_the_browser_appears_after_approval(page, browser
     page.select_option("#country", "IT")
     page.fill("#city", "Torino")
     page.check("input[name=social_areas][value=food-environment-and-climate-change]")
-    page.fill("#email", "garden@example.org")
-    page.fill("#latitude", "north")  # a mistake first: the form comes back with the input kept
-    page.fill("#longitude", "7.68")
-    page.click("button[type=submit]")
-    expect(page.locator("#latitude-error")).to_be_visible()
+    page.fill("#email", "garden@example")  # a mistake first: the form comes back with the input kept
+    page.click("button[value=preview]")
+    expect(page.locator("#email-error")).to_be_visible()
     expect(page.locator("#name")).to_have_value("Browser Garden")
-    page.fill("#latitude", "45.07")
-    page.click("button[type=submit]")
+    page.fill("#email", "garden@example.org")
+    page.click("button[value=preview]")
+    expect(page.locator(".place-coordinates")).to_contain_text("45.07")  # Turin, found by its name
+    page.click("button[value=send]")
     expect(page.locator(".state")).to_have_text("Waiting for review")
 
     submission_id = re.search(r"/submissions/([^?]+)", page.url).group(1)
@@ -89,3 +89,57 @@ def test_switching_language(page):
     expect(page.locator(".chip")).to_contain_text("Hiszpania")
     page.click("nav.main-nav >> text=Dołącz do sieci")
     expect(page).to_have_url(re.compile(r"/pl/join$"))
+
+
+def tab_to(page, selector: str) -> None:
+    """Press Tab until `selector` has the focus, as a keyboard user moves through the page."""
+    for _ in range(300):
+        if page.evaluate("(selector) => document.activeElement.matches(selector)", selector):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"{selector} never got the focus")
+
+
+def test_a_project_with_two_organisations_joins_by_keyboard_alone(page):
+    page.goto("/join/project")
+    tab_to(page, "#name")
+    page.keyboard.type("Keyboard Commons")
+    tab_to(page, "#short_description")
+    page.keyboard.type("Shared tools, reached without a mouse.")
+    page.reload()  # what was typed survives a reload (kept in the browser until it is sent)
+    expect(page.locator("#name")).to_have_value("Keyboard Commons")
+    expect(page.locator(".draft-notice")).to_be_visible()
+
+    tab_to(page, "#organisation-1")  # one organisation from the directory, chosen as typed
+    page.keyboard.type("Waag")
+    expect(page.locator("#organisation-1-list [role=option]").first).to_have_text("Waag Society")
+    expect(page.locator("#organisation-status")).to_contain_text("1")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(page.locator("#organisation-1")).to_have_value("Waag Society")
+    tab_to(page, "#organisation-2")  # and one new
+    page.keyboard.type("Commons Lab Barcelona")
+    tab_to(page, "#city")
+    page.keyboard.type("barcelona")
+    tab_to(page, "#email")
+    page.keyboard.type("keys@example.org")
+    tab_to(page, "button[value=preview]")
+    page.keyboard.press("Enter")
+
+    expect(page.locator("h1")).to_have_text("Check your entry")
+    organisations = page.locator(".preview-organisations li")
+    expect(organisations.nth(0)).to_have_text("Waag Society — in the directory")
+    expect(organisations.nth(1)).to_contain_text("Commons Lab Barcelona — new: proposed to the directory")
+    expect(page.locator(".place-coordinates")).to_have_text("41.3888, 2.1590")
+    tab_to(page, ".place-map svg")  # the point moves by arrow keys
+    expect(page.locator(".map-land")).to_have_count(1)
+    page.keyboard.press("ArrowUp")
+    expect(page.locator(".place-coordinates")).to_have_text("41.3988, 2.1590")
+    expect(page.locator("input[name=latitude]")).to_have_value("41.39879")
+    tab_to(page, "button[value=send]")
+    page.keyboard.press("Enter")
+
+    expect(page.locator(".state")).to_have_text("Waiting for review")
+    expect(page.locator(".next-steps")).to_contain_text("usually within five working days")
+    expect(page.locator(".proposed")).to_have_text("Commons Lab Barcelona: Waiting for review")
+    assert page.evaluate("Object.keys(localStorage).filter((key) => key.startsWith('dsi-draft:')).length") == 0
