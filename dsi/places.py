@@ -60,3 +60,8 @@ def find(city: str, country: str | None = None) -> Place | None:
     if country:
         places = [place for place in places if place.country == country.upper()]
     return places[0] if places else None
+
+
+def load() -> None:
+    """Build the index now (a caller that can do it ahead of the first look-up)."""
+    _index()

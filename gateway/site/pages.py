@@ -8,11 +8,14 @@ fails with a bare error: a service's error becomes a page in the site's look wit
 import secrets
 import uuid
 
+import eventlet
+from eventlet import tpool
+
 from nameko.rpc import RpcProxy
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
-from dsi import kinds, vocab
+from dsi import kinds, places, vocab
 from dsi.countries import all_countries
 from dsi.errors import Forbidden, InvalidInput, NotFound, PlatformError, RateLimited
 from dsi.schemas import parse_fields, parse_submission
@@ -128,6 +131,7 @@ class PublicPages:
         """The form, then its preview (nothing is sent yet), then the submission; "change" goes back to the form.
         A post that asks for no preview (the JSON-less clients of old) is sent at once."""
         if request.method == "GET":
+            _prepare_places()
             return self._form(request, kind, {})
         csrf.check(request)  # first: it refuses an oversized body (413 page) before the form is read
         values = forms.form_values(request.form)
@@ -152,6 +156,7 @@ class PublicPages:
         record = call(self.directory.editable_record, record_id, token, timeout=PAGE_TIMEOUT)
         kind = record["kind"]
         if request.method == "GET":
+            _prepare_places()
             return self._form(request, kind, forms.record_values(record), record=record)
         csrf.check(request)
         values = forms.form_values(request.form)
@@ -250,6 +255,12 @@ class PublicPages:
         body = {"reason_code": request.form.get("reason_code", ""), "text": request.form.get("text", "")}
         report_record(self, request, kinds.by_segment(collection).name, record_id, body)
         return _report_answer(request, 202)
+
+
+def _prepare_places() -> None:
+    """The gazetteer's index takes a second or two to build: while the visitor fills the form in, in an OS thread
+    so that the hub keeps serving (a no-op once built)."""
+    eventlet.spawn_n(tpool.execute, places.load)
 
 
 def _report_answer(request, status: int, error: PlatformError | None = None, headers=None) -> Response:
