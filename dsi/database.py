@@ -10,10 +10,10 @@ import os
 import nameko_sqlalchemy
 from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from dsi.logs import Tracing
-from dsi.messaging import rpc
+from dsi.messaging import OutboxWriter, rpc
 from dsi.metrics import Metrics
 
 
@@ -85,6 +85,17 @@ class Database(nameko_sqlalchemy.Database):
         wrapper = super().get_dependency(worker_ctx)
         wrapper.engine = self.engine
         return wrapper
+
+
+def in_outbox_transaction(url: str, outbox_model, producer: str, work):
+    """Run work(session, outbox) in one transaction on the database at `url`, for commands that run beside a
+    service: their events wait in its outbox until the running service relays them."""
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session, session.begin():
+            return work(session, OutboxWriter(outbox_model, producer))
+    finally:
+        engine.dispose()
 
 
 def create_schema(engine: Engine, base: type[DeclarativeBase]) -> None:
