@@ -63,6 +63,15 @@ def first_delivery(session: Session, model, event: dict) -> bool:
     return True
 
 
+def screened(entrypoint, message) -> str:
+    """What an entrypoint's DeliveryGuard decides for a delivery: "run" it, or what it did with it instead."""
+    try:
+        return entrypoint.guard.screen(message, entrypoint.queue_consumer.ack_message)
+    except Exception:  # could not count it: handle it as nameko would
+        log.exception("could not count the deliveries of a message on %s", entrypoint.queue.name)
+        return "run"
+
+
 class ReliableEventHandler(EventHandler):
     """An event handler whose message is acked only after it succeeded, retried if it failed, and moved to the
     dead letters after MAX_DELIVERIES failed deliveries (a raise or a dead worker alike)."""
@@ -76,12 +85,7 @@ class ReliableEventHandler(EventHandler):
         self.guard = DeliveryGuard(self, self.queue.name, lambda message: ("", self.queue.name))
 
     def handle_message(self, body, message):
-        try:
-            outcome = self.guard.screen(message, self.queue_consumer.ack_message)
-        except Exception:  # could not count it: handle it as nameko would
-            log.exception("could not count the deliveries of a message on %s", self.queue.name)
-            outcome = "run"
-        if outcome == "run":
+        if screened(self, message) == "run":
             super().handle_message(body, message)
 
     def handle_message_processed(self, message, result=None, exc_info=None):
@@ -108,11 +112,7 @@ class GuardedRpcConsumer(RpcConsumer):
             message.delivery_info.get("exchange", ""), message.delivery_info["routing_key"]))
 
     def handle_message(self, body, message):
-        try:
-            outcome = self.guard.screen(message, self.queue_consumer.ack_message)
-        except Exception:  # could not count it: handle it as nameko would
-            log.exception("could not count the deliveries of a request on %s", self.queue.name)
-            outcome = "run"
+        outcome = screened(self, message)
         if outcome == "run":
             super().handle_message(body, message)
         elif outcome == "dead":  # tell the caller, if it still waits, instead of leaving it to time out
