@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from dsi import settings
 from dsi.logs import Tracing
 from dsi.messaging import OutboxWriter, rpc
 from dsi.metrics import Metrics
@@ -87,10 +88,10 @@ class Database(nameko_sqlalchemy.Database):
         return wrapper
 
 
-def in_outbox_transaction(url: str, outbox_model, producer: str, work):
-    """Run work(session, outbox) in one transaction on the database at `url`, for commands that run beside a
-    service: their events wait in its outbox until the running service relays them."""
-    engine = make_engine(url)
+def in_outbox_transaction(service: str, outbox_model, producer: str, work):
+    """Run work(session, outbox) in one transaction on the service's database, for commands that run beside
+    it: their events wait in its outbox until the running service relays them."""
+    engine = make_engine(settings.database_url(service))
     try:
         with Session(engine) as session, session.begin():
             return work(session, OutboxWriter(outbox_model, producer))

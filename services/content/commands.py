@@ -5,17 +5,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from dsi import events, settings
+from dsi import events
 from dsi.database import in_outbox_transaction
 
 from . import demo, importer
 from .models import Item, Outbox
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-
-
-def database_url() -> str:
-    return settings.database_url("content")
 
 
 def default_editorial_path() -> Path | None:
@@ -26,7 +22,7 @@ def default_editorial_path() -> Path | None:
 
 
 def _in_transaction(work):
-    return in_outbox_transaction(database_url(), Outbox, events.CONTENT, work)
+    return in_outbox_transaction("content", Outbox, events.CONTENT, work)
 
 
 def import_editorial(args) -> None:

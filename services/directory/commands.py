@@ -3,19 +3,15 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from dsi import events, settings
+from dsi import events
 from dsi.database import in_outbox_transaction
 
 from . import demo, importer
 from .models import Outbox, Record
 
 
-def database_url() -> str:
-    return settings.database_url("directory")
-
-
 def _in_transaction(work):
-    return in_outbox_transaction(database_url(), Outbox, events.DIRECTORY, work)
+    return in_outbox_transaction("directory", Outbox, events.DIRECTORY, work)
 
 
 def import_dsi4eu(args) -> None:
