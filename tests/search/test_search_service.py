@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from dsi import events
 from dsi.errors import InvalidInput
-from dsi.migrations import upgrade
 from gateway.service import GatewayService
 from dsi.messaging import OutboxWriter
 from services.content import items
@@ -27,15 +26,13 @@ from services.search.dependencies import SearchIndex
 from services.search.service import SearchService
 from tests.factories import organisation_body, project_body
 from tests.web import test_openapi as openapi
-from tests.helpers import eventually, publish
+from tests.helpers import eventually, migrated_sqlite, publish
 
 
 @pytest.fixture
-def config(rabbit_config, web_config, sqlite_url, tmp_path):
-    upgrade("directory", sqlite_url)
-    content_url = f"sqlite:///{tmp_path}/content.db"
-    upgrade("content", content_url)
-    return {**rabbit_config, **web_config, "DB_URIS": {"directory:Base": sqlite_url, "content:Base": content_url},
+def config(rabbit_config, web_config, tmp_path):
+    urls = migrated_sqlite(tmp_path, "directory", "content")
+    return {**rabbit_config, **web_config, "DB_URIS": {f"{name}:Base": url for name, url in urls.items()},
             "MEDIA_DIR": str(tmp_path / "media"), "PUBLIC_URL": "https://dsi.test",
             "SEARCH_BACKEND": "embedded", "SEARCH_INDEX_DIR": str(tmp_path / "search"),
             "SEARCH_CATCH_UP_DELAY": 0.2}
