@@ -32,6 +32,14 @@ def wait_for(check, seconds: float = 10.0, step: float = 0.1):
     return result
 
 
+def paged_export(rows):
+    """An owner's export of `rows` (dicts with ids, in id order) as search's rebuild pages through it."""
+    def export(after, limit):
+        page = [row for row in rows if row["id"] > after][:limit]
+        return {"items": page, "next_after": page[-1]["id"] if len(page) == limit else None}
+    return export
+
+
 def press_the_button(session, path: str):
     """What a person does on a page opened from a mailed link: press its button (a POST with the page's CSRF
     token). Returns the page first opened and the answer to the button."""

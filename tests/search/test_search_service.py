@@ -38,6 +38,12 @@ def config(rabbit_config, web_config, tmp_path):
             "SEARCH_CATCH_UP_DELAY": 0.2}
 
 
+def index_of(runner):
+    """The running search service's own index, to change behind its back."""
+    [container] = [container for container in runner.containers if container.service_name == "search"]
+    return get_extension(container, SearchIndex).engine
+
+
 @pytest.fixture
 def directory_db(config, engine_for):
     return engine_for(config["DB_URIS"]["directory:Base"])
@@ -162,8 +168,7 @@ def test_reindex_and_search_check_from_the_command_line(
         assert "the index matches the directory" in capsys.readouterr().out
 
         # drift: the record disappears from the index behind the service's back
-        [container] = [container for container in runner.containers if container.service_name == "search"]
-        get_extension(container, SearchIndex).engine.record_unpublished(record_id, 99)
+        index_of(runner).record_unpublished(record_id, 99)
         assert commands.search_check(_args(fix=False)) == 1
         assert "1 published but not searchable" in capsys.readouterr().out
 
@@ -264,8 +269,7 @@ def test_search_check_and_reindex_cover_content(runner_factory, config, write_co
         assert commands.search_check(_args(fix=False)) == 0
         assert "published in content: 1 items" in capsys.readouterr().out
 
-        [container] = [container for container in runner.containers if container.service_name == "search"]
-        get_extension(container, SearchIndex).engine.content_unpublished(story, 99)  # drift behind its back
+        index_of(runner).content_unpublished(story, 99)  # drift behind its back
         assert search.query({"q": "tallinn"})["total"] == 0
         assert commands.search_check(_args(fix=False)) == 1
         assert f"1 published but not searchable: {story}" in capsys.readouterr().out
