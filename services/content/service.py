@@ -11,7 +11,7 @@ from dsi import events, redaction
 from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dsi.lifecycle import timer
-from dsi.messaging import first_delivery, reliable_handler, rpc
+from dsi.messaging import first_delivery, handles, rpc
 from dsi.settings import Settings
 
 from . import ical, images, items, listing, suggestions
@@ -192,17 +192,9 @@ class ContentService(DatabaseHealth):
             if first_delivery(session, ProcessedEvent, event):
                 suggestions.apply_decision(session, self.outbox, event)
 
-    @reliable_handler(events.MODERATION, events.SUBMISSION_APPROVED)
-    def on_approved(self, event):
-        self._apply_once(event)
-
-    @reliable_handler(events.MODERATION, events.SUBMISSION_REJECTED)
-    def on_rejected(self, event):
-        self._apply_once(event)
-
-    @reliable_handler(events.MODERATION, events.CHANGES_REQUESTED)
-    def on_changes_requested(self, event):
-        self._apply_once(event)
+    on_approved = handles(events.MODERATION, events.SUBMISSION_APPROVED, _apply_once)
+    on_rejected = handles(events.MODERATION, events.SUBMISSION_REJECTED, _apply_once)
+    on_changes_requested = handles(events.MODERATION, events.CHANGES_REQUESTED, _apply_once)
 
     # --- timers ------------------------------------------------------------------------------------------------
 
