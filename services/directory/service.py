@@ -6,10 +6,10 @@ from functools import partial
 
 from dsi import events, redaction
 from dsi.database import DatabaseHealth
-from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dsi.lifecycle import timer
 from dsi.messaging import first_delivery, handles, rpc
 from dsi.settings import Settings
+from dsi.submissions import EXPECTED, SubmissionLinks
 from dsi.validation import MAX_ID, parse_id, parse_int, parse_paging
 
 from . import records
@@ -19,10 +19,10 @@ from .settings import DirectorySettings
 
 redaction.install()  # no e-mail addresses or link tokens in this service's logs
 
-EXPECTED = (InvalidInput, NotFound, Conflict, Forbidden)
 
 
-class DirectoryService(DatabaseHealth):
+class DirectoryService(SubmissionLinks, DatabaseHealth):
+    submissions = records
     name = "directory"
 
     db = database
@@ -45,21 +45,6 @@ class DirectoryService(DatabaseHealth):
         with self.db.get_session() as session:
             return records.propose_edit(session, self.outbox, parse_id(record_id, "record_id"), body, token,
                                         self.public_url)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def submission_status(self, submission_id, token):
-        with self.db.get_session() as session:
-            return records.get_status(session, submission_id, token)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def confirm_email(self, submission_id, token):
-        with self.db.get_session() as session:
-            return records.confirm_email(session, submission_id, token)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def withdraw(self, submission_id, token):
-        with self.db.get_session() as session:
-            return records.withdraw(session, self.outbox, submission_id, token)
 
     # --- public reads ------------------------------------------------------------------------------------------
 
