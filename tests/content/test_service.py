@@ -17,6 +17,7 @@ from services.content.service import ContentService
 from services.moderation.service import ModerationService
 from tests.helpers import STAFF_PASSWORD, add_staff, migrated_sqlite, wait_for
 
+
 @pytest.fixture
 def platform(runner_factory, rabbit_config, tmp_path, engine_for):
     urls = migrated_sqlite(tmp_path, "content", "moderation")
