@@ -282,7 +282,7 @@ def test_the_map_network_and_groupings_answer_over_rpc_and_follow_new_records(
     organisation, project = publish(
         directory_db, organisation_body(name="Waag", country="NL", latitude=52.37, longitude=4.90),
         project_body(name="Smart Citizen", country="ES", latitude=41.39, longitude=2.17))
-    runner = runner_factory(config, DirectoryService, SearchService)
+    runner = runner_factory(config, DirectoryService, ContentService, SearchService)  # search waits for both owners
     runner.start()
     with ServiceRpcProxy("search", config) as search:
         countries = search.map_countries({})
