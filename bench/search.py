@@ -254,18 +254,10 @@ class Platform:
         argv = [sys.executable, "-m", "nameko", "run", "--config", str(ROOT / folder / "config.yml"), service]
         self.children.append(subprocess.Popen(argv, cwd=ROOT, env=self.env))
 
-    def wait_for(self, url: str, seconds: float = 180) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(url, timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            if any(child.poll() is not None for child in self.children):
-                raise RuntimeError("a service stopped while starting")
-            time.sleep(0.2)
-        raise RuntimeError(f"{url} did not answer in {seconds}s")
+    def wait_for(self, url: str) -> None:
+        from tests.processes import wait_until_it_answers
+
+        wait_until_it_answers(url, *self.children, seconds=180)
 
     def sink(self, producer: str, event_types) -> None:
         """A queue that takes what moderation and the newsletter would consume here: without one, those events

@@ -35,7 +35,8 @@ def nameko_run(config_file, *services: str, env: dict | None = None, **popen) ->
                             preexec_fn=_die_with_parent, **popen)
 
 
-def wait_until_it_answers(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
+def wait_until_it_answers(url: str, *processes: subprocess.Popen, seconds: float = 60) -> None:
+    """Until `url` answers 200; fails as soon as one of the processes serving it has stopped."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
@@ -43,7 +44,7 @@ def wait_until_it_answers(url: str, process: subprocess.Popen, seconds: float = 
                 return
         except requests.RequestException:
             pass
-        assert process.poll() is None, "the services did not start"
+        assert all(process.poll() is None for process in processes), "the services did not start"
         time.sleep(0.2)
     raise AssertionError(f"{url} did not answer within {seconds} s")
 
