@@ -11,7 +11,6 @@
 Run: .venv/bin/python bench/search.py [--records 100000] [--data PATH]
 """
 import argparse
-import json
 import os
 import random
 import re
@@ -40,7 +39,7 @@ from services.search.backends.embedded import EmbeddedBackend  # noqa: E402
 from services.search.engine import SearchEngine  # noqa: E402
 from services.search.models import FACETS, document  # noqa: E402
 from services.search.schemas import parse_params  # noqa: E402
-from services.search.text import Terms, distance, words  # noqa: E402
+from services.search.text import Terms, distance  # noqa: E402
 
 AMQP_HOST = "127.0.0.1"
 MANAGEMENT = "http://127.0.0.1:15672/api"
