@@ -201,8 +201,9 @@ class PublicPages:
     def report_form(self, request, collection, record_id):
         csrf.check(request)
         body = {"reason_code": request.form.get("reason_code", ""), "text": request.form.get("text", "")}
-        report_record(self, request, kinds.by_segment(collection).name, record_id, body)
-        return render("console/report_sent.html", 202, request=request, back=f"/{collection}/{record_id}")
+        answer = report_record(self, request, kinds.by_segment(collection).name, record_id, body)
+        return render("console/report_sent.html", 202, request=request, back=f"/{collection}/{record_id}",
+                      queued=answer.get("queued", False))
 
 
 def report_record(route, request, kind: str, record_id: int, body) -> dict:
