@@ -97,7 +97,8 @@ DOC = {  # path → its operations, each attached to its route below
 OPENAPI_SCHEMAS = {
     "NewsletterAccepted": closed({"status": {"const": "accepted"}, "message": {"type": "string"},
                                   "queued": {"type": "boolean", "description": "Kept by the gateway until the "
-                                             "newsletter can take it (it is then handled as usual)."}}),
+                                             "newsletter can take it (it is then handled as usual)."}},
+                                 required=["status", "message"]),
     "NewsletterSubscriber": _SUBSCRIBER,
 }
 
