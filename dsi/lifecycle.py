@@ -21,9 +21,9 @@ launcher's 4.5 s deadline and SIGKILLed (py-spy showed it in gc_collect_main, af
 throughout, not blocked). Nothing is lost by skipping it: the stop acked or returned every message, and the
 databases are SQLite in WAL mode or PostgreSQL, whose committed transactions survive a process exit.
 """
+import functools
 import logging
 import os
-import functools
 import signal
 import sys
 
