@@ -43,10 +43,10 @@ class NewsletterService(DatabaseHealth):
     # --- subscribers (public, through the gateway) -------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def subscribe(self, body, client=""):
+    def subscribe(self, body, client="", request_id=None):
         with self.db.get_session() as session:
             return subscribers.subscribe(session, body, client, self.mailer.settings.links,
-                                         self.mailer.settings.limits)
+                                         self.mailer.settings.limits, request_id)
 
     @rpc(expected_exceptions=EXPECTED)
     def confirm(self, token):
