@@ -143,7 +143,9 @@ def test_a_polish_submission_is_mailed_in_polish_with_links_to_polish_pages(site
     assert sent.status_code == 303 and sent.headers["Location"].startswith("/pl/submissions/")
     submission_id = urlsplit(sent.headers["Location"]).path.rsplit("/", 1)[1]
     spy.drain(until=lambda got: got)
-    [mail] = [event["payload"] for event in spy.received if event["type"] == events.MAIL_REQUESTED]
+    # delivery is at least once (a worker's relay and the outbox sweep may both send a row): one mail per event id
+    [mail] = list({event["id"]: event["payload"] for event in spy.received
+                   if event["type"] == events.MAIL_REQUESTED}.values())
     assert (mail["template"], mail["language"]) == ("submission_received", "pl")
     confirm_url = mail["context"]["confirm_url"]
     assert confirm_url.startswith(f"http://dsi.test/pl/submissions/{submission_id}/confirm?token=")
