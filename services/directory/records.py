@@ -6,7 +6,7 @@ nothing here knows nameko. Callers commit.
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from dsi import countries, events, i18n, kinds, signing, vocab
@@ -481,8 +481,10 @@ def published_by_name(session: Session, kind: str, names: list[str]) -> dict[str
     found: dict[str, dict] = {}
     if not wanted:
         return found
+    typed = [name.strip() for name in wanted.values()]  # as typed too: SQLite's lower() folds ASCII letters only
     rows = session.execute(select(Record.id, Record.name).where(
-        Record.kind == kind, Record.status == PUBLISHED, func.lower(Record.name).in_([key.lower() for key in wanted]))
+        Record.kind == kind, Record.status == PUBLISHED,
+        or_(Record.name.in_(typed), func.lower(Record.name).in_([key.lower() for key in wanted])))
         .order_by(Record.id))
     for row in rows:
         typed = wanted.get(row.name.casefold())

@@ -222,6 +222,11 @@ def test_a_project_proposes_new_organisations_reviewed_beside_it(session, outbox
     decide(session, outbox, existing["id"], events.SUBMISSION_APPROVED)
     found = records.published_by_name(session, "organisation", ["waag society", "Nobody Yet"])
     assert found == {"waag society": {"id": existing["record_id"], "name": "Waag Society"}}
+    accented = records.submit(session, outbox, organisation_body(name="Ökoland Verein"), URL)
+    session.commit()
+    decide(session, outbox, accented["id"], events.SUBMISSION_APPROVED)
+    assert records.published_by_name(session, "organisation", ["Ökoland Verein"])["Ökoland Verein"]["id"] == \
+        accented["record_id"]  # as picked from the type-ahead, on SQLite as on PostgreSQL
 
     submitted = records.submit(session, outbox, project_body(
         organisations=[{"id": existing["record_id"]}], new_organisations=["Kraków Care Co-op"]), URL)
