@@ -100,7 +100,7 @@ def tab_to(page, selector: str) -> None:
     raise AssertionError(f"{selector} never got the focus")
 
 
-def test_a_project_with_two_organisations_joins_by_keyboard_alone(page):
+def test_a_project_with_two_organisations_joins_by_keyboard_alone(page, browser, site):
     page.goto("/join/project")
     tab_to(page, "#name")
     page.keyboard.type("Keyboard Commons")
@@ -143,3 +143,17 @@ def test_a_project_with_two_organisations_joins_by_keyboard_alone(page):
     expect(page.locator(".next-steps")).to_contain_text("usually within five working days")
     expect(page.locator(".proposed")).to_have_text("Commons Lab Barcelona: Waiting for review")
     page.wait_for_function("!Object.keys(localStorage).some((key) => key.startsWith('dsi-draft:'))")  # sent: dropped
+
+    # the moderator sees the project and the organisation proposed with it side by side
+    submission_id = re.search(r"/submissions/([^?]+)", page.url).group(1)
+    staff = browser.new_context(base_url=site)
+    console = staff.new_page()
+    console.goto("/console/login")
+    console.fill("#email", MODERATOR["email"])
+    console.fill("#password", MODERATOR["password"])
+    console.click("button[type=submit]")
+    expect(console).to_have_url(re.compile(r"/console/queue"))
+    together = console.locator("h2:has-text('Submitted together') + p + ul li")
+    assert eventually(lambda: console.goto(f"/console/items/{submission_id}").ok and together.count() == 1)
+    expect(together).to_contain_text("Commons Lab Barcelona (organisation)")
+    staff.close()
