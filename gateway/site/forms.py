@@ -7,7 +7,6 @@ A record is placed by its city's name (dsi.places) and a project names its organ
 coordinates or ids to type. The preview carries the place found, which its map may move, in hidden fields.
 """
 from dsi import kinds, places
-from dsi.schemas import MAX_NEW_ORGANISATIONS
 from dsi.validation import comma_list
 
 from ..common import i18n
@@ -15,6 +14,7 @@ from ..common import i18n
 CHOICES = ("social_areas", "technologies", "dsi_focus")  # checkboxes: many values
 TAG_LISTS = ("tags", "network_tags")  # typed "a, b, c"
 ORGANISATION = "organisation"  # a project's organisations: one name per input, repeated
+MAX_ORGANISATIONS = 20  # inputs the form offers at most (join.js adds no more)
 PLACED_FOR = "placed_for"  # the city and country the coordinates were found for
 STEP, PREVIEW = "step", "preview"  # which button sent the form: preview, send, or change (back to the form)
 HONEYPOT = "nickname"  # hidden from people by the stylesheet; robots fill it in
@@ -76,8 +76,11 @@ def placed_for(body: dict) -> str:
 
 def organisation_names(form) -> list[str]:
     """The organisations a project's form names, each once, in order."""
-    names = {name.strip().casefold(): name.strip() for name in reversed(form.getlist(ORGANISATION)) if name.strip()}
-    return list(reversed(names.values()))[:MAX_NEW_ORGANISATIONS * 2]
+    names: dict[str, str] = {}
+    for name in form.getlist(ORGANISATION):
+        if name.strip():
+            names.setdefault(name.strip().casefold(), name.strip())
+    return list(names.values())[:MAX_ORGANISATIONS]
 
 
 def split_organisations(names: list[str], found: dict[str, dict]) -> tuple[list[dict], list[str]]:

@@ -203,7 +203,7 @@ class PublicPages:
         status = 200 if error is None else (429 if isinstance(error, RateLimited) else 422)
         return render(kinds.get(kind).template("form"), status, request=request, kind=kind, values=values,
                       errors=errors, error=error, record=record, vocabularies=vocab.VOCABULARIES,
-                      countries=self._countries(lang))
+                      countries=self._countries(lang), max_organisations=forms.MAX_ORGANISATIONS)
 
     def _preview(self, request, kind, values, body, record=None) -> Response:
         """The entry as it will be sent, the place found on a small map, and every value in hidden fields."""

@@ -176,6 +176,7 @@
       last.parentNode.insertBefore(field, last.nextSibling);
       pick(input);
       input.focus();
+      add.hidden = n >= Number(group.dataset.max);
     });
     group.insertBefore(add, status);
   }
