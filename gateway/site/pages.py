@@ -226,7 +226,10 @@ class PublicPages:
     def submission(self, request, lang, submission_id):
         token = token_arg(request)
         status = submission_status(self, submission_id, token, PAGE_TIMEOUT)
-        return render("submission.html", request=request, submission=status, token=token,
+        # what happens next: the directory's review (a spooled submission is most likely one of its own)
+        next_steps = status.get("queued") or (status["state"] == "pending" and status.get("kind") in
+                                               kinds.names("directory"))
+        return render("submission.html", request=request, submission=status, token=token, next_steps=next_steps,
                       sent=request.args.get("sent") == "1")
 
     @page("/submissions/<submission_id>/withdraw", "POST")
