@@ -14,7 +14,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
-from dsi import errors, vocab
+from dsi import errors, kinds, vocab
 from gateway.common import i18n
 from gateway.site import forms, views
 
@@ -41,6 +41,8 @@ def template() -> Catalog:
     labels = [label for name, vocabulary in vocab.VOCABULARIES.items() for label in vocabulary.values()]
     labels += list(vocab.REPORT_REASONS.values())  # the record page's report form
     labels += list(vocab.REJECT_REASONS.values()) + list(vocab.CHANGES_REASONS.values())  # decision mails
+    labels += list(vocab.MODERATION_TERMS.values()) + list(vocab.ACTORS.values()) + list(vocab.LINK_ROLES.values())
+    labels += [kind.label_one for kind in kinds.KINDS]  # the console names a record's kind
     labels += list(forms.MESSAGES.values())  # the forms' field errors
     labels += list(errors.REASONS.values()) + list(i18n.ERROR_SUMMARIES.values())  # what went wrong
     for label in labels + list(views.KIND_LABELS.values()):

@@ -105,7 +105,7 @@ class ContentService(DatabaseHealth):
     @rpc(expected_exceptions=EXPECTED)
     def confirm_email(self, submission_id, token):
         with self.db.get_session() as session:
-            return suggestions.confirm_email(session, submission_id, token)
+            return suggestions.confirm_email(session, self.outbox, submission_id, token)
 
     @rpc(expected_exceptions=EXPECTED)
     def withdraw(self, submission_id, token):

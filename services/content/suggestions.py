@@ -140,10 +140,12 @@ def get_status(session: Session, submission_id: str, token: str) -> dict:
     return status_of(_get(session, submission_id))
 
 
-def confirm_email(session: Session, submission_id: str, token: str) -> dict:
+def confirm_email(session: Session, outbox, submission_id: str, token: str) -> dict:
     _check(signing.SUBMISSION_CONFIRM, token, submission_id)
     suggestion = _get(session, submission_id)
-    suggestion.email_confirmed_at = suggestion.email_confirmed_at or utcnow()
+    if suggestion.email_confirmed_at is None:  # moderators see that the decision can be mailed
+        suggestion.email_confirmed_at = utcnow()
+        outbox.add(session, events.SUBMISSION_CONFIRMED, status_of(suggestion))
     return status_of(suggestion)
 
 

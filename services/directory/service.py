@@ -55,7 +55,7 @@ class DirectoryService(DatabaseHealth):
     @rpc(expected_exceptions=EXPECTED)
     def confirm_email(self, submission_id, token):
         with self.db.get_session() as session:
-            return records.confirm_email(session, submission_id, token)
+            return records.confirm_email(session, self.outbox, submission_id, token)
 
     @rpc(expected_exceptions=EXPECTED)
     def withdraw(self, submission_id, token):

@@ -76,7 +76,7 @@ def test_status_confirm_and_withdraw_by_token(session, outbox, sent_events):
     with pytest.raises(Forbidden):
         suggestions.get_status(session, status["id"], "forged")
     confirm = signing.sign(signing.SUBMISSION_CONFIRM, status["id"])
-    assert suggestions.confirm_email(session, status["id"], confirm)["email_confirmed"] is True
+    assert suggestions.confirm_email(session, outbox, status["id"], confirm)["email_confirmed"] is True
     with pytest.raises(Forbidden):  # a confirm token does not open the status page
         suggestions.get_status(session, status["id"], confirm)
     withdrawn = suggestions.withdraw(session, outbox, status["id"], status["status_token"])
@@ -110,7 +110,7 @@ def test_a_retried_submission_is_stored_once(session, outbox):
 def test_changes_requested_mails_an_edit_link_and_sending_again_goes_back_to_moderation(
         session, outbox, sent_events):
     status = suggestions.submit(session, outbox, event_body(title="Hack day"), URL)
-    suggestions.confirm_email(session, status["id"], signing.sign(signing.SUBMISSION_CONFIRM, status["id"]))
+    suggestions.confirm_email(session, outbox, status["id"], signing.sign(signing.SUBMISSION_CONFIRM, status["id"]))
     suggestions.apply_decision(session, outbox, decision(events.CHANGES_REQUESTED, status["id"],
                                                          reason_code="incomplete", reason="Which venue?"), URL)
     session.commit()
