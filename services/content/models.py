@@ -142,6 +142,7 @@ class Suggestion(Base):
     data: Mapped[dict] = mapped_column(JSON)
     email: Mapped[str] = mapped_column(String(254))
     email_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")  # the suggester's
     reason_code: Mapped[str | None] = mapped_column(String(40))
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
