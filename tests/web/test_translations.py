@@ -75,6 +75,22 @@ def test_every_string_is_translated(lang):
     assert sorted(wanted - translated, key=str) == []
 
 
+@pytest.mark.parametrize("lang", [lang for lang in i18n.LANGUAGES if lang != i18n.DEFAULT])
+def test_translations_keep_their_placeholders(lang):
+    """A translation naming another value than its English would fail, or lose it, when it is filled in."""
+    catalog = catalogues.read(catalogues.HERE / lang / "LC_MESSAGES" / "messages.po", lang)
+    names = re.compile(r"%\((\w+)\)s|\{(\w+)\}")
+    wrong = []
+    for message in catalog:
+        english = message.id if isinstance(message.id, tuple) else (message.id,)
+        translated = message.string if isinstance(message.string, tuple) else (message.string,)
+        wanted = {name for text in english for name in names.findall(text or "")}
+        if message.id and all(translated) and any(
+                {name for name in names.findall(text)} != wanted for text in translated):
+            wrong.append(message.id)
+    assert wrong == []
+
+
 @pytest.mark.parametrize("error, lang, expected", [
     (Forbidden.because("link_expired"), "pl", "Ten link wygasł; poproś o nowy."),
     (Conflict.because("already_reported"), "ca", "Ja has denunciat aquesta fitxa; gràcies."),
