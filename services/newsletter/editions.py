@@ -584,5 +584,4 @@ def archived(session, month: str, public_url: str) -> dict:
     if edition is None:
         raise NotFound(f"No edition of {month} has been sent.")
     body = content(edition, edition.items or [], "en", (), public_url, limit=10_000)
-    body.pop("t")
     return {**body, "id": edition.id, "sent_at": stamp(edition.finished_at)}
