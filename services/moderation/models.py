@@ -24,7 +24,8 @@ class QueueItem(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     country: Mapped[str | None] = mapped_column(String(2), index=True)
     email: Mapped[str] = mapped_column(String(254), default="")
-    email_confirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # decisions are mailed only then
+    # decisions are mailed only to a confirmed address
+    email_confirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     proposed: Mapped[dict | None] = mapped_column(JSON)
     published: Mapped[dict | None] = mapped_column(JSON)
     diff: Mapped[list | None] = mapped_column(JSON)
