@@ -11,28 +11,13 @@ revision or event per item) before the services start.
 
 Run: .venv/bin/python bench/content.py [--requests 200] [--publishes 50]
 """
-import eventlet
-
-eventlet.monkey_patch()
-
-import argparse  # noqa: E402
-import os  # noqa: E402
-import secrets  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from datetime import date, datetime, timedelta  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import requests  # noqa: E402
-from nameko.standalone.rpc import ServiceRpcProxy  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
+import sys
+from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))  # a throwaway key for the services this run starts
-
-from bench.harness import (  # noqa: E402
+from bench.harness import (  # noqa: E402  (first: it patches eventlet)
     PASSWORD,
     STAFF_EMAIL,
     machine_line,
@@ -43,6 +28,15 @@ from bench.harness import (  # noqa: E402
     summary,
     table_head,
 )
+
+import argparse  # noqa: E402
+import time  # noqa: E402
+from datetime import date, datetime, timedelta  # noqa: E402
+
+import requests  # noqa: E402
+from nameko.standalone.rpc import ServiceRpcProxy  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
 from dsi import vocab  # noqa: E402
 from dsi.database import make_engine  # noqa: E402
 from gateway.service import GatewayService  # noqa: E402

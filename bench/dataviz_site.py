@@ -185,18 +185,15 @@ class Site:
         return self._page(request, "map", "map/map.html")
 
     def network_page(self, request):
-        chosen = dataviz_views.selection(request.args)
-        options = dataviz_views.view_options(request.args, "network")
-        graph = self.answers.answer(self.backend, "network", dataviz_views.service_params(chosen, **options),
-                                    dataviz.network)
-        return self._page(request, "network", "map/network.html", graph=graph)
+        return self._page(request, "network", "map/network.html", graph=self._answer(request, "network"))
 
     def groupings_page(self, request):
+        return self._page(request, "groupings", "map/groupings.html", answer=self._answer(request, "groupings"))
+
+    def _answer(self, request, view: str):
         chosen = dataviz_views.selection(request.args)
-        options = dataviz_views.view_options(request.args, "groupings")
-        answer = self.answers.answer(self.backend, "groupings", dataviz_views.service_params(chosen, **options),
-                                     dataviz.groupings)
-        return self._page(request, "groupings", "map/groupings.html", answer=answer)
+        params = dataviz_views.service_params(chosen, **dataviz_views.view_options(request.args, view))
+        return self.answers.answer(self.backend, view, params, getattr(dataviz, view))
 
 
 def serve(engine: SearchEngine, port: int = 0):

@@ -1,25 +1,33 @@
 """What the service benchmarks share: a scratch RabbitMQ vhost, scratch SQLite databases with a staff account,
 the services running in this process, polling, the figures' table and the line naming the machine.
 
-Import it after `eventlet.monkey_patch()` and after putting the repository on sys.path (see bench/content.py).
+Import it first, once the repository is on sys.path (see bench/content.py): it patches eventlet for the services the
+benchmark hosts in its process and gives them a throwaway SECRET_KEY.
 """
-import contextlib
-import os
-import platform
-import statistics
-import tempfile
-import time
-import uuid
-from datetime import UTC, datetime, timezone
-from pathlib import Path
+import eventlet
 
-import requests
-from nameko.runners import ServiceRunner
-from sqlalchemy.orm import Session
+eventlet.monkey_patch()
 
-from dsi.database import make_engine
-from dsi.migrations import upgrade
-from services.moderation import accounts
+import contextlib  # noqa: E402
+import os  # noqa: E402
+import secrets  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import requests  # noqa: E402
+from nameko.runners import ServiceRunner  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from dsi.database import make_engine  # noqa: E402
+from dsi.migrations import upgrade  # noqa: E402
+from services.moderation import accounts  # noqa: E402
+
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))  # for the services this run starts
 
 MANAGEMENT = "http://127.0.0.1:15672/api"
 AUTH = ("guest", "guest")

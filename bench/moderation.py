@@ -9,36 +9,20 @@ runs); --without-consumers leaves them out, as when those services never ran on 
 
 Run: .venv/bin/python bench/moderation.py [--count 50]
 """
-import eventlet
-
-eventlet.monkey_patch()
-
-import argparse  # noqa: E402
-import os  # noqa: E402
-import secrets  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import requests  # noqa: E402
-from nameko.standalone.rpc import ServiceRpcProxy  # noqa: E402
+import sys
+from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))  # a throwaway key for the services this run starts
+from bench import harness  # noqa: E402  (first: it patches eventlet)
 
-from bench.harness import (  # noqa: E402
-    PASSWORD,
-    STAFF_EMAIL,
-    machine_line,
-    poll,
-    running,
-    scratch_databases,
-    scratch_vhost,
-    summary,
-    table_head,
-)
+import argparse  # noqa: E402
+import time  # noqa: E402
+
+import requests  # noqa: E402
+from nameko.standalone.rpc import ServiceRpcProxy  # noqa: E402
+
 from gateway.service import GatewayService  # noqa: E402
 from services.directory.service import DirectoryService  # noqa: E402
 from services.moderation.service import ModerationService  # noqa: E402
@@ -63,35 +47,35 @@ def main():
                         help="no queue takes mail_requested / record_published (newsletter and search down)")
     args = parser.parse_args()
 
-    _, urls = scratch_databases("moderation", ["directory", "moderation"], "moderator")
+    _, urls = harness.scratch_databases("moderation", ["directory", "moderation"], "moderator")
     base = f"http://127.0.0.1:{args.port}"
     to_queue, to_public = [], []
-    with scratch_vhost("moderation") as amqp_uri:
+    with harness.scratch_vhost("moderation") as amqp_uri:
         config = {"AMQP_URI": amqp_uri, "WEB_SERVER_ADDRESS": f"127.0.0.1:{args.port}",
                   "DB_URIS": {"directory:Base": urls["directory"], "moderation:Base": urls["moderation"]},
                   "RATE_LIMITS": {"submit": "100000/hour"}}
         if not args.without_consumers:
             bind_sinks(amqp_uri)
-        with running(config, DirectoryService, ModerationService, GatewayService), \
+        with harness.running(config, DirectoryService, ModerationService, GatewayService), \
                 ServiceRpcProxy("moderation", config) as moderation, requests.Session() as http:
-            cookie = moderation.login(STAFF_EMAIL, PASSWORD)["session"]
+            cookie = moderation.login(harness.STAFF_EMAIL, harness.PASSWORD)["session"]
             http.post(f"{base}/api/submissions", json=project_body()).raise_for_status()  # warm up
             for n in range(args.count):
                 start = time.perf_counter()
                 submitted = http.post(f"{base}/api/submissions", json=project_body(name=f"Bench {n}")).json()
-                poll(lambda: moderation.list_queue(cookie, {"q": f"Bench {n}", "state": "all"})["total"],
+                harness.poll(lambda: moderation.list_queue(cookie, {"q": f"Bench {n}", "state": "all"})["total"],
                      every=0.005)
                 to_queue.append(time.perf_counter() - start)
                 item = moderation.show(cookie, submitted["id"])
                 start = time.perf_counter()
                 moderation.decide(cookie, submitted["id"], {"decision": "approve", "version": item["version"]})
-                poll(lambda: http.get(f"{base}/api/projects/{item['record_id']}").status_code == 200, every=0.005)
+                harness.poll(lambda: http.get(f"{base}/api/projects/{item['record_id']}").status_code == 200, every=0.005)
                 to_public.append(time.perf_counter() - start)
 
-    print(machine_line())
-    print(table_head(95))
-    print(summary("submission (POST /api/submissions) → in the moderation queue", to_queue, 95, 0))
-    print(summary("approve (decide RPC) → GET /api/projects/{id} answers 200", to_public, 95, 0))
+    print(harness.machine_line())
+    print(harness.table_head(95))
+    print(harness.summary("submission (POST /api/submissions) → in the moderation queue", to_queue, 95, 0))
+    print(harness.summary("approve (decide RPC) → GET /api/projects/{id} answers 200", to_public, 95, 0))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@
 Run: .venv/bin/python bench/search.py [--records 100000] [--data PATH]
 """
 import argparse
-import json
 import os
 import random
 import re
@@ -40,7 +39,7 @@ from services.search.backends.embedded import EmbeddedBackend  # noqa: E402
 from services.search.engine import SearchEngine  # noqa: E402
 from services.search.models import FACETS, document  # noqa: E402
 from services.search.schemas import parse_params  # noqa: E402
-from services.search.text import Terms, distance, words  # noqa: E402
+from services.search.text import Terms, distance  # noqa: E402
 
 AMQP_HOST = "127.0.0.1"
 MANAGEMENT = "http://127.0.0.1:15672/api"
@@ -254,18 +253,10 @@ class Platform:
         argv = [sys.executable, "-m", "nameko", "run", "--config", str(ROOT / folder / "config.yml"), service]
         self.children.append(subprocess.Popen(argv, cwd=ROOT, env=self.env))
 
-    def wait_for(self, url: str, seconds: float = 180) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(url, timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            if any(child.poll() is not None for child in self.children):
-                raise RuntimeError("a service stopped while starting")
-            time.sleep(0.2)
-        raise RuntimeError(f"{url} did not answer in {seconds}s")
+    def wait_for(self, url: str) -> None:
+        from tests.processes import wait_until_it_answers
+
+        wait_until_it_answers(url, *self.children, seconds=180)
 
     def sink(self, producer: str, event_types) -> None:
         """A queue that takes what moderation and the newsletter would consume here: without one, those events

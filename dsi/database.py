@@ -8,12 +8,13 @@ newsletter bench on PostgreSQL slowed to a crawl (see bench/RESULTS.md) and the 
 import os
 
 import nameko_sqlalchemy
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import Index, Integer, String, create_engine, event, select
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column, sessionmaker
 
+from dsi import settings
 from dsi.logs import Tracing
-from dsi.messaging import rpc
+from dsi.messaging import OutboxWriter, rpc
 from dsi.metrics import Metrics
 
 
@@ -85,6 +86,31 @@ class Database(nameko_sqlalchemy.Database):
         wrapper = super().get_dependency(worker_ctx)
         wrapper.engine = self.engine
         return wrapper
+
+
+class TermsMixin:
+    """Columns of a table of multi-valued field values (social areas, tags, countries…) of the rows it names in
+    its own first column: `class RecordTerm(Base, TermsMixin)` with `record_id` declared there."""
+
+    # after the owner's id, which the subclass declares: the primary key reads (owner, facet, value)
+    facet: Mapped[str] = mapped_column(String(32), primary_key=True, sort_order=1)
+    value: Mapped[str] = mapped_column(String(100), primary_key=True, sort_order=1)
+    position: Mapped[int] = mapped_column(Integer, default=0, sort_order=1)
+
+    @declared_attr.directive
+    def __table_args__(cls):
+        return (Index(f"ix_{cls.__tablename__}_facet_value", "facet", "value"),)
+
+
+def in_outbox_transaction(service: str, outbox_model, producer: str, work):
+    """Run work(session, outbox) in one transaction on the service's database, for commands that run beside
+    it: their events wait in its outbox until the running service relays them."""
+    engine = make_engine(settings.database_url(service))
+    try:
+        with Session(engine) as session, session.begin():
+            return work(session, OutboxWriter(outbox_model, producer))
+    finally:
+        engine.dispose()
 
 
 def create_schema(engine: Engine, base: type[DeclarativeBase]) -> None:

@@ -257,23 +257,24 @@ class DeadLetters:
 
     def retry(self, ids=None) -> list[str]:
         """Send the chosen messages (all when `ids` is None) back to their queue with a fresh count."""
-        def act(message):
-            headers = message.headers or {}
-            if ids is not None and headers.get(DEAD_ID) not in ids:
-                return None
+        def send_back(message, headers):
             kept = {key: value for key, value in headers.items() if key not in OUR_HEADERS}
             kept[GENERATION] = uuid.uuid4().hex
             publish_raw(self.amqp_uri, message, headers.get(EXCHANGE, ""),
                         headers.get(ROUTING_KEY) or headers.get(QUEUE, ""), kept)
-            message.ack()
-            return headers.get(DEAD_ID, "")
-        return self._each(act)
+        return self._take(ids, send_back)
 
     def drop(self, ids=None) -> list[str]:
-        def act(message):
+        return self._take(ids, lambda message, headers: None)
+
+    def _take(self, ids, act) -> list[str]:
+        """act(message, headers) on each chosen message (all when `ids` is None), which then leaves the dead
+        letters; the ids of those taken."""
+        def take(message):
             headers = message.headers or {}
             if ids is not None and headers.get(DEAD_ID) not in ids:
                 return None
+            act(message, headers)
             message.ack()
             return headers.get(DEAD_ID, "")
-        return self._each(act)
+        return self._each(take)

@@ -1,7 +1,7 @@
 """Errors that cross service boundaries.
 
-Each class is registered with nameko, so an RPC caller receives an instance of it with its details,
-and the gateway turns it into a stable JSON code and HTTP status.
+Each class is registered with nameko as it is defined, so an RPC caller receives an instance of it with its
+details, and the gateway turns it into a stable JSON code and HTTP status.
 """
 from nameko.exceptions import deserialize_to_instance
 
@@ -60,6 +60,10 @@ class PlatformError(Exception):
     code = "ERROR"
     status = 400
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        deserialize_to_instance(cls)  # every kind of error crosses RPC as itself
+
     def __init__(self, message: str = "", details=None, reason: str | None = None):
         # exc_args travel over RPC; nameko would send a None as the string "None", so it is left out
         args = (message,) if details is None else (message, details)
@@ -85,29 +89,24 @@ class PlatformError(Exception):
         return body
 
 
-@deserialize_to_instance
 class NotFound(PlatformError):
     code, status = "NOT_FOUND", 404
 
 
-@deserialize_to_instance
 class InvalidInput(PlatformError):
     """`details` maps a field name to its message."""
 
     code, status = "VALIDATION_ERROR", 422
 
 
-@deserialize_to_instance
 class Conflict(PlatformError):
     code, status = "CONFLICT", 409
 
 
-@deserialize_to_instance
 class Forbidden(PlatformError):
     code, status = "FORBIDDEN", 403
 
 
-@deserialize_to_instance
 class RateLimited(PlatformError):
     code, status = "RATE_LIMITED", 429
 

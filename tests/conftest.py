@@ -13,6 +13,7 @@ eventlet.monkey_patch()  # before anything opens a socket: nameko's fixtures rel
 import json  # noqa: E402
 import os  # noqa: E402
 import secrets  # noqa: E402
+import shutil  # noqa: E402
 import socket  # noqa: E402
 import uuid  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -21,8 +22,11 @@ import pytest  # noqa: E402
 import requests  # noqa: E402
 from kombu import Connection, Exchange, Queue  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.pool import NullPool  # noqa: E402
 
 from dsi.database import make_engine  # noqa: E402
+from dsi.migrations import service_metadata, upgrade  # noqa: E402
 
 # The settings every service reads from the environment: a fresh key per run (the suite runs in production
 # mode, so the services' start-up check of SECRET_KEY is exercised too). Subprocesses inherit it.
@@ -37,6 +41,14 @@ TIERS = ("unit", "integration", "browser")
 INTEGRATION_FIXTURES = {"rabbit_config", "rabbit_manager", "container_factory", "runner_factory",
                         "web_config_port", "web_session"}
 INTEGRATION_FOLDERS = {"deploy", "chaos"}
+
+
+def pytest_ignore_collect(collection_path, config):
+    """`pytest -m unit` does not even import the folders that hold no unit test (their imports alone are slow)."""
+    if config.getoption("markexpr") == "unit":
+        folder = collection_path if collection_path.is_dir() else collection_path.parent
+        return folder.name in INTEGRATION_FOLDERS | {"browser"} or None
+    return None
 
 
 def pytest_collection_modifyitems(config, items):
@@ -77,21 +89,94 @@ def postgres_server():
     return POSTGRES_URL
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path):
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    """Each database test runs on both: "sqlite" and "postgresql" (the server of `postgres_server`)."""
+    if request.param == "postgresql":
+        request.getfixturevalue("postgres_server")
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend, tmp_path):
     """A fresh, empty database on each backend; dropped afterwards."""
-    if request.param == "sqlite":
+    if backend == "sqlite":
         yield f"sqlite:///{tmp_path}/test.db"
         return
-    server = request.getfixturevalue("postgres_server")
     name = f"dsi_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield server.rsplit("/", 1)[0] + f"/{name}"
+    yield _database(name)
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+def _database(name: str) -> str:
+    return POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+class MigratedSchemas:
+    """Each service's schema migrated once per run and backend, handed to each test as a fresh, empty database:
+    on SQLite a copy of the migrated file, on PostgreSQL one database per service emptied before each test
+    (its sequences restarted too).
+    Running the migrations (and, on PostgreSQL, creating a database) for every test made the unit tier slow."""
+
+    def __init__(self, folder: Path):
+        self.folder, self.run = folder, uuid.uuid4().hex[:8]
+        self.migrated: dict[tuple[str, str], str] = {}  # (backend, service) -> its database's URL
+
+    def fresh(self, backend: str, service: str, tmp_path: Path) -> str:
+        url = self.migrated.get((backend, service)) or self._migrate(backend, service)
+        if backend == "sqlite":
+            copy = tmp_path / f"{service}.db"
+            shutil.copyfile(make_url(url).database, copy)
+            return f"sqlite:///{copy}"
+        engine = create_engine(url, poolclass=NullPool)
+        try:
+            with engine.begin() as connection:
+                # a test that left a transaction open would make this wait forever: fail instead
+                connection.execute(text("SET LOCAL lock_timeout = '10s'"))
+                # DELETE, not TRUNCATE: on a handful of rows it is several times faster
+                for table in reversed(service_metadata(service).sorted_tables):
+                    connection.execute(table.delete())
+                for sequence in connection.scalars(text("SELECT sequencename FROM pg_sequences")):
+                    connection.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
+        finally:
+            engine.dispose()
+        return url
+
+    def _migrate(self, backend: str, service: str) -> str:
+        if backend == "sqlite":
+            url = f"sqlite:///{self.folder}/{service}.db"
+        else:
+            name = f"dsi_test_{self.run}_{service}"
+            with self._admin() as connection:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+            url = _database(name)
+        upgrade(service, url)
+        self.migrated[(backend, service)] = url
+        return url
+
+    def _admin(self):
+        return create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool).connect()
+
+    def drop(self):
+        for (backend, _service), url in self.migrated.items():
+            if backend == "postgresql":
+                with self._admin() as connection:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def migrated_schemas(tmp_path_factory):
+    schemas = MigratedSchemas(tmp_path_factory.mktemp("schemas"))
+    yield schemas
+    schemas.drop()
 
 
 @pytest.fixture
@@ -112,18 +197,6 @@ def engine_for():
     yield build
     for engine in engines:
         engine.dispose()
-
-
-@pytest.fixture
-def migrated(database_url, engine_for):
-    """`migrated("directory")`: that service's database at its latest migration, the schema production runs."""
-    from dsi.migrations import upgrade
-
-    def build(service):
-        upgrade(service, database_url)
-        return engine_for(database_url)
-
-    return build
 
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

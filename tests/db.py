@@ -18,7 +18,8 @@ def outbox_events(session, outbox_model):
 def service_fixtures(service: str, outbox_model=None, producer: str | None = None) -> dict:
     """The fixtures every service's unit tests use, built the same way for each:
 
-    - `<service>_db`: its database at the latest migration (SQLite and PostgreSQL);
+    - `database_url`: a fresh database at the service's latest migration (SQLite and PostgreSQL);
+    - `<service>_db`: an engine on it;
     - `session`: a session on it;
     - with an outbox: `outbox` (a writer for `producer`'s events) and `sent_events()` (what it wrote so far).
 
@@ -28,9 +29,13 @@ def service_fixtures(service: str, outbox_model=None, producer: str | None = Non
 
     from dsi.messaging import OutboxWriter
 
+    @pytest.fixture(name="database_url")
+    def database_url(backend, migrated_schemas, tmp_path):
+        return migrated_schemas.fresh(backend, service, tmp_path)
+
     @pytest.fixture(name=f"{service}_db")
-    def database(migrated):
-        return migrated(service)
+    def database(database_url, engine_for):
+        return engine_for(database_url)
 
     def session(**fixtures):
         with session_of(fixtures[f"{service}_db"]) as opened:
@@ -40,7 +45,7 @@ def service_fixtures(service: str, outbox_model=None, producer: str | None = Non
     session.__signature__ = inspect.Signature([inspect.Parameter(f"{service}_db", inspect.Parameter.KEYWORD_ONLY)])
     session = pytest.fixture(name="session")(session)
 
-    fixtures = {f"{service}_db": database, "session": session}
+    fixtures = {"database_url": database_url, f"{service}_db": database, "session": session}
     if outbox_model is not None:
         @pytest.fixture(name="outbox")
         def outbox():

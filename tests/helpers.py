@@ -4,12 +4,14 @@ import re
 import time
 
 import pytest
+import requests
 from sqlalchemy.orm import Session
 
 from dsi import events
 from dsi.messaging import OutboxWriter
 
 PUBLIC_URL = "http://dsi.test"
+STAFF_PASSWORD = "correct horse battery staple"
 
 
 def eventually(check, seconds: float = 10.0, step: float = 0.05):
@@ -28,6 +30,14 @@ def wait_for(check, seconds: float = 10.0, step: float = 0.1):
     if not result:
         pytest.fail(f"gave up waiting after {seconds} s: {check}")
     return result
+
+
+def paged_export(rows):
+    """An owner's export of `rows` (dicts with ids, in id order) as search's rebuild pages through it."""
+    def export(after, limit):
+        page = [row for row in rows if row["id"] > after][:limit]
+        return {"items": page, "next_after": page[-1]["id"] if len(page) == limit else None}
+    return export
 
 
 def press_the_button(session, path: str):
@@ -58,3 +68,41 @@ def publish(engine, *bodies) -> list[int]:
             approve(session, outbox, submitted["id"])
             ids.append(submitted["record_id"])
     return ids
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html)[1]
+
+
+def migrated_sqlite(folder, *services: str) -> dict[str, str]:
+    """A SQLite database per service in `folder`, at its latest migration: their URLs by service."""
+    from dsi.migrations import upgrade
+
+    urls = {service: f"sqlite:///{folder}/{service}.db" for service in services}
+    for service, url in urls.items():
+        upgrade(service, url)
+    return urls
+
+
+def add_staff(engine, *roles: str, password: str = STAFF_PASSWORD) -> None:
+    """A staff account per role in the moderation database, named `<role>@example.org`."""
+    from services.moderation import accounts
+
+    with Session(engine) as session, session.begin():
+        for role in roles:
+            accounts.create_staff(session, {"email": f"{role}@example.org", "role": role, "password": password})
+
+
+def console_browser(port: int, email: str | None = None) -> requests.Session:
+    """A browser on the gateway at `port` (relative paths, no redirects followed), logged in to the console
+    as `email` when given."""
+    session = requests.Session()
+    base = f"http://127.0.0.1:{port}"
+    session.request = lambda method, path, **kw: requests.Session.request(
+        session, method, base + path, **{**kw, "allow_redirects": False})
+    if email:
+        form = session.get("/console/login")
+        answer = session.post("/console/login", data={"email": email, "password": STAFF_PASSWORD,
+                                                      "csrf_token": csrf_of(form.text)})
+        assert answer.status_code == 303, answer.text
+    return session

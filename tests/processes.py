@@ -11,6 +11,9 @@ import urllib.parse
 import uuid
 from pathlib import Path
 
+import random
+import socket
+
 import requests
 
 from tests.helpers import eventually
@@ -32,7 +35,8 @@ def nameko_run(config_file, *services: str, env: dict | None = None, **popen) ->
                             preexec_fn=_die_with_parent, **popen)
 
 
-def wait_until_it_answers(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
+def wait_until_it_answers(url: str, *processes: subprocess.Popen, seconds: float = 60) -> None:
+    """Until `url` answers 200; fails as soon as one of the processes serving it has stopped."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
@@ -40,7 +44,7 @@ def wait_until_it_answers(url: str, process: subprocess.Popen, seconds: float = 
                 return
         except requests.RequestException:
             pass
-        assert process.poll() is None, "the services did not start"
+        assert all(process.poll() is None for process in processes), "the services did not start"
         time.sleep(0.2)
     raise AssertionError(f"{url} did not answer within {seconds} s")
 
@@ -82,6 +86,21 @@ def wait_for(condition, seconds: float, step: float = 0.2):
     return eventually(condition, seconds, step)
 
 
+def free_port_block(size: int = 16) -> int:
+    """The first of `size` consecutive free ports: `dsi run` serves each process's metrics from METRICS_PORT up,
+    and platforms launched side by side (tests in parallel, a `make run` beside the suite) must not collide."""
+    for _ in range(200):
+        first = random.randrange(20000, 60000 - size)
+        try:
+            for port in range(first, first + size):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+    raise RuntimeError("no block of free ports found")
+
+
 class LaunchedPlatform:
     """`dsi run` started as a user starts it (a session of its own, SIGINT not ignored), with every database,
     index, mail folder and port its own; its output (and its children's) kept in a file."""
@@ -100,7 +119,7 @@ class LaunchedPlatform:
                     "PYTHONWARNINGS": "ignore",
                     **{f"{service.upper()}_DB_URL": f"sqlite:///{folder}/{service}.db"
                        for service in ("directory", "moderation", "newsletter", "content")},
-                    "MEDIA_DIR": str(folder / "media"),
+                    "MEDIA_DIR": str(folder / "media"), "METRICS_PORT": str(free_port_block()),
                     **(env or {})}
         with open(self.log, "wb") as output:
             self.process = subprocess.Popen(

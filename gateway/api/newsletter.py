@@ -1,5 +1,8 @@
 """The newsletter's JSON API (/api/newsletter/*): double opt-in, one-click unsubscribe, preferences, GDPR export
 and erase, and the archive of sent editions. Links carry a signed token; the newsletter service checks it."""
+import secrets
+import uuid
+
 from nameko.rpc import RpcProxy
 
 from dsi import kinds, vocab
@@ -8,6 +11,9 @@ from dsi.vocab import INTERFACE_LANGUAGES
 from ..common.dependencies import RATE_LIMITS
 from ..common.http import call, json_body, json_response, json_route, paging, token_arg
 from ..common.openapi import PAGE_PARAMS, STAMP, closed, error, ok, operation, ref
+from ..common.spooling import SIGN_UP, SPOOL, WAITING_MESSAGE, forward
+
+SIGN_UP_BUDGET = 4  # seconds the newsletter has to take a sign-up before it is kept in the gateway's spool
 _LANGUAGE = {"type": "string", "enum": list(INTERFACE_LANGUAGES)}
 _AREAS = {"type": "array", "items": {"type": "string", "enum": sorted(vocab.SOCIAL_AREAS)},
           "description": "Social area slugs (labels are accepted too)."}
@@ -89,7 +95,10 @@ DOC = {  # path → its operations, each attached to its route below
                                   "schema": {"type": "string", "pattern": "^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"}}]),
 }
 OPENAPI_SCHEMAS = {
-    "NewsletterAccepted": closed({"status": {"const": "accepted"}, "message": {"type": "string"}}),
+    "NewsletterAccepted": closed({"status": {"const": "accepted"}, "message": {"type": "string"},
+                                  "queued": {"type": "boolean", "description": "Kept by the gateway until the "
+                                             "newsletter can take it (it is then handled as usual)."}},
+                                 required=["status", "message"]),
     "NewsletterSubscriber": _SUBSCRIBER,
 }
 
@@ -101,15 +110,26 @@ def _doc(path: str, method: str) -> dict:
     return {path: {method: DOC[path][method]}}
 
 
+def send_sign_up(route, request, body) -> dict:
+    """Hand a sign-up to the newsletter (the JSON API and the site's form both do). When the broker or the
+    newsletter cannot take it within the budget it is kept in the spool, on disk, and relayed later under the
+    same id, which the newsletter takes once: answered `queued`, never refused."""
+    client = route.limits.client(request)
+    request_id = str(uuid.uuid4())
+    result = forward(lambda: call(route.newsletter.subscribe, body, client, request_id, timeout=SIGN_UP_BUDGET),
+                     route.spool, SIGN_UP, request_id, secrets.token_urlsafe(16), {"body": body, "client": client})
+    return {"status": "accepted", "queued": True, "message": WAITING_MESSAGE} if result is None else result
+
+
 class NewsletterApi:
     newsletter = RpcProxy("newsletter")
     limits = RATE_LIMITS
+    spool = SPOOL
     openapi_schemas = OPENAPI_SCHEMAS
 
     @json_route("POST", "/api/newsletter/subscribe", openapi=_doc("/api/newsletter/subscribe", "post"))
     def api_subscribe(self, request):
-        result = call(self.newsletter.subscribe, json_body(request), self.limits.client(request))
-        return json_response(result, 202)
+        return json_response(send_sign_up(self, request, json_body(request)), 202)
 
     @json_route("POST", "/api/newsletter/confirm", openapi=_doc("/api/newsletter/confirm", "post"))
     def api_confirm(self, request):

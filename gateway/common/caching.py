@@ -11,6 +11,7 @@
   once (what was kept still serves while an owner is down).
 """
 import json
+import re
 import time
 
 from nameko.events import BROADCAST, event_handler
@@ -25,9 +26,9 @@ STALE_IF_ERROR = 24 * 3600  # seconds a cache may serve it when the gateway fail
 PUBLIC = f"public, max-age={FRESH_FOR}, stale-if-error={STALE_IF_ERROR}"
 NO_STORE = "no-store"
 PRIVATE_PREFIXES = ("/console", "/staff", "/api/newsletter/", "/metrics", "/readyz", "/healthz")  # staff pages, subscribers' own data, live figures
-STALE_MARKER = b"<!--stale-notice-->"
-STALE_NOTICE = (b'<div class="notice stale" role="status"><p>This page may be out of date: part of the site is '
-                b'not answering right now, so we show what it said last.</p></div>')
+# Every page carries its notice, in its own language, in a comment (layout.html); a stale answer shows it.
+STALE_MARKER = re.compile(rb"<!--stale-notice:(.*?)-->", re.DOTALL)
+STALE_NOTICE = rb'<div class="notice stale" role="status"><p>\1</p></div>'
 TOKEN_ARGS = ("token",)
 # What changes public answers: the directory's records and the content service's pages (when it runs).
 CHANGES = [(events.DIRECTORY, events.RECORD_PUBLISHED), (events.DIRECTORY, events.RECORD_UNPUBLISHED),
@@ -100,7 +101,7 @@ def stale(request, service: str) -> Response | None:
         if isinstance(document, dict):
             body = json.dumps({**document, "stale": True}, ensure_ascii=False, separators=(",", ":")).encode()
     elif content_type.startswith("text/html"):
-        body = body.replace(STALE_MARKER, STALE_NOTICE, 1)
+        body = STALE_MARKER.sub(STALE_NOTICE, body, count=1)
     return Response(body, status=answer.status, content_type=content_type, headers={
         "Age": str(answer.age(time.time())), "ETag": answer.etag, "Cache-Control": PUBLIC,
         "Warning": '110 - "Response is Stale"', "X-DSI-Stale": "true"})

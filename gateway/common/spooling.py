@@ -1,11 +1,11 @@
-"""The gateway's side of the spool (gateway/spool.py): a visitor's submission or report that its owner cannot
+"""The gateway's side of the spool (gateway/spool.py): a visitor's submission, report or newsletter sign-up that its owner cannot
 take within the time budget is kept on disk, answered 202 `queued`, and forwarded later by a relay timer under
 the same id (the owner takes it once however often it arrives)."""
 import logging
 
 from nameko.extensions import DependencyProvider
 
-from dsi.errors import Conflict, InvalidInput, NotFound, PlatformError
+from dsi.errors import Conflict, InvalidInput, NotFound, PlatformError, RateLimited
 
 from dsi.lifecycle import timer
 
@@ -14,7 +14,7 @@ from .http import ServiceUnavailable, TimedOut, call
 
 log = logging.getLogger(__name__)
 
-SUBMISSION, REPORT = "submission", "report"
+SUBMISSION, REPORT, SIGN_UP = "submission", "report", "sign_up"
 DEFAULT_SPOOL_DIR = "var/spool"
 RELAY_TIMEOUT = 5  # seconds the relay waits for an owner per item
 QUEUED_RETRY_DELAY = 30  # seconds before relaying an item whose request already waits in the owner's queue
@@ -82,7 +82,13 @@ def relay(route) -> Relay:
         except (InvalidInput, NotFound) as error:
             raise Rejected(str(error))
 
-    return Relay(route.spool, {SUBMISSION: submission, REPORT: report}, unreachable=unreachable)
+    def sign_up(item_id: str, item: dict):
+        try:  # under its id: the newsletter takes it once, however often it is relayed
+            return call(route.newsletter.subscribe, item["body"], item["client"], item_id, timeout=RELAY_TIMEOUT)
+        except (InvalidInput, RateLimited) as error:
+            raise Rejected(str(error))
+
+    return Relay(route.spool, {SUBMISSION: submission, REPORT: report, SIGN_UP: sign_up}, unreachable=unreachable)
 
 
 SPOOL = LocalSpool()  # one provider, declared by every route class that uses it

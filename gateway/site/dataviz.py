@@ -136,14 +136,16 @@ def grouping_view(lang: str, answer: dict) -> dict:
 
 
 def network_table(lang: str, graph: dict) -> list[dict]:
-    """The network's table: its connected groups, largest first, with the names of their first members."""
+    """The network's table: its connected groups, largest first and numbered, with the names of their first
+    members."""
     members: dict[int, list[dict]] = {}
     for node in sorted(graph["nodes"], key=lambda node: (-node["degree"], node["name"])):
         listed = members.setdefault(node["group"], [])
         if len(listed) < MAX_GROUP_MEMBERS:
             listed.append({"name": node["name"], "kind": node["kind"], "url": i18n.localised(lang, node["path"]),
                            "degree": node["degree"]})
-    return [{**group, "members": members.get(group["id"], [])} for group in graph["groups"][:MAX_TABLE_GROUPS]]
+    return [{**group, "number": number, "members": members.get(group["id"], [])}
+            for number, group in enumerate(graph["groups"][:MAX_TABLE_GROUPS], start=1)]
 
 
 # --- whole pages -----------------------------------------------------------------------------------------------

@@ -33,14 +33,14 @@ class MapPages:
 
     @page("/map/network")
     def network_page(self, request, lang):
-        chosen = dataviz.selection(request.args)
-        params = dataviz.service_params(chosen, **dataviz.view_options(request.args, "network"))
-        graph = call(self.search.network, params, timeout=PAGE_TIMEOUT)
-        return self._view(request, lang, "network", "map/network.html", graph=graph)
+        return self._view(request, lang, "network", "map/network.html", graph=self._answer(request, "network"))
 
     @page("/map/groupings")
     def groupings_page(self, request, lang):
+        return self._view(request, lang, "groupings", "map/groupings.html", answer=self._answer(request, "groupings"))
+
+    def _answer(self, request, view: str):
+        """The search service's answer for a view of the selection in the address (its RPC has the view's name)."""
         chosen = dataviz.selection(request.args)
-        params = dataviz.service_params(chosen, **dataviz.view_options(request.args, "groupings"))
-        answer = call(self.search.groupings, params, timeout=PAGE_TIMEOUT)
-        return self._view(request, lang, "groupings", "map/groupings.html", answer=answer)
+        params = dataviz.service_params(chosen, **dataviz.view_options(request.args, view))
+        return call(getattr(self.search, view), params, timeout=PAGE_TIMEOUT)

@@ -12,9 +12,11 @@ from nameko.rpc import RpcProxy
 from dsi.errors import InvalidInput
 from dsi.vocab import INTERFACE_LANGUAGES, SOCIAL_AREAS
 
+from ..api.newsletter import send_sign_up
 from ..common import csrf, i18n
 from ..common.dependencies import RATE_LIMITS
 from ..common.http import call, check_size, html_route, paging, retry_headers, token_arg
+from ..common.spooling import SPOOL
 from ..common.templating import render
 
 
@@ -45,6 +47,7 @@ def _shown_in(template: str):
 class NewsletterPages:
     newsletter = RpcProxy("newsletter")
     limits = RATE_LIMITS
+    spool = SPOOL
 
     @html_route("GET", "/newsletter", _shown_in("newsletter/signup.html"))
     def signup_page(self, request, lang):
@@ -55,10 +58,11 @@ class NewsletterPages:
         csrf.check(request)
         body = _form(request)
         try:
-            call(self.newsletter.subscribe, body, self.limits.client(request))
+            answer = send_sign_up(self, request, body)
         except InvalidInput as error:
             return render("newsletter/signup.html", 422, request=request, error=error, values=body, **_choices())
-        return render("newsletter/message.html", 202, request=request, outcome="pending")
+        return render("newsletter/message.html", 202, request=request,
+                      outcome="queued" if answer.get("queued") else "pending")
 
     @html_route("GET", "/newsletter/confirm", _shown_in("newsletter/message.html"))
     def confirm_form(self, request, lang):

@@ -200,16 +200,17 @@ class PublicPages:
     def report_form(self, request, lang, collection, record_id):
         csrf.check(request)
         body = {"reason_code": request.form.get("reason_code", ""), "text": request.form.get("text", "")}
-        report_record(self, request, kinds.by_segment(collection).name, record_id, body)
-        return _report_answer(request, 202)
+        answer = report_record(self, request, kinds.by_segment(collection).name, record_id, body)
+        return _report_answer(request, 202, queued=answer.get("queued", False))
 
 
-def _report_answer(request, status: int, error: PlatformError | None = None, headers=None) -> Response:
+def _report_answer(request, status: int, error: PlatformError | None = None, headers=None,
+                   queued: bool = False) -> Response:
     """The answer to a report, in the record page's language; its language switcher leads to the record's page
     (the report's own address takes POSTs only)."""
     back = request.path.removesuffix("/report")
     return render("console/report_sent.html", status, headers, request=request, error=error, back=back,
-                  page_path=i18n.split_path(back)[1], page_query="")
+                  page_path=i18n.split_path(back)[1], page_query="", queued=queued)
 
 
 def report_record(route, request, kind: str, record_id: int, body) -> dict:

@@ -4,20 +4,14 @@ import os
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from dsi import events, settings
-from dsi.database import make_engine
-from dsi.messaging import OutboxWriter
+from dsi import events
+from dsi.database import in_outbox_transaction
 
 from . import demo, importer
 from .models import Item, Outbox
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-
-
-def database_url() -> str:
-    return settings.database_url("content")
 
 
 def default_editorial_path() -> Path | None:
@@ -28,14 +22,7 @@ def default_editorial_path() -> Path | None:
 
 
 def _in_transaction(work):
-    """Run work(session, outbox) in one transaction; events wait in the outbox until the running content
-    service relays them."""
-    engine = make_engine(database_url())
-    try:
-        with Session(engine) as session, session.begin():
-            return work(session, OutboxWriter(Outbox, events.CONTENT))
-    finally:
-        engine.dispose()
+    return in_outbox_transaction("content", Outbox, events.CONTENT, work)
 
 
 def import_editorial(args) -> None:

@@ -3,12 +3,13 @@ the public's suggestions."""
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from dsi.clock import utcnow
+from dsi.database import TermsMixin
 from dsi.messaging import OutboxMixin, ProcessedEventMixin
+from dsi.submissions import SubmissionMixin
 
 
 class Base(DeclarativeBase):
@@ -76,17 +77,12 @@ class Translation(Base):
     body_html: Mapped[str] = mapped_column(Text, default="")
 
 
-class ItemTerm(Base):
+class ItemTerm(Base, TermsMixin):
     """A multi-valued field: social areas, funding types, targets, countries."""
 
     __tablename__ = "item_terms"
 
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
-    facet: Mapped[str] = mapped_column(String(32), primary_key=True)
-    value: Mapped[str] = mapped_column(String(100), primary_key=True)
-    position: Mapped[int] = mapped_column(Integer, default=0)
-
-    __table_args__ = (Index("ix_item_terms_facet_value", "facet", "value"),)
 
 
 class SlugRedirect(Base):
@@ -130,7 +126,7 @@ class Image(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class Suggestion(Base):
+class Suggestion(Base, SubmissionMixin):
     """An event or funding call suggested by the public, waiting for or decided by moderation."""
 
     __tablename__ = "suggestions"
@@ -138,15 +134,6 @@ class Suggestion(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
-    state: Mapped[str] = mapped_column(String(24), index=True, default="pending")
-    data: Mapped[dict] = mapped_column(JSON)
-    email: Mapped[str] = mapped_column(String(254))
-    email_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")  # the suggester's
-    reason_code: Mapped[str | None] = mapped_column(String(40))
-    reason: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     item: Mapped[Item] = relationship(lazy="joined")
 

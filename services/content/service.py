@@ -9,10 +9,11 @@ from nameko.rpc import RpcProxy
 
 from dsi import events, redaction
 from dsi.database import DatabaseHealth
-from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
+from dsi.errors import InvalidInput
 from dsi.lifecycle import timer
-from dsi.messaging import first_delivery, reliable_handler, rpc
+from dsi.messaging import first_delivery, handles, rpc
 from dsi.settings import Settings
+from dsi.submissions import EXPECTED, SubmissionLinks
 
 from . import ical, images, items, listing, suggestions
 from .dependencies import database, media, outbox
@@ -23,11 +24,11 @@ from .settings import ContentSettings
 
 redaction.install()  # no e-mail addresses or link tokens in this service's logs
 
-EXPECTED = (InvalidInput, NotFound, Conflict, Forbidden)
 EDITORS = ("editor", "admin")
 
 
-class ContentService(DatabaseHealth):
+class ContentService(SubmissionLinks, DatabaseHealth):
+    submissions = suggestions
     name = "content"
 
     db = database
@@ -96,21 +97,6 @@ class ContentService(DatabaseHealth):
     def submit(self, body, submission_id=None):
         with self.db.get_session() as session:
             return suggestions.submit(session, self.outbox, body, self.public_url, submission_id)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def submission_status(self, submission_id, token):
-        with self.db.get_session() as session:
-            return suggestions.get_status(session, submission_id, token)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def confirm_email(self, submission_id, token):
-        with self.db.get_session() as session:
-            return suggestions.confirm_email(session, self.outbox, submission_id, token)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def withdraw(self, submission_id, token):
-        with self.db.get_session() as session:
-            return suggestions.withdraw(session, self.outbox, submission_id, token)
 
     @rpc(expected_exceptions=EXPECTED)
     def suggestion_for_editing(self, submission_id, token):
@@ -205,17 +191,9 @@ class ContentService(DatabaseHealth):
             if first_delivery(session, ProcessedEvent, event):
                 suggestions.apply_decision(session, self.outbox, event, self.public_url)
 
-    @reliable_handler(events.MODERATION, events.SUBMISSION_APPROVED)
-    def on_approved(self, event):
-        self._apply_once(event)
-
-    @reliable_handler(events.MODERATION, events.SUBMISSION_REJECTED)
-    def on_rejected(self, event):
-        self._apply_once(event)
-
-    @reliable_handler(events.MODERATION, events.CHANGES_REQUESTED)
-    def on_changes_requested(self, event):
-        self._apply_once(event)
+    on_approved = handles(events.MODERATION, events.SUBMISSION_APPROVED, _apply_once)
+    on_rejected = handles(events.MODERATION, events.SUBMISSION_REJECTED, _apply_once)
+    on_changes_requested = handles(events.MODERATION, events.CHANGES_REQUESTED, _apply_once)
 
     # --- timers ------------------------------------------------------------------------------------------------
 

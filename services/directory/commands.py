@@ -2,29 +2,16 @@
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from dsi import events, settings
-from dsi.database import make_engine
-from dsi.messaging import OutboxWriter
+from dsi import events
+from dsi.database import in_outbox_transaction
 
 from . import demo, importer
 from .models import Outbox, Record
 
 
-def database_url() -> str:
-    return settings.database_url("directory")
-
-
 def _in_transaction(work):
-    """Run work(session, outbox) in one transaction on the directory's database; events wait in its outbox
-    until the running directory service relays them."""
-    engine = make_engine(database_url())
-    try:
-        with Session(engine) as session, session.begin():
-            return work(session, OutboxWriter(Outbox, events.DIRECTORY))
-    finally:
-        engine.dispose()
+    return in_outbox_transaction("directory", Outbox, events.DIRECTORY, work)
 
 
 def import_dsi4eu(args) -> None:

@@ -2,11 +2,13 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from dsi.clock import utcnow
+from dsi.database import TermsMixin
 from dsi.messaging import OutboxMixin, ProcessedEventMixin
+from dsi.submissions import SubmissionMixin
 
 
 class Base(DeclarativeBase):
@@ -56,17 +58,12 @@ Index("ix_records_listing", Record.kind, Record.status, func.lower(Record.name),
 Index("ix_records_public_figures", Record.status, Record.kind, Record.country)
 
 
-class RecordTerm(Base):
+class RecordTerm(Base, TermsMixin):
     """A multi-valued field value: a social area, technology, DSI focus, tag or network tag."""
 
     __tablename__ = "record_terms"
 
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
-    facet: Mapped[str] = mapped_column(String(32), primary_key=True)
-    value: Mapped[str] = mapped_column(String(100), primary_key=True)
-    position: Mapped[int] = mapped_column(Integer, default=0)
-
-    __table_args__ = (Index("ix_record_terms_facet_value", "facet", "value"),)
 
 
 class RecordLink(Base):
@@ -81,7 +78,7 @@ class RecordLink(Base):
     __table_args__ = (Index("ix_record_links_project", "project_id"),)
 
 
-class Submission(Base):
+class Submission(Base, SubmissionMixin):
     """A proposal waiting for, or decided by, moderation: a new record (create) or an edit (update)."""
 
     __tablename__ = "submissions"
@@ -90,15 +87,6 @@ class Submission(Base):
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     action: Mapped[str] = mapped_column(String(16))  # create | update
-    state: Mapped[str] = mapped_column(String(24), index=True, default="pending")
-    data: Mapped[dict] = mapped_column(JSON)  # the proposed fields, validated
-    email: Mapped[str] = mapped_column(String(254))
-    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")  # of the submitter's mails
-    email_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    reason_code: Mapped[str | None] = mapped_column(String(40))
-    reason: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
 
     record: Mapped[Record] = relationship(lazy="joined")

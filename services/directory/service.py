@@ -6,10 +6,10 @@ from functools import partial
 
 from dsi import events, redaction
 from dsi.database import DatabaseHealth
-from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dsi.lifecycle import timer
-from dsi.messaging import first_delivery, reliable_handler, rpc
+from dsi.messaging import first_delivery, handles, rpc
 from dsi.settings import Settings
+from dsi.submissions import EXPECTED, SubmissionLinks
 from dsi.validation import MAX_ID, parse_id, parse_int, parse_paging
 
 from . import records
@@ -19,10 +19,10 @@ from .settings import DirectorySettings
 
 redaction.install()  # no e-mail addresses or link tokens in this service's logs
 
-EXPECTED = (InvalidInput, NotFound, Conflict, Forbidden)
 
 
-class DirectoryService(DatabaseHealth):
+class DirectoryService(SubmissionLinks, DatabaseHealth):
+    submissions = records
     name = "directory"
 
     db = database
@@ -46,21 +46,6 @@ class DirectoryService(DatabaseHealth):
         with self.db.get_session() as session:
             return records.propose_edit(session, self.outbox, parse_id(record_id, "record_id"), body, token,
                                         self.public_url, language)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def submission_status(self, submission_id, token):
-        with self.db.get_session() as session:
-            return records.get_status(session, submission_id, token)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def confirm_email(self, submission_id, token):
-        with self.db.get_session() as session:
-            return records.confirm_email(session, self.outbox, submission_id, token)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def withdraw(self, submission_id, token):
-        with self.db.get_session() as session:
-            return records.withdraw(session, self.outbox, submission_id, token)
 
     # --- public reads ------------------------------------------------------------------------------------------
 
@@ -101,25 +86,14 @@ class DirectoryService(DatabaseHealth):
             if first_delivery(session, ProcessedEvent, event):
                 apply(session, self.outbox, event)
 
-    @reliable_handler(events.MODERATION, events.SUBMISSION_APPROVED)
-    def on_approved(self, event):
+    def _apply_decision(self, event):
         self._apply_once(event, partial(records.apply_decision, public_url=self.public_url))
 
-    @reliable_handler(events.MODERATION, events.SUBMISSION_REJECTED)
-    def on_rejected(self, event):
-        self._apply_once(event, partial(records.apply_decision, public_url=self.public_url))
-
-    @reliable_handler(events.MODERATION, events.CHANGES_REQUESTED)
-    def on_changes_requested(self, event):
-        self._apply_once(event, partial(records.apply_decision, public_url=self.public_url))
-
-    @reliable_handler(events.MODERATION, events.RECORD_HIDDEN)
-    def on_hidden(self, event):
-        self._apply_once(event, records.set_visibility)
-
-    @reliable_handler(events.MODERATION, events.RECORD_RESTORED)
-    def on_restored(self, event):
-        self._apply_once(event, records.set_visibility)
+    on_approved = handles(events.MODERATION, events.SUBMISSION_APPROVED, _apply_decision)
+    on_rejected = handles(events.MODERATION, events.SUBMISSION_REJECTED, _apply_decision)
+    on_changes_requested = handles(events.MODERATION, events.CHANGES_REQUESTED, _apply_decision)
+    on_hidden = handles(events.MODERATION, events.RECORD_HIDDEN, _apply_once, records.set_visibility)
+    on_restored = handles(events.MODERATION, events.RECORD_RESTORED, _apply_once, records.set_visibility)
 
     # --- outbox ------------------------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from dsi import events, redaction
 from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound, PlatformError, RateLimited
 from dsi.lifecycle import timer
-from dsi.messaging import first_delivery, reliable_handler, rpc
+from dsi.messaging import first_delivery, handles, reliable_handler, rpc
 from dsi.metrics import Metrics
 from dsi.settings import Settings
 from dsi.validation import MAX_ID, parse_id, parse_int, parse_paging
@@ -58,13 +58,8 @@ class ModerationService(DatabaseHealth):
 
     # --- content events: the public's suggestions of events and funding enter the same queue ---------------------
 
-    @reliable_handler(events.CONTENT, events.SUBMISSION_RECEIVED)
-    def on_suggestion_received(self, event):
-        self.on_submission_received(event)
-
-    @reliable_handler(events.CONTENT, events.SUBMISSION_DECIDED)
-    def on_suggestion_decided(self, event):
-        self.on_submission_decided(event)
+    on_suggestion_received = handles(events.CONTENT, events.SUBMISSION_RECEIVED, on_submission_received)
+    on_suggestion_decided = handles(events.CONTENT, events.SUBMISSION_DECIDED, on_submission_decided)
 
     @reliable_handler(events.CONTENT, events.SUBMISSION_CONFIRMED)
     def on_suggestion_confirmed(self, event):

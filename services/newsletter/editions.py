@@ -42,80 +42,65 @@ SECTIONS = {"stories": "story", "events": "event", "funding": "funding", "record
 
 # --- the read model ----------------------------------------------------------------------------------------
 
-def _newer(session, model, row_id: int, version: int, **blank):
-    """The read-model row to overwrite with `version`; None when it holds that version or a newer one already
-    (a repeated or late event changes nothing). A new row starts from `blank`."""
-    row = session.get(model, row_id)
-    if row is not None and row.version >= version:
-        return None
+def _hold(session, model, thing: dict, public: bool, blank: dict | None = None, **fields) -> bool:
+    """Overwrite the read-model row of `thing` (an id and a version) with its version, `public` and `fields`;
+    False, changing nothing, when the row holds that version or a newer one already (a repeated or late event).
+    A new row starts from `blank`."""
+    row = session.get(model, thing["id"])
+    if row is not None and row.version >= thing["version"]:
+        return False
     if row is None:
-        row = model(id=row_id, **blank)
+        row = model(id=thing["id"], **(blank or {}))
         session.add(row)
-    return row
+    for name, value in {"version": thing["version"], "public": public, **fields}.items():
+        setattr(row, name, value)
+    return True
+
+
+def _place(thing: dict) -> str:
+    return ", ".join(part for part in (thing.get("city"), thing.get("country_name")) if part)[:300]
+
+
+def _published_at(thing: dict, event: dict) -> datetime:
+    return parse_iso(thing.get("published_at")) or parse_iso(event.get("occurred_at")) or utcnow()
+
 
 def apply_published(session, event: dict) -> bool:
     """Hold the record's newest public version; an older or repeated version changes nothing."""
     record = event["payload"]["record"]
-    row = _newer(session, PublishedRecord, record["id"], record["version"])
-    if row is None:
-        return False
-    row.kind = record["kind"]
-    row.version = record["version"]
-    row.public = True
-    row.name = record.get("name") or ""
-    row.summary = plain_text(record.get("short_description"))[:300]
-    row.place = ", ".join(part for part in (record.get("city"), record.get("country_name")) if part)[:300]
-    row.social_areas = [area["value"] for area in record.get("social_areas") or [] if area]
-    row.published_at = parse_iso(record.get("published_at")) or parse_iso(event.get("occurred_at")) or utcnow()
-    row.created_at = parse_iso(record.get("created_at"))
-    return True
+    return _hold(session, PublishedRecord, record, public=True, kind=record["kind"], name=record.get("name") or "",
+                 summary=plain_text(record.get("short_description"))[:300], place=_place(record),
+                 social_areas=[area["value"] for area in record.get("social_areas") or [] if area],
+                 published_at=_published_at(record, event), created_at=parse_iso(record.get("created_at")))
 
 
 def apply_unpublished(session, event: dict) -> bool:
     payload = event["payload"]
     # a new row remembers the version, so that an older `published` arriving late stays ignored
-    row = _newer(session, PublishedRecord, payload["id"], payload["version"], kind=payload.get("kind", ""))
-    if row is None:
-        return False
-    row.version = payload["version"]
-    row.public = False
-    return True
+    return _hold(session, PublishedRecord, payload, public=False, blank={"kind": payload.get("kind", "")})
 
 
 def apply_content_published(session, event: dict) -> bool:
     """Hold a content item's newest public version (content_published and content_updated)."""
     item = event["payload"]["item"]
-    row = _newer(session, PublishedContent, item["id"], item["version"])
-    if row is None:
-        return False
-    row.kind = item["kind"]
-    row.version = item["version"]
-    row.public = True
-    row.title = (item.get("title") or item.get("name") or "")[:300]
-    row.summary = plain_text(item.get("summary"))[:500]
-    row.url = (item.get("url") or "")[:300]
-    row.lang = item.get("lang") or "en"
-    row.translations = {lang: {"title": (t.get("title") or "")[:300], "summary": plain_text(t.get("summary"))[:500]}
-                        for lang, t in (item.get("translations") or {}).items()}
-    row.social_areas = [area["value"] if isinstance(area, dict) else area
-                        for area in item.get("social_areas") or [] if area]
-    row.place = ", ".join(part for part in (item.get("city"), item.get("country_name")) if part)[:300]
-    row.published_at = parse_iso(item.get("published_at")) or parse_iso(event.get("occurred_at")) or utcnow()
-    row.starts_at = parse_iso(item.get("starts_at"))
-    row.closes_on = None if item.get("rolling") or not item.get("closes_on") else date.fromisoformat(
+    closes_on = None if item.get("rolling") or not item.get("closes_on") else date.fromisoformat(
         str(item["closes_on"])[:10])
-    return True
+    return _hold(
+        session, PublishedContent, item, public=True, kind=item["kind"],
+        title=(item.get("title") or item.get("name") or "")[:300], summary=plain_text(item.get("summary"))[:500],
+        url=(item.get("url") or "")[:300], lang=item.get("lang") or "en",
+        translations={lang: {"title": (t.get("title") or "")[:300], "summary": plain_text(t.get("summary"))[:500]}
+                      for lang, t in (item.get("translations") or {}).items()},
+        social_areas=[area["value"] if isinstance(area, dict) else area
+                      for area in item.get("social_areas") or [] if area],
+        place=_place(item), published_at=_published_at(item, event), starts_at=parse_iso(item.get("starts_at")),
+        closes_on=closes_on)
 
 
 def apply_content_unpublished(session, event: dict) -> bool:
     payload = event["payload"]
-    row = _newer(session, PublishedContent, payload["id"], payload["version"], kind=payload.get("kind", ""),
-                 translations={}, social_areas=[])
-    if row is None:
-        return False
-    row.version = payload["version"]
-    row.public = False
-    return True
+    return _hold(session, PublishedContent, payload, public=False,
+                 blank={"kind": payload.get("kind", ""), "translations": {}, "social_areas": []})
 
 
 # --- months and their records ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited
 from dsi.clock import parse_iso, utcnow
 from dsi.lifecycle import timer
-from dsi.messaging import first_delivery, reliable_handler, rpc
+from dsi.messaging import first_delivery, handles, rpc
 from dsi.validation import parse_paging
 
 from . import editions, mails, sending, subscribers
@@ -43,10 +43,10 @@ class NewsletterService(DatabaseHealth):
     # --- subscribers (public, through the gateway) -------------------------------------------------------------
 
     @rpc(expected_exceptions=EXPECTED)
-    def subscribe(self, body, client=""):
+    def subscribe(self, body, client="", request_id=None):
         with self.db.get_session() as session:
             return subscribers.subscribe(session, body, client, self.mailer.settings.links,
-                                         self.mailer.settings.limits)
+                                         self.mailer.settings.limits, request_id)
 
     @rpc(expected_exceptions=EXPECTED)
     def confirm(self, token):
@@ -159,37 +159,17 @@ class NewsletterService(DatabaseHealth):
             if first_delivery(session, ProcessedEvent, event):
                 apply(session, event)
 
-    @reliable_handler(events.DIRECTORY, events.MAIL_REQUESTED)
-    def on_directory_mail(self, event):
-        self._apply_once(event, mails.on_requested)
-
-    @reliable_handler(events.MODERATION, events.MAIL_REQUESTED)
-    def on_moderation_mail(self, event):
-        self._apply_once(event, mails.on_requested)
-
-    @reliable_handler(events.CONTENT, events.MAIL_REQUESTED)
-    def on_content_mail(self, event):
-        self._apply_once(event, mails.on_requested)
-
-    @reliable_handler(events.DIRECTORY, events.RECORD_PUBLISHED)
-    def on_record_published(self, event):
-        self._apply_once(event, editions.apply_published)
-
-    @reliable_handler(events.DIRECTORY, events.RECORD_UNPUBLISHED)
-    def on_record_unpublished(self, event):
-        self._apply_once(event, editions.apply_unpublished)
-
-    @reliable_handler(events.CONTENT, events.CONTENT_PUBLISHED)
-    def on_content_published(self, event):
-        self._apply_once(event, editions.apply_content_published)
-
-    @reliable_handler(events.CONTENT, events.CONTENT_UPDATED)
-    def on_content_updated(self, event):
-        self._apply_once(event, editions.apply_content_published)
-
-    @reliable_handler(events.CONTENT, events.CONTENT_UNPUBLISHED)
-    def on_content_unpublished(self, event):
-        self._apply_once(event, editions.apply_content_unpublished)
+    on_directory_mail = handles(events.DIRECTORY, events.MAIL_REQUESTED, _apply_once, mails.on_requested)
+    on_moderation_mail = handles(events.MODERATION, events.MAIL_REQUESTED, _apply_once, mails.on_requested)
+    on_content_mail = handles(events.CONTENT, events.MAIL_REQUESTED, _apply_once, mails.on_requested)
+    on_record_published = handles(events.DIRECTORY, events.RECORD_PUBLISHED, _apply_once, editions.apply_published)
+    on_record_unpublished = handles(events.DIRECTORY, events.RECORD_UNPUBLISHED,
+                                    _apply_once, editions.apply_unpublished)
+    on_content_published = handles(events.CONTENT, events.CONTENT_PUBLISHED,
+                                   _apply_once, editions.apply_content_published)
+    on_content_updated = handles(events.CONTENT, events.CONTENT_UPDATED, _apply_once, editions.apply_content_published)
+    on_content_unpublished = handles(events.CONTENT, events.CONTENT_UNPUBLISHED,
+                                     _apply_once, editions.apply_content_unpublished)
 
     # --- timers: each fires on every instance; the database decides who does what -----------------------------
 

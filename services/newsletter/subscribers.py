@@ -14,10 +14,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from dsi import i18n, signing
 from dsi.errors import Forbidden, NotFound, RateLimited
-from dsi.messaging import utcnow
+from dsi.messaging import first_delivery, utcnow
 
 from . import mails
-from .models import Edition, Mail, RateLimitHit, Recipient, Subscriber, stamp
+from .models import Edition, Mail, ProcessedEvent, RateLimitHit, Recipient, Subscriber, stamp
 from .schemas import Preferences, Subscription, parse
 
 PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCED = "pending", "confirmed", "unsubscribed", "bounced"
@@ -85,8 +85,15 @@ def count_hit(session, key: str, window_seconds: int) -> int:
     return session.execute(statement).scalar_one()
 
 
-def subscribe(session, body, client: str, links: Links, limits: Limits) -> dict:
+SIGN_UP = "newsletter.sign_up"  # the kind of request recorded under its idempotency key
+
+
+def subscribe(session, body, client: str, links: Links, limits: Limits, request_id: str | None = None) -> dict:
+    """A sign-up; `request_id` (the gateway's, kept with a spooled sign-up) makes a repeat of it change nothing,
+    so a relayed copy neither subscribes twice nor mails a second confirmation."""
     data = parse(Subscription, body, "sign-up")
+    if request_id is not None and not first_delivery(session, ProcessedEvent, {"id": str(request_id), "type": SIGN_UP}):
+        return ACCEPTED
     if count_hit(session, "client:" + _digest(client or "unknown"), 3600) > limits.per_client_hour:
         raise RateLimited.because("too_many_signups", {"retry_after": 3600})
     if count_hit(session, "address:" + _digest(data.email), 86400) > limits.per_address_day:

@@ -10,7 +10,7 @@ from nameko.events import EventDispatcher
 from dsi import events, redaction
 from dsi.errors import InvalidInput, NotFound
 from dsi.lifecycle import GracefulStop
-from dsi.messaging import rpc
+from dsi.messaging import handles, rpc
 from dsi.logs import Tracing
 from dsi.metrics import Metrics
 
@@ -122,9 +122,7 @@ class SearchService:
     def on_content_published(self, event):
         self.index.engine.content_published(event["payload"]["item"])
 
-    @index_handler(events.CONTENT, events.CONTENT_UPDATED)
-    def on_content_updated(self, event):
-        self.index.engine.content_published(event["payload"]["item"])
+    on_content_updated = handles(events.CONTENT, events.CONTENT_UPDATED, on_content_published, entrypoint=index_handler)
 
     @index_handler(events.CONTENT, events.CONTENT_UNPUBLISHED)
     def on_content_unpublished(self, event):

@@ -4,51 +4,26 @@ import io
 import re
 
 import pytest
-import requests
 from PIL import Image
-from sqlalchemy.orm import Session
 
-from dsi.migrations import upgrade
 from gateway.common.http import PayloadTooLarge
 from gateway.console import content as content_console
 from gateway.service import GatewayService
 from services.content.service import ContentService
-from services.moderation import accounts
 from services.moderation.service import ModerationService
+from tests.helpers import add_staff, console_browser, csrf_of, migrated_sqlite
 
-PASSWORD = "correct horse battery staple"
 HOSTILE = 'Hello **editor**\n\n<script>alert(1)</script>\n\n[x](javascript:alert(2))'
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html)[1]
 
 
 @pytest.fixture
 def console(runner_factory, rabbit_config, web_config, web_config_port, tmp_path, engine_for):
-    urls = {name: f"sqlite:///{tmp_path}/{name}.db" for name in ("content", "moderation")}
-    for name, url in urls.items():
-        upgrade(name, url)
-    with Session(engine_for(urls["moderation"])) as session, session.begin():
-        for role in ("editor", "moderator"):
-            accounts.create_staff(session, {"email": f"{role}@example.org", "role": role, "password": PASSWORD})
+    urls = migrated_sqlite(tmp_path, "content", "moderation")
+    add_staff(engine_for(urls["moderation"]), "editor", "moderator")
     config = {**rabbit_config, **web_config, "PUBLIC_URL": "http://dsi.test", "MEDIA_DIR": str(tmp_path / "media"),
               "DB_URIS": {"content:Base": urls["content"], "moderation:Base": urls["moderation"]}}
     runner_factory(config, ContentService, ModerationService, GatewayService).start()
-
-    def browser(email=None) -> requests.Session:
-        session = requests.Session()
-        base = f"http://127.0.0.1:{web_config_port}"
-        session.request = lambda method, path, **kw: requests.Session.request(
-            session, method, base + path, **{**kw, "allow_redirects": False})
-        if email:
-            form = session.get("/console/login")
-            answer = session.post("/console/login", data={"email": email, "password": PASSWORD,
-                                                          "csrf_token": csrf_of(form.text)})
-            assert answer.status_code == 303, answer.text
-        return session
-
-    return browser
+    return lambda email=None: console_browser(web_config_port, email)
 
 
 def test_an_editor_writes_previews_publishes_and_restores_a_story(console):

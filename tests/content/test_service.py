@@ -10,32 +10,23 @@ from datetime import datetime, timedelta
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 from PIL import Image
-from sqlalchemy.orm import Session
 
 from dsi import events
 from dsi.errors import Forbidden, InvalidInput, NotFound
-from dsi.migrations import upgrade
 from services.content.service import ContentService
-from services.moderation import accounts
 from services.moderation.service import ModerationService
-from tests.helpers import wait_for
-
-PASSWORD = "correct horse battery staple"
+from tests.helpers import STAFF_PASSWORD, add_staff, migrated_sqlite, wait_for
 
 
 @pytest.fixture
 def platform(runner_factory, rabbit_config, tmp_path, engine_for):
-    content_url, moderation_url = f"sqlite:///{tmp_path}/content.db", f"sqlite:///{tmp_path}/moderation.db"
-    upgrade("content", content_url)
-    upgrade("moderation", moderation_url)
-    with Session(engine_for(moderation_url)) as session, session.begin():
-        for role in ("editor", "moderator"):
-            accounts.create_staff(session, {"email": f"{role}@example.org", "role": role, "password": PASSWORD})
-    config = {**rabbit_config, "DB_URIS": {"content:Base": content_url, "moderation:Base": moderation_url},
+    urls = migrated_sqlite(tmp_path, "content", "moderation")
+    add_staff(engine_for(urls["moderation"]), "editor", "moderator")
+    config = {**rabbit_config, "DB_URIS": {"content:Base": urls["content"], "moderation:Base": urls["moderation"]},
               "MEDIA_DIR": str(tmp_path / "media"), "PUBLIC_URL": "https://dsi.test"}
     runner_factory(config, ContentService, ModerationService).start()
     with ClusterRpcProxy(config, timeout=10) as cluster:
-        cookies = {role: cluster.moderation.login(f"{role}@example.org", PASSWORD)["session"]
+        cookies = {role: cluster.moderation.login(f"{role}@example.org", STAFF_PASSWORD)["session"]
                    for role in ("editor", "moderator")}
         yield cluster, cookies, tmp_path
 

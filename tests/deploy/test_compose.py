@@ -68,3 +68,18 @@ def test_redis_is_there_for_shared_limits(compose):
     assert services["gateway"]["environment"]["REDIS_URL"] == "redis://redis:6379/0"
     assert services["gateway"]["depends_on"]["redis"] == {"condition": "service_healthy"}
     assert "ports" not in services["redis"]  # only the platform reaches it
+
+
+def test_the_image_builds_the_front_end_libraries_from_the_lockfile():
+    """The map's libraries are not in git (gateway/static/vendor is built by deploy/vendor-assets.sh): the image
+    builds them in a Node stage from package-lock.json and copies them in, and the build context leaves out any
+    local copy so that it cannot drift from the lockfile."""
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
+    stages = re.split(r"^FROM ", dockerfile, flags=re.M)[1:]
+    assets = next(stage for stage in stages if stage.split()[2:3] == ["assets"])
+    assert "COPY package.json package-lock.json" in assets and "deploy/vendor-assets.sh" in assets
+    final = stages[-1]
+    assert final.startswith("python:3.11")
+    assert re.search(r"^COPY --from=assets /src/gateway/static/vendor gateway/static/vendor$", final, re.M)
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {"node_modules", "gateway/static/vendor", ".venv", "var"} <= set(ignored)

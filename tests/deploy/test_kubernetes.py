@@ -90,17 +90,20 @@ def test_the_validator_refuses_an_invalid_object():
         schemas.validate(deployment, KUBERNETES_VERSIONS[0], strict=True)
 
 
-def test_one_workload_per_service_search_with_a_volume_per_replica(objects):
+def test_one_workload_per_service_search_and_the_gateway_with_a_volume_per_replica(objects):
     workloads = {item["metadata"]["name"]: item for item in of_kind(objects, *WORKLOADS)}
     assert set(workloads) == SERVICES
-    assert {name for name, item in workloads.items() if item["kind"] == "StatefulSet"} == {"search"}
-    search = workloads["search"]
-    [claim] = search["spec"]["volumeClaimTemplates"]
-    [mount] = [mount for mount in containers(search)[0]["volumeMounts"] if mount["name"] == claim["metadata"]["name"]]
-    assert mount["mountPath"] == config_map(objects)["SEARCH_INDEX_DIR"]
-    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
-    governing = named(objects, "Service", search["spec"]["serviceName"])
-    assert governing["spec"]["clusterIP"] == "None"
+    assert {name for name, item in workloads.items() if item["kind"] == "StatefulSet"} == {"search", "gateway"}
+    for name, setting in (("search", "SEARCH_INDEX_DIR"), ("gateway", "SPOOL_DIR")):
+        [claim] = workloads[name]["spec"]["volumeClaimTemplates"]
+        assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]  # SQLite (the spool) and the index: one host
+        [mount] = [mount for mount in containers(workloads[name])[0]["volumeMounts"]
+                   if mount["name"] == claim["metadata"]["name"]]
+        assert mount["mountPath"] == config_map(objects)[setting]
+        assert workloads[name]["spec"]["persistentVolumeClaimRetentionPolicy"]["whenScaled"] == "Retain"
+    # search's governing Service is headless (its RPCs go over RabbitMQ); the gateway's is the one the Ingress uses
+    assert named(objects, "Service", workloads["search"]["spec"]["serviceName"])["spec"]["clusterIP"] == "None"
+    assert workloads["gateway"]["spec"]["serviceName"] == "gateway"
 
 
 def test_every_workload_has_probes_requests_and_limits(objects):
@@ -212,7 +215,6 @@ def test_configuration_covers_what_the_services_read(objects):
     assert settings["SPOOL_DIR"] in mounts["gateway"]
     assert settings["MEDIA_DIR"] in mounts["content"]
     claims = {item["metadata"]["name"]: item for item in of_kind(objects, "PersistentVolumeClaim")}
-    assert claims["gateway-spool"]["spec"]["accessModes"] == ["ReadWriteMany"]  # any replica sends any leftover
     assert claims["content-media"]["spec"]["accessModes"] == ["ReadWriteMany"]
 
 

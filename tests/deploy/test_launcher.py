@@ -48,13 +48,7 @@ def search_instances(platform: LaunchedPlatform, calls: int = 12) -> set[str]:
         return {cluster.search.health()["instance"] for _ in range(calls)}
 
 
-# Open defect (see the closing note of 2026-11-30): the content service sometimes takes longer than the launcher's
-# deadline to stop, most likely a SQLite write lock held across two of its timers, which blocks the eventlet hub.
-# Until that is found these runs report as xfail instead of failing CI; they still run and show when it is fixed.
-CONTENT_STOP_DEFECT = pytest.mark.xfail(reason="content may exceed the stop deadline (open defect)", strict=False)
 
-
-@CONTENT_STOP_DEFECT
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
 def test_the_platform_starts_and_a_signal_stops_every_process(stop_signal, launch):
     platform = launch()
@@ -64,7 +58,6 @@ def test_the_platform_starts_and_a_signal_stops_every_process(stop_signal, launc
     assert_stops_quietly(platform, stop_signal)
 
 
-@CONTENT_STOP_DEFECT
 def test_a_killed_service_is_restarted_and_one_that_keeps_dying_is_given_up(launch):
     platform = launch("--scale", "search=2", "--scale", "directory=2", "--give-up-after", "3", "--window", "300")
     platform.wait_until_ready()

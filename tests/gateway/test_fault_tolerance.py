@@ -1,21 +1,26 @@
 """The gateway when its owners do not answer: submissions and reports kept in its spool and relayed once, reads
 served from the last good answer (marked stale) or a clear 503, liveness and readiness, caching headers."""
+import re
 import sqlite3
 from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY
 from nameko.standalone.events import event_dispatcher
+from nameko.standalone.rpc import ClusterRpcProxy
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 from sqlalchemy import create_engine, text
 
 from dsi.migrations import upgrade
 from gateway.common import caching
+from gateway.common.templating import render
 from gateway.service import GatewayService
 from services.directory.service import DirectoryService
+from services.newsletter.service import NewsletterService
 from tests.factories import organisation_body, project_body
 from tests.helpers import wait_for
+from tests.newsletter.conftest import newsletter_config
 
 
 @pytest.fixture
@@ -35,6 +40,17 @@ def submissions_in(sqlite_url: str) -> list[str]:
     try:
         with engine.connect() as connection:
             return [row[0] for row in connection.execute(text("SELECT id FROM submissions"))]
+    finally:
+        engine.dispose()
+
+
+def confirmations_in(sqlite_url: str) -> list[str]:
+    """Whom the newsletter queued a confirmation mail for (in the sign-up's transaction), by address."""
+    engine = create_engine(sqlite_url)
+    try:
+        with engine.connect() as connection:
+            return sorted(row[0] for row in connection.execute(
+                text("SELECT \"to\" FROM mails WHERE template = 'subscription_confirm'")))
     finally:
         engine.dispose()
 
@@ -74,6 +90,36 @@ def test_a_submission_the_directory_cannot_take_is_spooled_relayed_once_across_a
     assert status["state"] == "pending" and status["kind"] == "project" and "queued" not in status
 
 
+def test_a_sign_up_the_newsletter_cannot_take_is_spooled_and_relayed_once(
+        container_factory, rabbit_config, gateway_config, web_session, sink, tmp_path):
+    container_factory(GatewayService, gateway_config).start()  # no newsletter ever ran on this broker
+
+    accepted = web_session.post("/api/newsletter/subscribe", json={"email": "ada@example.org", "language": "de"})
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.json() == {"status": "accepted", "queued": True, "message": "received, waiting to be processed"}
+    # the site's form: the same, and the page says so in the visitor's language
+    form = web_session.get("/de/newsletter")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    page = web_session.post("/de/newsletter/subscribe", data={"csrf_token": token, "email": "bob@example.org"})
+    assert page.status_code == 202 and "Empfangen, wartet auf Bearbeitung" in page.text, page.text
+    kept = spooled(gateway_config["SPOOL_DIR"])
+    assert [(kind, state) for _, kind, state in kept] == [("sign_up", "waiting")] * 2  # on disk already
+
+    # The newsletter comes: each sign-up relayed under its id and taken once, one confirmation each.
+    url = f"sqlite:///{tmp_path}/newsletter.db"
+    upgrade("newsletter", url)
+    container_factory(NewsletterService, {**rabbit_config, **newsletter_config(sink.port),
+                                          "DB_URIS": {"newsletter:Base": url}}).start()
+    wait_for(lambda: [state for _, _, state in spooled(gateway_config["SPOOL_DIR"])] == ["delivered"] * 2, 30)
+    assert confirmations_in(url) == ["ada@example.org", "bob@example.org"]
+    # a relay that delivered but died before noting it sends the same id again: nothing more happens
+    with ClusterRpcProxy(rabbit_config) as cluster:
+        again = cluster.newsletter.subscribe({"email": "ada@example.org", "language": "de"}, "", kept[0][0])
+    assert again["status"] == "accepted"
+    assert confirmations_in(url) == ["ada@example.org", "bob@example.org"]
+    sink.wait_for(2)
+
+
 def test_reads_answer_from_the_last_good_answer_when_the_directory_is_down(
         container_factory, directory_config, gateway_config, web_session):
     directory = container_factory(DirectoryService, directory_config)
@@ -98,6 +144,23 @@ def test_reads_answer_from_the_last_good_answer_when_the_directory_is_down(
     assert never_asked.status_code == 503
     assert never_asked.json()["error"] == "SERVICE_UNAVAILABLE"
     assert int(never_asked.headers["Retry-After"]) > 0 and never_asked.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("lang, notice", [
+    ("en", "This page may be out of date"), ("de", "Diese Seite ist möglicherweise nicht aktuell"),
+    ("fr", "Cette page n’est peut-être pas à jour"), ("it", "Questa pagina potrebbe non essere aggiornata"),
+    ("es", "Es posible que esta página no esté actualizada"),
+    ("ca", "És possible que aquesta pàgina no estigui actualitzada"), ("pl", "Ta strona może być nieaktualna")])
+def test_a_page_served_stale_says_so_in_its_language(lang, notice):
+    caching.ANSWERS.clear()
+    path = "/newsletter" if lang == "en" else f"/{lang}/newsletter"
+    request = Request(EnvironBuilder(path=path).get_environ())
+    fresh = caching.remember(request, render("newsletter/message.html", request=request, outcome="confirmed"))
+    assert 'class="notice stale"' not in fresh.get_data(as_text=True)
+
+    kept = caching.stale(request, "newsletter").get_data(as_text=True)
+    assert f'<div class="notice stale" role="status"><p>{notice}' in kept
+    assert "<!--stale-notice" not in kept
 
 
 def test_a_published_change_makes_kept_answers_out_of_date(

@@ -6,6 +6,7 @@
 import uuid
 
 import pytest
+from argon2 import PasswordHasher, profiles
 
 from dsi import events
 from services.moderation import accounts
@@ -16,6 +17,15 @@ PASSWORD = "correct horse battery staple"
 
 
 globals().update(service_fixtures("moderation", Outbox, events.MODERATION))
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """argon2id with the library's cheapest parameters (its profile for tests): the same code paths, without
+    half a second of hashing per password. The platform keeps the library's defaults."""
+    cheap = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    monkeypatch.setattr(accounts, "hasher", cheap)
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", cheap.hash("a password nobody has"))
 
 
 @pytest.fixture

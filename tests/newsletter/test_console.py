@@ -5,48 +5,27 @@ import re
 import pytest
 import requests
 from nameko.standalone.events import event_dispatcher
-from sqlalchemy.orm import Session
 
-from dsi.migrations import upgrade
 from gateway.service import GatewayService
-from services.moderation import accounts
 from services.moderation.service import ModerationService
 from services.newsletter.service import NewsletterService
+from tests.helpers import add_staff, console_browser, csrf_of, migrated_sqlite
 from tests.newsletter.conftest import newsletter_config, wait_until
 from tests.newsletter.factories import published
-
-PASSWORD = "correct horse battery staple"
-
-
-def csrf_of(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html)[1]
 
 
 @pytest.fixture
 def console(runner_factory, rabbit_config, web_config, web_config_port, sink, tmp_path, engine_for):
-    newsletter_url, moderation_url = f"sqlite:///{tmp_path}/newsletter.db", f"sqlite:///{tmp_path}/moderation.db"
-    upgrade("newsletter", newsletter_url)
-    upgrade("moderation", moderation_url)
-    with Session(engine_for(moderation_url)) as session, session.begin():
-        for role in ("editor", "moderator"):
-            accounts.create_staff(session, {"email": f"{role}@example.org", "role": role, "password": PASSWORD})
+    urls = migrated_sqlite(tmp_path, "newsletter", "moderation")
+    add_staff(engine_for(urls["moderation"]), "editor", "moderator")
     config = {**rabbit_config, **web_config, **newsletter_config(sink.port),
-              "DB_URIS": {"newsletter:Base": newsletter_url, "moderation:Base": moderation_url}}
+              "DB_URIS": {"newsletter:Base": urls["newsletter"], "moderation:Base": urls["moderation"]}}
     runner_factory(config, NewsletterService, ModerationService, GatewayService).start()
     send = event_dispatcher(config)
     send("directory", "record_published", published(1, name="Care <Map>"))
 
     def browser(email=None) -> requests.Session:
-        session = requests.Session()
-        base = f"http://127.0.0.1:{web_config_port}"
-        session.request = lambda method, path, **kw: requests.Session.request(  # relative paths, no redirects
-            session, method, base + path, **{**kw, "allow_redirects": False})
-        if email:
-            form = session.get("/console/login")
-            answer = session.post("/console/login", data={"email": email, "password": PASSWORD,
-                                                          "csrf_token": csrf_of(form.text)})
-            assert answer.status_code == 303, answer.text
-        return session
+        return console_browser(web_config_port, email)
 
     browser.config = config
     return browser

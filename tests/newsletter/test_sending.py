@@ -30,7 +30,7 @@ def send_until_settled(sessions, mailer, edition_id, seconds=30):
         sending.send_editions(sessions, mailer)
         with sessions() as session:
             return session.get(Edition, edition_id).state in ("finished", "paused")
-    assert wait_until(settled, seconds, step=0.2)
+    assert wait_until(settled, seconds, step=0.02)
     with sessions() as session:
         return session.get(Edition, edition_id), delivery.counts(session, Recipient)
 

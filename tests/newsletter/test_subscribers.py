@@ -1,5 +1,6 @@
 """Double opt-in, unsubscribe, preferences, GDPR export and erase, purge and rate limits, on SQLite and
 PostgreSQL."""
+import uuid
 from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
@@ -48,6 +49,21 @@ def test_sign_up_is_pending_until_the_mailed_link_confirms_it(session):
     session.commit()
     assert view["state"] == "confirmed"
     assert session.get(Subscriber, subscriber.id).confirmed_at is not None
+
+
+def test_a_repeated_sign_up_request_subscribes_and_mails_once(session):
+    """The gateway relays a spooled sign-up under its id, possibly more than once: only the first counts."""
+    request_id = "8b0c6f6e-3f0e-4a57-9d55-4a0b8d7c1e2f"
+    for _ in range(3):
+        answer = subscribers.subscribe(session, {"email": "ada@example.org"}, "10.0.0.1", LINKS, LIMITS, request_id)
+        session.commit()
+        assert answer == subscribers.ACCEPTED
+    assert len(mails_to(session, "ada@example.org")) == 1
+    assert session.scalar(select(func.count()).select_from(Subscriber)) == 1
+    # a sign-up of its own (another id) is a new request: the visitor asked for another link
+    subscribers.subscribe(session, {"email": "ada@example.org"}, "10.0.0.1", LINKS, LIMITS, str(uuid.uuid4()))
+    session.commit()
+    assert len(mails_to(session, "ada@example.org")) == 2
 
 
 def test_the_answer_never_tells_whether_an_address_is_known(session):

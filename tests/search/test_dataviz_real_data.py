@@ -14,6 +14,8 @@ from tests.search.test_search_real_data import (  # noqa: F401 (fixtures)
     directory, directory_counts, facet_counts, index, search,
 )
 
+pytestmark = pytest.mark.integration  # the whole real export, as in test_search_real_data: slow for the fast tier
+
 FILTERS = [
     {},
     {"kind": ["project"]},

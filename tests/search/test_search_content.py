@@ -4,6 +4,7 @@ import pytest
 
 from dsi.errors import InvalidInput
 from services.search.schemas import parse_params
+from tests.helpers import paged_export
 
 
 def search(engine, **params):
@@ -120,16 +121,9 @@ def test_suggestions_include_content(engine, hub):
             "url": "/stories/makers-against-loneliness"} in suggestions
 
 
-def _export(things):
-    def export(after, limit):
-        page = [thing for thing in things if thing["id"] > after][:limit]
-        return {"items": page, "next_after": page[-1]["id"] if len(page) == limit else None}
-    return export
-
-
 def test_rebuild_takes_both_owners(engine, hub, make_item):
     records, items = hub
-    result = engine.rebuild(_export(records), _export(items[1:] + [make_item(9, "A new story")]))
+    result = engine.rebuild(paged_export(records), paged_export(items[1:] + [make_item(9, "A new story")]))
     assert result["documents"] == 8
     assert search(engine, q="loneliness")["total"] == 0
     assert found(search(engine, q="new story")) == [("story", "A new story")]
@@ -140,12 +134,12 @@ def test_check_compares_each_owner_with_its_part(engine, hub, make_item):
     records, items = hub
     published = [items[0], {**items[1], "version": 2, "title": "Budgets revisited"}, *items[3:],
                  make_item(9, "A new story")]
-    report = engine.check(_export(records), content_export=_export(published))
+    report = engine.check(paged_export(records), content_export=paged_export(published))
     assert (report["missing"], report["stale"], report["extra"]) == ([], [], [])
     content = report["content"]
     assert (content["missing"], content["stale"], content["extra"], report["in_sync"]) == ([9], [2], [3], False)
-    fixed = engine.check(_export(records), fix=True, content_export=_export(published))
+    fixed = engine.check(paged_export(records), fix=True, content_export=paged_export(published))
     assert fixed["fixed"] == 3
-    assert engine.check(_export(records), content_export=_export(published))["in_sync"]
+    assert engine.check(paged_export(records), content_export=paged_export(published))["in_sync"]
     assert search(engine, q="fair")["total"] == 0
     assert found(search(engine, q="revisited")) == [("case_study", "Budgets revisited")]

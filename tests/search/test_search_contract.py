@@ -6,6 +6,7 @@ from dsi.errors import InvalidInput
 from services.search.backends import Find
 from services.search.schemas import parse_params
 from services.search.text import Terms
+from tests.helpers import paged_export
 
 
 def search(engine, **params):
@@ -171,16 +172,9 @@ def test_a_burst_of_events_is_searchable_as_each_returns(engine, directory, make
     assert search(engine, q="burst", per_page=100)["total"] == 40
 
 
-def _export(records):
-    def export(after, limit):
-        page = [record for record in records if record["id"] > after][:limit]
-        return {"items": page, "next_after": page[-1]["id"] if len(page) == limit else None}
-    return export
-
-
 def test_rebuild_swaps_in_a_new_index(engine, directory, make_record):
     published = [record for record in directory if record["id"] != 3] + [make_record(8, "Nesta", country="GB")]
-    result = engine.rebuild(_export(published))
+    result = engine.rebuild(paged_export(published))
     assert result["documents"] == 7
     assert search(engine, q="waag")["total"] == 0
     assert names(search(engine, q="nesta")) == ["Nesta"]
@@ -190,11 +184,11 @@ def test_check_reports_and_fixes_drift(engine, directory, make_record):
     published = [record for record in directory if record["id"] != 3]
     published[0] = {**published[0], "version": 2, "name": "Fundació Barceló Nova"}
     published.append(make_record(8, "Nesta", country="GB"))
-    report = engine.check(_export(published))
+    report = engine.check(paged_export(published))
     assert (report["missing"], report["stale"], report["extra"], report["in_sync"]) == ([8], [1], [3], False)
-    fixed = engine.check(_export(published), fix=True)
+    fixed = engine.check(paged_export(published), fix=True)
     assert fixed["fixed"] == 3
-    assert engine.check(_export(published))["in_sync"]
+    assert engine.check(paged_export(published))["in_sync"]
     assert search(engine, q="waag")["total"] == 0
     assert names(search(engine, q="nova")) == ["Fundació Barceló Nova"]
 

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from dsi import events
 from dsi.errors import InvalidInput
-from dsi.migrations import upgrade
 from gateway.service import GatewayService
 from dsi.messaging import OutboxWriter
 from services.content import items
@@ -27,18 +26,22 @@ from services.search.dependencies import SearchIndex
 from services.search.service import SearchService
 from tests.factories import organisation_body, project_body
 from tests.web import test_openapi as openapi
-from tests.helpers import eventually, publish
+from tests.helpers import eventually, migrated_sqlite, publish
 
 
 @pytest.fixture
-def config(rabbit_config, web_config, sqlite_url, tmp_path):
-    upgrade("directory", sqlite_url)
-    content_url = f"sqlite:///{tmp_path}/content.db"
-    upgrade("content", content_url)
-    return {**rabbit_config, **web_config, "DB_URIS": {"directory:Base": sqlite_url, "content:Base": content_url},
+def config(rabbit_config, web_config, tmp_path):
+    urls = migrated_sqlite(tmp_path, "directory", "content")
+    return {**rabbit_config, **web_config, "DB_URIS": {f"{name}:Base": url for name, url in urls.items()},
             "MEDIA_DIR": str(tmp_path / "media"), "PUBLIC_URL": "https://dsi.test",
             "SEARCH_BACKEND": "embedded", "SEARCH_INDEX_DIR": str(tmp_path / "search"),
             "SEARCH_CATCH_UP_DELAY": 0.2}
+
+
+def index_of(runner):
+    """The running search service's own index, to change behind its back."""
+    [container] = [container for container in runner.containers if container.service_name == "search"]
+    return get_extension(container, SearchIndex).engine
 
 
 @pytest.fixture
@@ -165,8 +168,7 @@ def test_reindex_and_search_check_from_the_command_line(
         assert "the index matches the directory" in capsys.readouterr().out
 
         # drift: the record disappears from the index behind the service's back
-        [container] = [container for container in runner.containers if container.service_name == "search"]
-        get_extension(container, SearchIndex).engine.record_unpublished(record_id, 99)
+        index_of(runner).record_unpublished(record_id, 99)
         assert commands.search_check(_args(fix=False)) == 1
         assert "1 published but not searchable" in capsys.readouterr().out
 
@@ -267,8 +269,7 @@ def test_search_check_and_reindex_cover_content(runner_factory, config, write_co
         assert commands.search_check(_args(fix=False)) == 0
         assert "published in content: 1 items" in capsys.readouterr().out
 
-        [container] = [container for container in runner.containers if container.service_name == "search"]
-        get_extension(container, SearchIndex).engine.content_unpublished(story, 99)  # drift behind its back
+        index_of(runner).content_unpublished(story, 99)  # drift behind its back
         assert search.query({"q": "tallinn"})["total"] == 0
         assert commands.search_check(_args(fix=False)) == 1
         assert f"1 published but not searchable: {story}" in capsys.readouterr().out
@@ -281,7 +282,7 @@ def test_the_map_network_and_groupings_answer_over_rpc_and_follow_new_records(
     organisation, project = publish(
         directory_db, organisation_body(name="Waag", country="NL", latitude=52.37, longitude=4.90),
         project_body(name="Smart Citizen", country="ES", latitude=41.39, longitude=2.17))
-    runner = runner_factory(config, DirectoryService, SearchService)
+    runner = runner_factory(config, DirectoryService, ContentService, SearchService)  # search waits for both owners
     runner.start()
     with ServiceRpcProxy("search", config) as search:
         countries = search.map_countries({})

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 
 from dsi import events
 from dsi.messaging import OutboxWriter
-from dsi.migrations import upgrade
 from gateway.service import GatewayService
 from services.directory import records
 from services.directory.models import Outbox
@@ -16,7 +15,7 @@ from services.directory.service import DirectoryService
 from services.content.service import ContentService
 from services.search.service import SearchService
 from tests.factories import organisation_body, project_body
-from tests.helpers import publish
+from tests.helpers import migrated_sqlite, publish
 
 XSS = ('<p>Safe <strong>text</strong></p><script>alert("x")</script>'
        '<a href="javascript:alert(1)">click</a><img src=x onerror=alert(2)>')
@@ -41,11 +40,9 @@ SAMPLE = [
 
 
 @pytest.fixture
-def config(rabbit_config, web_config, sqlite_url, tmp_path):
-    upgrade("directory", sqlite_url)
-    content_url = f"sqlite:///{tmp_path}/content.db"
-    upgrade("content", content_url)
-    return {**rabbit_config, **web_config, "DB_URIS": {"directory:Base": sqlite_url, "content:Base": content_url},
+def config(rabbit_config, web_config, tmp_path):
+    urls = migrated_sqlite(tmp_path, "directory", "content")
+    return {**rabbit_config, **web_config, "DB_URIS": {f"{name}:Base": url for name, url in urls.items()},
             "MEDIA_DIR": str(tmp_path / "media"),
             "SEARCH_BACKEND": "embedded", "SEARCH_INDEX_DIR": str(tmp_path / "search"),
             "SEARCH_CATCH_UP_DELAY": 0.2, "PUBLIC_URL": "http://dsi.test",
