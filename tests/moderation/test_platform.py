@@ -430,6 +430,7 @@ def test_each_staff_member_picks_the_consoles_language(site, browser):
     again = browser("ola@example.org")  # a new session: the pick is kept with the account
     page = get(again, "/console/queue").text
     assert '<html lang="pl">' in page and ">Kolejka</a>" in page and '<option value="pl" lang="pl" selected>' in page
+    assert "<h1>Kolejka moderacji</h1>" in page and "Oczekujące (0)" in page and "Pending" not in page
     refused = post(again, "/console/language", {"language": "xx"}, csrf_from="/console/queue")
     assert refused.status_code == 422
     elsewhere = post(again, "/console/language", {"language": "de", "next": "https://evil.example/"},
