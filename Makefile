@@ -31,7 +31,7 @@ run: setup
 test: setup
 	@deploy/ensure-chromium.sh
 	@deploy/ensure-promtool.sh $(VENV)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@if [ -n "$(PYTEST_ARGS)" ]; then $(BIN)/python -m pytest $(PYTEST_ARGS); else PYTHON=$(BIN)/python deploy/test-halves.sh; fi
 
 bench: setup
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y wrk; } || { echo "bench/load.py needs wrk: apt-get install wrk"; exit 1; }

@@ -24,11 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
 
 from tests.chaos.broker import free_port, start_broker  # noqa: E402
-from tests.chaos.load import (Approver, Load, copies_sent_twice, dsi, kill_and_wait, mails_made_twice,  # noqa: E402
-                              moderation_queue, spool_waiting)
+from tests.chaos.load import (VICTIMS, Approver, Load, copies_sent_twice, dsi, kill_and_wait,  # noqa: E402
+                              mails_made_twice, moderation_queue, spool_waiting)
 from tests.processes import LaunchedPlatform, wait_for  # noqa: E402
 
-VICTIMS = ("directory", "moderation", "search", "newsletter", "gateway")
 
 
 def main() -> int:

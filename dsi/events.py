@@ -31,6 +31,7 @@ CONTENT = "content"
 # directory →
 SUBMISSION_RECEIVED = "submission_received"  # a new record or an edit awaits review
 SUBMISSION_DECIDED = "submission_decided"  # the directory applied a moderation decision
+SUBMISSION_CONFIRMED = "submission_confirmed"  # the submitter confirmed their address (once)
 RECORD_PUBLISHED = "record_published"  # a record became public, or its public version changed
 RECORD_UNPUBLISHED = "record_unpublished"  # a public record is no longer public
 

@@ -179,3 +179,53 @@ REPORT_REASONS = {
 def reason_label(code: str | None) -> str | None:
     """The label of a moderation reason code, for the people who read it; None for no or an unknown code."""
     return {**REPORT_REASONS, **CHANGES_REASONS, **REJECT_REASONS}.get(code or "")
+
+
+# The moderation console's codes as staff read them (translated by the gateway's catalogues): submission states,
+# decisions, history steps, report cases and their actions, editorial states and steps, staff roles.
+MODERATION_TERMS = {
+    "pending": "Pending",
+    "approved": "Approved",
+    "rejected": "Rejected",
+    "changes_requested": "Changes requested",
+    "withdrawn": "Withdrawn",
+    "approve": "Approved",
+    "reject": "Rejected",
+    "request_changes": "Changes requested",
+    "submitted": "Submitted",
+    "applied": "Applied by the directory",
+    "reported": "Reported",
+    "open": "Reported, still public",
+    "hidden": "Hidden until a moderator decides",
+    "removed": "Removed",
+    "closed": "Closed",
+    "restored": "Restored",
+    "dismissed": "Reports dismissed",
+    "draft": "Draft",
+    "scheduled": "Scheduled",
+    "published": "Published",
+    "unpublished": "Unpublished",
+    "archived": "Archived",
+    "created": "Created",
+    "updated": "Updated",
+    "schedule": "Scheduled",
+    "publish": "Published",
+    "unpublish": "Unpublished",
+    "archive": "Archived",
+    "running": "Sending",
+    "paused": "Paused",
+    "finished": "Sent",
+    "cancelled": "Cancelled",
+    "moderator": "Moderator",
+    "editor": "Editor",
+    "admin": "Administrator",
+}
+# Who acted, when it was not a staff member.
+ACTORS = {"submitter": "The submitter", "directory": "The directory", "public": "The public", "system": "The platform"}
+# The role a linked record plays in a project (`organisations: [{"id", "role"}]`).
+LINK_ROLES = {"lead": "Lead", "partner": "Partner"}
+
+
+def moderation_term(code: str | None) -> str | None:
+    """A console code's label for the people who read it; None for no or an unknown code."""
+    return {**MODERATION_TERMS, **ACTORS, **LINK_ROLES}.get(code or "")

@@ -91,6 +91,14 @@ def _reason_label(context, code: str) -> str:
 
 
 @pass_context
+def _term(context, code) -> str:
+    """A console code (a state, a decision, a role, an actor) by its label in the page's language; an unknown one
+    (a staff member's address) as it is."""
+    label = vocab.moderation_term(code)
+    return i18n.gettext(_lang(context), label) if label else str(code or "")
+
+
+@pass_context
 def _error_text(context, error) -> str:
     return i18n.error_text(_lang(context), error)
 
@@ -105,7 +113,7 @@ environment.globals.update(url=_url, LANGUAGES=i18n.LANGUAGES, localised=i18n.lo
                            options=_options, record_path=kinds.record_path,
                            KIND_LABELS={kind.name: kind.label_one for kind in kinds.KINDS})
 environment.filters.update(safe_snippet=_safe_snippet, number=_number, tr=_translated, error_text=_error_text,
-                           reason_label=_reason_label)
+                           reason_label=_reason_label, term=_term)
 
 
 # The request's language when its page has no prefix to say it: the console's, its staff member's pick.

@@ -19,6 +19,7 @@ from .staff import (LOGIN_PATH, StaffSessions, clear_session_cookie, current_sta
                     staff_route)
 
 MODERATORS, ADMINS, STAFF = ("moderator", "admin"), ("admin",), ("moderator", "editor", "admin")
+ERRORS = {error.code: error for error in PlatformError.__subclasses__()}  # a bulk result's error, by its code
 QUEUE_FILTERS = ("state", "kind", "country", "older_than_days", "q", "sort", "page")
 
 
@@ -125,6 +126,10 @@ class ModerationConsole(StaffSessions):
                            timeout=60)
         except InvalidInput as error:
             return render("console/bulk.html", 422, request=request, staff=current_staff(request), error=error)
+        for result in outcome["results"]:
+            if not result["ok"]:  # shown in the moderator's language, as any error
+                result["error"] = ERRORS.get(result["error"], PlatformError)(
+                    result["message"], None, result.get("reason"))
         return render("console/bulk.html", request=request, staff=current_staff(request), outcome=outcome)
 
     @staff_route("GET,POST", "/console/items/<submission_id>", *MODERATORS)

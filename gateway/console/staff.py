@@ -68,8 +68,7 @@ def clear_session_cookie(response, request, public_url: str) -> None:
 def staff_error(self, request, error: PlatformError, status: int):
     """A failure of a staff page, in the console's look."""
     return render("console/message.html", status, {"Cache-Control": "no-store", **(retry_headers(error) or {})},
-                  request=request, title="Not allowed" if status == 403 else "Something is wrong",
-                  message=error.message)
+                  request=request, forbidden=status == 403, failure=error)
 
 
 def staff_route(methods: str, path: str, *roles: str, max_body: tuple[int, str] | None = None):

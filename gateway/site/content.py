@@ -193,7 +193,7 @@ class ContentPages:
             if request.form.get(forms.HONEYPOT):
                 raise InvalidInput.because("honeypot", {forms.HONEYPOT: forms.HONEYPOT_ERROR})
             self.limits.hit("submit", request)
-            body = suggestion_body(kind, request.form)
+            body = {**suggestion_body(kind, request.form), "language": lang}  # its mails speak the page's language
             result = send(body) if send else send_suggestion(self.content, body)
         except (InvalidInput, RateLimited) as error:
             return self._suggest_form(request, kind, values, error, edit)

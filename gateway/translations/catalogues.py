@@ -2,8 +2,8 @@
 
     python -m gateway.translations.catalogues
 
-extracts every translatable string of gateway/templates and of the newsletter's mails (and the vocabulary labels
-the pages show) into
+extracts every translatable string of gateway/templates, of the newsletter's mails and digest (templates, and the
+`i18n.gettext(language, "…")` phrases of its editions.py), and the vocabulary labels the pages show, into
 messages.pot, and merges it into each language's messages.po: new strings arrive untranslated (they show in
 English until translated), strings no longer used become obsolete. Catalogues are compiled in memory when the
 gateway starts (gateway/i18n.py); no .mo file is kept.
@@ -14,33 +14,39 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
-from dsi import errors, vocab
+from dsi import errors, kinds, vocab
 from gateway.common import i18n
 from gateway.site import forms, views
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 TEMPLATES = HERE.parent / "templates"
-MAILS = ROOT / "services" / "newsletter" / "templates" / "mail"  # the mails a submitter gets (dsi/i18n.py)
+NEWSLETTER = ROOT / "services" / "newsletter"  # every mail the platform sends, and the digest (dsi/i18n.py)
 POT = HERE / "messages.pot"
-METHOD_MAP = [("**.html", "jinja2")]
-OPTIONS = {"**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
-MAIL_METHOD_MAP = [("*.html", "jinja2"), ("*.txt", "jinja2")]
-MAIL_OPTIONS = {pattern: {"extensions": "jinja2.ext.i18n", "trimmed": "true"} for pattern, _ in MAIL_METHOD_MAP}
+JINJA = {"extensions": "jinja2.ext.i18n", "trimmed": "true"}
+TEMPLATE_KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
+SOURCES = (  # (folder, method map, options, keywords)
+    (TEMPLATES, [("**.html", "jinja2")], {"**.html": JINJA}, TEMPLATE_KEYWORDS),
+    (NEWSLETTER / "templates", [("**.html", "jinja2"), ("**.txt", "jinja2")], {"**.html": JINJA, "**.txt": JINJA},
+     TEMPLATE_KEYWORDS),
+    (NEWSLETTER, [("editions.py", "python")], {}, {"gettext": (2,)}),  # i18n.gettext(language, "…")
+)
 # Labels the pages translate at run time: vocabularies, report reasons, form and service errors, record kinds.
 VOCABULARY_SOURCE = "dsi/vocab.py"
 
 
 def template() -> Catalog:
     catalog = Catalog(project="DSI network", msgid_bugs_address="", charset="utf-8", fuzzy=False)
-    for folder, method_map, options in ((TEMPLATES, METHOD_MAP, OPTIONS), (MAILS, MAIL_METHOD_MAP, MAIL_OPTIONS)):
+    for folder, method_map, options, keywords in SOURCES:
         for filename, lineno, message, comments, context in extract_from_dir(
-                folder, method_map, options, keywords={"_": None, "gettext": None, "ngettext": (1, 2)}):
+                folder, method_map, options, keywords=keywords):
             catalog.add(message, None, [(f"{folder.relative_to(ROOT)}/{filename}", lineno)],
                         auto_comments=comments, context=context)
     labels = [label for name, vocabulary in vocab.VOCABULARIES.items() for label in vocabulary.values()]
     labels += list(vocab.REPORT_REASONS.values())  # the record page's report form
     labels += list(vocab.REJECT_REASONS.values()) + list(vocab.CHANGES_REASONS.values())  # decision mails
+    labels += list(vocab.MODERATION_TERMS.values()) + list(vocab.ACTORS.values()) + list(vocab.LINK_ROLES.values())
+    labels += [kind.label_one for kind in kinds.KINDS]  # the console names a record's kind
     labels += list(forms.MESSAGES.values())  # the forms' field errors
     labels += list(errors.REASONS.values()) + list(i18n.ERROR_SUMMARIES.values())  # what went wrong
     for label in labels + list(views.KIND_LABELS.values()):

@@ -186,6 +186,7 @@ FIELDS = {model.model_fields["kind"].default: model for model in (
 
 class SuggestionIn(Strict):
     email: Email
+    language: Lang = "en"  # of the page it came from: the suggester's mails are in it and link to pages in it
 
 
 class EventSuggestion(EventFields, SuggestionIn):

@@ -9,7 +9,7 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from dsi import events, signing, vocab
+from dsi import events, i18n, kinds, signing, vocab
 from dsi.clock import iso, utcnow
 from dsi.errors import Conflict, Forbidden, NotFound
 
@@ -47,10 +47,10 @@ def submit(session: Session, outbox, body, public_url: str, submission_id: str |
     if submission_id and (earlier := session.get(Suggestion, submission_id)) is not None:
         return status_of(earlier)
     fields = parse_suggestion(body)
-    data = fields.model_dump(mode="json", exclude={"email", "kind", "slug"})
+    data = fields.model_dump(mode="json", exclude={"email", "kind", "slug", "language"})
     item = items.create(session, outbox, fields.kind, data, SUBMITTER, origin="suggestion", state=items.PENDING)
     suggestion = Suggestion(id=submission_id or str(uuid.uuid4()), item_id=item.id, kind=fields.kind, data=data,
-                            email=fields.email)
+                            email=fields.email, language=fields.language)
     return _to_moderation(session, outbox, suggestion, fields, public_url)
 
 
@@ -72,11 +72,11 @@ def _to_moderation(session: Session, outbox, suggestion: Suggestion, fields, pub
         "published": None,
         "submitted_at": iso(suggestion.created_at),
     })
-    links = signing.submission_links(suggestion.id, public_url)
+    links = signing.submission_links(suggestion.id, public_url, suggestion.language)
     outbox.add(session, events.MAIL_REQUESTED, {
         "template": "submission_received",
         "to": fields.email,
-        "language": "en",
+        "language": suggestion.language,
         "context": {"name": fields.title, "kind": kind, "action": "create", **links},
     })
     return {**status_of(suggestion), "status_token": links["status_token"]}
@@ -90,7 +90,7 @@ def _edit_binding(suggestion: Suggestion) -> str:
 
 def edit_url(suggestion: Suggestion, public_url: str) -> str:
     token = signing.sign_ref(signing.SUGGESTION_EDIT, suggestion.id, _edit_binding(suggestion))
-    return f"{public_url}/suggestions/{suggestion.id}/edit?token={token}"
+    return f"{public_url}{i18n.localised(suggestion.language, f'/suggestions/{suggestion.id}/edit')}?token={token}"
 
 
 def _editable(session: Session, submission_id: str, token: str) -> Suggestion:
@@ -115,11 +115,12 @@ def resubmit(session: Session, outbox, submission_id: str, token: str, body, pub
     suggestion = _editable(session, submission_id, token)
     body = {**body, "kind": suggestion.kind, "email": suggestion.email} if isinstance(body, dict) else body
     fields = parse_suggestion(body)
-    data = fields.model_dump(mode="json", exclude={"email", "kind", "slug"})
+    data = fields.model_dump(mode="json", exclude={"email", "kind", "slug", "language"})
     item = items.update(session, outbox, suggestion.item_id, data, SUBMITTER, action="resubmitted")
     item.state = items.PENDING
     again = Suggestion(id=str(uuid.uuid4()), item_id=item.id, kind=suggestion.kind, data=data,
-                       email=suggestion.email, email_confirmed_at=suggestion.email_confirmed_at)
+                       email=suggestion.email, email_confirmed_at=suggestion.email_confirmed_at,
+                       language=fields.language if "language" in body else suggestion.language)
     return _to_moderation(session, outbox, again, fields, public_url)
 
 
@@ -140,10 +141,12 @@ def get_status(session: Session, submission_id: str, token: str) -> dict:
     return status_of(_get(session, submission_id))
 
 
-def confirm_email(session: Session, submission_id: str, token: str) -> dict:
+def confirm_email(session: Session, outbox, submission_id: str, token: str) -> dict:
     _check(signing.SUBMISSION_CONFIRM, token, submission_id)
     suggestion = _get(session, submission_id)
-    suggestion.email_confirmed_at = suggestion.email_confirmed_at or utcnow()
+    if suggestion.email_confirmed_at is None:  # moderators see that the decision can be mailed
+        suggestion.email_confirmed_at = utcnow()
+        outbox.add(session, events.SUBMISSION_CONFIRMED, status_of(suggestion))
     return status_of(suggestion)
 
 
@@ -182,14 +185,16 @@ def apply_decision(session: Session, outbox, event: dict, public_url: str) -> No
 
 def _decided(session: Session, outbox, suggestion: Suggestion, public_url: str | None = None) -> None:
     outbox.add(session, events.SUBMISSION_DECIDED, status_of(suggestion))
-    if suggestion.state == items.WITHDRAWN:
-        return
+    if suggestion.state == items.WITHDRAWN or suggestion.email_confirmed_at is None:
+        return  # a decision is mailed only to an address its owner confirmed
+    page = kinds.get(suggestion.kind).path(suggestion.item.slug) if suggestion.state == "approved" else None
     outbox.add(session, events.MAIL_REQUESTED, {
         "template": f"submission_{suggestion.state}",
         "to": suggestion.email,
-        "language": "en",
+        "language": suggestion.language,
         "context": {**status_of(suggestion), "name": suggestion.data.get("title"),
                     "edit_url": edit_url(suggestion, public_url) if suggestion.state == items.CHANGES_REQUESTED
                     else None,
+                    "record_url": f"{public_url}{i18n.localised(suggestion.language, page)}" if page else None,
                     "reason_label": vocab.reason_label(suggestion.reason_code)},
     })

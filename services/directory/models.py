@@ -87,7 +87,6 @@ class Submission(Base, SubmissionMixin):
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     action: Mapped[str] = mapped_column(String(16))  # create | update
-    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")  # of the submitter's mails
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
 
     record: Mapped[Record] = relationship(lazy="joined")

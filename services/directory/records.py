@@ -170,6 +170,7 @@ def _open_submission(session, outbox, record, action, fields, email, public_url,
     session.add(submission)
     session.flush()
     published = public_record(record, links_of(session, record)) if action == "update" else None
+    linked = [link["id"] for link in fields.get(kinds.get(record.kind).links) or []]
     outbox.add(session, events.SUBMISSION_RECEIVED, {
         "submission_id": submission.id,
         "record_id": record.id,
@@ -178,8 +179,11 @@ def _open_submission(session, outbox, record, action, fields, email, public_url,
         "name": fields["name"],
         "country": fields.get("country"),
         "email": email,
+        "email_confirmed": submission.email_confirmed_at is not None,
         "proposed": fields,
         "published": published,
+        "linked": [{"id": id, "name": name} for id, name in session.execute(  # moderators read links by name
+            select(Record.id, Record.name).where(Record.id.in_(linked)))] if linked else [],
         "submitted_at": iso(submission.created_at),
     })
     links = status_links(submission, public_url)
@@ -217,12 +221,14 @@ def _editable(session: Session, record_id: int, token: str) -> Record:
                             "record")
 
 
-def confirm_email(session: Session, submission_id: str, token: str) -> dict:
+def confirm_email(session: Session, outbox, submission_id: str, token: str) -> dict:
     if signing.unsign(CONFIRM_TOKEN, token) != submission_id:
         raise Forbidden.because("link_other_submission")
     submission = _submission(session, submission_id)
     for confirmed in (submission, *proposed_with(session, submission)):
-        confirmed.email_confirmed_at = confirmed.email_confirmed_at or utcnow()
+        if confirmed.email_confirmed_at is None:  # moderators see that the decision can be mailed
+            confirmed.email_confirmed_at = utcnow()
+            outbox.add(session, events.SUBMISSION_CONFIRMED, submission_status(confirmed))
     return submission_status(submission)
 
 

@@ -23,6 +23,17 @@ def _comparable(field: str, value):
     return value
 
 
+def name_links(changes: list[dict], names: dict[int, str]) -> list[dict]:
+    """The diff with each linked record's name beside its id, so moderators read links by name."""
+    def named(field, value):
+        if field not in LINK_FIELDS or not isinstance(value, list):
+            return value
+        return [{**link, "name": names.get(link["id"])} for link in value]
+
+    return [{**change, "before": named(change["field"], change["before"]),
+             "after": named(change["field"], change["after"])} for change in changes]
+
+
 def field_diff(published: dict | None, proposed: dict) -> list[dict]:
     """[{field, before, after}] for every field the proposal changes; for a new record, every field it sets."""
     changes = []

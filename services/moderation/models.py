@@ -1,7 +1,7 @@
 """The moderation service's tables: the review queue, its append-only history, reports, and staff accounts."""
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from dsi.clock import utcnow
@@ -24,6 +24,8 @@ class QueueItem(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     country: Mapped[str | None] = mapped_column(String(2), index=True)
     email: Mapped[str] = mapped_column(String(254), default="")
+    # decisions are mailed only to a confirmed address
+    email_confirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     proposed: Mapped[dict | None] = mapped_column(JSON)
     published: Mapped[dict | None] = mapped_column(JSON)
     diff: Mapped[list | None] = mapped_column(JSON)

@@ -13,7 +13,7 @@ from dsi import events, metrics
 from dsi.clock import utcnow
 from dsi.errors import Conflict, NotFound
 
-from .diff import field_diff
+from .diff import LINK_FIELDS, field_diff, name_links
 from .models import HistoryEntry, QueueItem
 from .schemas import APPROVE, REJECT, Decision, Filters, history_view, item_view
 
@@ -62,9 +62,13 @@ def receive(session: Session, payload: dict) -> QueueItem:
     item.name = (payload.get("name") or proposed.get("name") or "")[:200]
     item.country = payload.get("country")
     item.email = payload.get("email") or ""
+    item.email_confirmed = bool(item.email_confirmed or payload.get("email_confirmed"))
     item.proposed = proposed
     item.published = payload.get("published")
-    item.diff = field_diff(item.published, proposed)
+    names = {link["id"]: link.get("name") for link in payload.get("linked") or []}
+    names.update({link["id"]: link.get("name") for field in LINK_FIELDS
+                  for link in (item.published or {}).get(field) or [] if isinstance(link, dict)})
+    item.diff = name_links(field_diff(item.published, proposed), names)
     item.priority = priority
     if payload.get("submitted_at"):
         item.submitted_at = datetime.fromisoformat(payload["submitted_at"])
@@ -97,6 +101,15 @@ def directory_decided(session: Session, payload: dict) -> None:
     record_history(session, actor, "withdrawn" if payload["state"] == WITHDRAWN else "applied", item,
                    from_state=before, to_state=payload["state"], reason_code=payload.get("reason_code"),
                    reason=payload.get("reason"))
+
+
+def confirmed(session: Session, payload: dict) -> None:
+    """The submitter confirmed their address (perhaps before their submission reached the queue)."""
+    item = session.get(QueueItem, payload["submission_id"])
+    if item is None:  # overtook its submission_received, which fills in the rest
+        item = QueueItem(submission_id=payload["submission_id"], state=PENDING)
+        session.add(item)
+    item.email_confirmed = True
 
 
 def _get(session: Session, submission_id: str) -> QueueItem:
@@ -173,6 +186,12 @@ def submitted_together(session: Session, item: QueueItem) -> list[QueueItem]:
 
 def _linked_ids(project: QueueItem) -> set[int]:
     return {link.get("id") for link in (project.proposed or {}).get("organisations") or []}
+
+
+def names(session: Session, submission_ids: list[str]) -> dict[str, str]:
+    """The names of the records these submissions are about, by submission id (a bulk result names them)."""
+    return dict(session.execute(select(QueueItem.submission_id, QueueItem.name).where(
+        QueueItem.submission_id.in_(submission_ids))).all()) if submission_ids else {}
 
 
 def list_items(session: Session, filters: Filters) -> dict:

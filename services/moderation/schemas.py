@@ -94,8 +94,8 @@ def item_view(item: QueueItem, full: bool = False) -> dict:
         "version": item.version,
     }
     if full:
-        view.update({"email": item.email, "diff": item.diff or [], "proposed": item.proposed,
-                     "published": item.published})
+        view.update({"email": item.email, "email_confirmed": bool(item.email_confirmed), "diff": item.diff or [],
+                     "proposed": item.proposed, "published": item.published})
     return view
 
 

@@ -50,10 +50,20 @@ class ModerationService(DatabaseHealth):
             if first_delivery(session, ProcessedEvent, event):
                 queue.directory_decided(session, event["payload"])
 
+    @reliable_handler(events.DIRECTORY, events.SUBMISSION_CONFIRMED)
+    def on_submission_confirmed(self, event):
+        with self.db.get_session() as session:
+            if first_delivery(session, ProcessedEvent, event):
+                queue.confirmed(session, event["payload"])
+
     # --- content events: the public's suggestions of events and funding enter the same queue ---------------------
 
     on_suggestion_received = handles(events.CONTENT, events.SUBMISSION_RECEIVED, on_submission_received)
     on_suggestion_decided = handles(events.CONTENT, events.SUBMISSION_DECIDED, on_submission_decided)
+
+    @reliable_handler(events.CONTENT, events.SUBMISSION_CONFIRMED)
+    def on_suggestion_confirmed(self, event):
+        self.on_submission_confirmed(event)
 
     # --- the queue ---------------------------------------------------------------------------------------------
 
@@ -95,8 +105,11 @@ class ModerationService(DatabaseHealth):
                 results.append({"submission_id": submission_id, "ok": True, "state": item["state"]})
             except PlatformError as error:
                 results.append({"submission_id": submission_id, "ok": False, "error": error.code,
-                                "message": error.message})
-        return {"results": results, "decided": sum(result["ok"] for result in results)}
+                                "message": error.message, "reason": error.reason})
+        with self.db.get_session() as session:
+            names = queue.names(session, [result["submission_id"] for result in results])
+        return {"results": [{**result, "name": names.get(result["submission_id"])} for result in results],
+                "decided": sum(result["ok"] for result in results)}
 
     # --- reports -----------------------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ import sys
 from dsi.platform import cluster
 from dsi.settings import environment
 
-from .i18n import LANGUAGES
+from dsi.i18n import LANGUAGES
 
 
 def _call(method: str, *args, timeout: float = 30):

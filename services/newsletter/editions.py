@@ -17,13 +17,12 @@ from sqlalchemy import DateTime, Integer, String, func, insert, literal, select,
 from sqlalchemy.exc import IntegrityError
 
 from dsi.errors import Conflict, InvalidInput, NotFound
-from dsi import kinds
+from dsi import i18n, kinds
 from dsi.clock import parse_iso, utcnow
 from dsi.sanitise import plain_text
 from dsi.validation import parse_id
 
 from . import composing, delivery, mails
-from .i18n import LANGUAGES, Phrases
 from .models import Edition, PublishedContent, PublishedRecord, Recipient, Subscriber, stamp
 from .schemas import EditionArrangement, EditionChange, parse
 from .subscribers import CONFIRMED, Links
@@ -214,7 +213,7 @@ def _shown(item: dict, language: str, public_url: str) -> dict:
     return {**{name: item.get(name) for name in SHOWN}, "url": public_url + item["path"]}
 
 
-def sections(items: list[dict], areas, t: Phrases, public_url: str, limit: int = SECTION_LIMIT) -> list[dict]:
+def sections(items: list[dict], areas, language: str, public_url: str, limit: int = SECTION_LIMIT) -> list[dict]:
     """Content's sections, filtered by the reader's areas (an item about no area is for everyone), in the
     reader's language where translated; then every record once: projects in the reader's areas first, then
     the other projects, then organisations."""
@@ -223,18 +222,22 @@ def sections(items: list[dict], areas, t: Phrases, public_url: str, limit: int =
     def for_reader(item):
         return not wanted or not item["social_areas"] or bool(wanted & set(item["social_areas"]))
 
+    language = i18n.language(language)
     groups = []
-    for section, title in (("stories", t.stories), ("events", t.events), ("funding", t.funding)):
-        groups.append((title, [_shown(i, t.language, public_url) for i in items
+    for section, title in (("stories", i18n.gettext(language, "Stories of the month")),
+                           ("events", i18n.gettext(language, "Coming events")),
+                           ("funding", i18n.gettext(language, "Funding closing soon"))):
+        groups.append((title, [_shown(i, language, public_url) for i in items
                                if _section(i) == section and for_reader(i)]))
     records = [{**{name: i.get(name) for name in SHOWN}, "url": public_url + kinds.record_path(i["kind"], i["id"])}
                for i in items if _section(i) == "records"]
     picked = [i for i in records if i["kind"] == "project" and wanted & set(i["social_areas"])]
     chosen = {i["id"] for i in picked}
     groups += [
-        (t.for_you, picked),
-        (t.new_projects, [i for i in records if i["kind"] == "project" and i["id"] not in chosen]),
-        (t.new_organisations, [i for i in records if i["kind"] == "organisation"]),
+        (i18n.gettext(language, "Picked for your interests"), picked),
+        (i18n.gettext(language, "New projects"),
+         [i for i in records if i["kind"] == "project" and i["id"] not in chosen]),
+        (i18n.gettext(language, "New organisations"), [i for i in records if i["kind"] == "organisation"]),
     ]
     return [{"title": title, "more": max(0, len(group) - limit), "items": group[:limit]}
             for title, group in groups if group]
@@ -243,7 +246,7 @@ def sections(items: list[dict], areas, t: Phrases, public_url: str, limit: int =
 def subject_of(edition: Edition, language: str) -> str:
     """The editor's subject in `language`, else their default one, else the month's generated subject."""
     return ((edition.subjects or {}).get(language) or edition.subject
-            or Phrases(language)("edition_subject", month=month_label(edition.month, language)))
+            or i18n.gettext(language, "DSI news: %(month)s") % {"month": month_label(edition.month, language)})
 
 
 def intro_of(edition: Edition, language: str) -> str:
@@ -251,14 +254,13 @@ def intro_of(edition: Edition, language: str) -> str:
 
 
 def content(edition: Edition, items, language: str, areas, public_url: str, limit: int = SECTION_LIMIT) -> dict:
-    t = Phrases(language)
+    language = i18n.language(language)
     return {
-        "t": t,
-        "language": t.language,
+        "language": language,
         "month": edition.month,
-        "subject": subject_of(edition, t.language),
-        "intro_paragraphs": [p.strip() for p in re.split(r"\n\s*\n", intro_of(edition, t.language)) if p.strip()],
-        "sections": sections(items, areas, t, public_url, limit),
+        "subject": subject_of(edition, language),
+        "intro_paragraphs": [p.strip() for p in re.split(r"\n\s*\n", intro_of(edition, language)) if p.strip()],
+        "sections": sections(items, areas, language, public_url, limit),
     }
 
 
@@ -486,7 +488,7 @@ class Copies:
         self.variants: dict[tuple, composing.MessageTemplate] = {}
 
     def variant(self, language: str, areas) -> composing.MessageTemplate:
-        key = (language if language in LANGUAGES else "en", tuple(sorted(areas or ())))
+        key = (i18n.language(language), tuple(sorted(areas or ())))
         if key not in self.variants:
             personal = composing.PERSONAL
             context = {**content(self.edition, self.items, key[0], key[1], self.links.public_url),
@@ -567,5 +569,4 @@ def archived(session, month: str, public_url: str) -> dict:
     if edition is None:
         raise NotFound(f"No edition of {month} has been sent.")
     body = content(edition, edition.items or [], "en", (), public_url, limit=10_000)
-    body.pop("t")
     return {**body, "id": edition.id, "sent_at": stamp(edition.finished_at)}

@@ -8,7 +8,6 @@ from sqlalchemy import select
 from dsi.errors import InvalidInput
 
 from . import composing, delivery
-from .i18n import Phrases
 from .models import Mail
 from .schemas import MailRequest
 
@@ -20,7 +19,7 @@ def enqueue(session, request_id: str, template: str, to: str, language: str, con
     if session.scalar(select(Mail.id).where(Mail.request_id == request_id)) is not None:
         return None
     try:
-        rendered = composing.render(f"mail/{template}", {**context, "t": Phrases(language), "language": language})
+        rendered = composing.render(f"mail/{template}", {**context, "language": language})
     except InvalidInput as error:
         log.error("mail request %s names no known template (%s); recorded as failed", request_id, template)
         return store(session, request_id, template, to, composing.Rendered("", "", ""), error.message)

@@ -8,7 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from dsi.schemas import Email, SocialArea
 from dsi.validation import parse_model
 
-from .i18n import LANGUAGES
+from dsi.i18n import LANGUAGES
 
 
 def _language(value: str) -> str:

@@ -24,7 +24,8 @@ def test_a_moderator_rejects_with_a_reason_in_the_browser(page, site):
     page.select_option("#decision-code", "not_dsi")
     page.fill("#decision-text", "This is a shop, not a social innovation.")
     page.click("button:has-text('Save decision')")
-    expect(page.locator(".notice")).to_contain_text("Decision saved: reject")
+    expect(page.locator(".notice")).to_contain_text("Decision saved: Rejected.")
+    expect(page.locator("table.history")).to_contain_text("Not digital social innovation")  # the reason's label
     expect(page.locator("table.history")).to_contain_text("This is a shop, not a social innovation.")
     page.goto("/console/queue?state=rejected")
     expect(page.locator("table.queue")).to_contain_text("Browser Garden")

@@ -18,12 +18,12 @@ def test_an_editor_publishes_a_story_in_the_browser(page, site):
     expect(page.locator("#markdown-preview strong")).to_have_text("bold")  # the live preview, by script
     expect(page.locator("#markdown-preview script")).to_have_count(0)
     page.click("button[value=save]")
-    expect(page.locator("h1")).to_contain_text("draft")
+    expect(page.locator("h1")).to_contain_text("(Story, Draft)")
     assert page.goto("/stories/browser-story").status == 404  # a draft is not public
     page.goto("/console/content")
     page.click("text=Browser story")
     page.click("button:has-text('Publish')")
-    expect(page.locator(".notice")).to_contain_text("publish")
+    expect(page.locator(".notice")).to_contain_text("Done: Published.")
     page.goto("/stories")
     page.click("text=Browser story")
     expect(page.locator("article h1")).to_have_text("Browser story")

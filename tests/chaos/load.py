@@ -18,6 +18,8 @@ import requests
 from tests.factories import project_body
 from tests.processes import ROOT, wait_for
 
+# Every process of the platform, killed in turn (the gateway last: its clients retry while it restarts).
+VICTIMS = ("directory", "moderation", "search", "newsletter", "content", "gateway")
 SEARCH_WORDS = ("data", "health", "open", "city", "energy")  # a few requests, asked again and again
 CLIENT_RETRY = 0.25  # seconds between a client's tries while the gateway does not accept connections
 

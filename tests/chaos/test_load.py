@@ -7,13 +7,12 @@ import time
 import pytest
 import requests
 
-from tests.chaos.load import (Approver, Load, copies_sent_twice, dsi, kill_and_wait, mails_made_twice,
-                              moderation_queue, spool_waiting)
+from tests.chaos.load import (VICTIMS, Approver, Load, copies_sent_twice, dsi, kill_and_wait,
+                              mails_made_twice, moderation_queue, spool_waiting)
 from tests.processes import wait_for
 
 pytestmark = pytest.mark.integration
 
-VICTIMS = ("directory", "moderation", "search", "newsletter", "gateway")
 SETTLE = 2  # seconds of load between faults
 
 

@@ -42,7 +42,7 @@ def test_an_editor_writes_previews_publishes_and_restores_a_story(console):
     assert created.status_code == 303, re.findall(r"<li>[^<]*</li>", created.text)
     item_path = created.headers["Location"].split("?")[0]
     page = editor.get(item_path)
-    assert "draft" in page.text
+    assert "(Story, Draft)" in page.text
     assert visitor.get("/stories/console-story").status_code == 404  # a draft stays invisible
     token = re.search(r'href="/preview/([^"]+)"', page.text)[1]
     shared = visitor.get(f"/preview/{token}")

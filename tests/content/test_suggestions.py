@@ -41,22 +41,39 @@ def test_submit_queues_it_invisibly_and_mails_the_links(session, outbox, sent_ev
     assert 'rel="nofollow ugc noopener noreferrer"' in item.body_html and "<script" not in item.body_html
 
 
-def test_approval_publishes_and_tells_the_submitter(session, outbox, sent_events):
-    status = suggestions.submit(session, outbox, event_body(), URL)
+def test_approval_publishes_and_tells_the_submitter_in_their_language(session, outbox, sent_events):
+    status = suggestions.submit(session, outbox, event_body(language="pl"), URL)
+    received = sent_events()[-1]["payload"]
+    assert received["language"] == "pl"
+    assert received["context"]["confirm_url"].startswith(f"{URL}/pl/submissions/{status['id']}/confirm?token=")
+    suggestions.confirm_email(session, outbox, status["id"], signing.sign(signing.SUBMISSION_CONFIRM, status["id"]))
+    assert sent_events()[-1]["type"] == events.SUBMISSION_CONFIRMED  # the console shows the address confirmed
     suggestions.apply_decision(session, outbox, decision(events.SUBMISSION_APPROVED, status["id"]), URL)
     session.commit()
-    assert [item["name"] for item in listing.list_published(session, "event")["items"]] == ["Community hack day"]
-    kinds = [e["type"] for e in sent_events()][2:]
+    [published] = listing.list_published(session, "event")["items"]
+    assert published["name"] == "Community hack day"
+    kinds = [e["type"] for e in sent_events()][3:]
     assert kinds == [events.CONTENT_PUBLISHED, events.SUBMISSION_DECIDED, events.MAIL_REQUESTED]
-    decided = sent_events()[3]["payload"]
+    decided = sent_events()[4]["payload"]
     assert decided["state"] == "approved" and decided["submission_id"] == status["id"]
-    assert sent_events()[4]["payload"]["template"] == "submission_approved"
+    mail = sent_events()[5]["payload"]
+    assert (mail["template"], mail["language"]) == ("submission_approved", "pl")
+    assert mail["context"]["record_url"] == f"{URL}/pl/events/{published['slug']}"  # the published page, in Polish
+
+
+def test_decisions_go_only_to_confirmed_addresses(session, outbox, sent_events):
+    status = suggestions.submit(session, outbox, event_body(), URL)
+    suggestions.apply_decision(session, outbox, decision(events.SUBMISSION_REJECTED, status["id"],
+                                                         reason_code="spam", reason="Ads."), URL)
+    session.commit()
+    assert [e["type"] for e in sent_events()][-1] == events.SUBMISSION_DECIDED  # and no mail
 
 
 def test_rejection_keeps_it_private(session, outbox, sent_events):
     status = suggestions.submit(session, outbox, {
         "kind": "funding", "email": "funder@example.org", "title": "Free money", "rolling": True,
         "funding_types": ["Grant funding"], "countries": ["FR"], "apply_url": "apply.test"}, URL)
+    suggestions.confirm_email(session, outbox, status["id"], signing.sign(signing.SUBMISSION_CONFIRM, status["id"]))
     suggestions.apply_decision(session, outbox, decision(events.SUBMISSION_REJECTED, status["id"],
                                                          reason_code="spam", reason="Advertising"), URL)
     session.commit()
@@ -76,7 +93,7 @@ def test_status_confirm_and_withdraw_by_token(session, outbox, sent_events):
     with pytest.raises(Forbidden):
         suggestions.get_status(session, status["id"], "forged")
     confirm = signing.sign(signing.SUBMISSION_CONFIRM, status["id"])
-    assert suggestions.confirm_email(session, status["id"], confirm)["email_confirmed"] is True
+    assert suggestions.confirm_email(session, outbox, status["id"], confirm)["email_confirmed"] is True
     with pytest.raises(Forbidden):  # a confirm token does not open the status page
         suggestions.get_status(session, status["id"], confirm)
     withdrawn = suggestions.withdraw(session, outbox, status["id"], status["status_token"])
@@ -110,7 +127,7 @@ def test_a_retried_submission_is_stored_once(session, outbox):
 def test_changes_requested_mails_an_edit_link_and_sending_again_goes_back_to_moderation(
         session, outbox, sent_events):
     status = suggestions.submit(session, outbox, event_body(title="Hack day"), URL)
-    suggestions.confirm_email(session, status["id"], signing.sign(signing.SUBMISSION_CONFIRM, status["id"]))
+    suggestions.confirm_email(session, outbox, status["id"], signing.sign(signing.SUBMISSION_CONFIRM, status["id"]))
     suggestions.apply_decision(session, outbox, decision(events.CHANGES_REQUESTED, status["id"],
                                                          reason_code="incomplete", reason="Which venue?"), URL)
     session.commit()

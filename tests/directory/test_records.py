@@ -16,8 +16,8 @@ def decide(session, outbox, submission_id, event_type, **payload):
     session.commit()
 
 
-def confirm(session, submitted):
-    records.confirm_email(session, submitted["id"], signing.sign(records.CONFIRM_TOKEN, submitted["id"]))
+def confirm(session, outbox, submitted):
+    records.confirm_email(session, outbox, submitted["id"], signing.sign(records.CONFIRM_TOKEN, submitted["id"]))
     session.commit()
 
 
@@ -47,7 +47,7 @@ def test_submission_is_pending_until_approved(session, outbox, sent_events):
 def test_rejection_keeps_record_hidden_with_reason(session, outbox, sent_events):
     submitted = records.submit(session, outbox, project_body(), URL)
     session.commit()
-    confirm(session, submitted)
+    confirm(session, outbox, submitted)
     decide(session, outbox, submitted["id"], events.SUBMISSION_REJECTED, reason_code="spam", reason="Advertising")
     status = records.get_status(session, submitted["id"], submitted["status_token"])
     assert (status["state"], status["reason_code"], status["reason"]) == ("rejected", "spam", "Advertising")
@@ -187,7 +187,7 @@ def test_mails_are_in_the_submitters_language_and_link_to_its_pages(session, out
     assert received["language"] == "pl"
     assert received["context"]["status_url"].startswith(f"{URL}/pl/submissions/{submitted['id']}?token=")
     assert received["context"]["confirm_url"].startswith(f"{URL}/pl/submissions/{submitted['id']}/confirm?token=")
-    confirm(session, submitted)
+    confirm(session, outbox, submitted)
     decide(session, outbox, submitted["id"], events.SUBMISSION_APPROVED)
     approved = mails(sent_events)[-1]
     assert (approved["template"], approved["language"]) == ("submission_approved", "pl")

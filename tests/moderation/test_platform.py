@@ -113,7 +113,7 @@ def decide(moderator, submission_id, decision, reason_code="", reason=""):
 
 def record_id_of(moderator, submission_id) -> int:
     page = in_queue(moderator, submission_id).text
-    return int(re.search(r"record (\d+)", page).group(1))
+    return int(re.search(r'data-record="(\d+)"', page).group(1))
 
 
 def mails(spy, template):
@@ -127,17 +127,20 @@ def test_submit_approve_publish_with_full_history(site, browser):
     moderator = browser("mod@example.org")
     submitted = submit(moderator, organisation_body(name="Open Health Lab"))
     queue = wait_for(lambda: "Open Health Lab" in (page := get(moderator, "/console/queue").text) and page, 5)
-    assert "pending (1)" in queue
+    assert "Pending (1)" in queue
     record_id = record_id_of(moderator, submitted["id"])
     assert get(moderator, f"/api/organisations/{record_id}").status_code == 404
 
     assert decide(moderator, submitted["id"], "approve").status_code == 303
     public = wait_for(lambda: (r := get(moderator, f"/api/organisations/{record_id}")).status_code == 200 and r)
     assert public.json()["name"] == "Open Health Lab"
-    history = wait_for(lambda: "applied" in (page := get(moderator, f"/console/items/{submitted['id']}").text)
-                       and page)
-    steps = re.findall(r"<td>(submitter|mod@example.org|directory)</td>\s*<td>([a-z]+)", history)
-    assert steps == [("submitter", "submitted"), ("mod@example.org", "approve"), ("directory", "applied")]
+    history = wait_for(lambda: "Applied by the directory" in (
+        page := get(moderator, f"/console/items/{submitted['id']}").text) and page)
+    steps = re.findall(r"<td>([^<]+)</td>\s*<td>([^<]+)</td>\s*<td>[^<]*→", history)
+    assert steps == [("The submitter", "Submitted (9 fields)"), ("mod@example.org", "Approved"),
+                     ("The directory", "Applied by the directory")]
+    assert "Decision saved: Approved." in get(moderator, f"/console/items/{submitted['id']}?done=approve").text
+    assert "address not confirmed yet" in history  # so its decision is not mailed
 
 
 def _submitted_for_review(site, browser, event_spy, body):
@@ -151,12 +154,15 @@ def _submitted_for_review(site, browser, event_spy, body):
     confirmed = moderator.post(moderator.base + f"/api/submissions/{submitted['id']}/confirm",
                                params={"token": parse_qs(urlparse(confirm_url).query)["token"][0]})
     assert confirmed.status_code == 200, confirmed.text
+    wait_for(lambda: "address confirmed" in in_queue(moderator, submitted["id"]).text)  # moderators see it
     return spy, moderator, submitted, record_id_of(moderator, submitted["id"])
 
 
 def test_reject_is_never_public_and_the_reason_reaches_the_submitter(site, browser, event_spy):
     spy, moderator, submitted, record_id = _submitted_for_review(site, browser, event_spy,
                                                                  project_body(name="Pill Shop"))
+    page = in_queue(moderator, submitted["id"]).text
+    assert page.count('<option value="other"') == 1  # each reason once, though both decisions allow it
     missing = decide(moderator, submitted["id"], "reject")  # no reason: refused, nothing decided
     assert missing.status_code == 422 and "reason_code" in missing.text
     reason = "We list social innovation, not shops."
@@ -194,6 +200,10 @@ def test_an_edit_waits_while_the_old_version_stays_public(site, browser, event_s
     decide(moderator, proposed.json()["id"], "approve")
     wait_for(lambda: get(moderator, f"/api/organisations/{record_id}").json()["short_description"]
              == "Now also in Madrid.")
+
+    linking = submit(moderator, project_body(name="Care Map", organisations=[{"id": record_id, "role": "lead"}]))
+    page = in_queue(moderator, linking["id"]).text
+    assert "<li>Open Health Lab (Lead)</li>" in page and "&#34;role&#34;" not in page  # by name, not as JSON
 
 
 def test_request_changes_then_edit_through_the_link_returns_to_the_queue(site, browser, event_spy):
@@ -255,6 +265,9 @@ def test_bulk_decisions_answer_per_item(site, browser):
         ("csrf_token", csrf_of(queue))])
     assert response.status_code == 200
     assert "2 of 3 decided." in response.text and "not changed" in response.text
+    named = dict(re.findall(r'href="/console/items/([^"]+)">([^<]+)</a>', response.text))
+    assert named == {submission_id: f"Bulk {n}" for n, submission_id in enumerate(ids)}  # by name, not by id
+    assert "already approved" in response.text  # why the stale one did not change
 
 
 def test_visitors_editors_and_forged_posts_are_refused(site, browser, rabbit_config):
@@ -279,7 +292,7 @@ def test_visitors_editors_and_forged_posts_are_refused(site, browser, rabbit_con
     by_visitor = post(visitor, f"/console/items/{submitted['id']}", {"decision": "approve", "version": "1",
                                                                       "csrf_token": csrf_of(page)})
     assert by_visitor.status_code in (303, 403)
-    assert "<strong>pending</strong>" in get(moderator, f"/console/items/{submitted['id']}").text
+    assert "<strong>Pending</strong>" in get(moderator, f"/console/items/{submitted['id']}").text
 
     # the service refuses on its own too, whatever the caller
     with ServiceRpcProxy("moderation", rabbit_config) as moderation:
@@ -329,7 +342,7 @@ def test_admin_creates_a_moderator_in_the_console(site, browser):
     assert weak.status_code == 422 and "password" in weak.text
     created = post(admin, "/console/staff", {"action": "create", "email": "new@example.org", "role": "moderator",
                                              "password": PASSWORD}, csrf_from="/console/staff")
-    assert created.status_code == 200 and "Created the moderator account new@example.org" in created.text
+    assert created.status_code == 200 and "Created the account of new@example.org (Moderator)." in created.text
     newcomer = browser("new@example.org")
     assert get(newcomer, "/console/queue").status_code == 200
 
@@ -369,7 +382,7 @@ def test_reports_hide_a_record_until_a_moderator_restores_it(site, browser):
     wait_for(lambda: get(moderator, f"/api/projects/{record_id}").status_code == 404)
 
     reports_page = get(moderator, "/console/reports").text
-    assert "Care Map" in reports_page and "hidden until you decide" in reports_page
+    assert "Care Map" in reports_page and "Hidden until a moderator decides" in reports_page
     case = get(moderator, f"/console/reports/project/{record_id}").text
     assert "Closed in 2020" in case
     restored = post(moderator, f"/console/reports/project/{record_id}",
@@ -417,6 +430,7 @@ def test_each_staff_member_picks_the_consoles_language(site, browser):
     again = browser("ola@example.org")  # a new session: the pick is kept with the account
     page = get(again, "/console/queue").text
     assert '<html lang="pl">' in page and ">Kolejka</a>" in page and '<option value="pl" lang="pl" selected>' in page
+    assert "<h1>Kolejka moderacji</h1>" in page and "Oczekujące (0)" in page and "Pending" not in page
     refused = post(again, "/console/language", {"language": "xx"}, csrf_from="/console/queue")
     assert refused.status_code == 422
     elsewhere = post(again, "/console/language", {"language": "de", "next": "https://evil.example/"},

@@ -185,6 +185,42 @@ def test_list_filters_sorts_pages_and_counts(session, outbox):
                                                  queue.list_items(session, Filters())["items"]}
 
 
+def test_linked_records_show_by_name_with_their_role(session):
+    """The directory names the records a proposal links to; the published version names its own links."""
+    published = {"id": 7, "kind": "project", "name": "Care Map",
+                 "organisations": [{"id": 3, "kind": "organisation", "name": "Waag", "role": "lead"}]}
+    proposed = {"name": "Care Map", "organisations": [{"id": 3, "role": "partner"}, {"id": 9, "role": "lead"}]}
+    item = queue.receive(session, received(kind="project", action="update", published=published, proposed=proposed,
+                                           linked=[{"id": 3, "name": "Waag"}, {"id": 9, "name": "Fab Lab Barcelona"}]))
+    session.commit()
+    [change] = queue.show(session, item.submission_id)["diff"]
+    assert change["before"] == [{"id": 3, "role": "lead", "name": "Waag"}]
+    assert change["after"] == [{"id": 3, "role": "partner", "name": "Waag"},
+                               {"id": 9, "role": "lead", "name": "Fab Lab Barcelona"}]
+
+
+def test_the_queue_knows_whether_the_address_is_confirmed(session):
+    unconfirmed = queue.receive(session, received())
+    early = received()
+    queue.confirmed(session, {"submission_id": early["submission_id"]})  # overtook its submission
+    session.commit()
+    assert queue.show(session, unconfirmed.submission_id)["email_confirmed"] is False
+    queue.confirmed(session, {"submission_id": unconfirmed.submission_id})
+    queue.receive(session, early)
+    session.commit()
+    assert queue.show(session, unconfirmed.submission_id)["email_confirmed"] is True
+    assert queue.show(session, early["submission_id"])["email_confirmed"] is True
+    assert queue.show(session, early["submission_id"])["history"][0]["to_state"] == "pending"
+
+
+def test_bulk_results_are_named_by_their_records(session):
+    first, second = queue.receive(session, received(name="Care Map")), queue.receive(session, received())
+    session.commit()
+    assert queue.names(session, [first.submission_id, second.submission_id, "unknown"]) == {
+        first.submission_id: "Care Map", second.submission_id: "Open Health Lab"}
+    assert queue.names(session, []) == {}
+
+
 def test_a_project_and_the_organisation_proposed_with_it_show_each_other(session):
     email = "lead@example.org"
     new_org = queue.receive(session, received(record_id=21, name="Kraków Care Co-op", email=email,

@@ -69,11 +69,11 @@ def test_editors_prepare_test_and_schedule_an_edition(console, sink):
     scheduled = editor.post(page_path + "/schedule", data={"csrf_token": token, "at": "2030-01-02T09:30"})
     assert scheduled.status_code == 303
     page = editor.get(page_path)
-    assert "Edition of 2026-10: scheduled" in page.text and "2030-01-02 09:30" in page.text
+    assert "Edition of 2026-10: Scheduled" in page.text and "2030-01-02 09:30" in page.text
     late = editor.post(page_path + "/act", data={"csrf_token": token, "action": "resume"})
     assert late.status_code == 409 and "cannot resume" in late.text
     assert editor.post(page_path + "/act", data={"csrf_token": token, "action": "cancel"}).status_code == 303
-    assert "Edition of 2026-10: cancelled" in editor.get(page_path).text
+    assert "Edition of 2026-10: Cancelled" in editor.get(page_path).text
     assert "2026-10" in editor.get("/console/newsletter").text
 
 

@@ -7,7 +7,6 @@ import pytest
 from dsi import events
 from dsi.errors import Conflict, InvalidInput
 from services.newsletter import editions
-from services.newsletter.i18n import Phrases
 from services.newsletter.models import Edition, PublishedContent
 from tests.newsletter.factories import content_published, content_unpublished, published
 
@@ -64,7 +63,7 @@ def titled(parts):
 def test_the_sections_are_the_months_stories_coming_events_closing_funding_and_new_records(session, month):
     edition = editions.create(session, "2026-10", NOW)
     items = editions.edition_items(session, edition, NOW)
-    parts = editions.sections(items, [], Phrases("en"), "http://dsi.test")
+    parts = editions.sections(items, [], "en", "http://dsi.test")
     assert titled(parts) == [
         ("Stories of the month", ["Health story", "Democracy story", "General story"]),
         ("Coming events", ["Tomorrow", "Next week"]),
@@ -79,7 +78,7 @@ def test_the_sections_are_the_months_stories_coming_events_closing_funding_and_n
 
 def test_content_sections_follow_the_readers_areas(session, month):
     items = editions.edition_items(session, editions.create(session, "2026-10", NOW), NOW)
-    parts = editions.sections(items, ["health-and-care"], Phrases("en"), "http://dsi.test")
+    parts = editions.sections(items, ["health-and-care"], "en", "http://dsi.test")
     assert titled(parts)[0] == ("Stories of the month", ["Health story", "General story"])  # no area: for all
 
 
@@ -87,7 +86,7 @@ def test_translations_are_shown_in_the_readers_language(session, month):
     apply(session, content_published(1, 2, title="Health story", areas=["health-and-care"], translations={
         "it": {"title": "Storia della salute", "summary": "Sulla salute.", "body_html": "", "body_text": ""}}))
     items = editions.edition_items(session, editions.create(session, "2026-10", NOW), NOW)
-    parts = editions.sections(items, [], Phrases("it"), "http://dsi.test")
+    parts = editions.sections(items, [], "it", "http://dsi.test")
     assert parts[0]["title"] == "Storie del mese"
     assert [item["name"] for item in parts[0]["items"]][:2] == ["Storia della salute", "Democracy story"]
 

@@ -4,16 +4,15 @@ import pytest
 
 from dsi.i18n import LANGUAGES
 from services.newsletter import composing
-from services.newsletter.i18n import Phrases
 
 URL = "http://dsi.test"
-SUBMISSION_MAILS = ["submission_received", "submission_approved", "submission_changes_requested",
-                    "submission_rejected"]
+MAILS = ["submission_received", "submission_approved", "submission_changes_requested", "submission_rejected",
+         "subscription_confirm", "subscription_exists"]
 
 
 def render(template: str, language: str, **context):
     context = {"name": "Kraków <b>Care</b>", "action": "create", "kind": "project", **context}
-    return composing.render(f"mail/{template}", {**context, "t": Phrases(language), "language": language})
+    return composing.render(f"mail/{template}", {**context, "language": language})
 
 
 def test_a_polish_submitter_reads_polish_and_is_linked_to_polish_pages():
@@ -40,11 +39,17 @@ def test_a_decision_names_its_reason_by_its_label_in_the_language():
 
 
 @pytest.mark.parametrize("language", [lang for lang in LANGUAGES if lang != "en"])
-@pytest.mark.parametrize("template", SUBMISSION_MAILS)
-def test_every_submission_mail_is_translated(template, language):
+@pytest.mark.parametrize("template", MAILS)
+def test_every_mail_is_translated(template, language):
     context = {"reason": "…", "reason_label": "Information is missing", "edit_url": "e", "status_url": "s",
-               "confirm_url": "c", "record_url": "r"}
+               "confirm_url": "c", "record_url": "r", "preferences_url": "p"}
     english, translated = render(template, "en", **context), render(template, language, **context)
     assert translated.subject != english.subject
     untranslated = (set(english.text.splitlines()) - {"", "…", "--"}) & set(translated.text.splitlines())
     assert untranslated == set()
+
+
+def test_the_subscription_mail_reads_in_the_subscribers_language():
+    confirm = render("subscription_confirm", "ca", confirm_url=f"{URL}/ca/newsletter/confirm?token=c")
+    assert confirm.subject == "Confirma la teva subscripció al butlletí DSI"
+    assert f"{URL}/ca/newsletter/confirm?token=c" in confirm.text and '<html lang="ca">' in confirm.html

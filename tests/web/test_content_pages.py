@@ -7,6 +7,7 @@ from xml.etree import ElementTree
 
 import icalendar
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dsi import events
@@ -14,7 +15,7 @@ from dsi.messaging import OutboxWriter
 from dsi.migrations import upgrade
 from gateway.service import GatewayService
 from services.content import items, suggestions
-from services.content.models import Outbox
+from services.content.models import Outbox, Suggestion
 from services.content.service import ContentService
 from services.directory.service import DirectoryService
 from services.search.service import SearchService
@@ -247,6 +248,8 @@ def test_the_suggestion_forms(hub, web_session):
                             allow_redirects=False)
     assert sent.status_code == 303, sent.text[:2000]
     assert sent.headers["Location"].startswith("/it/submissions/")
+    with Session(hub["content_db"]) as session:  # its mails will be in Italian, linking to Italian pages
+        assert session.scalars(select(Suggestion.language)).all() == ["it"]
     status_page = web_session.get(sent.headers["Location"])
     assert status_page.status_code == 200 and "<b>cities</b>" not in status_page.text
     assert "Grants for" not in web_session.get("/funding").text
