@@ -155,5 +155,5 @@ def test_a_project_with_two_organisations_joins_by_keyboard_alone(page, browser,
     expect(console).to_have_url(re.compile(r"/console/queue"))
     together = console.locator("h2:has-text('Submitted together') + p + ul li")
     assert eventually(lambda: console.goto(f"/console/items/{submission_id}").ok and together.count() == 1)
-    expect(together).to_contain_text("Commons Lab Barcelona (organisation)")
+    expect(together).to_contain_text("Commons Lab Barcelona (Organisation)")
     staff.close()

@@ -241,7 +241,7 @@ def test_a_project_proposes_new_organisations_reviewed_beside_it(session, outbox
     status = records.get_status(session, submitted["id"], submitted["status_token"])
     assert status["proposed_organisations"] == [{"name": "Kraków Care Co-op", "state": "pending"}]
 
-    confirm(session, submitted)  # confirming the project confirms the organisation proposed with it
+    confirm(session, outbox, submitted)  # confirming the project confirms the organisation proposed with it
     decide(session, outbox, submitted["id"], events.SUBMISSION_APPROVED)
     project = records.get_published(session, "project", submitted["record_id"])
     assert [org["name"] for org in project["organisations"]] == ["Waag Society"]  # the new one is not public yet
