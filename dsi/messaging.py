@@ -10,6 +10,7 @@ A message that keeps failing (a handler that raises, a worker that dies) is not 
 MAX_DELIVERIES it goes to the dead-letter queue (see dsi/deadletters.py). Services use `rpc` and
 `reliable_handler` from here, not nameko's, to have that.
 """
+import inspect
 import logging
 import sys
 import time
@@ -142,6 +143,20 @@ class GuardedRpc(Rpc):
 
 
 rpc = GuardedRpc.decorator
+
+
+def session_rpc(work, expected_exceptions=()):
+    """An RPC declared in one line, for one that only runs a domain function in a session of the service's `db`:
+    `confirm = session_rpc(subscribers.confirm, EXPECTED)` answers `confirm(token)` with
+    `subscribers.confirm(session, token)`. Callers are checked against `work`'s own arguments (but `session`)."""
+    def entrypoint(self, *args, **kwargs):
+        with self.db.get_session() as session:
+            return work(session, *args, **kwargs)
+    signature = inspect.signature(work)
+    entrypoint.__signature__ = signature.replace(parameters=[
+        inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD), *list(signature.parameters.values())[1:]])
+    entrypoint.__doc__ = work.__doc__
+    return rpc(expected_exceptions=expected_exceptions)(entrypoint)
 
 
 class OutboxWriter:

@@ -1,9 +1,8 @@
 """Factories for request bodies: a valid one by default, any field overridden."""
 
 
-def organisation_body(**overrides) -> dict:
-    body = {
-        "kind": "organisation",
+VALID = {  # a valid body of each kind, but for the kind itself
+    "organisation": {
         "email": "founder@example.org",
         "name": "Open Health Lab",
         "website": "https://openhealth.example.org",
@@ -14,13 +13,8 @@ def organisation_body(**overrides) -> dict:
         "organisation_type": "Social enterprise, charity, foundation or other non-profit",
         "organisation_size": "6-10",
         "tags": ["health", "open source"],
-    }
-    return {**body, **overrides}
-
-
-def project_body(**overrides) -> dict:
-    body = {
-        "kind": "project",
+    },
+    "project": {
         "email": "lead@example.org",
         "name": "Care Map",
         "website": "https://caremap.example.org",
@@ -34,5 +28,17 @@ def project_body(**overrides) -> dict:
         "technologies": ["Open data", "Geotagging, GPS and GIS"],
         "dsi_focus": ["Open data"],
         "status": "live",
-    }
-    return {**body, **overrides}
+    },
+}
+
+
+def body(kind: str, **overrides) -> dict:
+    return {"kind": kind, **VALID[kind], **overrides}
+
+
+def organisation_body(**overrides) -> dict:
+    return body("organisation", **overrides)
+
+
+def project_body(**overrides) -> dict:
+    return body("project", **overrides)

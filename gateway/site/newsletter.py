@@ -44,6 +44,15 @@ def _shown_in(template: str):
     return on_error
 
 
+def _by_link(request, action, outcome: str, form: bool = True):
+    """Does `action` (a newsletter RPC) with the mailed link's token and says `outcome` on the message page.
+    `form`: the request comes from our page's form, so it carries a CSRF token (a one-click unsubscribe does not)."""
+    if form:
+        csrf.check(request)
+    call(action, token_arg(request))
+    return render("newsletter/message.html", request=request, outcome=outcome)
+
+
 class NewsletterPages:
     newsletter = RpcProxy("newsletter")
     limits = RATE_LIMITS
@@ -71,9 +80,7 @@ class NewsletterPages:
 
     @html_route("POST", "/newsletter/confirm", _shown_in("newsletter/message.html"))
     def confirm_page(self, request, lang):
-        csrf.check(request)
-        call(self.newsletter.confirm, token_arg(request))
-        return render("newsletter/message.html", request=request, outcome="confirmed")
+        return _by_link(request, self.newsletter.confirm, "confirmed")
 
     @html_route("GET", "/newsletter/unsubscribe", _shown_in("newsletter/message.html"))
     def unsubscribe_form(self, request, lang):
@@ -81,8 +88,7 @@ class NewsletterPages:
 
     @html_route("POST", "/newsletter/unsubscribe", _shown_in("newsletter/message.html"))
     def unsubscribe_page(self, request, lang):
-        call(self.newsletter.unsubscribe, token_arg(request))
-        return render("newsletter/message.html", request=request, outcome="unsubscribed")
+        return _by_link(request, self.newsletter.unsubscribe, "unsubscribed", form=False)
 
     @html_route("GET", "/newsletter/preferences", _shown_in("newsletter/message.html"))
     def preferences_page(self, request, lang):
@@ -105,9 +111,7 @@ class NewsletterPages:
 
     @html_route("POST", "/newsletter/erase", _shown_in("newsletter/message.html"))
     def erase_page(self, request, lang):
-        csrf.check(request)
-        call(self.newsletter.erase_subscriber, token_arg(request))
-        return render("newsletter/message.html", request=request, outcome="erased")
+        return _by_link(request, self.newsletter.erase_subscriber, "erased")
 
     @html_route("GET", "/newsletter/archive", _shown_in("newsletter/message.html"))
     def archive_page(self, request, lang):

@@ -9,7 +9,7 @@ from dsi.database import DatabaseHealth
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound, RateLimited
 from dsi.clock import parse_iso, utcnow
 from dsi.lifecycle import timer
-from dsi.messaging import first_delivery, handles, rpc
+from dsi.messaging import first_delivery, handles, rpc, session_rpc
 from dsi.validation import parse_paging
 
 from . import editions, mails, sending, subscribers
@@ -48,35 +48,12 @@ class NewsletterService(DatabaseHealth):
             return subscribers.subscribe(session, body, client, self.mailer.settings.links,
                                          self.mailer.settings.limits, request_id)
 
-    @rpc(expected_exceptions=EXPECTED)
-    def confirm(self, token):
-        with self.db.get_session() as session:
-            return subscribers.confirm(session, token)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def unsubscribe(self, token):
-        with self.db.get_session() as session:
-            return subscribers.unsubscribe(session, token)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def get_preferences(self, token):
-        with self.db.get_session() as session:
-            return subscribers.preferences(session, token)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def update_preferences(self, token, body):
-        with self.db.get_session() as session:
-            return subscribers.update_preferences(session, token, body)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def export_subscriber(self, token):
-        with self.db.get_session() as session:
-            return subscribers.export(session, token)
-
-    @rpc(expected_exceptions=EXPECTED)
-    def erase_subscriber(self, token):
-        with self.db.get_session() as session:
-            return subscribers.erase(session, token)
+    confirm = session_rpc(subscribers.confirm, EXPECTED)
+    unsubscribe = session_rpc(subscribers.unsubscribe, EXPECTED)
+    get_preferences = session_rpc(subscribers.preferences, EXPECTED)
+    update_preferences = session_rpc(subscribers.update_preferences, EXPECTED)
+    export_subscriber = session_rpc(subscribers.export, EXPECTED)
+    erase_subscriber = session_rpc(subscribers.erase, EXPECTED)
 
     # --- operators -------------------------------------------------------------------------------------------
 
@@ -99,20 +76,14 @@ class NewsletterService(DatabaseHealth):
 
     # --- editors (CLI now, the staff console later) ------------------------------------------------------------
 
-    @rpc(expected_exceptions=EXPECTED)
-    def list_editions(self):
-        with self.db.get_session() as session:
-            return editions.overview(session)
+    list_editions = session_rpc(editions.overview, EXPECTED)
 
     @rpc(expected_exceptions=EXPECTED)
     def create_edition(self, month):
         with self.db.get_session() as session:
             return editions.view(editions.create(session, month))
 
-    @rpc(expected_exceptions=EXPECTED)
-    def edition_report(self, edition_id):
-        with self.db.get_session() as session:
-            return editions.report(session, edition_id)
+    edition_report = session_rpc(editions.report, EXPECTED)
 
     @rpc(expected_exceptions=EXPECTED)
     def preview_edition(self, edition_id, language="en", social_areas=()):

@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 
 import pytest
 from jsonschema import Draft202012Validator
+from nameko.exceptions import IncorrectSignature
 from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ServiceRpcProxy
 from referencing import Registry
@@ -190,6 +191,8 @@ def test_preferences_page_export_and_erase(platform, web_session, sink, newslett
     assert erased.status_code == 200
     gone = web_session.get(api)
     assert gone.status_code == 404 and documented("/api/newsletter/preferences", gone)
+    with pytest.raises(IncorrectSignature):  # an RPC declared with session_rpc checks its arguments like a method
+        newsletter.erase_subscriber("a-token", "one argument too many")
 
 
 def test_mail_requested_by_other_services_is_sent(platform, sink, dispatch):
