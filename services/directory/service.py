@@ -6,6 +6,7 @@ from functools import partial
 
 from dsi import events, redaction
 from dsi.database import DatabaseHealth
+from dsi.errors import InvalidInput
 from dsi.lifecycle import timer
 from dsi.messaging import first_delivery, handles, rpc
 from dsi.settings import Settings
