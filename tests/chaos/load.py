@@ -14,7 +14,7 @@ from pathlib import Path
 
 import eventlet
 import requests
-from nameko.exceptions import RemoteError, RpcTimeout
+from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from tests.factories import project_body
@@ -158,7 +158,7 @@ def answers_over_rpc(platform, service: str, timeout: float = 1.0) -> bool:
         with ClusterRpcProxy({"AMQP_URI": platform.env["AMQP_URI"]}, timeout=timeout) as cluster:
             getattr(cluster, service).health()
         return True
-    except (RpcTimeout, RemoteError, OSError):  # no answer in time, or not ready yet
+    except (RpcTimeout, UnknownService, RemoteError, OSError):  # no answer in time, or not ready yet
         return False
 
 
