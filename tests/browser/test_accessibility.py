@@ -152,6 +152,13 @@ def _public_states(platform):
     for kind in ("organisation", "project"):
         yield f"join {kind}", lambda page, kind=kind: page.goto(f"/join/{kind}")
 
+        def join_wrong(page, kind=kind):  # the form has novalidate: the server answers the mistakes
+            page.goto(f"/join/{kind}")
+            page.fill("#email", "not an address")
+            page.click("form.record-form button[type=submit]")
+            expect(page.locator(".error-summary")).to_be_visible()
+        yield f"join {kind} with errors", join_wrong
+
     yield "newsletter", lambda page: page.goto("/newsletter")
 
     yield "newsletter archive", lambda page: page.goto("/newsletter/archive")
