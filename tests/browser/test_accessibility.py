@@ -161,6 +161,14 @@ def _public_states(platform):
 
     yield "newsletter", lambda page: page.goto("/newsletter")
 
+
+    def newsletter_wrong(page):  # past the browser's own check of the address: the server answers it too
+        page.goto("/newsletter")
+        page.locator("main form").first.evaluate("form => { form.noValidate = true; }")
+        page.fill("main input[name=email]", "not an address")
+        page.click("main form button[type=submit]")
+        expect(page.locator("main [role=alert]")).to_be_visible()
+    yield "newsletter subscribe with errors", newsletter_wrong
     yield "newsletter archive", lambda page: page.goto("/newsletter/archive")
     yield "newsletter confirm, bad link", lambda page: page.goto("/newsletter/confirm?token=nope")
     yield "newsletter unsubscribe, bad link", lambda page: page.goto("/newsletter/unsubscribe?token=nope")
@@ -172,6 +180,25 @@ def _public_states(platform):
     yield "cluster", lambda page: page.goto(f"/clusters/{next(iter(vocab.CLUSTERS))}")
     yield "about", lambda page: page.goto("/about")
     yield "console login", lambda page: page.goto("/console/login")
+
+    def console_login_wrong(page):
+        page.goto("/console/login")
+        page.fill("#email", ADMIN["email"])
+        page.fill("#password", "not the password")
+        page.click("button[type=submit]")
+        expect(page.locator("main")).to_contain_text("wrong")
+    yield "console login with errors", console_login_wrong
+
+    def console_queue(page):
+        page.goto("/console/login")
+        page.fill("#email", ADMIN["email"])
+        page.fill("#password", ADMIN["password"])
+        page.click("button[type=submit]")
+        expect(page).to_have_url(re.compile("/console/queue"))
+    yield "console queue", console_queue  # the tab stays logged in for the console pages after it
+    for path in ("/console/reports", "/console/staff", "/console/newsletter", "/console/content",
+                 "/console/content/new/story"):
+        yield path, lambda page, path=path: page.goto(path)
     yield "not found", lambda page: page.goto("/no-such-page")
     for path in ("/map", "/map/network", "/map/groupings"):
         yield path, lambda page, path=path: page.goto(path)
