@@ -196,6 +196,15 @@ def _public_states(platform):
         page.click("button[type=submit]")
         expect(page).to_have_url(re.compile("/console/queue"))
     yield "console queue", console_queue  # the tab stays logged in for the console pages after it
+    submitted = requests.post(f"{platform['url']}/api/submissions", json=project_body(name="Queued Garden")).json()
+
+    def console_item_wrong(page):  # rejected without a reason
+        assert eventually(lambda: page.goto(f"/console/items/{submitted['id']}").ok, 20)
+        page.check("input[name=decision][value=reject]")
+        page.click("button:has-text('Save decision')")
+        expect(page.locator(".error-summary")).to_be_visible()
+    yield "console item", lambda page: eventually(lambda: page.goto(f"/console/items/{submitted['id']}").ok, 20)
+    yield "console item with errors", console_item_wrong
     for path in ("/console/reports", "/console/staff", "/console/newsletter", "/console/content",
                  "/console/content/new/story"):
         yield path, lambda page, path=path: page.goto(path)
