@@ -7,6 +7,7 @@ axe run each; a failure lists every violation of every page at once.
 """
 import json
 import re
+import socket
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -37,7 +38,6 @@ pytestmark = pytest.mark.skipif(not AXE.exists(), reason="axe-core is not instal
 
 
 def _port() -> int:
-    import socket
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -131,13 +131,6 @@ def skip_link_problem(page) -> str | None:
     return None
 
 
-def send_without_browser_checks(page, form: str) -> None:
-    """Submit a form as a browser without its own validation would (the server must answer the mistakes)."""
-    page.evaluate("selector => { document.querySelector(selector).noValidate = true; }", form)
-    page.click(f"{form} button:not([type=button])")
-    page.wait_for_load_state()
-
-
 def _public_states(platform):
     org, project = platform["organisation"], platform["project"]
     yield "home", lambda page: page.goto("/")
@@ -213,7 +206,7 @@ def _public_states(platform):
         yield path, lambda page, path=path: page.goto(path)
 
 
-@pytest.mark.timeout(400)  # some fifty pages, one axe run each
+@pytest.mark.timeout(300)  # some fifty pages, one axe run each
 def test_no_serious_violation_and_a_skip_link_on_every_page(tab, platform):
     problems = {}
     for name, visit in _public_states(platform):
