@@ -1,6 +1,7 @@
 #!/bin/sh
 # The site's front-end libraries (maps and networks) from npm, exactly as package-lock.json pins them, copied into
 # gateway/static/vendor/ where the gateway serves them: no CDN, no request to another site at run time.
+# `npm ci` also installs axe-core, which the accessibility tests read from node_modules/ (never served).
 # Without npm the pages still work: the map, network and groupings show their tables (progressive enhancement).
 set -eu
 cd "$(dirname "$0")/.."
