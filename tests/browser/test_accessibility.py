@@ -152,6 +152,23 @@ def _public_states(platform):
             expect(page.locator(".error-summary")).to_be_visible()
         yield f"join {kind} with errors", join_wrong
 
+    def join_preview(page):  # a project placed from its city name, shown before it is sent
+        page.goto("/join/project")
+        page.fill("#name", "Axe Check Project")
+        page.fill("#short_description", "A project that checks the preview page.")
+        page.select_option("#country", "ES")
+        page.fill("#city", "Barcelona")
+        page.fill("#email", "axe@example.org")
+        page.click("button[name=step][value=preview]")
+        expect(page.locator("form.preview")).to_be_visible(timeout=30_000)  # the gazetteer loads once
+    yield "join project, preview", join_preview
+
+    def join_sent(page):  # the status page that says what happens next
+        join_preview(page)
+        page.click("button[name=step][value=send]")
+        expect(page).to_have_url(re.compile("/submissions/"))
+    yield "join project, sent: its status page", join_sent
+
     yield "newsletter", lambda page: page.goto("/newsletter")
 
 
