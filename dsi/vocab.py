@@ -113,6 +113,12 @@ FUNDING_TARGETS = _vocab(
     "Individuals",
 )
 
+# The editorial hub's own terms (the content service validates them, the pages show and translate them).
+STORY_CATEGORIES = {"news": "News", "blog": "Blog", "feature": "Feature", "interview": "Interview"}
+RESOURCE_TYPES = {"report": "Report", "guide": "Guide or toolkit", "dataset": "Dataset", "video": "Video",
+                  "course": "Course", "other": "Other"}
+ATTENDANCE = {"online": "Online", "in_person": "In person", "hybrid": "Hybrid"}
+
 # Names the 2017 platform used, by slug, mapped to today's slugs.
 LEGACY = {
     "health-and-wellbeing": "health-and-care",

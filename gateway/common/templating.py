@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from dsi import kinds, vocab
+from dsi import countries, kinds, vocab
 
 from . import csrf, i18n
 
@@ -71,6 +71,14 @@ def _options(context, vocabulary: dict) -> list[tuple[str, str]]:
 
 
 @pass_context
+def _country_options(context) -> list[tuple[str, str]]:
+    """Every country as (code, name in the page's language) pairs, sorted by that name, for a picker."""
+    lang = _lang(context)
+    return sorted(((code, i18n.country_name(lang, code, name)) for code, name in countries.all_countries().items()),
+                  key=lambda pair: pair[1])
+
+
+@pass_context
 def _translated(context, label: str) -> str:
     """A label that is data (a vocabulary term, a cluster) in the page's language. Unlike `_()`, whose result
     jinja2 marks safe, this stays plain text and is escaped like any other value."""
@@ -110,7 +118,7 @@ def _safe_snippet(snippet: str) -> Markup:
 
 environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)
 environment.globals.update(url=_url, LANGUAGES=i18n.LANGUAGES, localised=i18n.localised, country_of=_country_of,
-                           options=_options, record_path=kinds.record_path,
+                           options=_options, country_options=_country_options, record_path=kinds.record_path,
                            KIND_LABELS={kind.name: kind.label_one for kind in kinds.KINDS})
 environment.filters.update(safe_snippet=_safe_snippet, number=_number, tr=_translated, error_text=_error_text,
                            reason_label=_reason_label, term=_term)

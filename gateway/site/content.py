@@ -78,15 +78,11 @@ def ics_response(text: str, filename: str) -> Response:
 
 
 def filter_choices() -> dict:
-    """The pickers of the list pages' filter forms."""
+    """The pickers of the list pages' filter forms (labels in English; the page translates them)."""
     return {"cluster": {slug: vocab.SOCIAL_AREAS[slug] for slug in vocab.CLUSTERS},
             "type_funding": vocab.FUNDING_TYPES, "target": vocab.FUNDING_TARGETS,
-            "type_resource": {"report": "Report", "guide": "Guide or toolkit", "dataset": "Dataset",
-                              "video": "Video", "course": "Course", "other": "Other"},
-            "category": {"news": "News", "blog": "Blog", "feature": "Feature", "interview": "Interview"},
-            "attendance": {"online": "Online", "in_person": "In person", "hybrid": "Hybrid"},
-            "language": {code: name for code, name in i18n.LANGUAGES.items()},
-            "country": countries.all_countries()}
+            "type_resource": vocab.RESOURCE_TYPES, "category": vocab.STORY_CATEGORIES,
+            "attendance": vocab.ATTENDANCE, "language": {code: name for code, name in i18n.LANGUAGES.items()}}
 
 
 def suggestion_body(kind: str, form) -> dict:

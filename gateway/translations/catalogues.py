@@ -43,6 +43,8 @@ def template() -> Catalog:
             catalog.add(message, None, [(f"{folder.relative_to(ROOT)}/{filename}", lineno)],
                         auto_comments=comments, context=context)
     labels = [label for name, vocabulary in vocab.VOCABULARIES.items() for label in vocabulary.values()]
+    labels += [label for vocabulary in (vocab.FUNDING_TYPES, vocab.FUNDING_TARGETS, vocab.STORY_CATEGORIES,
+                                        vocab.RESOURCE_TYPES, vocab.ATTENDANCE) for label in vocabulary.values()]
     labels += list(vocab.REPORT_REASONS.values())  # the record page's report form
     labels += list(vocab.REJECT_REASONS.values()) + list(vocab.CHANGES_REASONS.values())  # decision mails
     labels += list(vocab.MODERATION_TERMS.values()) + list(vocab.ACTORS.values()) + list(vocab.LINK_ROLES.values())

@@ -1,14 +1,10 @@
-"""The content service's kinds, as the platform's registry (dsi/kinds.py) declares them, and the vocabularies
-only content uses."""
+"""The content service's kinds, as the platform's registry (dsi/kinds.py) declares them, and its vocabularies
+(kept in dsi/vocab.py, where the gateway's pages find them too)."""
 from dsi import kinds as registry
 from dsi.kinds import Kind
+from dsi.vocab import ATTENDANCE, RESOURCE_TYPES, STORY_CATEGORIES  # noqa: F401 (the pages show them too)
 
 KINDS: dict[str, Kind] = {kind.name: kind for kind in registry.owned_by("content")}
-
-STORY_CATEGORIES = {"news": "News", "blog": "Blog", "feature": "Feature", "interview": "Interview"}
-RESOURCE_TYPES = {"report": "Report", "guide": "Guide or toolkit", "dataset": "Dataset", "video": "Video",
-                  "course": "Course", "other": "Other"}
-ATTENDANCE = {"online": "Online", "in_person": "In person", "hybrid": "Hybrid"}
 
 # Kinds the public may suggest (through moderation, like directory records).
 SUGGESTIBLE = ("event", "funding")
