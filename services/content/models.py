@@ -68,7 +68,7 @@ class Item(Base):
     __table_args__ = (
         UniqueConstraint("kind", "slug", name="uq_items_kind_slug"),
         Index("ix_items_by_published", "kind", "state", "published_at", "id", "category", "cluster"),
-        Index("ix_items_by_start", "kind", "state", "starts_at", "id", "ends_at"),
+        Index("ix_items_by_start", "kind", "state", "starts_at", "id", "ends_at", "country", "attendance", "is_free"),
         Index("ix_items_by_closing", "kind", "state", "rolling", "closes_on", "id"),
     )
     __mapper_args__ = {"version_id_col": edit_version}

@@ -13,7 +13,7 @@ depends_on = None
 
 INDEXES = {
     'ix_items_by_published': ['kind', 'state', 'published_at', 'id', 'category', 'cluster'],
-    'ix_items_by_start': ['kind', 'state', 'starts_at', 'id', 'ends_at'],
+    'ix_items_by_start': ['kind', 'state', 'starts_at', 'id', 'ends_at', 'country', 'attendance', 'is_free'],
     'ix_items_by_closing': ['kind', 'state', 'rolling', 'closes_on', 'id'],
 }
 
