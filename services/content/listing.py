@@ -3,7 +3,7 @@ cluster pages with their sections, and the export for search rebuilds."""
 from datetime import date, datetime
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, defer, selectinload
+from sqlalchemy.orm import Session, defer, lazyload, selectinload
 
 from dsi.clock import utcnow
 from dsi.errors import NotFound
@@ -168,7 +168,9 @@ def upcoming_events(session: Session, raw_filters=None, limit: int = 1000, now: 
     now = now or utcnow()
     filters = parse(FILTERS["event"], {**_scalar_filters(raw_filters), "when": "upcoming"},
                     "Some filters are not valid.")
-    return list(session.scalars(query_for("event", filters, now, now.date()).limit(limit)))
+    # the calendar reads neither translations nor terms nor the Markdown: a thousand rows load without them
+    return list(session.scalars(query_for("event", filters, now, now.date()).limit(limit).options(
+        lazyload(Item.translations), lazyload(Item.terms), defer(Item.body))))
 
 
 def published_event(session: Session, slug: str) -> Item:
