@@ -3,19 +3,22 @@ cluster pages with their sections, and the export for search rebuilds."""
 from datetime import date, datetime
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer, lazyload, selectinload
 
 from dsi.clock import utcnow
 from dsi.errors import NotFound
 
 from . import items as domain
 from .kinds import KINDS, get as kind_of
-from .models import Item, ItemTerm
+from .models import Item, ItemTerm, Translation
 from .schemas import FILTERS, parse
 from .views import event_item, public_item
 
 PUBLISHED = domain.PUBLISHED
 SECTION_SIZE = 5
+# A list shows no body: leave the long columns in the database.
+WITHOUT_BODIES = (defer(Item.body), defer(Item.body_html),
+                  selectinload(Item.translations).defer(Translation.body_html))
 
 
 def _with_term(facet: str, value: str):
@@ -98,8 +101,9 @@ def list_published(session: Session, kind: str, raw_filters=None, now: datetime 
     filters = parse(FILTERS[kind], _scalar_filters(raw_filters), "Some filters are not valid.")
     now = now or utcnow()
     query = query_for(kind, filters, now, now.date())
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = session.scalars(query.limit(filters.per_page).offset((filters.page - 1) * filters.per_page)).all()
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).with_only_columns(Item.id).subquery()))
+    rows = session.scalars(query.options(*WITHOUT_BODIES)
+                           .limit(filters.per_page).offset((filters.page - 1) * filters.per_page)).all()
     return {"items": [public_item(item, filters.lang, full=False, today=now.date()) for item in rows],
             "total": total, "page": filters.page, "per_page": filters.per_page}
 
@@ -164,7 +168,9 @@ def upcoming_events(session: Session, raw_filters=None, limit: int = 1000, now: 
     now = now or utcnow()
     filters = parse(FILTERS["event"], {**_scalar_filters(raw_filters), "when": "upcoming"},
                     "Some filters are not valid.")
-    return list(session.scalars(query_for("event", filters, now, now.date()).limit(limit)))
+    # the calendar reads neither translations nor terms nor the Markdown: a thousand rows load without them
+    return list(session.scalars(query_for("event", filters, now, now.date()).limit(limit).options(
+        lazyload(Item.translations), lazyload(Item.terms), defer(Item.body))))
 
 
 def published_event(session: Session, slug: str) -> Item:

@@ -3,7 +3,7 @@ the public's suggestions."""
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from dsi.clock import utcnow
@@ -25,7 +25,7 @@ class Item(Base):
     __tablename__ = "items"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # leads the list indexes below
     state: Mapped[str] = mapped_column(String(24), index=True)  # see items.STATES
     slug: Mapped[str] = mapped_column(String(120))
     lang: Mapped[str] = mapped_column(String(2), default="en")  # the language it was written in
@@ -63,7 +63,14 @@ class Item(Base):
     terms: Mapped[list["ItemTerm"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="ItemTerm.position")
 
-    __table_args__ = (UniqueConstraint("kind", "slug", name="uq_items_kind_slug"),)
+    # One index per list order (listing.query_for), carrying the common filters after the order so that a page and
+    # its count are read from the index without sorting or visiting the rows they skip.
+    __table_args__ = (
+        UniqueConstraint("kind", "slug", name="uq_items_kind_slug"),
+        Index("ix_items_by_published", "kind", "state", "published_at", "id", "category", "cluster"),
+        Index("ix_items_by_start", "kind", "state", "starts_at", "id", "ends_at", "country", "attendance", "is_free"),
+        Index("ix_items_by_closing", "kind", "state", "rolling", "closes_on", "id"),
+    )
     __mapper_args__ = {"version_id_col": edit_version}
 
 

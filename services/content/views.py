@@ -25,8 +25,8 @@ def public_item(item: Item, lang: str | None = None, full: bool = True, today: d
     saying which one it is."""
     kind = KINDS[item.kind]
     translation = next((t for t in item.translations if t.lang == lang), None) if lang != item.lang else None
-    title, summary, body_html = (translation.title, translation.summary, translation.body_html) if translation \
-        else (item.title, item.summary, item.body_html)
+    shown = translation or item  # body_html only read when shown: lists leave it unloaded
+    title, summary = shown.title, shown.summary
     source = item.source or {}
     view = {
         "id": item.id,
@@ -47,7 +47,7 @@ def public_item(item: Item, lang: str | None = None, full: bool = True, today: d
         "version": item.version,
     }
     if full:
-        view["body_html"] = body_html
+        view["body_html"] = shown.body_html
     view.update({name: value for name, value in source.items()
                  if name not in _COMMON and name not in view and name != "kind"})
     _kind_specific(item, view, today or date.today())

@@ -2,6 +2,7 @@
 from datetime import date, datetime, timedelta
 
 import pytest
+from sqlalchemy import event, text
 
 from dsi.errors import InvalidInput
 from services.content import listing
@@ -112,6 +113,42 @@ def test_stories_filters_and_language(session, make_item):
     detail = listing.get_published(session, "story", "translated", "it")
     assert (detail["title"], detail["lang"], detail["body_html"]) == ("Tradotto", "it", "<p>Ciao</p>")
     assert listing.get_published(session, "story", "translated", "de")["lang"] == "en"
+
+
+def test_a_list_page_costs_the_same_few_statements_whatever_its_length(session, make_item):
+    """No query per item (terms, translations, a body left unloaded) and no body read at all."""
+    def statements_for_a_page():
+        session.expunge_all()
+        seen = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731  (conn, cursor, statement, …)
+        event.listen(session.bind, "before_cursor_execute", listener)
+        try:
+            page = listing.list_published(session, "story", {"lang": "it"})
+        finally:
+            event.remove(session.bind, "before_cursor_execute", listener)
+        assert all("body" not in item for item in page["items"])
+        return seen
+
+    translated = {"it": {"title": "Tradotto", "body": "Ciao"}}
+    make_item("story", publish=True, social_areas=["Science"], translations=translated)
+    few = statements_for_a_page()
+    for _ in range(4):
+        make_item("story", publish=True, social_areas=["Science"], translations=translated)
+    many = statements_for_a_page()
+    assert len(many) == len(few) <= 4
+    assert not any("body_html" in statement for statement in many if "FROM items" in statement)
+
+
+@pytest.mark.parametrize("kind, filters", [("story", {}), ("story", {"category": "blog", "page": 3}),
+                                           ("event", {}), ("event", {"when": "past"}), ("funding", {}),
+                                           ("funding", {"status": "closed"}), ("resource", {})])
+def test_each_list_order_reads_an_index_without_sorting(session, backend, kind, filters):
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL's planner rightly scans a table this small; the index matters at size")
+    query = listing.query_for(kind, listing.parse(listing.FILTERS[kind], filters, "?"), datetime.now(), date.today())
+    compiled = query.compile(session.bind, compile_kwargs={"literal_binds": True})
+    plan = " | ".join(row[-1] for row in session.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+    assert "USING INDEX ix_items_by_" in plan and "TEMP B-TREE" not in plan, plan
 
 
 def test_cluster_page_gathers_its_sections(session, outbox, make_item):
