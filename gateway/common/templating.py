@@ -6,6 +6,7 @@ environment serves every language at once. `url("/search")` gives a page's addre
 Pass `request=` to `render` and the page also learns its language and address from the request (for the
 language switcher and hreflang links) and can put `{{ csrf_field() }}` in its forms.
 """
+from functools import lru_cache
 from pathlib import Path
 
 import nh3
@@ -71,11 +72,15 @@ def _options(context, vocabulary: dict) -> list[tuple[str, str]]:
 
 
 @pass_context
-def _country_options(context) -> list[tuple[str, str]]:
-    """Every country as (code, name in the page's language) pairs, sorted by that name, for a picker."""
-    lang = _lang(context)
-    return sorted(((code, i18n.country_name(lang, code, name)) for code, name in countries.all_countries().items()),
-                  key=lambda pair: pair[1])
+def _country_options(context) -> tuple[tuple[str, str], ...]:
+    return _countries_in(_lang(context))
+
+
+@lru_cache(maxsize=None)
+def _countries_in(lang: str) -> tuple[tuple[str, str], ...]:
+    """Every country as (code, name in `lang`) pairs, sorted by that name, for a picker (made once per language)."""
+    named = ((code, i18n.country_name(lang, code, name)) for code, name in countries.all_countries().items())
+    return tuple(sorted(named, key=lambda pair: pair[1]))
 
 
 @pass_context
