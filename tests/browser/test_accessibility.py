@@ -255,22 +255,22 @@ def test_the_skip_link_appears_on_focus_and_leads_to_the_content(tab):
     expect(tab.locator("#main")).to_be_focused()
 
 
+def tab_until(page, focused: str, presses: int, what: str) -> None:
+    """Press Tab until the script `focused` holds of the focused element; fail after `presses` presses."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate(focused):
+            return
+    pytest.fail(f"Tab never reaches {what}")
+
+
 def test_a_search_with_the_keyboard_alone(tab):
     tab.goto("/")
-    for _ in range(60):  # Tab through the page until the search box has the focus
-        tab.keyboard.press("Tab")
-        if tab.evaluate("document.activeElement.type === 'search' || document.activeElement.name === 'q'"):
-            break
-    else:
-        pytest.fail("Tab never reaches the search box")
+    tab_until(tab, "document.activeElement.type === 'search' || document.activeElement.name === 'q'", 60,
+              "the search box")
     tab.keyboard.type("decidim")
     tab.keyboard.press("Enter")
     expect(tab).to_have_url(re.compile(r"/search\?.*q=decidim"))
-    for _ in range(80):  # on to the first result
-        tab.keyboard.press("Tab")
-        if tab.evaluate("document.activeElement.textContent.trim() === 'Decidim Barcelona'"):
-            break
-    else:
-        pytest.fail("Tab never reaches the result")
+    tab_until(tab, "document.activeElement.textContent.trim() === 'Decidim Barcelona'", 80, "the first result")
     tab.keyboard.press("Enter")
     expect(tab.locator("h1")).to_have_text("Decidim Barcelona")

@@ -38,6 +38,17 @@ def test_ticking_and_unticking_facets_keeps_the_state_in_the_url(page):
     expect(page.locator(".chip")).to_have_count(1)
 
 
+def moderator_console(browser, site):
+    """A page of its own browser context, logged in to the console as the moderator."""
+    console = browser.new_context(base_url=site).new_page()
+    console.goto("/console/login")
+    console.fill("#email", MODERATOR["email"])
+    console.fill("#password", MODERATOR["password"])
+    console.click("button[type=submit]")
+    expect(console).to_have_url(re.compile(r"/console/queue"))
+    return console
+
+
 def test_a_project_submitted_in_the_browser_appears_after_approval(page, browser, site):
     page.goto("/join/project")
     page.fill("#name", "Browser Garden")
@@ -59,18 +70,12 @@ def test_a_project_submitted_in_the_browser_appears_after_approval(page, browser
     submission_id = re.search(r"/submissions/([^?]+)", page.url).group(1)
 
     # a moderator approves it in the console, once the submission has reached the queue
-    staff = browser.new_context(base_url=site)
-    console = staff.new_page()
-    console.goto("/console/login")
-    console.fill("#email", MODERATOR["email"])
-    console.fill("#password", MODERATOR["password"])
-    console.click("button[type=submit]")
-    expect(console).to_have_url(re.compile(r"/console/queue"))
+    console = moderator_console(browser, site)
     assert eventually(lambda: console.goto(f"/console/items/{submission_id}").ok)
     console.check("input[name=decision][value=approve]")
     console.click("text=Save decision")
     expect(console).to_have_url(re.compile(r"done=approve"))
-    staff.close()
+    console.context.close()
 
     assert eventually(lambda: page.reload() and page.locator(".state").inner_text() == "Approved and published")
     page.click("text=See the published page")
@@ -146,14 +151,8 @@ def test_a_project_with_two_organisations_joins_by_keyboard_alone(page, browser,
 
     # the moderator sees the project and the organisation proposed with it side by side
     submission_id = re.search(r"/submissions/([^?]+)", page.url).group(1)
-    staff = browser.new_context(base_url=site)
-    console = staff.new_page()
-    console.goto("/console/login")
-    console.fill("#email", MODERATOR["email"])
-    console.fill("#password", MODERATOR["password"])
-    console.click("button[type=submit]")
-    expect(console).to_have_url(re.compile(r"/console/queue"))
+    console = moderator_console(browser, site)
     together = console.locator("h2:has-text('Submitted together') + p + ul li")
     assert eventually(lambda: console.goto(f"/console/items/{submission_id}").ok and together.count() == 1)
     expect(together).to_contain_text("Commons Lab Barcelona (Organisation)")
-    staff.close()
+    console.context.close()
