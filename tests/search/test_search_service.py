@@ -104,8 +104,9 @@ def test_every_embedded_instance_receives_every_event(container_factory, config,
                                                         "name": "Waag Society", "url": f"/organisations/{record_id}"}]
                    for index in indexes)
     assert eventually(searchable_everywhere)
-    # Each instance measured the event's way from the directory's commit to its index.
-    assert REGISTRY.get_sample_value("dsi_search_publish_lag_seconds_count") == lag_before + 2
+    # Each instance receives the event and measures its way from the directory's commit to its index (the start-up
+    # catch-up may have indexed the record first, while the event waited in the outbox for the queues to be bound).
+    assert eventually(lambda: REGISTRY.get_sample_value("dsi_search_publish_lag_seconds_count") == lag_before + 2, 30)
     assert REGISTRY.get_sample_value("dsi_search_documents") == 1
 
 
