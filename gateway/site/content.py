@@ -18,7 +18,7 @@ from nameko.web.handlers import http
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
-from dsi import countries, kinds, vocab
+from dsi import kinds, vocab
 from dsi.errors import InvalidInput, PlatformError, RateLimited
 from dsi.settings import environment as setting
 
@@ -197,8 +197,8 @@ class ContentPages:
                         303)
 
     def _suggest_form(self, request, kind, values, error=None, edit=None):
-        errors = {path.split(".")[0]: message for path, message in error.details.items()} \
-            if isinstance(error, InvalidInput) else {}
+        lang = i18n.split_path(request.path)[0]
+        errors = forms.field_errors(error.details, lang) if isinstance(error, InvalidInput) else {}
         status = 200 if error is None else (429 if isinstance(error, RateLimited) else 422)
         return render("content/suggest.html", status, request=request, kind=kind, values=values, errors=errors,
                       error=error, choices=filter_choices(), edit=edit)

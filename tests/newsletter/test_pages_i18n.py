@@ -34,6 +34,10 @@ def test_the_polish_pages_speak_polish_and_keep_the_prefix(pages, web_session, s
     confirmation = sink.wait_for(1, address="ola@example.org")[0]
     assert confirmation["Subject"] == "Potwierdź subskrypcję newslettera DSI"  # no language field: the page's
 
+    wrong = web_session.post("/pl/newsletter/subscribe", data={"csrf_token": token, "email": "ola"})
+    assert wrong.status_code == 422 and "Podaj adres e-mail, na przykład imie@example.org." in wrong.text
+    assert "valid email" not in wrong.text and "@-sign" not in wrong.text  # the validator's English stays out
+
     forged = press_the_button(web_session, "/pl/newsletter/confirm?token=forged")[1]
     assert forged.status_code == 403 and "Tego linku nie można użyć" in forged.text
     archive = web_session.get("/pl/newsletter/archive")

@@ -256,6 +256,8 @@ def test_the_suggestion_forms(hub, web_session):
     missing = web_session.post("/events/suggest", data={"title": "No start", "email": "a@example.org",
                                                         "csrf_token": form_token(web_session, "/events/suggest")})
     assert missing.status_code == 422 and "No start" in missing.text
+    polish = web_session.post("/pl/events/suggest", data={"csrf_token": form_token(web_session, "/events/suggest")})
+    assert polish.status_code == 422 and "Wypełnij to pole." in polish.text and "Field required" not in polish.text
 
 
 def test_the_sitemap_lists_published_content_and_its_list_pages(hub, web_session):
