@@ -271,8 +271,10 @@ def _report_answer(request, status: int, error: PlatformError | None = None, hea
     """The answer to a report, in the record page's language; its language switcher leads to the record's page
     (the report's own address takes POSTs only)."""
     back = request.path.removesuffix("/report")
-    return render("console/report_sent.html", status, headers, request=request, error=error, back=back,
-                  page_path=i18n.split_path(back)[1], page_query="", queued=queued)
+    lang, page_path = i18n.split_path(back)
+    errors = forms.field_errors(error.details, lang) if isinstance(error, InvalidInput) else {}
+    return render("console/report_sent.html", status, headers, request=request, error=error, errors=errors,
+                  back=back, page_path=page_path, page_query="", queued=queued)
 
 
 def report_record(route, request, kind: str, record_id: int, body) -> dict:

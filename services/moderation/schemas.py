@@ -59,7 +59,7 @@ class ReportIn(Strict):
     @classmethod
     def _known_reason(cls, value):
         if value not in vocab.REPORT_REASONS:
-            raise ValueError(f"choose one of {', '.join(vocab.REPORT_REASONS)}")
+            raise ValueError(f"unknown value; choose one of {', '.join(vocab.REPORT_REASONS)}")
         return value
 
 
