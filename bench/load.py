@@ -6,7 +6,8 @@ Starts `dsi run` on a throwaway folder (its own SQLite databases, search index, 
 vhost, loaded with the real data (the DSI4EU 2017 export, as `dsi run` imports it) and, with `--records N`,
 N generated records on top (`dsi demo-data`). Beside it, in the same run, the two floors of bench/floors.py:
 a nameko `@http` answering "ok", and `@http` → one RPC → reply. Each route gets many distinct paths (a wrk Lua
-script walks through them, so no two requests of a run are alike and no cache helps); for each route and number
+script walks through them, so no two requests of a run are alike and no cache helps), and one route of repeated
+conditional reads (If-None-Match with the ETag the gateway gave: HTTP caching); for each route and number
 of connections it prints req/s, p50 and p99 and the ratio of its req/s to each floor's, then the RSS of every
 service. `--soak SECONDS` then runs the whole mix at 16 connections for that long, sampling every service's RSS.
 Everything listens on 127.0.0.1 only; every wrk run is bounded by --duration (or --soak).
@@ -43,10 +44,14 @@ AREAS = ("health-and-care", "skills-and-learning", "digital-democracy", "culture
          "food-and-environment")
 COUNTRIES = ("ES", "IT", "GB", "DE", "FR", "NL", "PL", "BE", "GR", "PT")
 PATHS_PER_ROUTE = 4000
+# A visitor's browser (or nginx) asking again for what it holds: answered 304 from the gateway's memory while fresh.
+REPEATED = "repeated reads (If-None-Match → 304)"
+REPEATED_PATHS = 40
 WRK_THREADS = 2
 
 LUA = """
 local paths = {%(paths)s}
+local etags = {%(etags)s}
 local threads = 0
 function setup(thread)
   thread:set("offset", threads)
@@ -56,9 +61,12 @@ function init(args)
   counter = offset
 end
 function request()
-  local path = paths[(counter %% #paths) + 1]
+  local index = (counter %% #paths) + 1
   counter = counter + %(threads)d
-  return wrk.format("GET", path)
+  if etags[index] then
+    return wrk.format("GET", paths[index], {["If-None-Match"] = etags[index]})
+  end
+  return wrk.format("GET", paths[index])
 end
 function done(summary, latency, requests)
   io.write(string.format("RESULT {\\"requests\\": %%d, \\"duration_us\\": %%d, \\"p50_us\\": %%d, \\"p99_us\\": %%d, "
@@ -227,12 +235,16 @@ def build_mix(url: str, rng: random.Random) -> dict[str, list[str]]:
         "cluster page": [f"{language}/clusters/{area}" for language in LANGUAGES for area in AREAS[:3]],
         "content pages": [f"{language}/{segment}" for language in LANGUAGES for segment in served],
     }
+    mix[REPEATED] = [path for name in ("home page", "record page", "api list (filters, pages)", "api search (facets)")
+                     for path in mix[name][:REPEATED_PATHS // 4]]
     return {name: paths for name, paths in mix.items() if paths}
 
 
-def wrk(url: str, paths: list[str], connections: int, duration: int, folder: Path) -> dict:
+def wrk(url: str, paths: list[str], connections: int, duration: int, folder: Path,
+        etags: list[str] | None = None) -> dict:
     script = folder / f"mix-{uuid.uuid4().hex[:6]}.lua"
-    script.write_text(LUA % {"paths": ", ".join(json.dumps(path) for path in paths), "threads": WRK_THREADS})
+    script.write_text(LUA % {"paths": ", ".join(json.dumps(path) for path in paths),
+                             "etags": ", ".join(json.dumps(etag) for etag in etags or ()), "threads": WRK_THREADS})
     run = subprocess.run(["wrk", "-t", str(WRK_THREADS), "-c", str(connections), "-d", f"{duration}s",
                           "--timeout", "10s", "-s", str(script), url], capture_output=True, text=True,
                          timeout=duration + 60)
@@ -243,6 +255,11 @@ def wrk(url: str, paths: list[str], connections: int, duration: int, folder: Pat
     seconds = result["duration_us"] / 1e6
     return {"rps": result["requests"] / seconds, "p50": result["p50_us"] / 1000, "p99": result["p99_us"] / 1000,
             "errors": result["status_errors"] + result["socket_errors"], "requests": result["requests"]}
+
+
+def etags_of(url: str, paths: list[str]) -> list[str]:
+    """Each answer's ETag, asked just before the run so that the gateway still holds it as fresh."""
+    return [requests.get(url + path, timeout=30).headers.get("ETag", "") for path in paths]
 
 
 # --- memory ----------------------------------------------------------------------------------------------------
@@ -328,7 +345,8 @@ def main() -> None:
             say(f"| floor: @http → RPC | 1 | {rpc['rps']:,.0f} | {rpc['p50']:.1f} | {rpc['p99']:.1f} | "
                 f"{rpc['errors']} | {rpc['rps'] / bare['rps']:.2f} | 1.00 |")
             for name, paths in mix.items():
-                got = wrk(url, paths, connections, args.duration, folder)
+                etags = etags_of(url, paths) if name == REPEATED else None
+                got = wrk(url, paths, connections, args.duration, folder, etags)
                 say(f"| {name} | {len(paths)} | {got['rps']:,.0f} | {got['p50']:.1f} | {got['p99']:.1f} | "
                     f"{got['errors']} | {got['rps'] / bare['rps']:.2f} | {got['rps'] / rpc['rps']:.2f} |")
         print_rss(f"after the mix ({published} records)", service_rss(marker))
@@ -343,7 +361,7 @@ def main() -> None:
 
 def soak(url: str, mix: dict[str, list[str]], seconds: int, marker: str, folder: Path) -> None:
     """The whole mix at 16 connections for `seconds`, every service's RSS sampled every 30 s (or 10 times)."""
-    paths = [path for route in mix.values() for path in route]
+    paths = [path for name, route in mix.items() if name != REPEATED for path in route]
     random.Random(0).shuffle(paths)
     samples = [(0.0, service_rss(marker))]
     result = {}

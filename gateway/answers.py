@@ -26,6 +26,7 @@ class Answer:
     stored_at: float
     etag: str
     tags: frozenset[str] = field(default_factory=frozenset)
+    modified_at: float = 0.0  # when an answer with this body was first kept (Last-Modified); stored_at when new
 
     @property
     def size(self) -> int:
@@ -68,8 +69,9 @@ class Answers:
         """Keep a good answer (2xx, not partial) as the last one for `key`; None when it is not kept."""
         if not 200 <= status < 300 or status == 206:
             return None
-        answer = Answer(status, tuple((str(n), str(v)) for n, v in headers), bytes(body), self.clock(),
-                        etag_of(body), frozenset(tags))
+        now, etag, before = self.clock(), etag_of(body), self._entries.get(key)
+        answer = Answer(status, tuple((str(n), str(v)) for n, v in headers), bytes(body), now, etag, frozenset(tags),
+                        before.modified_at if before is not None and before.etag == etag else now)
         self.discard(key)
         if answer.size > self.max_bytes:  # larger than the whole cache: never kept, nothing evicted for it
             return None

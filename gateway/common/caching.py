@@ -1,8 +1,10 @@
 """Public GET answers, remembered (gateway/answers.py): HTTP caching and answering when an owner does not.
 
-- Every public 2xx GET answer is kept as the last good answer to its request and carries an ETag and
-  `Cache-Control: public, max-age=…, stale-if-error=…`; an `If-None-Match` naming a fresh answer gets a 304
-  without asking the owner.
+- Every public 2xx GET answer is kept as the last good answer to its request and carries an ETag, a
+  Last-Modified and `Cache-Control: public, max-age=…, stale-while-revalidate=…, stale-if-error=…`; an
+  `If-None-Match` (or, without one, an `If-Modified-Since`) naming a fresh answer gets a 304 without asking the
+  owner. No `Vary`: a public answer depends on its path and query only (the language is in the path; what depends
+  on a cookie — a CSRF form — is never kept).
 - When the owner does not answer within its budget (a 503 `SERVICE_UNAVAILABLE`), the last good answer is served
   instead, marked stale: `"stale": true` in a JSON object, a notice on a page, its `Age` header.
 - Answers that carry a token (an emailed link), a CSRF form, a cookie, or anything of the staff console are never
@@ -15,6 +17,7 @@ import re
 import time
 
 from nameko.events import BROADCAST, event_handler
+from werkzeug.http import http_date
 from werkzeug.wrappers import Response
 
 from dsi import events, metrics
@@ -22,8 +25,9 @@ from dsi import events, metrics
 from .. import answers as answers_module
 
 FRESH_FOR = 30  # seconds a kept answer is fresh (max-age; a 304 from memory)
+REVALIDATE_WITHIN = 30  # seconds a cache may serve it while it asks again in the background
 STALE_IF_ERROR = 24 * 3600  # seconds a cache may serve it when the gateway fails
-PUBLIC = f"public, max-age={FRESH_FOR}, stale-if-error={STALE_IF_ERROR}"
+PUBLIC = f"public, max-age={FRESH_FOR}, stale-while-revalidate={REVALIDATE_WITHIN}, stale-if-error={STALE_IF_ERROR}"
 NO_STORE = "no-store"
 PRIVATE_PREFIXES = ("/console", "/staff", "/api/newsletter/", "/metrics", "/readyz", "/healthz")  # staff pages, subscribers' own data, live figures
 # Every page carries its notice, in its own language, in a comment (layout.html); a stale answer shows it.
@@ -51,15 +55,23 @@ def private(request) -> bool:
 
 def fresh_not_modified(request) -> Response | None:
     """A 304 for a conditional GET that names a fresh kept answer; None to ask the owner."""
-    if private(request) or not request.headers.get("If-None-Match"):
+    if private(request) or not (request.headers.get("If-None-Match") or request.headers.get("If-Modified-Since")):
         return None
     answer = ANSWERS.get(key_of(request))
     now = time.time()
     if answer is None or answer.stored_at <= _out_of_date_before or answer.age(now) >= FRESH_FOR:
         return None
-    if not answer.matches(request.headers.get("If-None-Match")):
+    if not _unchanged_for(request, answer):
         return None
     return _not_modified(answer, now)
+
+
+def _unchanged_for(request, answer) -> bool:
+    """The request's validator names this answer: its ETag, or else (RFC 9110 §13.2.2) a date not before it."""
+    if request.headers.get("If-None-Match"):
+        return answer.matches(request.headers["If-None-Match"])
+    since = request.if_modified_since
+    return since is not None and int(answer.modified_at) <= since.timestamp()
 
 
 def remember(request, response: Response) -> Response:
@@ -78,7 +90,8 @@ def remember(request, response: Response) -> Response:
     if answer is None:
         return response
     response.headers["ETag"] = answer.etag
-    if answer.matches(request.headers.get("If-None-Match")):
+    response.headers["Last-Modified"] = http_date(answer.modified_at)
+    if _unchanged_for(request, answer):
         return _not_modified(answer, time.time())
     return response
 
@@ -114,7 +127,8 @@ def out_of_date() -> None:
 
 
 def _not_modified(answer, now: float) -> Response:
-    return Response(status=304, headers={"ETag": answer.etag, "Cache-Control": PUBLIC, "Age": str(answer.age(now))})
+    return Response(status=304, headers={"ETag": answer.etag, "Cache-Control": PUBLIC, "Age": str(answer.age(now)),
+                                         "Last-Modified": http_date(answer.modified_at)})
 
 
 def _marks_answers_out_of_date(source: str, event_type: str):

@@ -28,6 +28,18 @@ def test_the_last_good_answer_is_kept_with_its_age_and_etag():
     assert answers.get("GET /api/search?q=b") is None
 
 
+def test_an_unchanged_answer_keeps_the_date_it_was_first_kept_with():
+    clock = Clock()
+    answers = Answers(clock=clock)
+    first = answers.put("GET /api/stats?", 200, [], b'{"organisations":3}')
+    clock.now += 100
+    same = answers.put("GET /api/stats?", 200, [], b'{"organisations":3}')
+    assert same.stored_at == first.stored_at + 100 and same.modified_at == first.modified_at == first.stored_at
+    clock.now += 100
+    changed = answers.put("GET /api/stats?", 200, [], b'{"organisations":4}')
+    assert changed.modified_at == changed.stored_at == first.stored_at + 200
+
+
 def test_only_good_answers_are_kept():
     answers = Answers()
     for status in (500, 503, 404, 304, 206):

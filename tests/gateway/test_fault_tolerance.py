@@ -129,8 +129,14 @@ def test_reads_answer_from_the_last_good_answer_when_the_directory_is_down(
     fresh = web_session.get("/api/organisations?per_page=5")
     assert fresh.status_code == 200 and "stale" not in fresh.json()
     assert "stale-if-error=" in fresh.headers["Cache-Control"] and fresh.headers["Cache-Control"].startswith("public")
+    assert "stale-while-revalidate=" in fresh.headers["Cache-Control"]
     again = web_session.get("/api/organisations?per_page=5", headers={"If-None-Match": fresh.headers["ETag"]})
     assert again.status_code == 304 and again.content == b""
+    by_date = web_session.get("/api/organisations?per_page=5", headers={"If-Modified-Since": fresh.headers["Last-Modified"]})
+    assert by_date.status_code == 304 and by_date.headers["ETag"] == fresh.headers["ETag"]
+    other_etag = web_session.get("/api/organisations?per_page=5", headers={  # the ETag decides when both are sent
+        "If-None-Match": '"elsewhere"', "If-Modified-Since": fresh.headers["Last-Modified"]})
+    assert other_etag.status_code == 200 and other_etag.json() == fresh.json()
 
     directory.stop()
     served_stale = REGISTRY.get_sample_value("dsi_stale_answers_total", {"service": "directory"}) or 0
