@@ -1,5 +1,5 @@
 """The gateway's side of the interface languages (dsi/i18n.py: catalogues, gettext, addresses per language): a
-request's language from its path, errors and country names in a language.
+request's language from its path, errors, their field errors and country names in a language.
 """
 import functools
 
@@ -33,6 +33,40 @@ def error_text(lang: str, error: PlatformError) -> str:
     if error.reason in REASONS:
         return reason_text(gettext(lang, REASONS[error.reason]), error.details)
     return gettext(lang, ERROR_SUMMARIES.get(error.code, ERROR_SUMMARIES["BAD_REQUEST"]))
+
+
+# The validators (dsi.schemas, the services' schemas) speak pydantic's English to API clients; a form says it
+# plainly, in its visitor's language (these texts are in gateway/translations). The start of a message → the form's.
+FIELD_MESSAGES = {
+    "Field required": "Please fill in this field.",
+    "value is not a valid email address": "Please enter an email address, like name@example.org.",
+    "Input should be a valid number": "Please enter a number, like 41.39.",
+    "Input should be less than or equal": "This number is out of range.",
+    "Input should be greater than or equal": "This number is out of range.",
+    "String should have at most": "This is too long.",
+    "String should have at least": "This is too short.",
+    "Input should be a valid date": "Please enter a date, like 2024-05-31.",
+    "Input should be a valid URL": "Please enter a full web address, starting with https://.",
+    "expected an ISO 3166-1": "Please choose a country from the list.",
+    "unknown value": "Please choose from the list.",
+    "give both latitude and longitude": "Give both latitude and longitude, or neither.",
+    "end_date is before start_date": "The end date is before the start date.",
+    "not in the directory": "Only organisations already in the directory can be added here.",
+}
+NOT_FIELDS = ("retry_after", "reason", "version")  # details an error carries besides its fields
+
+
+def field_errors(lang: str, details, fields: dict[str, str] | None = None) -> dict[str, str]:
+    """An error's details (`social_areas.0`, `_` for the whole form) by form field, in `lang` where known.
+    `fields` names the form's input for a validator's field where they differ."""
+    errors: dict[str, str] = {}
+    for path, message in (details.items() if isinstance(details, dict) else ()):
+        field = path.split(".", 1)[0]
+        if field in NOT_FIELDS or not isinstance(message, str):
+            continue
+        plain = next((text for start, text in FIELD_MESSAGES.items() if message.startswith(start)), message)
+        errors.setdefault((fields or {}).get(field, field), gettext(lang, plain))
+    return errors
 
 
 def split_path(path: str) -> tuple[str, str]:

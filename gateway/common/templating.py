@@ -2,7 +2,8 @@
 response carries (see gateway/security.py, which adds them to every answer of the gateway).
 
 Templates translate with `{{ _("Text") }}` / `{% trans %}`; the language is the `lang` of the context, so one
-environment serves every language at once. `url("/search")` gives a page's address in the current language.
+environment serves every language at once. `url("/search")` gives a page's address in the current language, and
+`error|field_errors` the fields an error names with their messages in it (every form shows its errors so).
 Pass `request=` to `render` and the page also learns its language and address from the request (for the
 language switcher and hreflang links) and can put `{{ csrf_field() }}` in its forms.
 """
@@ -16,6 +17,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from dsi import countries, kinds, vocab
+from dsi.errors import PlatformError
 
 from . import csrf, i18n
 
@@ -116,6 +118,13 @@ def _error_text(context, error) -> str:
     return i18n.error_text(_lang(context), error)
 
 
+@pass_context
+def _field_errors(context, error, **fields) -> dict[str, str]:
+    """`error|field_errors`: the fields an error names, each with its message in the page's language, for every form
+    (`organisations="organisation"`: the form's input for a validator's field where they differ)."""
+    return i18n.field_errors(_lang(context), error.details, fields) if isinstance(error, PlatformError) else {}
+
+
 def _safe_snippet(snippet: str) -> Markup:
     """A search snippet: escaped text with <mark> around matches; cleaned again so that only <mark> survives."""
     return Markup(nh3.clean(snippet or "", tags={"mark"}, attributes={}))
@@ -126,7 +135,7 @@ environment.globals.update(url=_url, LANGUAGES=i18n.LANGUAGES, localised=i18n.lo
                            options=_options, country_options=_country_options, record_path=kinds.record_path,
                            KIND_LABELS={kind.name: kind.label_one for kind in kinds.KINDS})
 environment.filters.update(safe_snippet=_safe_snippet, number=_number, tr=_translated, error_text=_error_text,
-                           reason_label=_reason_label, term=_term)
+                           field_errors=_field_errors, reason_label=_reason_label, term=_term)
 
 
 # The request's language when its page has no prefix to say it: the console's, its staff member's pick.

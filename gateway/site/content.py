@@ -197,11 +197,9 @@ class ContentPages:
                         303)
 
     def _suggest_form(self, request, kind, values, error=None, edit=None):
-        lang = i18n.split_path(request.path)[0]
-        errors = forms.field_errors(error.details, lang) if isinstance(error, InvalidInput) else {}
         status = 200 if error is None else (429 if isinstance(error, RateLimited) else 422)
-        return render("content/suggest.html", status, request=request, kind=kind, values=values, errors=errors,
-                      error=error, choices=filter_choices(), edit=edit)
+        return render("content/suggest.html", status, request=request, kind=kind, values=values, error=error,
+                      choices=filter_choices(), edit=edit)
 
     # --- feeds -------------------------------------------------------------------------------------------------
 

@@ -18,7 +18,6 @@ from ..common.dependencies import RATE_LIMITS
 from ..common.http import call, check_size, html_route, paging, retry_headers, token_arg
 from ..common.spooling import SPOOL
 from ..common.templating import render
-from . import forms
 
 
 def _form(request) -> dict:
@@ -70,8 +69,7 @@ class NewsletterPages:
         try:
             answer = send_sign_up(self, request, body)
         except InvalidInput as error:
-            return render("newsletter/signup.html", 422, request=request, error=error, values=body,
-                          errors=forms.field_errors(error.details, lang), **_choices())
+            return render("newsletter/signup.html", 422, request=request, error=error, values=body, **_choices())
         return render("newsletter/message.html", 202, request=request,
                       outcome="queued" if answer.get("queued") else "pending")
 
@@ -107,7 +105,7 @@ class NewsletterPages:
         except InvalidInput as error:
             current = call(self.newsletter.get_preferences, token)
             return render("newsletter/preferences.html", 422, request=request, token=token, current=current,
-                          error=error, errors=forms.field_errors(error.details, lang), **_choices())
+                          error=error, **_choices())
         return render("newsletter/preferences.html", request=request, token=token, current=current, saved=True,
                       **_choices())
 

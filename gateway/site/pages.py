@@ -199,10 +199,9 @@ class PublicPages:
 
     def _form(self, request, kind, values, error: PlatformError | None = None, record=None) -> Response:
         lang = i18n.split_path(request.path)[0]
-        errors = forms.field_errors(error.details, lang) if isinstance(error, InvalidInput) else {}
         status = 200 if error is None else (429 if isinstance(error, RateLimited) else 422)
         return render(kinds.get(kind).template("form"), status, request=request, kind=kind, values=values,
-                      errors=errors, error=error, record=record, vocabularies=vocab.VOCABULARIES,
+                      error=error, record=record, vocabularies=vocab.VOCABULARIES,
                       countries=self._countries(lang), max_organisations=forms.MAX_ORGANISATIONS)
 
     def _preview(self, request, kind, values, body, record=None) -> Response:
@@ -271,10 +270,8 @@ def _report_answer(request, status: int, error: PlatformError | None = None, hea
     """The answer to a report, in the record page's language; its language switcher leads to the record's page
     (the report's own address takes POSTs only)."""
     back = request.path.removesuffix("/report")
-    lang, page_path = i18n.split_path(back)
-    errors = forms.field_errors(error.details, lang) if isinstance(error, InvalidInput) else {}
-    return render("console/report_sent.html", status, headers, request=request, error=error, errors=errors,
-                  back=back, page_path=page_path, page_query="", queued=queued)
+    return render("console/report_sent.html", status, headers, request=request, error=error, back=back,
+                  page_path=i18n.split_path(back)[1], page_query="", queued=queued)
 
 
 def report_record(route, request, kind: str, record_id: int, body) -> dict:

@@ -49,7 +49,7 @@ def template() -> Catalog:
     labels += list(vocab.REJECT_REASONS.values()) + list(vocab.CHANGES_REASONS.values())  # decision mails
     labels += list(vocab.MODERATION_TERMS.values()) + list(vocab.ACTORS.values()) + list(vocab.LINK_ROLES.values())
     labels += [kind.label_one for kind in kinds.KINDS]  # the console names a record's kind
-    labels += list(forms.MESSAGES.values())  # the forms' field errors
+    labels += list(i18n.FIELD_MESSAGES.values()) + [forms.HONEYPOT_ERROR]  # the forms' field errors
     labels += list(errors.REASONS.values()) + list(i18n.ERROR_SUMMARIES.values())  # what went wrong
     for label in labels + list(views.KIND_LABELS.values()):
         catalog.add(label, None, [(VOCABULARY_SOURCE, 0)])

@@ -73,6 +73,12 @@ def test_field_errors_and_csrf_and_roles(console):
     bad = editor.post("/console/content/new/event", data={"title": "", "timezone": "Mars/Olympus",
                                                           "csrf_token": csrf_of(form.text), "action": "save"})
     assert bad.status_code == 422 and "timezone" in bad.text
+    token = csrf_of(form.text)
+    assert editor.post("/console/language", data={"language": "pl", "next": "/console/content",
+                                                  "csrf_token": token}).status_code == 303
+    polish = editor.post("/console/content/new/event", data={"title": "", "csrf_token": token, "action": "save"})
+    assert polish.status_code == 422 and "<li>title: Wypełnij to pole.</li>" in polish.text
+    assert "Field required" not in polish.text  # the summary and the field, in the staff member's language
     assert editor.post("/console/content/new/story", data={"title": "Forged", "csrf_token": "x"}).status_code == 403
     assert console().get("/console/content").status_code == 303  # to the login page
     moderator = console("moderator@example.org")

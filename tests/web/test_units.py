@@ -68,7 +68,15 @@ def test_form_to_submission_body():
     body = forms.submission_body("project", form)
     assert body == {"kind": "project", "email": "x@example.org", "name": "Lab", "tags": ["a", "b"],
                     "social_areas": ["science"], "technologies": [], "dsi_focus": []}
-    assert forms.field_errors({"social_areas.0": "unknown", "_": "both"}) == {"social_areas": "unknown", "_": "both"}
+
+
+def test_field_errors_by_form_field_in_the_pages_language():
+    details = {"social_areas.0": "unknown value", "_": "both", "new_organisations.1": "Field required",
+               "retry_after": 30}
+    assert i18n.field_errors("en", details, {"new_organisations": "organisation"}) == {
+        "social_areas": "Please choose from the list.", "_": "both", "organisation": "Please fill in this field."}
+    assert i18n.field_errors("pl", details)["new_organisations"] == "Wypełnij to pole."
+    assert i18n.field_errors("pl", "not a mapping") == {}
 
 
 def _request(cookie=None, field=None):
