@@ -61,88 +61,22 @@
 
   var status = document.getElementById("organisation-status");
 
-  function announce(text) { if (status) status.textContent = text; }
-
-  function pick(input) {
-    var list = document.createElement("ul");
-    list.id = input.id + "-list";
-    list.className = "suggestions";
-    list.setAttribute("role", "listbox");
-    list.hidden = true;
-    input.parentNode.appendChild(list);
-    input.setAttribute("role", "combobox");
-    input.setAttribute("aria-autocomplete", "list");
-    input.setAttribute("aria-expanded", "false");
-    input.setAttribute("aria-controls", list.id);
-    var timer = null, active = -1, latest = 0;
-
-    function close() {
-      list.hidden = true;
-      list.textContent = "";
-      active = -1;
-      input.setAttribute("aria-expanded", "false");
-      input.removeAttribute("aria-activedescendant");
-    }
-
-    function choose(name) {
-      input.value = name;
-      close();
-      input.dispatchEvent(new Event("input", { bubbles: true }));  // the draft keeps it
-    }
-
-    function show(names) {
-      close();
-      if (!names.length) { announce(status.dataset.none); return; }
-      names.forEach(function (name, index) {
-        var option = document.createElement("li");
-        option.id = list.id + "-" + index;
-        option.setAttribute("role", "option");
-        option.textContent = name;
-        option.addEventListener("mousedown", function (event) { event.preventDefault(); choose(name); });
-        list.appendChild(option);
-      });
-      list.hidden = false;
-      input.setAttribute("aria-expanded", "true");
-      announce(status.dataset.found.replace("N", names.length));
-    }
-
-    function move(step) {
-      var options = list.querySelectorAll("[role=option]");
-      if (!options.length) return;
-      if (active >= 0) options[active].removeAttribute("aria-selected");
-      active = (active + step + options.length) % options.length;
-      options[active].setAttribute("aria-selected", "true");
-      input.setAttribute("aria-activedescendant", options[active].id);
-    }
-
-    input.addEventListener("input", function (event) {
-      if (!event.isTrusted) return;
-      clearTimeout(timer);
-      var q = input.value.trim();
-      if (q.length < 2) { close(); announce(""); return; }
-      timer = setTimeout(function () {
-        var ticket = ++latest;
-        fetch("/api/suggest?limit=20&q=" + encodeURIComponent(q), { headers: { Accept: "application/json" } })
-          .then(function (response) { return response.ok ? response.json() : []; })
-          .then(function (items) {
-            if (ticket !== latest) return;
-            show(items.filter(function (item) { return item.kind === "organisation"; })
-              .map(function (item) { return item.name; }).slice(0, 8));
-          })
-          .catch(close);
-      }, 150);
-    });
-    input.addEventListener("keydown", function (event) {
-      if (list.hidden) return;
-      if (event.key === "ArrowDown") { move(1); event.preventDefault(); }
-      else if (event.key === "ArrowUp") { move(-1); event.preventDefault(); }
-      else if (event.key === "Escape") { close(); event.preventDefault(); }
-      else if (event.key === "Enter" && active >= 0) {
-        event.preventDefault();
-        choose(list.querySelectorAll("[role=option]")[active].textContent);
+  function pick(input) {  /* the combobox of site.js, offering the directory's organisations */
+    window.DSI.combobox(input, {
+      source: function (q) {
+        return window.DSI.suggestions(q, 20).then(function (items) {
+          return items.filter(function (item) { return item.kind === "organisation"; })
+            .map(function (item) { return item.name; }).slice(0, 8);
+        });
+      },
+      pick: function (name) {
+        input.value = name;
+        input.dispatchEvent(new Event("input", { bubbles: true }));  // the draft keeps it
+      },
+      announce: function (count) {
+        if (status) status.textContent = count === null ? "" : count ? status.dataset.found.replace("N", count) : status.dataset.none;
       }
     });
-    input.addEventListener("blur", function () { setTimeout(close, 150); });
   }
 
   document.querySelectorAll("input[data-pick=organisation]").forEach(pick);

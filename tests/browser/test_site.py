@@ -19,6 +19,20 @@ def test_search_as_you_type_opens_a_record(page):
     expect(page.locator(".map-point")).to_have_count(1)
 
 
+def test_a_click_picks_a_suggestion_in_both_comboboxes(page):
+    """The search box and the join form's organisations share one combobox (site.js): a click picks, like Enter."""
+    page.goto("/join/project")
+    page.fill("#organisation-1", "Waag")
+    page.locator("#organisation-1-list [role=option]").first.click()
+    expect(page.locator("#organisation-1")).to_have_value("Waag Society")
+    expect(page.locator("#organisation-1-list")).to_be_hidden()
+    expect(page.locator("#organisation-1")).to_have_attribute("aria-expanded", "false")
+    page.goto("/search")
+    page.fill("#q", "decid")
+    page.locator("#q-suggestions [role=option]").first.click()
+    expect(page.locator("h1")).to_have_text("Decidim Barcelona")
+
+
 def test_ticking_and_unticking_facets_keeps_the_state_in_the_url(page):
     page.goto("/search")
     expect(page.locator(".total")).to_have_text("6 results")
