@@ -377,7 +377,7 @@ def test_reports_hide_a_record_until_a_moderator_restores_it(site, browser):
     unexplained = post(visitor, f"/pl/projects/{record_id}/report", {"csrf_token": csrf_of(polish_page)},
                        headers={"X-Forwarded-For": "198.51.100.9"})
     assert unexplained.status_code == 422 and "Wybierz z listy." in unexplained.text
-    assert "choose one of" not in unexplained.text  # the validator's English stays out of the page
+    assert "choose one of" not in unexplained.text and "reason_code" not in unexplained.text  # no English, no codes
     sent = post(visitor, f"/projects/{record_id}/report", {"reason_code": "incorrect", "text": "Closed in 2020",
                                                            "csrf_token": csrf_of(form_page)},
                 headers={"X-Forwarded-For": "198.51.100.2"})
