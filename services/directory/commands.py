@@ -1,4 +1,5 @@
 """`dsi` subcommands of the directory: loading data into its database."""
+import random
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -20,8 +21,11 @@ def import_dsi4eu(args) -> None:
 
 
 def load_demo(args) -> None:
-    count = _in_transaction(lambda session, outbox: demo.load_demo(session, outbox, args.count))
-    print(f"published {count} generated demo records")
+    rng, published = random.Random(2017), 0
+    for first in range(0, args.count, demo.BATCH):
+        size = min(demo.BATCH, args.count - first)
+        published += _in_transaction(lambda session, outbox: demo.load_demo(session, outbox, size, rng))
+    print(f"published {published} generated demo records")
 
 
 def load_initial_data(path: Path | None) -> None:

@@ -32,9 +32,12 @@ def demo_fields(kind: str, rng: random.Random) -> dict:
             "technologies": rng.sample(list(vocab.TECHNOLOGIES), 2), "dsi_focus": rng.sample(list(vocab.DSI_FOCUS), 1)}
 
 
-def load_demo(session, outbox, count: int = 40, seed: int = 2017) -> int:
+BATCH = 1_000  # pairs per transaction: a session tracking 100,000 records made each publish's autoflush crawl
+
+
+def load_demo(session, outbox, count: int = 40, rng: random.Random | None = None) -> int:
     """Publish `count` generated organisations and as many projects, each project linked to an organisation."""
-    rng = random.Random(seed)
+    rng = rng or random.Random(2017)
     created = {"organisation": [], "project": []}
     for kind in created:
         for _ in range(count):
