@@ -1,16 +1,19 @@
 """Importing the DSI4EU 2017 export: messy values cleaned, vocabularies mapped, idempotent."""
 import json
 import os
+import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 
 from dsi import events
 from dsi.errors import InvalidInput
-from services.directory import importer, records
-from services.directory.models import Outbox, Record, Submission
+from dsi.migrations import upgrade
+from services.directory import demo, importer, records
+from services.directory.models import Outbox, Record, RecordLink, Submission
 
 REAL_EXPORT = Path(os.environ.get("DSI_DATA", Path(__file__).resolve().parents[3] / "shared/data/dsi4eu-2017"))
 
@@ -171,3 +174,28 @@ def test_reimport_repairs_dates_and_descriptions_but_not_owner_edits(session, ou
     assert records.get_published(session, "project", project.id)["short_description"] == "tails of a sentence."
     announced = [e for e in sent_events() if e["type"] == events.RECORD_PUBLISHED][published_before:]
     assert [e["payload"]["record"]["id"] for e in announced] == [organisation.id]  # search learns the repair
+
+
+def test_demo_data_publishes_many_records_in_bounded_transactions(tmp_path):
+    """`dsi demo-data --count N` publishes N organisations and N projects, linked in pairs, each announced once,
+    over transactions of demo.BATCH pairs (one transaction of 100,000 records crawled)."""
+    url = f"sqlite:///{tmp_path}/directory.db"
+    upgrade("directory", url)
+    count = demo.BATCH + 1
+    env = {**os.environ, "DIRECTORY_DB_URL": url, "PYTHONWARNINGS": "ignore"}
+    run = subprocess.run([sys.executable, "-m", "dsi.cli", "demo-data", "--count", str(count)], env=env,
+                         capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parents[2])
+    assert run.returncode == 0, run.stderr
+    assert f"published {2 * count} generated demo records" in run.stdout
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            published = dict(connection.execute(select(Record.kind, func.count()).where(
+                Record.status == records.PUBLISHED).group_by(Record.kind)).all())
+            links = connection.scalar(select(func.count()).select_from(RecordLink))
+            announced = connection.scalar(select(func.count()).select_from(Outbox).where(
+                Outbox.event_type == events.RECORD_PUBLISHED))
+    finally:
+        engine.dispose()
+    assert published == {"organisation": count, "project": count}
+    assert links == count and announced == 2 * count
