@@ -10,6 +10,8 @@ The pages and the API are served by bench/dataviz_site.py (the gateway's templat
 helpers, over an index in this process).
 
 Run: .venv/bin/python bench/dataviz.py [--records 100000] [--runs 7]
+     .venv/bin/python bench/dataviz.py --api-only [--records 100000] [--repeat 100]  (part 3 in process only:
+     no Chromium, no real data; what a new question costs each dataviz function)
 """
 import argparse
 import json
@@ -169,11 +171,30 @@ HTTP_PATHS = ["/api/map/countries", "/api/map?zoom=7&bbox=-10,36,4,44", "/api/ma
               "/api/groupings?by=country&then=kind"]
 
 
+def api_only(records: int, repeat: int) -> None:
+    """The in-process JSON figures alone: a new question to each dataviz function (no answer cache)."""
+    print(f"# dataviz API in process, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
+          f"{os.cpu_count()} CPUs, Python {platform.python_version()}, load {os.getloadavg()[0]:.1f}")
+    started = time.perf_counter()
+    generated = dataviz_site.generated_index(Path(tempfile.mkdtemp(prefix="dsi-bench-dataviz-")), records)
+    print(f"{records} generated records indexed in {time.perf_counter() - started:.1f} s")
+    api_in_process(generated.backend, API_CALLS, 3)  # warm the index's files and columns
+    n = f"{records // 1000}k"
+    for name, times in api_in_process(generated.backend, API_CALLS, repeat).items():
+        print(f"{n}: {name}, in process (ms): {summary(times)}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--api-only", action="store_true",
+                        help="only the dataviz functions in process over the generated records (no browser)")
+    parser.add_argument("--repeat", type=int, default=100, help="calls of each function with --api-only")
     options = parser.parse_args()
+    if options.api_only:
+        return api_only(options.records, options.repeat)
     from playwright.sync_api import sync_playwright
 
     print(f"# dataviz benchmark, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
