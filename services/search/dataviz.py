@@ -13,7 +13,7 @@ from urllib.parse import quote_plus, urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from dsi import kinds
+from dsi import countries, kinds
 from dsi.errors import InvalidInput, NotFound
 from dsi.validation import field_errors
 
@@ -198,13 +198,18 @@ def record_summary(item: dict) -> dict:
 
 def country_counts(backend: Backend, params) -> dict:
     """Matching records per country: the search's own `country` facet for the same parameters (which, as every
-    facet, ignores its own selection)."""
+    facet, ignores its own selection), with the country's population and the count per million inhabitants
+    (both None where GeoNames has no population)."""
     selection = parse(params)
     find = selection.find()
     find.facets = ("country",)
     counts = backend.find(find).facets.get("country", {})
-    items = [{"country": code, "name": facet_label("country", code), "count": count}
-             for code, count in counts.items() if count]
+    items = []
+    for code, count in counts.items():
+        if count:
+            inhabitants = countries.population(code)
+            items.append({"country": code, "name": facet_label("country", code), "count": count,
+                          "population": inhabitants, "per_million": countries.per_million(count, inhabitants)})
     items.sort(key=lambda item: (-item["count"], item["country"]))
     return {"items": items}
 
