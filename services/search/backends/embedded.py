@@ -33,6 +33,11 @@ MAX_TIES = 2_000  # documents whose names are alike in their first 12 letters, p
 CELL_FIELDS = tuple(f"cell_{level}" for level in range(tiles.MAX_LEVEL + 1))
 POSITION = "position"
 BRIEF = "brief"  # what the network draws of a record, small to read: kind, name, country, links' ids and roles
+# The same as two columns, so that a network of thousands of records is read by one aggregation instead of a
+# stored document each: "<id, 12 digits>\t<kind>\t<country>\t<name>" and "<id>\t<linked id>\t<role>" per link
+# (ids zero-padded: the terms' order is the ids' order).
+NODE, EDGES = "node", "edges"
+MAX_COLUMN_TERMS = 60_000  # below tantivy's bucket limit; a network with more links reads the stored documents
 
 
 def _schema():
@@ -57,6 +62,8 @@ def _schema():
     builder.add_integer_field("start_year", indexed=True, fast=True)
     builder.add_bytes_field("links", stored=True)
     builder.add_bytes_field(BRIEF, stored=True)
+    builder.add_text_field(NODE, fast=True, tokenizer_name="raw")
+    builder.add_text_field(EDGES, fast=True, tokenizer_name="raw")
     builder.add_integer_field("linked", indexed=True)  # the ids its links name: who names a record, both ways
     return builder.build()
 
@@ -90,7 +97,12 @@ def _tantivy_document(document: dict) -> Document:
         doc.add_integer("start_year", document["start_year"])
     doc.add_bytes("item", json.dumps(document["item"]).encode())
     doc.add_bytes("links", json.dumps(document.get("links") or []).encode())
-    doc.add_bytes(BRIEF, json.dumps(brief(document)).encode())
+    summary = brief(document)
+    doc.add_bytes(BRIEF, json.dumps(summary).encode())
+    item = summary["item"]
+    doc.add_text(NODE, f"{item['id']:012d}\t{item['kind']}\t{item['country'] or ''}\t{item['name']}")
+    for link in summary["links"]:
+        doc.add_text(EDGES, f"{item['id']:012d}\t{link['id']}\t{link['role'] or ''}")
     for link in document.get("links") or []:
         doc.add_integer("linked", int(link["id"]))
     return doc
@@ -357,6 +369,10 @@ class EmbeddedBackend:
         if not limit:
             return {}
         result = searcher.search(query, limit, False, "id", 0, Order.Asc)
+        if brief and find is not None and not naming and result.hits:
+            columns = _from_columns(searcher, query, searcher.doc(result.hits[-1][1]).get_first("id"), len(result.hits))
+            if columns is not None:
+                return columns
         found = {}
         for _, address in result.hits:
             doc = searcher.doc(address)
@@ -381,6 +397,26 @@ class EmbeddedBackend:
     def close(self) -> None:
         with self._lock:
             self._live.close()
+
+
+def _from_columns(searcher, query, last_id: int, size: int) -> dict[int, dict] | None:
+    """records(brief=True) of the matching records up to `last_id` (the first `size` by id), read from the node
+    and edges columns by one aggregation; None when the links are too many for it."""
+    upto = _all(query, Query.range_query(SCHEMA, "id", FieldType.Integer, 0, last_id))
+    answer = searcher.aggregate(upto, {
+        NODE: {"terms": {"field": NODE, "size": size, "order": {"_key": "asc"}}},
+        EDGES: {"terms": {"field": EDGES, "size": MAX_COLUMN_TERMS, "order": {"_key": "asc"}}}})
+    if answer[EDGES].get("sum_other_doc_count") or answer[NODE].get("sum_other_doc_count"):
+        return None
+    found = {}
+    for bucket in answer[NODE]["buckets"]:
+        record_id, kind, country, name = bucket["key"].split("\t", 3)
+        found[int(record_id)] = {"item": {"id": int(record_id), "kind": kind, "name": name, "country": country or None},
+                                 "links": []}
+    for bucket in answer[EDGES]["buckets"]:
+        record_id, linked, role = bucket["key"].split("\t")
+        found[int(record_id)]["links"].append({"id": int(linked), "role": role or None})
+    return found
 
 
 def _record(doc) -> dict:
