@@ -10,8 +10,11 @@ The pages and the API are served by bench/dataviz_site.py (the gateway's templat
 helpers, over an index in this process).
 
 Run: .venv/bin/python bench/dataviz.py [--records 100000] [--runs 7]
+     .venv/bin/python bench/dataviz.py --api-only [--records 100000] [--repeat 100]  (part 3 in process only:
+     no Chromium, no real data; what a new question costs each dataviz function)
 """
 import argparse
+import gc
 import json
 import os
 import platform
@@ -131,15 +134,19 @@ def network_interactive(browser, url: str, runs: int) -> dict:
     return {"ms": times, "nodes": nodes, "fps_while_laying_out": round(1000 / statistics.mean(gaps), 1)}
 
 
-def api_in_process(backend, calls: list[tuple], repeat: int) -> dict:
+def api_in_process(backend, calls: list[tuple], repeat: int, cpu: dict | None = None) -> dict:
+    """Wall-clock milliseconds of each call (and, into `cpu`, the process's CPU milliseconds)."""
     figures = {}
     for name, function, params in calls:
-        times = []
+        times, used = [], []
         for _ in range(repeat):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             function(backend, params)
             times.append(ms(time.perf_counter() - started))
+            used.append(ms(time.process_time() - cpu_started))
         figures[name] = times
+        if cpu is not None:
+            cpu[name] = used
     return figures
 
 
@@ -169,11 +176,35 @@ HTTP_PATHS = ["/api/map/countries", "/api/map?zoom=7&bbox=-10,36,4,44", "/api/ma
               "/api/groupings?by=country&then=kind"]
 
 
+def api_only(records: int, repeat: int) -> None:
+    """The in-process JSON figures alone: a new question to each dataviz function (no answer cache)."""
+    print(f"# dataviz API in process, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
+          f"{os.cpu_count()} CPUs, Python {platform.python_version()}, load {os.getloadavg()[0]:.1f}")
+    started = time.perf_counter()
+    generated = dataviz_site.generated_index(Path(tempfile.mkdtemp(prefix="dsi-bench-dataviz-")), records)
+    print(f"{records} generated records indexed in {time.perf_counter() - started:.1f} s")
+    api_in_process(generated.backend, API_CALLS, 3)  # warm the index's files and columns
+    gc.freeze()  # as a service does once started (dsi/lifecycle.py): full collections no longer walk the index's
+    # 100,000 versions, which cost a network call 20–40 ms of CPU every dozen calls
+    n = f"{records // 1000}k"
+    cpu = {}
+    for name, times in api_in_process(generated.backend, API_CALLS, repeat, cpu).items():
+        print(f"{n}: {name}, in process (ms): {summary(times)}")
+        # the CPU the answer took (every thread of the process): what other work on a shared machine cannot add to
+        print(f"{n}: {name}, CPU time (ms): {summary(cpu[name])}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--api-only", action="store_true",
+                        help="only the dataviz functions in process over the generated records (no browser)")
+    parser.add_argument("--repeat", type=int, default=100, help="calls of each function with --api-only")
     options = parser.parse_args()
+    if options.api_only:
+        return api_only(options.records, options.repeat)
     from playwright.sync_api import sync_playwright
 
     print(f"# dataviz benchmark, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "

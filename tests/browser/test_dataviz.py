@@ -96,7 +96,7 @@ def facet(base: str, query: str, name: str = "country") -> dict:
 
 
 def table_counts(page) -> dict:
-    return {row.get_attribute("data-country"): int(row.locator("td").text_content().replace(",", ""))
+    return {row.get_attribute("data-country"): int(row.locator("td").first.text_content().replace(",", ""))
             for row in page.locator("#map-table-body tr[data-country]").all()}
 
 
@@ -138,6 +138,45 @@ def test_a_ticked_filter_redraws_and_lives_in_the_address(tab, viz):
     directory = tab.get_attribute(".viz-links a", "href")
     assert directory.endswith("/search?kind=project")
     assert tab.get_attribute(".viz-tabs a:has-text('Network')", "href").endswith("/map/network?kind=project")
+
+
+def test_the_shades_switch_to_records_per_million_inhabitants_in_the_legend_address_and_table(tab, viz):
+    base = viz
+    tab.goto("/map?kind=project")
+    tab.wait_for_selector("#dsi-map[data-ready=true]")
+    key = tab.locator("#map-shade-key")
+    assert key.is_visible() and key.inner_text().strip() == "Shades: records per country"
+
+    def shades():
+        return tab.eval_on_selector_all("#dsi-map .land .country", "paths => paths.map(p => p.style.fill)")
+
+    def column(index):
+        return [row.locator("td").nth(index).text_content() for row in tab.locator("#map-table-body tr").all()]
+
+    tab.click("#map-table summary")
+    by_records = shades()
+    assert tab.get_attribute("#map-table thead th:nth-child(2)", "aria-sort") == "descending"
+    tab.check("input[name=measure][value=per_million]")
+    assert "measure=per_million" in tab.url and "kind=project" in tab.url
+    assert key.inner_text().strip() == "Shades: records per million inhabitants"
+    assert shades() != by_records  # the same countries, shaded by another measure
+    assert tab.get_attribute("#map-table thead th:nth-child(3)", "aria-sort") == "descending"
+    assert tab.get_attribute("#map-table thead th:nth-child(2)", "aria-sort") is None
+    per_million = [float(text.replace(",", "")) for text in column(1)]
+    assert per_million == sorted(per_million, reverse=True) and len(per_million) > 3
+    with urllib.request.urlopen(f"{base}/api/map/countries?kind=project") as response:
+        answer = {item["country"]: item["per_million"] for item in json.load(response)["items"]}
+    first = tab.locator("#map-table-body tr").first
+    assert float(first.locator("td").nth(1).text_content().replace(",", "")) == answer[
+        first.get_attribute("data-country")] == max(answer.values())
+
+    tab.goto(tab.url)  # the measure is part of the shared view
+    tab.wait_for_selector("#dsi-map[data-ready=true]")
+    assert tab.is_checked("input[name=measure][value=per_million]")
+    assert key.inner_text().strip() == "Shades: records per million inhabitants"
+    tab.check("input[name=measure][value=records]")
+    assert "measure=" not in tab.url and key.inner_text().strip() == "Shades: records per country"
+    assert shades() == by_records
 
 
 def test_a_record_opens_its_panel_by_keyboard(tab):
@@ -242,7 +281,7 @@ def test_the_gateways_map_draws_from_this_machine_and_frames_only_as_embed(page,
     page.goto("/pl/map")
     page.wait_for_selector("#dsi-map[data-ready=true]")
     assert page.locator("#dsi-map .bubble").count() >= 2
-    shown = {row.get_attribute("data-country"): int(row.locator("td").text_content())
+    shown = {row.get_attribute("data-country"): int(row.locator("td").first.text_content())
              for row in page.locator("#map-table-body tr[data-country]").all()}
     assert shown == facet(site, "")
     page.goto("/map?lat=41.39&lon=2.17&z=9")

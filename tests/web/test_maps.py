@@ -17,6 +17,9 @@ def test_country_counts_equal_the_search_facet(site, web_session, params):
     answer = web_session.get("/api/map/countries", params=params)
     assert answer.status_code == 200 and "max-age" in answer.headers["Cache-Control"]
     assert {item["country"]: item["count"] for item in answer.json()["items"]} == facet(web_session, params)
+    for item in answer.json()["items"]:  # and per million inhabitants, from GeoNames' populations
+        assert item["population"] > 0 and item["per_million"] == pytest.approx(
+            item["count"] * 1e6 / item["population"], rel=5e-3)
 
 
 def test_the_map_answers_geojson_whose_counts_add_up(site, web_session):

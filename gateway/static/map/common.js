@@ -64,6 +64,8 @@
   function localised(path) { return prefix + path; }
 
   function number(value) { return new Intl.NumberFormat(lang).format(value); }
+  /* A figure the API already rounded (a count per million inhabitants: 0.00357, 26.3), with all its decimals. */
+  function decimal(value) { return new Intl.NumberFormat(lang, { maximumFractionDigits: 6 }).format(value); }
 
   /* Links marked data-carry="/path" point to that page with the current filters (data-carry-view adds the view's
      own parameters too): the directory, the other views, and back. */
@@ -145,7 +147,7 @@
   window.DSIViz = {
     FACETS: FACETS, PALETTE: PALETTE, SHADES: SHADES, lang: lang, params: params, filters: filters,
     setParams: setParams, getJSON: getJSON, element: element, svgElement: svgElement, localised: localised,
-    number: number, carryLinks: carryLinks, bindFilters: bindFilters, announce: announce, shade: shade,
+    number: number, decimal: decimal, carryLinks: carryLinks, bindFilters: bindFilters, announce: announce, shade: shade,
     embedded: params().get("embed") === "1"
   };
 })();

@@ -1,6 +1,7 @@
 /* The map of DSI in Europe: Natural Earth boundaries (world-atlas, served by this site) in SVG, in Web-Mercator
    like the grid the search service clusters on. Zoomed out: a bubble and a shade per country (the search's
-   country facet); zoomed in: clusters of records that split as the map zooms, a record alone as a point.
+   country facet), the shades by records or by records per million inhabitants (`measure` in the address);
+   zoomed in: clusters of records that split as the map zooms, a record alone as a point.
    Panning and zooming move the drawn layers by a transform (no redraw), and once the gesture settles the view is
    redrawn and the records of the new view are asked for. Keyboard: arrows pan, + and - zoom, Tab moves between
    marks, Enter opens one. */
@@ -33,6 +34,7 @@
     this.counts = {};
     this.request = 0;
     var here = V.params();
+    this.measure = here.get("measure") === "per_million" ? "per_million" : "count";
     this.view = {
       lat: clampNumber(here.get("lat"), -80, 80, DEFAULT_VIEW.lat),
       lon: clampNumber(here.get("lon"), -180, 180, DEFAULT_VIEW.lon),
@@ -83,6 +85,7 @@
       });
     });
     V.bindFilters(this.form, function () { self.refresh(); });
+    this.bindMeasure();
     window.addEventListener("resize", function () { self.settle(); });
     this.root.classList.add("is-drawn");
     var table = document.getElementById("map-table");
@@ -145,6 +148,7 @@
     this.marks.removeAttribute("transform");
     V.setParams({ lat: this.view.lat.toFixed(4), lon: this.view.lon.toFixed(4), z: this.view.z.toFixed(2) });
     this.drawLand();
+    this.showLegend();
     this.detailIfNeeded();
     if (this.view.z < COUNTRY_ZOOM) {
       this.drawCountries();
@@ -179,11 +183,52 @@
       .clipExtent([[-20, -20], [size.width + 20, size.height + 20]]);
   };
 
+  /* What the countries are shaded by: records, or records per million inhabitants (a country without a
+     population figure then stays unshaded, and the legend says so). */
+  MapView.prototype.bindMeasure = function () {
+    var self = this, choice = document.getElementById("map-measure");
+    if (!choice) return;
+    choice.hidden = false;
+    choice.querySelectorAll("input[name=measure]").forEach(function (input) {
+      input.checked = (input.value === "per_million") === (self.measure === "per_million");
+      input.addEventListener("change", function () {
+        if (!input.checked) return;
+        self.measure = input.value === "per_million" ? "per_million" : "count";
+        V.setParams({ measure: self.measure === "per_million" ? "per_million" : null });
+        self.drawLand();
+        self.showLegend();
+        if (self.items) self.fillTable(self.items);
+      });
+    });
+  };
+
+  MapView.prototype.measureOf = function (item) {
+    return item ? item[this.measure] : null;
+  };
+
+  MapView.prototype.showLegend = function () {
+    var key = document.getElementById("map-shade-key"), missing = document.getElementById("map-no-population");
+    var shaded = this.view.z < COUNTRY_ZOOM, self = this;
+    if (key) {
+      key.hidden = !shaded;
+      key.setAttribute("data-measure", this.measure);
+      key.querySelector(".shade-text").textContent =
+        key.getAttribute(this.measure === "per_million" ? "data-per-million" : "data-records");
+    }
+    if (missing) {
+      missing.hidden = !shaded || this.measure !== "per_million" || !Object.keys(this.counts).some(function (code) {
+        return self.counts[code].per_million === null || self.counts[code].per_million === undefined;
+      });
+    }
+    var table = document.getElementById("map-table");
+    if (table) table.setAttribute("data-measure", this.measure);
+  };
+
   MapView.prototype.drawLand = function () {
     if (!this.countries) return;
     var path = window.d3.geoPath(this.projection()), self = this;
     var maximum = 0;
-    Object.keys(this.counts).forEach(function (code) { maximum = Math.max(maximum, self.counts[code].count); });
+    Object.keys(this.counts).forEach(function (code) { maximum = Math.max(maximum, self.measureOf(self.counts[code]) || 0); });
     var shaded = this.view.z < COUNTRY_ZOOM;
     this.land.textContent = "";
     var fragment = document.createDocumentFragment();
@@ -194,9 +239,9 @@
       if (b[0][1] > view[3] || b[1][1] < view[1] || (b[0][0] <= b[1][0] && (b[0][0] > view[2] || b[1][0] < view[0]))) return;
       var d = path(country);
       if (!d) return;
-      var code = numericToAlpha[country.id], count = code && self.counts[code] ? self.counts[code].count : 0;
+      var code = numericToAlpha[country.id], value = code ? self.measureOf(self.counts[code]) : null;
       var shape = V.svgElement("path", { d: d, "class": "country" });
-      var fill = shaded ? V.shade(count, maximum) : null;
+      var fill = shaded && value ? V.shade(value, maximum) : null;
       if (fill) shape.style.fill = fill;
       fragment.appendChild(shape);
     });
@@ -484,9 +529,23 @@
 
   // --- the table alternative ---------------------------------------------------------------------------------
 
+  /* The rows in the order of the measure the map is shaded by (countries without a population last), that
+     column marked as the sorted one. */
   MapView.prototype.fillTable = function (items) {
     if (!this.table) return;
-    var self = this;
+    var self = this, measure = this.measure;
+    this.items = items;
+    items = items.slice().sort(function (a, b) {
+      var x = a[measure], y = b[measure];
+      if (x === null || x === undefined) return (y === null || y === undefined) ? b.count - a.count : 1;
+      if (y === null || y === undefined) return -1;
+      return y - x || b.count - a.count;
+    });
+    var headings = this.table.parentNode.querySelectorAll("thead th");
+    headings.forEach(function (heading, index) {
+      var sorted = index === (measure === "per_million" ? 2 : 1);
+      if (sorted) heading.setAttribute("aria-sort", "descending"); else heading.removeAttribute("aria-sort");
+    });
     this.table.querySelectorAll("tr").forEach(function (row) {
       var code = row.getAttribute("data-country");
       if (code) self.countryNames[code] = row.querySelector("th").textContent.trim();
@@ -500,6 +559,10 @@
       row.appendChild(V.element("th", { scope: "row" })).appendChild(
         V.element("a", { href: V.localised("/search") + "?" + query.toString() }, self.nameOf(item)));
       row.appendChild(V.element("td", { "class": "number" }, V.number(item.count)));
+      var unknown = item.per_million === null || item.per_million === undefined;
+      var cell = row.appendChild(V.element("td", { "class": "number per-million" },
+        unknown ? "–" : V.decimal(item.per_million)));
+      if (unknown) cell.setAttribute("title", self.labels.no_population);
     });
     var total = document.getElementById("map-total");
     if (total) {

@@ -64,7 +64,8 @@ class Backend(Protocol):
     def grid(self, find: Find, level: int, limit: int) -> Grid: ...
 
     def records(self, ids: list[int], find: Find | None = None, limit: int | None = None,
-                naming: bool = False) -> dict[int, dict]: ...
+                naming: bool = False, brief: bool = False) -> dict[int, dict]:
+        """Id → {"item", "links"}; `brief`: the item's id, kind, name and country, the links' ids and roles."""
 
     def count(self, find: Find) -> int: ...
 

@@ -17,6 +17,8 @@ from .. import tiles
 from .base import FIELDS, Find, Found, Grid
 
 FACET_SIZE = 300
+# records(brief=True): what a network draws of a record
+BRIEF_SOURCE = ["id", "item.id", "item.kind", "item.name", "item.country", "links.id", "links.role"]
 # A word is a run of letters and digits, lower-cased and folded: the same words as text.analyzer().
 ANALYSIS = {
     "tokenizer": {"words": {"type": "pattern", "pattern": "[^\\p{L}\\p{N}]+"}},
@@ -182,7 +184,7 @@ class ElasticBackend:
         return Grid(cells, placed, sum(cell["count"] for cell in cells) < placed)
 
     def records(self, ids: list[int], find: Find | None = None, limit: int | None = None,
-                naming: bool = False) -> dict[int, dict]:
+                naming: bool = False, brief: bool = False) -> dict[int, dict]:
         if naming:
             query = {"bool": {"filter": [{"term": {"live": True}}, {"terms": {"linked": list(ids)}}]}}
         elif find is None:
@@ -191,8 +193,8 @@ class ElasticBackend:
             query = self._filter(find)
         if not limit:
             return {}
-        answer = self.client.search(index=self.alias, query=query, size=limit, sort=[{"id": "asc"}],
-                                    source=["id", "item", "links"])
+        source = BRIEF_SOURCE if brief else ["id", "item", "links"]
+        answer = self.client.search(index=self.alias, query=query, size=limit, sort=[{"id": "asc"}], source=source)
         return {hit["_source"]["id"]: {"item": hit["_source"]["item"], "links": hit["_source"].get("links") or []}
                 for hit in answer["hits"]["hits"]}
 
