@@ -92,20 +92,23 @@ def numeric_codes() -> str:
     return json.dumps({country.numeric: country.alpha_2 for country in pycountry.countries}, sort_keys=True)
 
 
+# The phrases the scripts show (extracted into the catalogues by gateway/translations/catalogues.py).
+SCRIPT_PHRASES = {
+    "organisation": "Organisation", "project": "Project", "lead": "lead", "partner": "partner",
+    "country": "%(name)s: %(count)s records", "cluster": "%(count)s records here: zoom in",
+    "place": "%(count)s records at this place", "records": "%(count)s records",
+    "countries_shown": "%(n)s countries on the map", "points_shown": "%(placed)s of %(total)s records are in view",
+    "linked": "Linked records (%(n)s)", "open_page": "Open its page", "close": "Close",
+    "in_directory": "Show them in the directory", "zoom_in_country": "Zoom in",
+    "neighbours": "Linked records (%(n)s)", "found": "%(n)s found", "not_found": "Nothing found",
+    "nodes_shown": "%(nodes)s records and %(edges)s links", "group": "Group %(n)s: %(size)s records",
+    "loading": "Loading…", "no_population": "No population figure",
+}
+
+
 def labels(lang: str) -> dict:
     """The phrases the scripts show, in the visitor's language; %(…)s are filled in by the script."""
-    phrases = {
-        "organisation": "Organisation", "project": "Project", "lead": "lead", "partner": "partner",
-        "country": "%(name)s: %(count)s records", "cluster": "%(count)s records here: zoom in",
-        "place": "%(count)s records at this place", "records": "%(count)s records",
-        "countries_shown": "%(n)s countries on the map", "points_shown": "%(placed)s of %(total)s records are in view",
-        "linked": "Linked records (%(n)s)", "open_page": "Open its page", "close": "Close",
-        "in_directory": "Show them in the directory", "zoom_in_country": "Zoom in",
-        "neighbours": "Linked records (%(n)s)", "found": "%(n)s found", "not_found": "Nothing found",
-        "nodes_shown": "%(nodes)s records and %(edges)s links", "group": "Group %(n)s: %(size)s records",
-        "loading": "Loading…", "no_population": "No population figure",
-    }
-    return {key: str(i18n.gettext(lang, text)) for key, text in phrases.items()}
+    return {key: str(i18n.gettext(lang, text)) for key, text in SCRIPT_PHRASES.items()}
 
 
 def embed_url(site_url: str, path: str, query: str) -> str:

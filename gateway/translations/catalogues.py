@@ -16,7 +16,7 @@ from babel.messages.pofile import read_po, write_po
 
 from dsi import errors, kinds, vocab
 from gateway.common import i18n
-from gateway.site import forms, views
+from gateway.site import dataviz, forms, views
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -51,6 +51,7 @@ def template() -> Catalog:
     labels += [kind.label_one for kind in kinds.KINDS]  # the console names a record's kind
     labels += list(i18n.FIELD_MESSAGES.values()) + [forms.HONEYPOT_ERROR]  # the forms' field errors
     labels += list(errors.REASONS.values()) + list(i18n.ERROR_SUMMARIES.values())  # what went wrong
+    labels += list(dataviz.SCRIPT_PHRASES.values())  # what the map's scripts say
     for label in labels + list(views.KIND_LABELS.values()):
         catalog.add(label, None, [(VOCABULARY_SOURCE, 0)])
     return catalog
