@@ -1,9 +1,9 @@
 """Database engines and the nameko dependency that hands each worker a session.
 
 SQLite (the local default) gets WAL journaling and a busy timeout so that concurrent workers and a CLI can
-share one file. `cooperate_with_eventlet` makes psycopg2 wait through eventlet's hub (otherwise each PostgreSQL
-query blocks the whole process, every green thread with it). Not installed by the providers yet: with it, the
-newsletter bench on PostgreSQL slowed to a crawl (see bench/RESULTS.md) and the cause is not found.
+share one file. On PostgreSQL in a process eventlet runs (every `nameko run` service, the tests, the benches),
+make_engine makes psycopg2 wait through eventlet's hub (`cooperate_with_eventlet`): otherwise each query blocks
+the whole process, every green thread with it. Plain processes (the CLI) keep the blocking driver.
 """
 import os
 
@@ -46,6 +46,13 @@ def cooperate_with_eventlet() -> None:
         extensions.set_wait_callback(_wait_in_hub)
 
 
+def _under_eventlet() -> bool:
+    """Whether eventlet has patched this process's sockets (`nameko run` does it before anything else)."""
+    import eventlet.patcher
+
+    return eventlet.patcher.is_monkey_patched("socket")
+
+
 def is_postgresql(url: str) -> bool:
     return make_url(url).get_backend_name() == "postgresql"
 
@@ -53,6 +60,8 @@ def is_postgresql(url: str) -> bool:
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
+        if parsed.get_backend_name() == "postgresql" and _under_eventlet():
+            cooperate_with_eventlet()
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     if parsed.database and parsed.database != ":memory:":
         os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
