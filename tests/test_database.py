@@ -2,10 +2,13 @@
 import eventlet
 import psycopg2.extensions
 from nameko.testing.services import dummy, entrypoint_hook
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import NullPool
 
+from dsi import database
 from dsi.database import Database, cooperate_with_eventlet
+from tests.helpers import wait_for
 
 
 def _run_two_slow_queries(engine) -> list[str]:
@@ -91,3 +94,22 @@ def test_the_default_provider_lets_slow_queries_of_one_service_overlap(postgres_
         psycopg2.extensions.set_wait_callback(previous)
     order = SlowQueries.order
     assert sorted(order[:2]) == ["a starts", "b starts"] and sorted(order[2:]) == ["a ends", "b ends"]
+
+
+def test_a_connection_the_server_dropped_while_it_rested_is_replaced_on_checkout(postgres_server, engine_for,
+                                                                                 monkeypatch):
+    """The ping of a connection back from rest: a server restart costs no request an error."""
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)  # every pooled connection has rested enough
+    engine = engine_for(postgres_server)
+    with engine.connect() as connection:
+        dropped = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+    admin = create_engine(postgres_server, poolclass=NullPool)
+    try:
+        with admin.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped})
+            gone = text("SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = :pid")
+            wait_for(lambda: connection.execute(gone, {"pid": dropped}).scalar())
+    finally:
+        admin.dispose()
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT pg_backend_pid()")).scalar() != dropped
