@@ -4,7 +4,7 @@ Runs the newsletter's own sending code (the delivery loop of every `send_edition
 eventlet, as the service does, against the aiosmtpd file sink in its own process; prints messages per
 second and the sender's peak memory, and checks that the sink received every copy exactly once.
 
-    .venv/bin/python bench/newsletter.py [--subscribers 10000] [--database-url URL] [--rate 0]
+    .venv/bin/python bench/newsletter.py [--subscribers 10000] [--database-url URL] [--rate 0] [--blocking-postgres]
 """
 import eventlet
 
@@ -27,13 +27,14 @@ from pathlib import Path  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import psycopg2.extensions  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 from sqlalchemy.orm import sessionmaker  # noqa: E402
 
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))  # a throwaway key for the services this run starts
 
 from dsi import events  # noqa: E402
-from dsi.database import cooperate_with_eventlet, is_postgresql, make_engine  # noqa: E402
+from dsi.database import is_postgresql, make_engine  # noqa: E402
 from dsi.migrations import upgrade  # noqa: E402
 from services.newsletter import editions, sending  # noqa: E402
 from services.newsletter.dependencies import Mailer, Settings  # noqa: E402
@@ -96,8 +97,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
-    parser.add_argument("--green-postgres", action="store_true",
-                        help="install dsi.database.cooperate_with_eventlet (psycopg2 waits through the hub)")
+    parser.add_argument("--blocking-postgres", action="store_true",
+                        help="the control: take out the wait callback make_engine installs under eventlet, so "
+                             "psycopg2 blocks the hub while it waits for the server")
     parser.add_argument("--rate", type=float, default=0, help="per-instance rate limit, messages/s (0: none)")
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
@@ -110,9 +112,10 @@ def main() -> None:
     try:
         wait_for_port(port)
         upgrade("newsletter", url)
-        if is_postgresql(url) and args.green_postgres:
-            cooperate_with_eventlet()
-        engine = make_engine(url)
+        engine = make_engine(url)  # as the service's database provider builds it
+        blocking = is_postgresql(url) and args.blocking_postgres
+        if blocking:
+            psycopg2.extensions.set_wait_callback(None)
         sessions = sessionmaker(bind=engine, expire_on_commit=False)
         now = datetime.now(timezone.utc)
         month = editions.previous_month(now)
@@ -137,7 +140,8 @@ def main() -> None:
         copies = Counter(recipient(path) for path in (work / "mail").glob("*.eml"))
         received = sum(copies.values())
         sent = report["recipients"].get("sent", 0)
-        print(f"database        {engine.dialect.name}" + (" (wait callback)" if args.green_postgres else ""))
+        driver = "" if not is_postgresql(url) else " (blocking driver)" if blocking else " (wait callback)"
+        print(f"database        {engine.dialect.name}{driver}")
         print(f"subscribers     {args.subscribers}")
         print(f"edition         {report['state']}, recipients {report['recipients']}")
         print(f"sink received   {received} messages")

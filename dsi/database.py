@@ -1,15 +1,17 @@
 """Database engines and the nameko dependency that hands each worker a session.
 
 SQLite (the local default) gets WAL journaling and a busy timeout so that concurrent workers and a CLI can
-share one file. `cooperate_with_eventlet` makes psycopg2 wait through eventlet's hub (otherwise each PostgreSQL
-query blocks the whole process, every green thread with it). Not installed by the providers yet: with it, the
-newsletter bench on PostgreSQL slowed to a crawl (see bench/RESULTS.md) and the cause is not found.
+share one file. On PostgreSQL in a process eventlet runs (every `nameko run` service, the tests, the benches),
+make_engine makes psycopg2 wait through eventlet's hub (`cooperate_with_eventlet`): otherwise each query blocks
+the whole process, every green thread with it. Plain processes (the CLI) keep the blocking driver.
 """
 import os
+import time
 
 import nameko_sqlalchemy
 from sqlalchemy import Index, Integer, String, create_engine, event, select
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column, sessionmaker
 
 from dsi import settings
@@ -46,6 +48,13 @@ def cooperate_with_eventlet() -> None:
         extensions.set_wait_callback(_wait_in_hub)
 
 
+def _under_eventlet() -> bool:
+    """Whether eventlet has patched this process's sockets (`nameko run` does it before anything else)."""
+    import eventlet.patcher
+
+    return eventlet.patcher.is_monkey_patched("socket")
+
+
 def is_postgresql(url: str) -> bool:
     return make_url(url).get_backend_name() == "postgresql"
 
@@ -53,7 +62,11 @@ def is_postgresql(url: str) -> bool:
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        if parsed.get_backend_name() == "postgresql" and _under_eventlet():
+            cooperate_with_eventlet()
+        engine = create_engine(url, pool_size=10, max_overflow=20)
+        _ping_connections_back_from_rest(engine)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30})
@@ -68,6 +81,33 @@ def make_engine(url: str) -> Engine:
         cursor.close()
 
     return engine
+
+
+# A connection back in use within this time of its last use is not pinged (see below).
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def _ping_connections_back_from_rest(engine: Engine) -> None:
+    """SQLAlchemy's `pool_pre_ping`, for connections that rested in the pool: a server restart or a dropped
+    link is found on checkout and the pool starts afresh, instead of failing the request. The built-in ping ran
+    on every checkout: a round trip of each short transaction (one of six per newsletter message)."""
+
+    @event.listens_for(engine, "checkin")
+    def _rested_from(_dbapi_connection, record):
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_rested(dbapi_connection, record, _proxy):
+        checked_in_at = record.info.get("checked_in_at")  # none yet: connected just now
+        if checked_in_at is None or time.monotonic() - checked_in_at < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):
+                # the pool drops this connection and every older one, then checks out again
+                raise InvalidatePoolError(str(error)) from error
+            raise
 
 
 class Database(nameko_sqlalchemy.Database):

@@ -1,9 +1,14 @@
 """PostgreSQL under eventlet: with dsi.database's wait callback, a query parks only its own green thread."""
 import eventlet
 import psycopg2.extensions
-from sqlalchemy import text
+from nameko.testing.services import dummy, entrypoint_hook
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import NullPool
 
-from dsi.database import cooperate_with_eventlet
+from dsi import database
+from dsi.database import Database, cooperate_with_eventlet
+from tests.helpers import wait_for
 
 
 def _run_two_slow_queries(engine) -> list[str]:
@@ -39,9 +44,72 @@ def test_slow_queries_in_two_green_threads_overlap(postgres_server, engine_for):
 def test_without_the_callback_one_query_blocks_the_process(postgres_server, engine_for):
     """The control: what the callback changes (psycopg2's default waits inside the C library)."""
     previous = psycopg2.extensions.get_wait_callback()
-    psycopg2.extensions.set_wait_callback(None)
+    engine = engine_for(postgres_server)  # make_engine installs the callback in this (eventlet) process
+    psycopg2.extensions.set_wait_callback(None)  # and the control takes it out again
     try:
-        order = _run_two_slow_queries(engine_for(postgres_server))
+        order = _run_two_slow_queries(engine)
     finally:
         psycopg2.extensions.set_wait_callback(previous)
     assert order == ["a starts", "a ends", "b starts", "b ends"]
+
+
+class _NoTables(DeclarativeBase):
+    pass
+
+
+class SlowQueries:
+    """A service as every service of the platform holds its database: through dsi.database's provider."""
+
+    name = "slow_queries"
+    db = Database(_NoTables)
+    order: list[str] = []
+
+    @dummy
+    def slow(self, call: str):
+        with self.db.get_session() as session:
+            self.order.append(f"{call} starts")
+            session.execute(text("SELECT pg_sleep(0.3)"))
+            self.order.append(f"{call} ends")
+
+
+def test_the_default_provider_lets_slow_queries_of_one_service_overlap(postgres_server, container_factory):
+    """No opt-in: the provider's engine (make_engine, in a process eventlet runs, as under `nameko run`) installs
+    the wait callback, so a slow query of one worker does not hold up the service's other workers."""
+    previous = psycopg2.extensions.get_wait_callback()
+    psycopg2.extensions.set_wait_callback(None)  # as in a fresh process: whatever an earlier test installed
+    SlowQueries.order = []
+    container = container_factory(SlowQueries, {"DB_URIS": {"slow_queries:_NoTables": postgres_server}})
+    try:
+        container.start()
+
+        def call(name):
+            with entrypoint_hook(container, "slow") as slow:
+                slow(name)
+
+        threads = [eventlet.spawn(call, name) for name in ("a", "b")]
+        for thread in threads:
+            thread.wait()
+    finally:
+        container.stop()
+        psycopg2.extensions.set_wait_callback(previous)
+    order = SlowQueries.order
+    assert sorted(order[:2]) == ["a starts", "b starts"] and sorted(order[2:]) == ["a ends", "b ends"]
+
+
+def test_a_connection_the_server_dropped_while_it_rested_is_replaced_on_checkout(postgres_server, engine_for,
+                                                                                 monkeypatch):
+    """The ping of a connection back from rest: a server restart costs no request an error."""
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)  # every pooled connection has rested enough
+    engine = engine_for(postgres_server)
+    with engine.connect() as connection:
+        dropped = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+    admin = create_engine(postgres_server, poolclass=NullPool)
+    try:
+        with admin.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped})
+            gone = text("SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = :pid")
+            wait_for(lambda: connection.execute(gone, {"pid": dropped}).scalar())
+    finally:
+        admin.dispose()
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT pg_backend_pid()")).scalar() != dropped
