@@ -3,17 +3,12 @@ and funding closing soon; a cluster page's text, lead partner and latest content
 content service is down, so those pages still answer."""
 from ..common.http import optional
 
-HOME_SIZE = 3
+NO_SECTIONS = {"stories": [], "case_studies": [], "events": [], "funding": []}
 
 
-def home_sections(content, lang: str) -> dict:
-    def items(kind, **filters):
-        found = optional(content.list_items, kind, {"lang": lang, "per_page": HOME_SIZE, **filters})
-        return (found or {}).get("items", [])
-
-    funding = [item for item in items("funding", status="open", per_page=10) if item.get("closing_soon")]
-    return {"stories": items("story"), "case_studies": items("case_study", featured="true"),
-            "events": items("event", when="upcoming"), "funding": funding[:HOME_SIZE]}
+def home_sections(content, lang: str) -> dict | None:
+    """The four sections in one call to content; None while it does not answer."""
+    return optional(content.home_sections, lang)
 
 
 def cluster_page(content, search, slug: str, lang: str) -> dict | None:
@@ -29,10 +24,12 @@ def cluster_page(content, search, slug: str, lang: str) -> dict | None:
     return page
 
 
+def complete(page: dict | None) -> bool:
+    """A cluster page worth keeping: found, and its lead partner linked when the directory has one by that name
+    (search may not know it yet, just after it started)."""
+    return bool(page) and (not page.get("lead_partner") or page.get("lead_partner_id") is not None)
+
+
 def about_record(content, kind: str, record_id: int, lang: str) -> list[dict]:
     """Case studies and stories about a directory record, for its page."""
-    found = []
-    for content_kind in ("case_study", "story"):
-        answer = optional(content.list_items, content_kind, {kind: record_id, "lang": lang, "per_page": HOME_SIZE})
-        found += (answer or {}).get("items", [])
-    return found
+    return optional(content.about_record, kind, record_id, lang) or []
