@@ -12,6 +12,7 @@ import argparse
 import os
 import random
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -88,6 +89,10 @@ def run_route(url: str, paths: list[str], count: int, concurrency: int) -> list[
     return timings
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=300, help="requests per route")
@@ -96,6 +101,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--keep", action="store_true", help="leave the platform running (Ctrl-C stops it)")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the platform as Ctrl-C does
 
     folder = Path(tempfile.mkdtemp(prefix="dsi-bench-cpu-"))
     vhost = Vhost()

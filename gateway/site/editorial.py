@@ -11,23 +11,23 @@ def home_sections(content, lang: str) -> dict | None:
     return optional(content.home_sections, lang)
 
 
-def cluster_page(content, search, slug: str, lang: str) -> dict | None:
-    """The cluster's page, its lead partner linked to the directory's organisation of that name when there is one."""
+def cluster_page(content, directory, slug: str, lang: str) -> dict | None:
+    """The cluster's page, its lead partner linked to the directory's organisation of that name when there is one
+    (`lead_partner_id` None; left out while the directory does not answer)."""
     page = optional(content.get_cluster, slug, lang)
     if not page or "redirect" in page:
         return None
     partner = page.get("lead_partner") or ""
     if partner and not page.get("lead_partner_id"):
-        found = optional(search.query, {"q": partner, "kind": ["organisation"], "per_page": 5}) or {}
-        page["lead_partner_id"] = next((item["id"] for item in found.get("items", [])
-                                        if item.get("name", "").casefold() == partner.casefold()), None)
+        found = optional(directory.find_by_names, "organisation", [partner])
+        if found is not None:
+            page["lead_partner_id"] = (found.get(partner) or {}).get("id")
     return page
 
 
 def complete(page: dict | None) -> bool:
-    """A cluster page worth keeping: found, and its lead partner linked when the directory has one by that name
-    (search may not know it yet, just after it started)."""
-    return bool(page) and (not page.get("lead_partner") or page.get("lead_partner_id") is not None)
+    """A cluster page worth keeping: found, and its lead partner looked up when it has one."""
+    return bool(page) and (not page.get("lead_partner") or "lead_partner_id" in page)
 
 
 def about_record(content, kind: str, record_id: int, lang: str) -> list[dict]:

@@ -109,7 +109,7 @@ class PublicPages:
 
     def _cluster_page(self, slug: str, lang: str) -> dict | None:
         """The cluster's editorial page, kept once complete (its lead partner found when there is one)."""
-        return self.parts.get(f"cluster {slug} {lang}", lambda: cluster_page(self.content, self.search, slug, lang),
+        return self.parts.get(f"cluster {slug} {lang}", lambda: cluster_page(self.content, self.directory, slug, lang),
                               keep=complete)
 
     # --- the directory ----------------------------------------------------------------------------------------
