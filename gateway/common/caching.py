@@ -151,11 +151,18 @@ class Parts:
         key = self.prefix + name
         kept = ANSWERS.get(key)
         if kept is not None and _fresh(kept, time.time()):
-            return json.loads(kept.body)
+            decoded = _DECODED.get(key)
+            if decoded is None or decoded[0] is not kept:  # read once per kept version, not per page
+                decoded = _DECODED[key] = (kept, json.loads(kept.body))
+            return decoded[1]
         value = make()
         if keep(value):
             ANSWERS.put(key, 200, (), json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
         return value
+
+
+# A kept part's value as read from its body: pages only read it. One entry per part name (a few dozen).
+_DECODED: dict[str, tuple] = {}
 
 
 class SharedParts(DependencyProvider):

@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from dsi import countries, kinds, vocab
+from dsi import countries, kinds, settings, vocab
 from dsi.errors import PlatformError
 
 from . import csrf, i18n
@@ -25,6 +25,8 @@ TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
 environment = Environment(
     loader=FileSystemLoader(TEMPLATES),
+    # a stat of every template per render only where templates are edited while it runs
+    auto_reload=settings.environment("DSI_MODE") == settings.DEVELOPMENT,
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,

@@ -30,6 +30,9 @@ def complete(page: dict | None) -> bool:
     return bool(page) and (not page.get("lead_partner") or "lead_partner_id" in page)
 
 
-def about_record(content, kind: str, record_id: int, lang: str) -> list[dict]:
-    """Case studies and stories about a directory record, for its page."""
+def about_record(content, written_about: dict | None, kind: str, record_id: int, lang: str) -> list[dict]:
+    """Case studies and stories about a directory record, for its page: asked for only when `written_about`
+    (content's records_written_about, kept) names the record, or is not known."""
+    if written_about is not None and record_id not in written_about.get(kind, ()):
+        return []
     return optional(content.about_record, kind, record_id, lang) or []

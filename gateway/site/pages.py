@@ -130,7 +130,8 @@ class PublicPages:
         kind = kinds.by_segment(collection)
         record, about = in_parallel(
             lambda: call(self.directory.get_record, kind.name, record_id, timeout=PAGE_TIMEOUT),
-            lambda: about_record(self.content, kind.name, record_id, lang))
+            lambda: about_record(self.content, self.parts.get("written about", lambda: optional(
+                self.content.records_written_about)), kind.name, record_id, lang))
         return render(kind.template("page"), request=request, record=record,
                       country=views.country_name(lang, record["country"], record["country_name"]),
                       map=views.map_point(record["latitude"], record["longitude"]), about=about)

@@ -142,7 +142,24 @@ def about_record(session: Session, kind: str, record_id: int, lang: str | None =
     if kind not in ("organisation", "project"):
         raise InvalidInput("Expected a directory kind.", {"kind": "organisation or project"})
     shown = {kind: record_id, "lang": lang or "en", "per_page": HOME_SIZE}
-    return section(session, "case_study", shown, now) + section(session, "story", shown, now)
+    return [item for about in ABOUT_RECORDS for item in section(session, about, shown, now)]
+
+
+ABOUT_RECORDS = ("case_study", "story")  # the kinds a directory record's page lists
+RECORD_FACETS = {"organisations": "organisation", "projects": "project"}
+
+
+def records_written_about(session: Session) -> dict[str, list[int]]:
+    """The directory records some published case study or story is about, by kind: a record's page asks for
+    what is written about it only when there is something."""
+    rows = session.execute(
+        select(ItemTerm.facet, ItemTerm.value).distinct().join(Item, Item.id == ItemTerm.item_id)
+        .where(Item.kind.in_(ABOUT_RECORDS), Item.state == PUBLISHED, ItemTerm.facet.in_(RECORD_FACETS)))
+    found: dict[str, set[int]] = {kind: set() for kind in RECORD_FACETS.values()}
+    for facet, value in rows:
+        if value.isdigit():
+            found[RECORD_FACETS[facet]].add(int(value))
+    return {kind: sorted(ids) for kind, ids in found.items()}
 
 
 def get_published(session: Session, kind: str, slug: str, lang: str | None = None) -> dict:

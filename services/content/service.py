@@ -70,6 +70,12 @@ class ContentService(SubmissionLinks, DatabaseHealth):
         with self.db.get_session() as session:
             return listing.about_record(session, kind, record_id, lang)
 
+    @rpc
+    def records_written_about(self):
+        """{"organisation": [ids], "project": [ids]}: the records some published case study or story is about."""
+        with self.db.get_session() as session:
+            return listing.records_written_about(session)
+
     @rpc(expected_exceptions=EXPECTED)
     def get_item(self, kind, slug, lang=None):
         with self.db.get_session() as session:

@@ -203,3 +203,5 @@ def test_what_is_written_about_a_record_case_studies_first(session, make_item):
         "About org 7", "Mentions org 7"]
     with pytest.raises(InvalidInput):
         listing.about_record(session, "story", 7)
+    make_item("case_study", title="A draft about project 9", project_id=9)
+    assert listing.records_written_about(session) == {"organisation": [7], "project": []}
