@@ -3,7 +3,7 @@ import eventlet
 import psycopg2.extensions
 from sqlalchemy import text
 
-from dsi.database import cooperate_with_eventlet
+from dsi.database import cooperate_with_eventlet, known_total
 
 
 def _run_two_slow_queries(engine) -> list[str]:
@@ -45,3 +45,10 @@ def test_without_the_callback_one_query_blocks_the_process(postgres_server, engi
     finally:
         psycopg2.extensions.set_wait_callback(previous)
     assert order == ["a starts", "a ends", "b starts", "b ends"]
+
+
+def test_a_lists_total_is_told_by_its_last_page_and_counted_otherwise():
+    assert known_total([1, 2], page=3, per_page=5) == 12  # the last page: 10 before it
+    assert known_total([], page=1, per_page=5) == 0  # nothing at all
+    assert known_total([1] * 5, page=1, per_page=5) is None  # a full page: more may follow
+    assert known_total([], page=4, per_page=5) is None  # past the end: how far is not known

@@ -6,6 +6,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, defer, lazyload, selectinload
 
 from dsi.clock import utcnow
+from dsi.database import known_total
 from dsi.errors import InvalidInput, NotFound
 
 from . import items as domain
@@ -113,9 +114,12 @@ def list_published(session: Session, kind: str, raw_filters=None, now: datetime 
     total, page, per_page."""
     now = now or utcnow()
     filters, query = _query(kind, raw_filters, now)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).with_only_columns(Item.id).subquery()))
-    return {"items": _items(session, filters, query, now), "total": total, "page": filters.page,
-            "per_page": filters.per_page}
+    items = _items(session, filters, query, now)
+    total = known_total(items, filters.page, filters.per_page)
+    if total is None:
+        total = session.scalar(select(func.count()).select_from(
+            query.order_by(None).with_only_columns(Item.id).subquery()))
+    return {"items": items, "total": total, "page": filters.page, "per_page": filters.per_page}
 
 
 def section(session: Session, kind: str, raw_filters=None, now: datetime | None = None) -> list[dict]:
