@@ -142,6 +142,14 @@ class TermsMixin:
         return (Index(f"ix_{cls.__tablename__}_facet_value", "facet", "value"),)
 
 
+def known_total(rows, page: int, per_page: int) -> int | None:
+    """A list's total when its page tells it (a page not full, and not past the end: the last page), so that no
+    count is run; None when one is needed."""
+    if len(rows) < per_page and (rows or page == 1):
+        return (page - 1) * per_page + len(rows)
+    return None
+
+
 def in_outbox_transaction(service: str, outbox_model, producer: str, work):
     """Run work(session, outbox) in one transaction on the service's database, for commands that run beside
     it: their events wait in its outbox until the running service relays them."""

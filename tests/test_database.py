@@ -7,7 +7,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import NullPool
 
 from dsi import database
-from dsi.database import Database, cooperate_with_eventlet
+from dsi.database import Database, cooperate_with_eventlet, known_total
 from tests.helpers import wait_for
 
 
@@ -113,3 +113,10 @@ def test_a_connection_the_server_dropped_while_it_rested_is_replaced_on_checkout
         admin.dispose()
     with engine.connect() as connection:
         assert connection.execute(text("SELECT pg_backend_pid()")).scalar() != dropped
+
+
+def test_a_lists_total_is_told_by_its_last_page_and_counted_otherwise():
+    assert known_total([1, 2], page=3, per_page=5) == 12  # the last page: 10 before it
+    assert known_total([], page=1, per_page=5) == 0  # nothing at all
+    assert known_total([1] * 5, page=1, per_page=5) is None  # a full page: more may follow
+    assert known_total([], page=4, per_page=5) is None  # past the end: how far is not known

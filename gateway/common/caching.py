@@ -11,12 +11,17 @@
   kept and say `Cache-Control: no-store`.
 - The directory's and content's events mark every kept answer out of date: a published change is visible at
   once (what was kept still serves while an owner is down).
+- Parts that many pages show (the public counts, the home page's sections, a cluster's page) are kept beside the
+  answers (`SharedParts`), fresh as long and out of date on the same events: a page asks its owners only for
+  what is its own.
 """
 import json
 import re
 import time
+import uuid
 
 from nameko.events import BROADCAST, event_handler
+from nameko.extensions import DependencyProvider
 from werkzeug.http import http_date
 from werkzeug.wrappers import Response
 
@@ -26,6 +31,9 @@ from .. import answers as answers_module
 
 FRESH_FOR = 30  # seconds a kept answer is fresh (max-age; a 304 from memory)
 REVALIDATE_WITHIN = 30  # seconds a cache may serve it while it asks again in the background
+# Seconds after an event during which what is made may still miss it (search indexes the change meanwhile): kept
+# then, it is not fresh.
+SETTLE = 2.0
 STALE_IF_ERROR = 24 * 3600  # seconds a cache may serve it when the gateway fails
 PUBLIC = f"public, max-age={FRESH_FOR}, stale-while-revalidate={REVALIDATE_WITHIN}, stale-if-error={STALE_IF_ERROR}"
 NO_STORE = "no-store"
@@ -59,7 +67,7 @@ def fresh_not_modified(request) -> Response | None:
         return None
     answer = ANSWERS.get(key_of(request))
     now = time.time()
-    if answer is None or answer.stored_at <= _out_of_date_before or answer.age(now) >= FRESH_FOR:
+    if answer is None or not _fresh(answer, now):
         return None
     if not _unchanged_for(request, answer):
         return None
@@ -121,9 +129,51 @@ def stale(request, service: str) -> Response | None:
 
 
 def out_of_date() -> None:
-    """What was kept no longer counts as fresh (it is still served while an owner does not answer)."""
+    """What was kept, or is made within SETTLE seconds, no longer counts as fresh (it is still served while an owner
+    does not answer)."""
     global _out_of_date_before
-    _out_of_date_before = time.time()
+    _out_of_date_before = time.time() + SETTLE
+
+
+def _fresh(answer, now: float) -> bool:
+    return answer.stored_at > _out_of_date_before and answer.age(now) < FRESH_FOR
+
+
+class Parts:
+    """A worker's access to the parts kept by its container (see SharedParts)."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+
+    def get(self, name: str, make, keep=lambda value: value is not None):
+        """The part `name` while it is fresh; otherwise `make()`, kept when `keep` says it is whole (by default
+        unless None: its owner did not answer)."""
+        key = self.prefix + name
+        kept = ANSWERS.get(key)
+        if kept is not None and _fresh(kept, time.time()):
+            decoded = _DECODED.get(key)
+            if decoded is None or decoded[0] is not kept:  # read once per kept version, not per page
+                decoded = _DECODED[key] = (kept, json.loads(kept.body))
+            return decoded[1]
+        value = make()
+        if keep(value):
+            ANSWERS.put(key, 200, (), json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+        return value
+
+
+# A kept part's value as read from its body: pages only read it. One entry per part name (a few dozen).
+_DECODED: dict[str, tuple] = {}
+
+
+class SharedParts(DependencyProvider):
+    """`parts = SharedParts()`: what many pages show, kept in ANSWERS under keys of this container's own (two
+    gateways in one process, as in the tests, never see each other's) and out of date with the answers."""
+
+    def setup(self):
+        self.prefix = f"part {uuid.uuid4().hex} "
+
+    def get_dependency(self, worker_ctx):
+        return Parts(self.prefix)
 
 
 def _not_modified(answer, now: float) -> Response:

@@ -25,17 +25,20 @@ from ..api.directory import send_submission, submission_status
 from ..common import csrf, i18n
 from ..common.dependencies import RATE_LIMITS
 from ..common.spooling import REPORT, SPOOL, forward
-from ..common.http import PayloadTooLarge, ServiceUnavailable, call, html_route, optional, retry_headers, token_arg
+from ..common.caching import SharedParts
+from ..common.http import (PayloadTooLarge, ServiceUnavailable, call, html_route, in_parallel, optional,
+                           retry_headers, token_arg)
 from ..common.templating import environment, render
 from . import forms, views
 from .dataviz import MAP_ATLAS_DETAIL
-from .editorial import about_record, cluster_page, home_sections
+from .editorial import NO_SECTIONS, about_record, cluster_page, complete, home_sections
 
 PAGE_TIMEOUT = 5
 # A page shows these errors with their own status; any other refusal as a 400.
 PAGE_STATUS = {NotFound: 404, Forbidden: 403, InvalidInput: 422, RateLimited: 429, ServiceUnavailable: 503,
                PayloadTooLarge: 413}
 DIRECTORY_SEGMENTS = kinds.segment_rule("collection", owner="directory")
+LATEST = {"kind": list(kinds.names("directory")), "sort": "newest", "per_page": 6}  # the home page's latest records
 environment.globals.setdefault("REPORT_REASONS", vocab.REPORT_REASONS)  # the record page's report form
 
 
@@ -66,15 +69,19 @@ class PublicPages:
     content = RpcProxy("content")  # the editorial sections of the home and cluster pages
     limits = RATE_LIMITS
     spool = SPOOL
+    parts = SharedParts()
 
     # --- home, about, clusters --------------------------------------------------------------------------------
 
     @page("/")
     def home(self, request, lang):
-        latest = optional(self.search.query, {"kind": list(kinds.names("directory")), "sort": "newest", "per_page": 6})
-        return render("home.html", request=request, stats=optional(self.directory.stats),
-                      latest=(latest or {}).get("items", []), clusters=_clusters(),
-                      social_areas=vocab.SOCIAL_AREAS, editorial=home_sections(self.content, lang))
+        # the same for every visitor: kept (common/caching.SharedParts); what is missing is asked for at once
+        stats, latest, editorial = in_parallel(
+            lambda: self.parts.get("stats", lambda: optional(self.directory.stats)),
+            lambda: self.parts.get("latest", lambda: optional(self.search.query, LATEST)),
+            lambda: self.parts.get(f"home {lang}", lambda: home_sections(self.content, lang)))
+        return render("home.html", request=request, stats=stats, latest=(latest or {}).get("items", []),
+                      clusters=_clusters(), social_areas=vocab.SOCIAL_AREAS, editorial=editorial or NO_SECTIONS)
 
     @page("/about")
     def about(self, request, lang):
@@ -93,10 +100,17 @@ class PublicPages:
         if slug not in vocab.CLUSTERS:
             raise NotFound("No such cluster.")
         state = {"q": "", "filters": {"social_areas": [slug]}, "sort": "newest", "page": 1}
-        found = optional(self.search.query, {**views.search_params(state), "per_page": 12})
+        found, page = in_parallel(
+            lambda: self.parts.get(f"cluster records {slug}", lambda: optional(
+                self.search.query, {**views.search_params(state), "per_page": 12})),
+            lambda: self._cluster_page(slug, lang))
         return render("cluster.html", request=request, cluster=_clusters()[slug], found=found,
-                      search_url=views.state_url(i18n.localised(lang, "/search"), state),
-                      page=cluster_page(self.content, self.search, slug, lang))
+                      search_url=views.state_url(i18n.localised(lang, "/search"), state), page=page)
+
+    def _cluster_page(self, slug: str, lang: str) -> dict | None:
+        """The cluster's editorial page, kept once complete (its lead partner found when there is one)."""
+        return self.parts.get(f"cluster {slug} {lang}", lambda: cluster_page(self.content, self.directory, slug, lang),
+                              keep=complete)
 
     # --- the directory ----------------------------------------------------------------------------------------
 
@@ -114,11 +128,13 @@ class PublicPages:
     @page("/" + DIRECTORY_SEGMENTS + "/<int:record_id>")
     def record(self, request, lang, collection, record_id):
         kind = kinds.by_segment(collection)
-        record = call(self.directory.get_record, kind.name, record_id, timeout=PAGE_TIMEOUT)
+        record, about = in_parallel(
+            lambda: call(self.directory.get_record, kind.name, record_id, timeout=PAGE_TIMEOUT),
+            lambda: about_record(self.content, self.parts.get("written about", lambda: optional(
+                self.content.records_written_about)), kind.name, record_id, lang))
         return render(kind.template("page"), request=request, record=record,
                       country=views.country_name(lang, record["country"], record["country_name"]),
-                      map=views.map_point(record["latitude"], record["longitude"]),
-                      about=about_record(self.content, kind.name, record_id, lang))
+                      map=views.map_point(record["latitude"], record["longitude"]), about=about)
 
     # --- joining the network ----------------------------------------------------------------------------------
 

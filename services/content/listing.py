@@ -1,21 +1,23 @@
 """Public reads: lists with each page's filters and order, an item by slug (or where its old slug moved to),
 cluster pages with their sections, and the export for search rebuilds."""
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, defer, lazyload, selectinload
 
 from dsi.clock import utcnow
-from dsi.errors import NotFound
+from dsi.database import known_total
+from dsi.errors import InvalidInput, NotFound
 
 from . import items as domain
 from .kinds import KINDS, get as kind_of
 from .models import Item, ItemTerm, Translation
 from .schemas import FILTERS, parse
-from .views import event_item, public_item
+from .views import CLOSING_SOON_DAYS, event_item, public_item
 
 PUBLISHED = domain.PUBLISHED
-SECTION_SIZE = 5
+SECTION_SIZE = 5  # items in each section of a cluster page
+HOME_SIZE = 3  # items in each section of the home page and of a record's page
 # A list shows no body: leave the long columns in the database.
 WITHOUT_BODIES = (defer(Item.body), defer(Item.body_html),
                   selectinload(Item.translations).defer(Translation.body_html))
@@ -94,18 +96,74 @@ def query_for(kind: str, filters, now: datetime, today: date):
     return query.order_by(Item.title, Item.id)
 
 
+def _query(kind: str, raw_filters, now: datetime):
+    """The validated filters of a list and its SELECT."""
+    kind_of(kind)
+    filters = parse(FILTERS[kind], _scalar_filters(raw_filters), "Some filters are not valid.")
+    return filters, query_for(kind, filters, now, now.date())
+
+
+def _items(session: Session, filters, query, now: datetime) -> list[dict]:
+    rows = session.scalars(query.options(*WITHOUT_BODIES)
+                           .limit(filters.per_page).offset((filters.page - 1) * filters.per_page)).all()
+    return [public_item(item, filters.lang, full=False, today=now.date()) for item in rows]
+
+
 def list_published(session: Session, kind: str, raw_filters=None, now: datetime | None = None) -> dict:
     """A page of published items in the platform's list contract: items (each with id, kind, name, url),
     total, page, per_page."""
-    kind_of(kind)
-    filters = parse(FILTERS[kind], _scalar_filters(raw_filters), "Some filters are not valid.")
     now = now or utcnow()
-    query = query_for(kind, filters, now, now.date())
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).with_only_columns(Item.id).subquery()))
-    rows = session.scalars(query.options(*WITHOUT_BODIES)
-                           .limit(filters.per_page).offset((filters.page - 1) * filters.per_page)).all()
-    return {"items": [public_item(item, filters.lang, full=False, today=now.date()) for item in rows],
-            "total": total, "page": filters.page, "per_page": filters.per_page}
+    filters, query = _query(kind, raw_filters, now)
+    items = _items(session, filters, query, now)
+    total = known_total(items, filters.page, filters.per_page)
+    if total is None:
+        total = session.scalar(select(func.count()).select_from(
+            query.order_by(None).with_only_columns(Item.id).subquery()))
+    return {"items": items, "total": total, "page": filters.page, "per_page": filters.per_page}
+
+
+def section(session: Session, kind: str, raw_filters=None, now: datetime | None = None) -> list[dict]:
+    """The first items of a list without its total (no count): a section of another page."""
+    now = now or utcnow()
+    filters, query = _query(kind, raw_filters, now)
+    return _items(session, filters, query, now)
+
+
+def home_sections(session: Session, lang: str | None = None, now: datetime | None = None) -> dict:
+    """The home page's latest stories, featured case studies, next events and funding closing soon, in one call."""
+    now = now or utcnow()
+    shown = {"lang": lang or "en", "per_page": HOME_SIZE}
+    closing_by = (now.date() + timedelta(days=CLOSING_SOON_DAYS)).isoformat()
+    return {"stories": section(session, "story", shown, now),
+            "case_studies": section(session, "case_study", {**shown, "featured": "true"}, now),
+            "events": section(session, "event", {**shown, "when": "upcoming"}, now),
+            "funding": section(session, "funding", {**shown, "status": "open", "closing_before": closing_by}, now)}
+
+
+def about_record(session: Session, kind: str, record_id: int, lang: str | None = None,
+                 now: datetime | None = None) -> list[dict]:
+    """Case studies, then stories, about a directory record (`kind` organisation or project), for its page."""
+    if kind not in ("organisation", "project"):
+        raise InvalidInput("Expected a directory kind.", {"kind": "organisation or project"})
+    shown = {kind: record_id, "lang": lang or "en", "per_page": HOME_SIZE}
+    return [item for about in ABOUT_RECORDS for item in section(session, about, shown, now)]
+
+
+ABOUT_RECORDS = ("case_study", "story")  # the kinds a directory record's page lists
+RECORD_FACETS = {"organisations": "organisation", "projects": "project"}
+
+
+def records_written_about(session: Session) -> dict[str, list[int]]:
+    """The directory records some published case study or story is about, by kind: a record's page asks for
+    what is written about it only when there is something."""
+    rows = session.execute(
+        select(ItemTerm.facet, ItemTerm.value).distinct().join(Item, Item.id == ItemTerm.item_id)
+        .where(Item.kind.in_(ABOUT_RECORDS), Item.state == PUBLISHED, ItemTerm.facet.in_(RECORD_FACETS)))
+    found: dict[str, set[int]] = {kind: set() for kind in RECORD_FACETS.values()}
+    for facet, value in rows:
+        if value.isdigit():
+            found[RECORD_FACETS[facet]].add(int(value))
+    return {kind: sorted(ids) for kind, ids in found.items()}
 
 
 def get_published(session: Session, kind: str, slug: str, lang: str | None = None) -> dict:
@@ -130,8 +188,7 @@ def get_cluster(session: Session, slug: str, lang: str | None = None, now: datet
     sections = {"stories": "story", "events": "event", "funding": "funding", "case_studies": "case_study",
                 "resources": "resource"}
     for name, kind in sections.items():
-        page[name] = list_published(session, kind, {"cluster": slug, "lang": lang or "en",
-                                                    "per_page": SECTION_SIZE}, now)["items"]
+        page[name] = section(session, kind, {"cluster": slug, "lang": lang or "en", "per_page": SECTION_SIZE}, now)
     return page
 
 

@@ -59,6 +59,24 @@ class ContentService(SubmissionLinks, DatabaseHealth):
             return listing.list_published(session, kind, filters)
 
     @rpc(expected_exceptions=EXPECTED)
+    def home_sections(self, lang=None):
+        """The home page's four sections in one call (one round trip instead of four)."""
+        with self.db.get_session() as session:
+            return listing.home_sections(session, lang)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def about_record(self, kind, record_id, lang=None):
+        """Case studies and stories about a directory record, for its page."""
+        with self.db.get_session() as session:
+            return listing.about_record(session, kind, record_id, lang)
+
+    @rpc
+    def records_written_about(self):
+        """{"organisation": [ids], "project": [ids]}: the records some published case study or story is about."""
+        with self.db.get_session() as session:
+            return listing.records_written_about(session)
+
+    @rpc(expected_exceptions=EXPECTED)
     def get_item(self, kind, slug, lang=None):
         with self.db.get_session() as session:
             return listing.get_published(session, kind, slug, lang)

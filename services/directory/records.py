@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from dsi import countries, events, i18n, kinds, signing, vocab
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dsi.clock import iso, utcnow
+from dsi.database import known_total
 from dsi.sanitise import clean_html
 from dsi.schemas import parse_fields, parse_submission
 
@@ -384,7 +385,7 @@ LIST_COLUMNS = tuple(
 
 def list_published(session: Session, kind: str, filters: dict, page: int = 1, per_page: int = 20) -> dict:
     """A page of published records of `kind` by name, filtered; values of one filter are alternatives (OR).
-    Items carry what a list shows (schemas.list_item); three queries whatever the page size."""
+    Items carry what a list shows (schemas.list_item); three queries whatever the page size, two on a last page."""
     kinds.get(kind, owner="directory")
     conditions = [Record.kind == kind, Record.status == PUBLISHED]
     for name, values in filters.items():
@@ -401,11 +402,13 @@ def list_published(session: Session, kind: str, filters: dict, page: int = 1, pe
             conditions.append(Record.id.in_(terms))
         else:
             conditions.append(target.in_(values))
-    total = session.scalar(select(func.count(Record.id)).where(*conditions))
     rows = session.execute(
         select(*LIST_COLUMNS).where(*conditions)
         .order_by(func.lower(Record.name), Record.id).limit(per_page).offset((page - 1) * per_page)
     ).all()
+    total = known_total(rows, page, per_page)
+    if total is None:
+        total = session.scalar(select(func.count(Record.id)).where(*conditions))
     terms = _terms_for(session, [row.id for row in rows])
     return {
         "items": [list_item(row, terms.get(row.id, {})) for row in rows],

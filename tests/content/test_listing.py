@@ -182,3 +182,26 @@ def test_stories_and_case_studies_about_a_directory_record(session, make_item):
     assert names(listing.list_published(session, "case_study", {"project": 70})) == ["About org 7"]
     assert names(listing.list_published(session, "story", {"organisation": "7"})) == ["Mentions org 7"]
     assert listing.list_published(session, "story", {"organisation": 9})["total"] == 0
+
+
+def test_the_home_page_sections_in_one_call(session, some_events, some_calls, make_item):
+    make_item("story", publish=True, title="A story")
+    make_item("case_study", publish=True, title="Featured", featured_position=1)
+    make_item("case_study", publish=True, title="Not featured")
+    sections = listing.home_sections(session, "de")
+    assert [item["name"] for item in sections["stories"]] == ["A story"]
+    assert [item["name"] for item in sections["case_studies"]] == ["Featured"]
+    assert [item["name"] for item in sections["events"]] == ["Soon", "Middle", "Later"]
+    assert [item["name"] for item in sections["funding"]] == ["Soon"]  # open and closing within 14 days only
+
+
+def test_what_is_written_about_a_record_case_studies_first(session, make_item):
+    make_item("story", publish=True, title="Mentions org 7", related_organisations=[7])
+    make_item("case_study", publish=True, title="About org 7", organisation_id=7)
+    make_item("story", publish=True, title="Mentions nobody")
+    assert [item["name"] for item in listing.about_record(session, "organisation", 7)] == [
+        "About org 7", "Mentions org 7"]
+    with pytest.raises(InvalidInput):
+        listing.about_record(session, "story", 7)
+    make_item("case_study", title="A draft about project 9", project_id=9)
+    assert listing.records_written_about(session) == {"organisation": [7], "project": []}

@@ -183,6 +183,27 @@ def test_a_published_change_makes_kept_answers_out_of_date(
     assert web_session.get("/api/organisations?per_page=5").json() == fresh.json()
 
 
+def test_parts_pages_share_are_kept_fresh_until_an_event_and_a_gateway_sees_only_its_own(monkeypatch):
+    caching.ANSWERS.clear()
+    now = [1000.0]
+    monkeypatch.setattr(caching.time, "time", lambda: now[0])
+    monkeypatch.setattr(caching.ANSWERS, "clock", lambda: now[0])
+    monkeypatch.setattr(caching, "_out_of_date_before", 0.0)  # no event yet on this clock
+    made = []
+    make = lambda: made.append(1) or {"organisations": len(made)}  # noqa: E731
+    mine, other = caching.Parts("part a "), caching.Parts("part b ")
+    assert mine.get("stats", make) == mine.get("stats", make) == {"organisations": 1}
+    assert other.get("stats", make) == {"organisations": 2}  # another gateway's parts are its own
+    assert mine.get("nothing", lambda: None) is None and "part a nothing" not in caching.ANSWERS  # owner down
+    caching.out_of_date()
+    now[0] += 1  # made while the change may still be on its way to search: not kept as fresh
+    assert mine.get("stats", make) == {"organisations": 3} and mine.get("stats", make) == {"organisations": 4}
+    now[0] += caching.SETTLE
+    assert mine.get("stats", make) == mine.get("stats", make) == {"organisations": 5}
+    now[0] += caching.FRESH_FOR
+    assert mine.get("stats", make) == {"organisations": 6}
+
+
 def test_liveness_and_readiness_name_what_is_missing(container_factory, directory_config, gateway_config,
                                                      web_session):
     container_factory(DirectoryService, directory_config).start()

@@ -1,0 +1,160 @@
+"""CPU milliseconds each process of the platform spends per public read, route by route: what bench/load.py's
+req/s come from, measured in a way a busy machine does not skew (the kernel's count of each process's CPU time
+before and after N requests, not the wall clock).
+
+    .venv/bin/python bench/cpu_per_request.py [--requests 300] [--concurrency 4] [--routes home record]
+
+Starts `dsi run` on the real data as bench/load.py does (its own folder, vhost and ports), builds the same mix of
+distinct paths, then for each route sends N of them from a few threads and prints, per process (gateway,
+directory, content, search, the launcher…), the CPU ms per request, and the median wall-clock ms.
+"""
+import argparse
+import os
+import random
+import shutil
+import signal
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.load import (RABBIT_API, RABBIT_AUTH, Processes, Vhost, build_mix, free_port, platform_env,  # noqa: E402
+                        say, wait_until)
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def platform_processes(marker: str) -> dict[int, str]:
+    """pid → a short name, for every process carrying `marker` in its environment."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker.encode() not in (entry / "environ").read_bytes():
+                continue
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "services." in command and ".service:" in command:
+            name = command.split("services.", 1)[1].split(".", 1)[0]
+        elif "gateway.service" in command:
+            name = "gateway"
+        elif "dsi.cli run" in command:
+            name = "launcher"
+        else:
+            name = Path(command.split()[-1]).name if command else "?"
+        found[int(entry.name)] = name
+    return found
+
+
+def settled(vhost: str) -> bool:
+    """No message waits in any queue of the run's vhost: the start-up import's events are all handled (each one
+    marks the gateway's kept answers out of date, which would be measured otherwise)."""
+    queues = requests.get(f"{RABBIT_API}/queues/{vhost}", auth=RABBIT_AUTH, timeout=5).json()
+    return all(queue.get("messages", 1) == 0 for queue in queues)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def run_route(url: str, paths: list[str], count: int, concurrency: int) -> list[float]:
+    """`count` requests (paths taken in turn) from `concurrency` threads; the wall-clock ms of each."""
+    timings, lock, next_index = [], threading.Lock(), [0]
+
+    def worker():
+        session = requests.Session()
+        while True:
+            with lock:
+                index = next_index[0]
+                next_index[0] += 1
+            if index >= count:
+                return
+            started = time.perf_counter()
+            answer = session.get(url + paths[index % len(paths)], timeout=30)
+            elapsed = (time.perf_counter() - started) * 1000
+            if answer.status_code >= 400:
+                raise SystemExit(f"{paths[index % len(paths)]}: {answer.status_code}")
+            with lock:
+                timings.append(elapsed)
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return timings
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=300, help="requests per route")
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--routes", nargs="*", help="only the routes whose names start with these")
+    parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--keep", action="store_true", help="leave the platform running (Ctrl-C stops it)")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the platform as Ctrl-C does
+
+    folder = Path(tempfile.mkdtemp(prefix="dsi-bench-cpu-"))
+    vhost = Vhost()
+    processes = Processes(folder)
+    marker = f"DSI_BENCH_CPU_{uuid.uuid4().hex}"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        platform = processes.start("dsi-run", [sys.executable, "-m", "dsi.cli", "run"],
+                                   platform_env(folder, vhost.uri, port, marker))
+        wait_until(lambda: requests.get(f"{url}/healthz", timeout=5).ok, 600, "dsi run", platform)
+        expected = requests.get(f"{url}/api/stats", timeout=30).json()
+        published = expected.get("organisations", 0) + expected.get("projects", 0)
+        wait_until(lambda: requests.get(f"{url}/api/search", params={"per_page": 1}, timeout=30).json()["total"]
+                   >= published, 1800, "search index complete", platform)
+        wait_until(lambda: settled(vhost.name), 600, "the start-up's events handled", platform)
+        mix = build_mix(url, random.Random(args.seed))
+        if args.routes:
+            mix = {name: paths for name, paths in mix.items() if name.startswith(tuple(args.routes))}
+        pids = platform_processes(marker)
+        names = sorted(set(pids.values()))
+        say(f"platform ready: {published} records; {args.requests} requests per route from {args.concurrency} "
+            f"threads; load average {os.getloadavg()[0]:.1f}")
+        say("| route | wall p50 ms | " + " | ".join(f"{name} CPU ms" for name in names) + " |")
+        say("| --- | --- | " + " | ".join("---" for _ in names) + " |")
+        for route, paths in mix.items():
+            run_route(url, paths, min(20, args.requests), args.concurrency)  # warm: templates, statement caches
+            before = {pid: cpu_seconds(pid) for pid in pids}
+            timings = run_route(url, paths[20:] or paths, args.requests, args.concurrency)
+            spent: dict[str, float] = {}
+            for pid, name in pids.items():
+                spent[name] = spent.get(name, 0.0) + cpu_seconds(pid) - before[pid]
+            say(f"| {route} | {statistics.median(timings):.1f} | "
+                + " | ".join(f"{spent[name] * 1000 / args.requests:.2f}" for name in names) + " |")
+        if args.keep:
+            say(f"running at {url}; Ctrl-C stops it")
+            while True:
+                time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        processes.stop_all()
+        vhost.delete()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
