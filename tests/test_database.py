@@ -1,4 +1,5 @@
-"""PostgreSQL under eventlet: with dsi.database's wait callback, a query parks only its own green thread."""
+"""dsi.database: PostgreSQL under eventlet (with the wait callback a query parks only its own green thread), its
+pool's ping of rested connections, and the total a list page can tell without counting."""
 import eventlet
 import psycopg2.extensions
 from nameko.testing.services import dummy, entrypoint_hook
