@@ -10,6 +10,7 @@ import json
 import logging
 import re
 import threading
+import time
 import uuid
 from datetime import datetime, timezone
 
@@ -22,6 +23,7 @@ from dsi import redaction
 from dsi.settings import operations
 
 log = logging.getLogger(__name__)
+STARTED = "dsi.started"  # the WSGI environ key of the moment a request's worker began
 
 REQUEST_ID_HEADER = "X-Request-ID"
 CONTEXT_KEY = "request_id"  # nameko context data: sent as the `nameko.request_id` header of every RPC call
@@ -127,6 +129,7 @@ class Tracing(DependencyProvider):
             request = worker_ctx.args[0]
             worker_ctx.data[CONTEXT_KEY] = accepted_request_id(request.headers.get(REQUEST_ID_HEADER))
             request.environ["dsi.request_id"] = worker_ctx.data[CONTEXT_KEY]
+            request.environ[STARTED] = time.perf_counter()
         elif isinstance(entrypoint, EventHandler) and worker_ctx.args and isinstance(worker_ctx.args[0], dict):
             event = worker_ctx.args[0]
             if event.get("request_id"):
@@ -138,7 +141,13 @@ class Tracing(DependencyProvider):
     def worker_result(self, worker_ctx, result=None, exc_info=None):
         """One line per unit of work, so that every service a request passes through says so."""
         entrypoint, outcome = worker_ctx.entrypoint, "failed" if exc_info else "done"
-        if isinstance(entrypoint, HttpRequestHandler):
+        if isinstance(entrypoint, HttpRequestHandler) and worker_ctx.args:
+            # the access log too (the web server's own line is off): address, status and time, secrets masked
+            request = worker_ctx.args[0]
+            status = 500 if exc_info else getattr(result, "status_code", 200)
+            took = (time.perf_counter() - request.environ.get(STARTED, time.perf_counter())) * 1000
+            log.info("%s %s %s %.1f ms: %s", request.method, request.full_path.rstrip("?"), status, took, outcome)
+        elif isinstance(entrypoint, HttpRequestHandler):
             log.info("%s %s: %s", entrypoint.method, entrypoint.url, outcome)
         elif isinstance(entrypoint, Rpc):
             log.info("rpc %s: %s", entrypoint.method_name, outcome)

@@ -18,7 +18,6 @@ from .common.caching import AnswerInvalidation
 from .common.health import Health
 from .common.dependencies import RATE_LIMITS, SETTINGS
 from .common.http import json_route
-from .common.logs import hide_tokens
 from .common.security import WebSecurity
 from .common.spooling import SpoolRelay
 from .console.content import ContentConsole
@@ -29,8 +28,6 @@ from .site.data import OpenData
 from .site.maps import MapPages
 from .site.newsletter import NewsletterPages
 from .site.pages import PublicPages
-
-hide_tokens()
 
 
 class GatewayService(DirectoryApi, ContentApi, SearchApi, MapApi, NewsletterApi, ReportsApi, ApiDocument,
