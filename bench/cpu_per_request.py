@@ -15,10 +15,8 @@ import shutil
 import signal
 import statistics
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import requests
@@ -26,34 +24,10 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.load import (RABBIT_API, RABBIT_AUTH, Processes, Vhost, build_mix, free_port, platform_env,  # noqa: E402
-                        say, wait_until)
+from bench.load import (RABBIT_API, RABBIT_AUTH, build_mix, platform_env, platform_processes, say,  # noqa: E402
+                        scratch_run, wait_until)
 
 TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def platform_processes(marker: str) -> dict[int, str]:
-    """pid → a short name, for every process carrying `marker` in its environment."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if marker.encode() not in (entry / "environ").read_bytes():
-                continue
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if "services." in command and ".service:" in command:
-            name = command.split("services.", 1)[1].split(".", 1)[0]
-        elif "gateway.service" in command:
-            name = "gateway"
-        elif "dsi.cli run" in command:
-            name = "launcher"
-        else:
-            name = Path(command.split()[-1]).name if command else "?"
-        found[int(entry.name)] = name
-    return found
 
 
 def settled(vhost: str) -> bool:
@@ -111,12 +85,7 @@ def main() -> None:
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the platform as Ctrl-C does
 
-    folder = Path(tempfile.mkdtemp(prefix="dsi-bench-cpu-"))
-    vhost = Vhost()
-    processes = Processes(folder)
-    marker = f"DSI_BENCH_CPU_{uuid.uuid4().hex}"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    folder, vhost, processes, marker, port, url = scratch_run("cpu")
     try:
         platform = processes.start("dsi-run", [sys.executable, "-m", "dsi.cli", "run"],
                                    platform_env(folder, vhost.uri, port, marker))

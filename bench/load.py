@@ -129,6 +129,14 @@ class Processes:
                 process.wait()
 
 
+def scratch_run(name: str) -> tuple[Path, "Vhost", "Processes", str, int, str]:
+    """What one run of the platform gets to itself: a folder, a RabbitMQ vhost, its processes, the marker in their
+    environment, a port and the address on it."""
+    folder, port = Path(tempfile.mkdtemp(prefix=f"dsi-bench-{name}-")), free_port()
+    return (folder, Vhost(), Processes(folder), f"DSI_BENCH_{name.upper()}_{uuid.uuid4().hex}", port,
+            f"http://127.0.0.1:{port}")
+
+
 def platform_env(folder: Path, amqp_uri: str, port: int, marker: str) -> dict:
     """As tests/processes.py LaunchedPlatform: every database, index, folder and port of this run's own."""
     return {**os.environ, marker: "1", "AMQP_URI": amqp_uri, "PUBLIC_URL": f"http://127.0.0.1:{port}",
@@ -267,9 +275,13 @@ def etags_of(url: str, paths: list[str]) -> list[str]:
 
 # --- memory ----------------------------------------------------------------------------------------------------
 
-def service_rss(marker: str) -> dict[str, int]:
-    """KiB of resident memory per service of the platform (processes carrying `marker` in their environment)."""
-    found: dict[str, int] = {}
+SERVICES = ("content", "directory", "gateway", "moderation", "newsletter", "search")
+
+
+def platform_processes(marker: str) -> dict[int, str]:
+    """pid → a short name (a service's, "launcher", or the program's) of every process carrying `marker` in its
+    environment."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -277,13 +289,29 @@ def service_rss(marker: str) -> dict[str, int]:
             if marker.encode() not in (entry / "environ").read_bytes():
                 continue
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            rss = int(re.search(r"VmRSS:\s+(\d+)", (entry / "status").read_text()).group(1))
+        except OSError:
+            continue
+        match = re.search(r"(?:services\.(\w+)|(gateway))\.service:", command)
+        if match:
+            found[int(entry.name)] = match.group(1) or match.group(2)
+        elif "dsi.cli run" in command:
+            found[int(entry.name)] = "launcher"
+        else:
+            found[int(entry.name)] = Path(command.split()[-1]).name if command else "?"
+    return found
+
+
+def service_rss(marker: str) -> dict[str, int]:
+    """KiB of resident memory per service of the platform."""
+    found: dict[str, int] = {}
+    for pid, name in platform_processes(marker).items():
+        if name not in SERVICES:
+            continue
+        try:
+            rss = int(re.search(r"VmRSS:\s+(\d+)", (Path("/proc") / str(pid) / "status").read_text()).group(1))
         except (OSError, AttributeError):
             continue
-        match = re.search(r"(services\.\w+|gateway)\.service", command)
-        if match:
-            name = match.group(1).replace("services.", "")
-            found[name] = found.get(name, 0) + rss
+        found[name] = found.get(name, 0) + rss
     return dict(sorted(found.items()))
 
 
@@ -307,12 +335,7 @@ def main() -> None:
     if default_data_path() is None:
         raise SystemExit("no DSI4EU export found (DSI_DATA or ../shared/data/dsi4eu-2017)")
 
-    folder = Path(tempfile.mkdtemp(prefix="dsi-bench-load-"))
-    vhost = Vhost()
-    processes = Processes(folder)
-    marker = f"DSI_BENCH_LOAD_{uuid.uuid4().hex}"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    folder, vhost, processes, marker, port, url = scratch_run("load")
     env = platform_env(folder, vhost.uri, port, marker)
     try:
         say(f"machine: {os.uname().nodename}, {os.cpu_count()} CPUs, load average "
