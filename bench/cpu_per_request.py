@@ -24,17 +24,10 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.load import (RABBIT_API, RABBIT_AUTH, build_mix, platform_env, platform_processes, say,  # noqa: E402
-                        scratch_run, wait_until)
+from bench.load import (build_mix, platform_env, platform_processes, say,  # noqa: E402
+                        scratch_run, settled, wait_until)
 
 TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def settled(vhost: str) -> bool:
-    """No message waits in any queue of the run's vhost: the start-up import's events are all handled (each one
-    marks the gateway's kept answers out of date, which would be measured otherwise)."""
-    queues = requests.get(f"{RABBIT_API}/queues/{vhost}", auth=RABBIT_AUTH, timeout=5).json()
-    return all(queue.get("messages", 1) == 0 for queue in queues)
 
 
 def cpu_seconds(pid: int) -> float:
