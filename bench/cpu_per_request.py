@@ -24,8 +24,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.load import (build_mix, platform_env, platform_processes, say,  # noqa: E402
-                        scratch_run, settled, wait_until)
+from bench.load import (build_mix, platform_env, platform_processes, say, scratch_run,  # noqa: E402
+                        start_platform)
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -80,14 +80,7 @@ def main() -> None:
 
     folder, vhost, processes, marker, port, url = scratch_run("cpu")
     try:
-        platform = processes.start("dsi-run", [sys.executable, "-m", "dsi.cli", "run"],
-                                   platform_env(folder, vhost.uri, port, marker))
-        wait_until(lambda: requests.get(f"{url}/healthz", timeout=5).ok, 600, "dsi run", platform)
-        expected = requests.get(f"{url}/api/stats", timeout=30).json()
-        published = expected.get("organisations", 0) + expected.get("projects", 0)
-        wait_until(lambda: requests.get(f"{url}/api/search", params={"per_page": 1}, timeout=30).json()["total"]
-                   >= published, 1800, "search index complete", platform)
-        wait_until(lambda: settled(vhost.name), 600, "the start-up's events handled", platform)
+        published = start_platform(processes, platform_env(folder, vhost.uri, port, marker), url, vhost)
         mix = build_mix(url, random.Random(args.seed))
         if args.routes:
             mix = {name: paths for name, paths in mix.items() if name.startswith(tuple(args.routes))}

@@ -138,6 +138,19 @@ def settled(vhost: str) -> bool:
     return all(queue.get("messages", 1) == 0 for queue in queues)
 
 
+def start_platform(processes: "Processes", env: dict, url: str, vhost: "Vhost") -> int:
+    """`dsi run`, waited for until it answers, search holds every published record and the start-up's events are
+    handled; the number of published records."""
+    platform = processes.start("dsi-run", [sys.executable, "-m", "dsi.cli", "run"], env)
+    wait_until(lambda: requests.get(f"{url}/healthz", timeout=5).ok, 600, "dsi run", platform)
+    expected = requests.get(f"{url}/api/stats", timeout=30).json()
+    published = expected.get("organisations", 0) + expected.get("projects", 0)
+    wait_until(lambda: requests.get(f"{url}/api/search", params={"per_page": 1}, timeout=30).json()["total"]
+               >= published, 1800, "search index complete", platform)
+    wait_until(lambda: settled(vhost.name), 1800, "the start-up's events handled", platform)
+    return published
+
+
 def scratch_run(name: str) -> tuple[Path, "Vhost", "Processes", str, int, str]:
     """What one run of the platform gets to itself: a folder, a RabbitMQ vhost, its processes, the marker in their
     environment, a port and the address on it."""
@@ -356,13 +369,7 @@ def main() -> None:
             subprocess.run([sys.executable, "-m", "dsi.cli", "demo-data", "--count", str(args.records // 2)],
                            cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
             say(f"generated {args.records} records in {time.monotonic() - started:.0f} s")
-        platform = processes.start("dsi-run", [sys.executable, "-m", "dsi.cli", "run"], env)
-        wait_until(lambda: requests.get(f"{url}/healthz", timeout=5).ok, 600, "dsi run", platform)
-        expected = requests.get(f"{url}/api/stats", timeout=30).json()
-        published = expected.get("organisations", 0) + expected.get("projects", 0)
-        wait_until(lambda: requests.get(f"{url}/api/search", params={"per_page": 1}, timeout=30).json()["total"]
-                   >= published, 1800, "search index complete", platform)
-        wait_until(lambda: settled(vhost.name), 1800, "the start-up's events handled", platform)
+        published = start_platform(processes, env, url, vhost)
         say(f"platform ready: {published} published records, at {url}")
         floors = start_floors(processes, vhost.uri)
         mix = build_mix(url, random.Random(args.seed))
