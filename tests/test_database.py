@@ -109,7 +109,12 @@ def test_a_connection_the_server_dropped_while_it_rested_is_replaced_on_checkout
         with admin.connect() as connection:
             connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped})
             gone = text("SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = :pid")
-            wait_for(lambda: connection.execute(gone, {"pid": dropped}).scalar())
+
+            def gone_yet():
+                connection.commit()  # a transaction reads pg_stat_activity once (a snapshot): look in a new one
+                return connection.execute(gone, {"pid": dropped}).scalar()
+
+            wait_for(gone_yet)
     finally:
         admin.dispose()
     with engine.connect() as connection:
