@@ -161,7 +161,8 @@ def test_a_project_with_two_organisations_joins_by_keyboard_alone(page, browser,
     expect(page.locator(".state")).to_have_text("Waiting for review")
     expect(page.locator(".next-steps")).to_contain_text("usually within five working days")
     expect(page.locator(".proposed")).to_have_text("Commons Lab Barcelona: Waiting for review")
-    page.wait_for_function("!Object.keys(localStorage).some((key) => key.startsWith('dsi-draft:'))")  # sent: dropped
+    assert eventually(lambda: not page.evaluate(  # sent: the draft is dropped
+        "() => Object.keys(localStorage).some((key) => key.startsWith('dsi-draft:'))"))
 
     # the moderator sees the project and the organisation proposed with it side by side
     submission_id = re.search(r"/submissions/([^?]+)", page.url).group(1)
