@@ -4,33 +4,38 @@
   good answer to the same request, marked stale, with its `Age`.
 - HTTP caching: each answer carries a strong ETag of its body, so `If-None-Match` gets a 304 without the body.
 
-Bounded by total bytes and by entries, least recently used first out. Each answer may carry tags (such as
-`record:42` or `search`) so that an event (record_published, record_unpublished…) drops every answer it makes
-wrong; a key prefix (`GET /api/search`) drops a whole family. Used from eventlet green threads, which do not
-switch inside these methods (no I/O), so no lock is needed.
+Bodies are kept zlib-compressed (pages and JSON shrink 4–8 times; compressing costs ~0.1 ms, and a body is read
+back only to serve it stale or to decode a shared part): the same memory keeps several times the answers.
+Bounded by the memory the entries hold (compressed bodies and their bookkeeping) and by their number, least
+recently used first out; events make them out of date as a whole (gateway/common/caching.py). Used from eventlet
+green threads, which do not switch inside these methods (no I/O), so no lock is needed.
 """
 import hashlib
 import time
+import zlib
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
-ENTRY_OVERHEAD = 200  # bytes counted per entry besides its body and headers (key, bookkeeping)
+ENTRY_OVERHEAD = 500  # bytes an entry holds besides its key's, body's and headers' own (tracemalloc: ~450)
 
 
 @dataclass(frozen=True)
 class Answer:
     status: int
     headers: tuple[tuple[str, str], ...]
-    body: bytes
+    packed: bytes  # the body, compressed
     stored_at: float
     etag: str
-    tags: frozenset[str] = field(default_factory=frozenset)
     modified_at: float = 0.0  # when an answer with this body was first kept (Last-Modified); stored_at when new
 
     @property
+    def body(self) -> bytes:
+        return zlib.decompress(self.packed)
+
+    @property
     def size(self) -> int:
-        return len(self.body) + sum(len(name) + len(value) for name, value in self.headers) + ENTRY_OVERHEAD
+        return len(self.packed) + sum(len(name) + len(value) for name, value in self.headers) + ENTRY_OVERHEAD
 
     def age(self, now: float) -> int:
         """Whole seconds since it was stored, as the `Age` header wants."""
@@ -55,7 +60,6 @@ class Answers:
             raise ValueError("an answer cache needs room for at least one entry")
         self.max_bytes, self.max_entries, self.clock = max_bytes, max_entries, clock
         self._entries: OrderedDict[str, Answer] = OrderedDict()  # least recently used first
-        self._by_tag: dict[str, set[str]] = {}
         self.bytes = 0
 
     def __len__(self) -> int:
@@ -64,21 +68,19 @@ class Answers:
     def __contains__(self, key: str) -> bool:
         return key in self._entries
 
-    def put(self, key: str, status: int, headers: Iterable[tuple[str, str]], body: bytes,
-            tags: Iterable[str] = ()) -> Answer | None:
+    def put(self, key: str, status: int, headers: Iterable[tuple[str, str]], body: bytes) -> Answer | None:
         """Keep a good answer (2xx, not partial) as the last one for `key`; None when it is not kept."""
         if not 200 <= status < 300 or status == 206:
             return None
         now, etag, before = self.clock(), etag_of(body), self._entries.get(key)
-        answer = Answer(status, tuple((str(n), str(v)) for n, v in headers), bytes(body), now, etag, frozenset(tags),
-                        before.modified_at if before is not None and before.etag == etag else now)
+        modified_at = before.modified_at if before is not None and before.etag == etag else now
+        answer = Answer(status, tuple((str(n), str(v)) for n, v in headers), zlib.compress(body, 1), now, etag,
+                        modified_at)
         self.discard(key)
-        if answer.size > self.max_bytes:  # larger than the whole cache: never kept, nothing evicted for it
+        if len(key) + answer.size > self.max_bytes:  # larger than the whole cache: never kept, nothing evicted for it
             return None
         self._entries[key] = answer
-        self.bytes += answer.size
-        for tag in answer.tags:
-            self._by_tag.setdefault(tag, set()).add(key)
+        self.bytes += len(key) + answer.size
         while self.bytes > self.max_bytes or len(self._entries) > self.max_entries:
             self.discard(next(iter(self._entries)))
         return answer
@@ -95,25 +97,9 @@ class Answers:
         answer = self._entries.pop(key, None)
         if answer is None:
             return False
-        self.bytes -= answer.size
-        for tag in answer.tags:
-            keys = self._by_tag.get(tag)
-            if keys is not None:
-                keys.discard(key)
-                if not keys:
-                    del self._by_tag[tag]
+        self.bytes -= len(key) + answer.size
         return True
-
-    def invalidate(self, tags: Iterable[str] = (), prefix: str | None = None) -> int:
-        """Drop every answer carrying one of `tags`, or whose key starts with `prefix`; returns how many."""
-        keys = set()
-        for tag in tags:
-            keys |= self._by_tag.get(tag, set())
-        if prefix is not None:
-            keys |= {key for key in self._entries if key.startswith(prefix)}
-        return sum(self.discard(key) for key in keys)
 
     def clear(self) -> None:
         self._entries.clear()
-        self._by_tag.clear()
         self.bytes = 0

@@ -1,4 +1,7 @@
 """The gateway's memory of last good answers: bounded, least recently used out, dropped by tag or prefix."""
+import os
+import tracemalloc
+
 import pytest
 
 from gateway.answers import Answers, etag_of
@@ -68,29 +71,40 @@ def test_bounded_by_entries_least_recently_used_first_out():
 
 
 def test_bounded_by_bytes():
-    answers = Answers(max_bytes=3 * (1000 + 200))
+    probe = Answers()
+    probe.put("k", 200, [], os.urandom(1000))  # random bytes do not compress: each the same size
+    size = probe.bytes
+    answers = Answers(max_bytes=3 * size)
     for key in "abcd":
-        answers.put(key, 200, [], b"x" * 1000)
+        answers.put(key, 200, [], os.urandom(1000))
     assert len(answers) == 3 and "a" not in answers and answers.bytes <= answers.max_bytes
-    assert answers.put("huge", 200, [], b"x" * 10_000) is None  # bigger than everything: not kept…
+    assert answers.put("huge", 200, [], os.urandom(10_000)) is None  # bigger than everything: not kept…
     assert len(answers) == 3  # …and nothing evicted for it
     answers.discard("b")
-    assert answers.bytes == 2 * 1200
+    assert answers.bytes == 2 * size
 
 
-def test_events_invalidate_by_tag_or_key_prefix():
+def test_bodies_are_kept_compressed_and_read_back_whole():
+    page = b"<li><a href='/organisations/1'>Waag Society</a> Amsterdam</li>" * 300
     answers = Answers()
-    answers.put("GET /api/organisations/42", 200, [], b"1", tags=["record:42"])
-    answers.put("GET /api/search?q=lab", 200, [], b"2", tags=["search"])
-    answers.put("GET /api/search?q=data", 200, [], b"3", tags=["search"])
-    answers.put("GET /api/organisations/7", 200, [], b"4", tags=["record:7"])
-    assert answers.invalidate(tags=["record:42"]) == 1
-    assert "GET /api/organisations/42" not in answers and "GET /api/organisations/7" in answers
-    assert answers.invalidate(prefix="GET /api/search") == 2
-    assert len(answers) == 1
-    assert answers.invalidate(tags=["search", "record:42"]) == 0
-    answers.put("GET /api/organisations/7", 200, [], b"5")  # replaced without tags: the old tag no longer finds it
-    assert answers.invalidate(tags=["record:7"]) == 0 and len(answers) == 1
+    kept = answers.put("GET /search?q=waag", 200, [("Content-Type", "text/html")], page)
+    assert kept.body == page and answers.get("GET /search?q=waag").body == page
+    assert answers.bytes < len(page) / 4
+
+
+def test_the_bound_counts_at_least_what_the_answers_hold_in_memory():
+    answers = Answers(max_bytes=1 << 30, max_entries=100_000)
+    bodies = [os.urandom(100) for _ in range(2_000)]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for number, body in enumerate(bodies):
+            answers.put(f"GET /fr/search?country=ES&page={number}&q=open+data", 200,
+                        [("Content-Type", "text/html; charset=utf-8")], body)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held <= answers.bytes, (held, answers.bytes)
 
 
 def test_a_cache_without_room_is_refused():
