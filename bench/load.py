@@ -265,10 +265,8 @@ def build_mix(url: str, rng: random.Random) -> dict[str, list[str]]:
         "cluster page": [f"{language}/clusters/{area}" for language in LANGUAGES for area in AREAS[:3]],
         "content pages": [f"{language}/{segment}" for language in LANGUAGES for segment in served],
     }
-    # Pages with a form (home: the newsletter's; record pages: the report form) carry a CSRF token for one visitor
-    # and say no-store: no cache may keep them, so they are not in this route.
-    sources = [name for name in ("api list (filters, pages)", "api record", "api search (facets)", "search page",
-                                 "cluster page", "content pages") if name in mix]
+    sources = [name for name in ("api list (filters, pages)", "api record", "record page", "api search (facets)",
+                                 "search page", "home page", "cluster page", "content pages") if name in mix]
     mix[REPEATED] = [path for name in sources for path in mix[name][:REPEATED_PATHS // len(sources)]]
     return {name: paths for name, paths in mix.items() if paths}
 

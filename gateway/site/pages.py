@@ -39,7 +39,7 @@ PAGE_STATUS = {NotFound: 404, Forbidden: 403, InvalidInput: 422, RateLimited: 42
                PayloadTooLarge: 413}
 DIRECTORY_SEGMENTS = kinds.segment_rule("collection", owner="directory")
 LATEST = {"kind": list(kinds.names("directory")), "sort": "newest", "per_page": 6}  # the home page's latest records
-environment.globals.setdefault("REPORT_REASONS", vocab.REPORT_REASONS)  # the record page's report form
+environment.globals.setdefault("REPORT_REASONS", vocab.REPORT_REASONS)  # the report form
 
 
 def error_page(request, status: int, message: str = "", headers: dict | None = None) -> Response:
@@ -81,7 +81,7 @@ class PublicPages:
             lambda: self.parts.get("latest", lambda: optional(self.search.query, LATEST)),
             lambda: self.parts.get(f"home {lang}", lambda: home_sections(self.content, lang)))
         return render("home.html", request=request, stats=stats, latest=(latest or {}).get("items", []),
-                      clusters=_clusters(), social_areas=vocab.SOCIAL_AREAS, editorial=editorial or NO_SECTIONS)
+                      clusters=_clusters(), editorial=editorial or NO_SECTIONS)
 
     @page("/about")
     def about(self, request, lang):
@@ -266,6 +266,11 @@ class PublicPages:
 
     # --- reports from the public (the JSON API's is in gateway/api/reports.py) -------------------------------
 
+    @page("/" + DIRECTORY_SEGMENTS + "/<int:record_id>/report")
+    def report_page(self, request, lang, collection, record_id):
+        record = call(self.directory.get_record, kinds.by_segment(collection).name, record_id, timeout=PAGE_TIMEOUT)
+        return render("report.html", request=request, record=record)
+
     @html_route("POST", "/" + DIRECTORY_SEGMENTS + "/<int:record_id>/report",
                 lambda self, request, error, status: _report_answer(request, status, error, retry_headers(error)))
     def report_form(self, request, lang, collection, record_id):
@@ -283,8 +288,7 @@ def _prepare_places() -> None:
 
 def _report_answer(request, status: int, error: PlatformError | None = None, headers=None,
                    queued: bool = False) -> Response:
-    """The answer to a report, in the record page's language; its language switcher leads to the record's page
-    (the report's own address takes POSTs only)."""
+    """The answer to a report, in the record page's language; its language switcher leads to the record's page."""
     back = request.path.removesuffix("/report")
     return render("console/report_sent.html", status, headers, request=request, error=error, back=back,
                   page_path=i18n.split_path(back)[1], page_query="", queued=queued)

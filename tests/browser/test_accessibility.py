@@ -140,6 +140,14 @@ def _public_states(platform):
     yield "organisation", lambda page: page.goto(f"/organisations/{org}")
     yield "project", lambda page: page.goto(f"/projects/{project}")
     yield "project in Polish", lambda page: page.goto(f"/pl/projects/{project}")
+    yield "report a project", lambda page: page.goto(f"/projects/{project}/report")
+
+    def report_sent(page):
+        page.goto(f"/projects/{project}/report")
+        page.select_option("#report-reason", "incorrect")
+        page.click("main form button[type=submit]")
+        expect(page.locator("main [role=status]")).to_be_visible()
+    yield "report a project, sent", report_sent
 
     yield "join", lambda page: page.goto("/join")
     for kind in ("organisation", "project"):

@@ -369,11 +369,15 @@ def test_reports_hide_a_record_until_a_moderator_restores_it(site, browser):
     assert report("198.51.100.2", reason_code="dislike").status_code == 422
     assert moderator.post(moderator.base + "/api/records/project/99999/reports",
                           json={"reason_code": "spam"}).status_code == 404
-    # the record page's form, as a visitor's browser sends it
+    # the record page leads to the report form, as a visitor's browser sends it
     visitor = browser()
-    form_page = get(visitor, f"/projects/{record_id}").text
-    assert 'action="/projects/' in form_page
-    polish_page = get(visitor, f"/pl/projects/{record_id}").text
+    record_page = get(visitor, f"/projects/{record_id}")
+    assert f'href="/projects/{record_id}/report"' in record_page.text
+    assert record_page.headers["Cache-Control"].startswith("public")  # no form of the visitor's own: cacheable
+    form_page = get(visitor, f"/projects/{record_id}/report").text
+    assert f'action="/projects/{record_id}/report"' in form_page and "Care Map" in form_page
+    assert get(visitor, "/projects/99999/report").status_code == 404  # only a published record is reported
+    polish_page = get(visitor, f"/pl/projects/{record_id}/report").text
     unexplained = post(visitor, f"/pl/projects/{record_id}/report", {"csrf_token": csrf_of(polish_page)},
                        headers={"X-Forwarded-For": "198.51.100.9"})
     assert unexplained.status_code == 422 and "Wybierz z listy." in unexplained.text

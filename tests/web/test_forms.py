@@ -162,7 +162,9 @@ def test_a_polish_submission_is_mailed_in_polish_with_links_to_polish_pages(site
     assert forged.status_code == 403 and "Ten link jest nieprawidłowy." in forged.text
     assert "This link is not valid" not in forged.text
     record = web_session.get(f"/pl/projects/{site['Care Map']}").text
-    assert f'action="/pl/projects/{site["Care Map"]}/report"' in record  # the report is answered in Polish too
+    assert f'href="/pl/projects/{site["Care Map"]}/report"' in record
+    report = web_session.get(f"/pl/projects/{site['Care Map']}/report").text
+    assert f'action="/pl/projects/{site["Care Map"]}/report"' in report  # the report is answered in Polish too
 
 
 def hidden_fields(page: str) -> list[tuple[str, str]]:

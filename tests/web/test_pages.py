@@ -11,7 +11,7 @@ def main(html: str) -> str:
     return re.search(r"<main.*</main>", html, re.S).group(0)
 
 
-def test_home_shows_counts_latest_records_clusters_and_the_newsletter_form(site, web_session):
+def test_home_shows_counts_latest_records_clusters_and_the_way_to_the_newsletter(site, web_session):
     page = web_session.get("/")
     assert page.status_code == 200
     assert re.search(r"<strong>3</strong> organisations", page.text)
@@ -19,7 +19,10 @@ def test_home_shows_counts_latest_records_clusters_and_the_newsletter_form(site,
     assert "Smart Citizen Kit" in page.text  # among the latest
     for slug, lead in vocab.CLUSTERS.items():
         assert f'href="/clusters/{slug}"' in page.text
-    assert 'action="/newsletter/subscribe"' in page.text and 'name="csrf_token"' in page.text
+    assert 'href="/newsletter"' in page.text
+    # the same for every visitor (the form is on the newsletter's page): cacheable
+    assert 'name="csrf_token"' not in page.text and "Set-Cookie" not in page.headers
+    assert page.headers["Cache-Control"].startswith("public") and page.headers["ETag"]
 
 
 def test_search_page_keeps_its_state_in_the_url_with_facets_chips_and_counts(site, web_session):
