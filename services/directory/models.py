@@ -54,6 +54,10 @@ class Record(Base):
 
 # The directory's lists: published records of one kind by name, read in index order (no sort per request).
 Index("ix_records_listing", Record.kind, Record.status, func.lower(Record.name), Record.id)
+# A list filtered on a column of records: its page read in index order, its total counted from the index alone.
+Index("ix_records_listing_country", Record.kind, Record.status, Record.country, func.lower(Record.name), Record.id)
+Index("ix_records_listing_type", Record.kind, Record.status, Record.organisation_type, func.lower(Record.name),
+      Record.id)
 # The figures every home and search page shows (records.stats): counted from the index alone, not the rows.
 Index("ix_records_public_figures", Record.status, Record.kind, Record.country)
 
@@ -64,6 +68,10 @@ class RecordTerm(Base, TermsMixin):
     __tablename__ = "record_terms"
 
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
+
+
+# A list filtered on a term (a social area, technology…): the records that have it, from the index alone.
+Index("ix_record_terms_records", RecordTerm.facet, RecordTerm.value, RecordTerm.record_id)
 
 
 class RecordLink(Base):
