@@ -1,9 +1,11 @@
 """The directory's lifecycle on a real database (SQLite and PostgreSQL): submit, decide, edit, hide."""
+import random
+
 import pytest
 
 from dsi import events, signing
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
-from services.directory import records
+from services.directory import demo, records
 from tests.factories import organisation_body, project_body
 
 URL = "http://dsi.test"
@@ -167,6 +169,36 @@ def test_list_filters_or_within_and_across(session, outbox):
     assert (page["total"], [i["name"] for i in page["items"]]) == (3, ["Gamma"])
     with pytest.raises(InvalidInput):
         records.list_published(session, "project", {"colour": ["red"]})
+
+
+FILTERED_LISTS = [
+    ("project", {}), ("organisation", {}), ("project", {"country": ["es", "PL"]}),
+    ("organisation", {"type": ["for-profit-business", "academia-research-organisation"]}),
+    ("project", {"area": ["health-and-care"]}), ("project", {"technology": ["open-data", "big-data"]}),
+    ("project", {"area": ["health-and-care", "skills-and-learning"], "focus": ["open-data", "open-knowledge"],
+                 "country": ["ES", "IT", "DE"]}),
+    ("organisation", {"country": ["DE", "FR"], "type": ["for-profit-business"], "tag": ["demo"]}),
+]
+
+
+@pytest.mark.parametrize("kind, filters", FILTERED_LISTS)
+def test_a_lists_total_is_the_number_of_items_over_all_its_pages(session, outbox, kind, filters):
+    demo.load_demo(session, outbox, 60, random.Random(14))
+    records.submit(session, outbox, project_body(country="ES", social_areas=["Health and care"]), URL)  # pending
+    session.commit()
+    whole = records.list_published(session, kind, filters, 1, 100)
+    pages, listed = [records.list_published(session, kind, filters, 1, 7)], []
+    while pages[-1]["items"]:
+        listed += pages[-1]["items"]
+        pages.append(records.list_published(session, kind, filters, len(pages) + 1, 7))
+    assert 0 < whole["total"] < 60 or not filters
+    assert {page["total"] for page in pages} == {whole["total"]} == {len(listed)}  # past the end too
+    assert listed == whole["items"]
+    assert [item["name"].lower() for item in listed] == sorted(item["name"].lower() for item in listed)
+    for item in listed:  # each item is what the record's own page shows, but the long texts and links
+        full = records.get_published(session, kind, item["id"])
+        assert item == {name: value for name, value in full.items()
+                        if name not in ("long_description", "social_impact", "address", "projects", "organisations")}
 
 
 def test_html_is_sanitised(session, outbox):
