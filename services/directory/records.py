@@ -389,14 +389,17 @@ def list_published(session: Session, kind: str, filters: dict, page: int = 1, pe
     Items carry what a list shows (schemas.list_item); two queries whatever the page size, one on a last page."""
     kinds.get(kind, owner="directory")
     conditions = _list_conditions(kind, filters)
-    # The page in a listing index's order; then, for its rows only, their terms as one JSON array of [facet, value,
-    # position] each (no query more, no Python row per term). Beside the page's columns, PostgreSQL would aggregate
-    # the terms of every row the offset skips too.
-    listed = (select(*LIST_COLUMNS, BY_NAME[0].label("by_name")).where(*conditions).order_by(*BY_NAME)
-              .limit(per_page).offset((page - 1) * per_page).subquery("listed"))
-    terms = (select(json_rows(RecordTerm.facet, RecordTerm.value, RecordTerm.position))
-             .where(RecordTerm.record_id == listed.c.id).scalar_subquery())
-    rows = session.execute(select(listed, terms.label("terms")).order_by(listed.c.by_name, listed.c.id)).all()
+    # The page in a listing index's order, with each row's terms as one JSON array of [facet, value, position] (no
+    # query more, no Python row per term), aggregated for the page's rows only: SQLite computes a row's columns
+    # once it is past the offset; PostgreSQL computes them for the rows the offset skips too (a deep page at
+    # 100,000 records: 100 → 380 ms), so there the page is selected first.
+    listed = select(*LIST_COLUMNS).where(*conditions).order_by(*BY_NAME).limit(per_page).offset((page - 1) * per_page)
+    if session.get_bind().dialect.name == "sqlite":  # (the page as a subquery cost 0.5 ms of CPU more there)
+        query = listed.add_columns(_terms_of(Record.id))
+    else:
+        page_rows = listed.add_columns(BY_NAME[0].label("by_name")).subquery("listed")
+        query = select(page_rows, _terms_of(page_rows.c.id)).order_by(page_rows.c.by_name, page_rows.c.id)
+    rows = session.execute(query).all()
     total = known_total(rows, page, per_page)
     if total is None:
         total = session.scalar(select(func.count()).select_from(Record).where(*conditions))
@@ -425,6 +428,11 @@ def _list_conditions(kind: str, filters: dict) -> list:
         else:
             conditions.append(target.in_(values))
     return conditions
+
+
+def _terms_of(record_id):
+    return (select(json_rows(RecordTerm.facet, RecordTerm.value, RecordTerm.position))
+            .where(RecordTerm.record_id == record_id).scalar_subquery().label("terms"))
 
 
 def _by_facet(terms: list | None) -> dict[str, list[str]]:
