@@ -142,13 +142,14 @@ def highlight(text: str, terms: Terms, width: int = 180) -> str | None:
     if end < len(text):
         space = text.find(" ", end)
         end = space if 0 <= space < end + 20 else end
-    out, cursor = [], start
+    out, cursor, hit = [], start, terms.hit
     for match in WORD.finditer(text, start, end):  # only the window is marked: long descriptions cost nothing more
-        if not terms.hit(match.group()):  # a word cut by the window's edge is judged as it shows
+        word = match.group()
+        if not hit(word):  # a word cut by the window's edge is judged as it shows
             continue
         a, b = match.span()
         out.append(html.escape(text[cursor:a]))
-        out.append(f"<mark>{html.escape(text[a:b])}</mark>")
+        out.append(f"<mark>{word}</mark>")  # letters and digits only: nothing to escape
         cursor = b
     out.append(html.escape(text[cursor:end]))
     return ("…" if start else "") + "".join(out) + ("…" if end < len(text) else "")
