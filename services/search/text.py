@@ -130,11 +130,10 @@ def highlight(text: str, terms: Terms, width: int = 180) -> str | None:
     None when no word of `text` matches."""
     if not text or not terms:
         return None
-    found = set(WORD.findall(text))
-    marked = terms.hits(found)
-    if not marked:
+    # the words up to the first hit only: a long description is rarely read to its end
+    first = next((match.start() for match in WORD.finditer(text) if terms.hit(match.group())), None)
+    if first is None:
         return None
-    first = next(m.start() for m in WORD.finditer(text) if m.group() in marked)
     start = max(0, first - width // 3)
     if start:
         space = text.rfind(" ", 0, start)
@@ -143,14 +142,14 @@ def highlight(text: str, terms: Terms, width: int = 180) -> str | None:
     if end < len(text):
         space = text.find(" ", end)
         end = space if 0 <= space < end + 20 else end
-    out, cursor = [], start
+    out, cursor, hit = [], start, terms.hit
     for match in WORD.finditer(text, start, end):  # only the window is marked: long descriptions cost nothing more
-        word = match.group()  # a word cut by the window's edge is not among those found
-        if not (word in marked if word in found else terms.hit(word)):
+        word = match.group()
+        if not hit(word):  # a word cut by the window's edge is judged as it shows
             continue
         a, b = match.span()
         out.append(html.escape(text[cursor:a]))
-        out.append(f"<mark>{html.escape(text[a:b])}</mark>")
+        out.append(f"<mark>{word}</mark>")  # letters and digits only: nothing to escape
         cursor = b
     out.append(html.escape(text[cursor:end]))
     return ("…" if start else "") + "".join(out) + ("…" if end < len(text) else "")

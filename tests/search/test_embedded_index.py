@@ -1,5 +1,6 @@
 """The embedded index folder across versions of the platform: an index written with another schema is not an
 error at start-up but a reason to build anew from the directory."""
+import eventlet
 import tantivy
 
 from services.search.backends.embedded import EmbeddedBackend
@@ -21,3 +22,27 @@ def test_an_index_with_an_older_schema_is_rebuilt_not_fatal(tmp_path):
     finally:
         backend.close()
 
+
+
+def test_a_search_leaves_the_services_other_greenthreads_running(tmp_path, make_record):
+    """Searches run on an OS thread (tantivy releases the GIL): while one works, the process goes on answering.
+    Here the search itself waits for a greenthread; run on the eventlet hub, it would wait in vain."""
+    from services.search.engine import SearchEngine
+    from services.search.models import document
+    from services.search.schemas import parse_params
+
+    os_threading = eventlet.patcher.original("threading")
+    other_ran = os_threading.Event()
+
+    class Waiting(EmbeddedBackend):
+        def _find(self, find):
+            assert other_ran.wait(timeout=10), "the service's other greenthreads stood still during a search"
+            return super()._find(find)
+
+    backend = Waiting(tmp_path)
+    try:
+        backend.upsert(document(make_record(1, "Waag Society")))
+        eventlet.spawn(other_ran.set)
+        assert SearchEngine(backend).query(parse_params({"q": "waag"}))["total"] == 1
+    finally:
+        backend.close()

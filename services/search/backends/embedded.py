@@ -266,11 +266,18 @@ class EmbeddedBackend:
         return generation.path.name, generation.committed
 
     def find(self, find: Find) -> Found:
+        # on an OS thread: tantivy releases the GIL, so the service's other requests go on meanwhile, on the
+        # other cores (run on the hub, every search stalled every other one: the service answered one at a time)
+        return _off_the_loop(lambda: self._find(find))
+
+    def _find(self, find: Find) -> Found:
         generation = self._live
         searcher = generation.index.searcher()
         text = _text_query(find)
         selected = {facet: _any_of(facet, values) for facet, values in find.filters.items()}
-        query = _all(text, _live(), *_bbox(find.bbox), *selected.values())
+        # no `live` clause beside words, a box or a facet (see _matching): its posting list of every document cost
+        # a third of a search over many matches, and its score is the same for all
+        query = _matching(text, *_bbox(find.bbox), *selected.values())
 
         facets = _alongside(lambda: self._facets(searcher, find, selected)) if find.facets else dict
         if not find.limit:  # counts only (the map's countries, "did you mean"): no page to rank
