@@ -4,7 +4,7 @@ rate limits and applied events."""
 import uuid
 from datetime import date, datetime, timezone
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from dsi.clock import utcnow
@@ -40,6 +40,16 @@ class Subscriber(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
+# The claim's index (see delivery.claim): only the rows that can be due, in the order they are claimed, so a claim
+# reads about `limit` entries; a row leaves it once it is sending, and most of its dead entries with it.
+CLAIMABLE = text("state IN ('queued', 'claimed')")
+FAILED_ROWS = text("state = 'failed'")
+
+
+def claim_index(name: str, *columns: str) -> Index:
+    return Index(name, *columns, postgresql_where=CLAIMABLE, sqlite_where=CLAIMABLE)
+
+
 class DeliveryMixin:
     """Columns of a send queue row: see delivery.py for its states and the claim protocol."""
 
@@ -66,7 +76,7 @@ class Mail(Base, DeliveryMixin):
     html: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    __table_args__ = (Index("ix_mails_due", "state", "next_attempt_at"),)
+    __table_args__ = (claim_index("ix_mails_due", "id"),)
 
 
 class PublishedRecord(Base):
@@ -143,7 +153,9 @@ class Recipient(Base, DeliveryMixin):
 
     __table_args__ = (
         UniqueConstraint("edition_id", "subscriber_id"),
-        Index("ix_recipients_due", "edition_id", "state", "next_attempt_at"),
+        claim_index("ix_recipients_due", "edition_id", "id"),
+        # an edition's failures, counted every second while it sends (sending._Gate): few rows, rarely written
+        Index("ix_recipients_failed", "edition_id", postgresql_where=FAILED_ROWS, sqlite_where=FAILED_ROWS),
     )
 
 
