@@ -80,7 +80,8 @@ def claim(session, model, owner: str, limit: int, lease: float, scope=()) -> lis
     # tests nothing more: with `due` repeated there, PostgreSQL planned a join against every claimable row
     # (tens of ms a claim on 10,000 rows).
     candidates = (
-        select(model.id).where(due).order_by(model.id).limit(limit).with_for_update(skip_locked=True)
+        select(model.id).where(due).order_by(model.next_attempt_at, model.id).limit(limit)  # the oldest due first
+        .with_for_update(skip_locked=True)
         .cte("candidates").prefix_with("MATERIALIZED")
     )
     statement = (

@@ -40,8 +40,9 @@ class Subscriber(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
-# The claim's index (see delivery.claim): only the rows that can be due, in the order they are claimed, so a claim
-# reads about `limit` entries; a row leaves it once it is sending, and most of its dead entries with it.
+# The claim's index (see delivery.claim): only the rows that can be due, in the order they are claimed (an order
+# the primary key cannot give, so the planner never prefers it whatever its statistics say), so a claim reads
+# about `limit` entries.
 CLAIMABLE = text("state IN ('queued', 'claimed')")
 FAILED_ROWS = text("state = 'failed'")
 
@@ -76,7 +77,7 @@ class Mail(Base, DeliveryMixin):
     html: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    __table_args__ = (claim_index("ix_mails_due", "id"),)
+    __table_args__ = (claim_index("ix_mails_due", "next_attempt_at", "id"),)
 
 
 class PublishedRecord(Base):
@@ -153,7 +154,7 @@ class Recipient(Base, DeliveryMixin):
 
     __table_args__ = (
         UniqueConstraint("edition_id", "subscriber_id"),
-        claim_index("ix_recipients_due", "edition_id", "id"),
+        claim_index("ix_recipients_due", "edition_id", "next_attempt_at", "id"),
         # an edition's failures, counted every second while it sends (sending._Gate): few rows, rarely written
         Index("ix_recipients_failed", "edition_id", postgresql_where=FAILED_ROWS, sqlite_where=FAILED_ROWS),
     )

@@ -20,11 +20,11 @@ FAILED_ROWS = sa.text("state = 'failed'")
 def upgrade() -> None:
     with op.batch_alter_table('mails', schema=None) as batch_op:
         batch_op.drop_index('ix_mails_due')
-        batch_op.create_index('ix_mails_due', ['id'], unique=False,
+        batch_op.create_index('ix_mails_due', ['next_attempt_at', 'id'], unique=False,
                               postgresql_where=CLAIMABLE, sqlite_where=CLAIMABLE)
     with op.batch_alter_table('recipients', schema=None) as batch_op:
         batch_op.drop_index('ix_recipients_due')
-        batch_op.create_index('ix_recipients_due', ['edition_id', 'id'], unique=False,
+        batch_op.create_index('ix_recipients_due', ['edition_id', 'next_attempt_at', 'id'], unique=False,
                               postgresql_where=CLAIMABLE, sqlite_where=CLAIMABLE)
         batch_op.create_index('ix_recipients_failed', ['edition_id'], unique=False,
                               postgresql_where=FAILED_ROWS, sqlite_where=FAILED_ROWS)
