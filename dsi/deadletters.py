@@ -236,7 +236,11 @@ def _summary(message) -> dict:
 
 class DeadLetters:
     """The dead-letter queue as operators see it. Messages are read unacked, so whatever is not retried or
-    dropped goes back to the queue when the connection closes."""
+    dropped goes back to the queue when the connection closes.
+
+    A message is dead-lettered once (DeliveryCounts.claim_burial), but its publish may land twice: a publish
+    retried after the broker had taken it (a lost confirm, a dropped connection). A second copy of the same
+    message from the same queue is the same letter: it is dropped when seen."""
 
     def __init__(self, amqp_uri: str):
         self.amqp_uri = amqp_uri
@@ -246,8 +250,13 @@ class DeadLetters:
             channel = connection.channel()
             queue = dead_letter_queue()(channel)
             queue.declare()
-            results = []
+            results, seen = [], set()
             while (message := queue.get(no_ack=False)) is not None:
+                letter = ((message.headers or {}).get(QUEUE), DeliveryCounts.key(message))
+                if letter in seen:
+                    message.ack()
+                    continue
+                seen.add(letter)
                 results.append(act(message))
             channel.close()  # unacked messages go back to the queue, in order
             return [result for result in results if result is not None]

@@ -12,6 +12,9 @@ from nameko.exceptions import RemoteError, UnknownService
 from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from kombu import Connection, Queue
+
+from dsi import deadletters
 from dsi.deadletters import DeadLetters
 from dsi.messaging import reliable_handler
 from tests.processes import ROOT, nameko_run, stop
@@ -111,11 +114,34 @@ def test_a_request_that_kills_its_worker_is_dead_lettered_and_the_restarted_serv
             with pytest.raises(RemoteError) as error:
                 poisoned.result()
             assert error.value.exc_type == "PoisonMessage"
-        [letter] = letters.list()
+        listed = letters.list()
+        assert len(listed) == 1, listed
+        [letter] = listed
         assert letter["attempts"] == MAX_DELIVERIES and letter["routing_key"] == "poison_test.echo"
         assert starts == MAX_DELIVERIES + 1
     finally:
         stop(process)
+
+
+def test_a_letter_whose_publish_landed_twice_is_one_letter(config):
+    """A burial's publish retried after the broker had it leaves two copies: operators see, retry or drop one."""
+    with Connection(config["AMQP_URI"]) as connection:
+        source = Queue("poison-source", routing_key="poison-source", durable=True)(connection.channel())
+        source.declare()
+        connection.default_channel.basic_publish(
+            connection.default_channel.prepare_message(b'{"id": "bad"}', content_type="application/json"),
+            exchange="", routing_key="poison-source")
+        message = None
+        while message is None:
+            message = source.get(no_ack=True)
+    buried = {deadletters.DEAD_ID: "letter-1", deadletters.QUEUE: "poison-source", deadletters.ATTEMPTS: 3}
+    for _ in range(2):
+        deadletters.publish_raw(config["AMQP_URI"], message, "", deadletters.DEAD_LETTER_QUEUE, buried,
+                                declare=[deadletters.dead_letter_queue()])
+    letters = DeadLetters(config["AMQP_URI"])
+    assert [letter["id"] for letter in letters.list()] == ["letter-1"]
+    assert letters.drop() == ["letter-1"]
+    assert letters.list() == []
 
 
 def test_dead_letters_from_the_command_line(config):
