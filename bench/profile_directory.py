@@ -1,5 +1,5 @@
-"""Where the directory's public reads spend their time, in process: queries per call, ms (and CPU ms) per call, the plans of a
-list's statements, and a pyinstrument profile of one call (the way the costs of issue 14 were found).
+"""Where the directory's public reads spend their time, in process: queries per call, ms (and CPU ms) per call, the
+plans of a list's statements, and a pyinstrument profile of one call (the way the costs of issue 14 were found).
 
     .venv/bin/python bench/profile_directory.py [--database-url URL] [--records 100000] [--calls 200]
                                                 [--explain] [--profile LABEL] [--only WORD]

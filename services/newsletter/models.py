@@ -47,8 +47,9 @@ CLAIMABLE = text("state IN ('queued', 'claimed')")
 FAILED_ROWS = text("state = 'failed'")
 
 
-def claim_index(name: str, *columns: str) -> Index:
-    return Index(name, *columns, postgresql_where=CLAIMABLE, sqlite_where=CLAIMABLE)
+def partial_index(name: str, where, *columns: str) -> Index:
+    """An index of the rows `where` holds only, on PostgreSQL and SQLite alike."""
+    return Index(name, *columns, postgresql_where=where, sqlite_where=where)
 
 
 class DeliveryMixin:
@@ -77,7 +78,7 @@ class Mail(Base, DeliveryMixin):
     html: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    __table_args__ = (claim_index("ix_mails_due", "next_attempt_at", "id"),)
+    __table_args__ = (partial_index("ix_mails_due", CLAIMABLE, "next_attempt_at", "id"),)
 
 
 class PublishedRecord(Base):
@@ -154,9 +155,9 @@ class Recipient(Base, DeliveryMixin):
 
     __table_args__ = (
         UniqueConstraint("edition_id", "subscriber_id"),
-        claim_index("ix_recipients_due", "edition_id", "next_attempt_at", "id"),
+        partial_index("ix_recipients_due", CLAIMABLE, "edition_id", "next_attempt_at", "id"),
         # an edition's failures, counted every second while it sends (sending._Gate): few rows, rarely written
-        Index("ix_recipients_failed", "edition_id", postgresql_where=FAILED_ROWS, sqlite_where=FAILED_ROWS),
+        partial_index("ix_recipients_failed", FAILED_ROWS, "edition_id"),
     )
 
 

@@ -44,7 +44,8 @@ class _Gate:
             with self.sessions() as session:
                 state = session.get(Edition, self.edition_id).state
                 # the failed rows alone: their partial index makes this look-up read only them
-                failed = delivery.count(session, Recipient, delivery.FAILED, (Recipient.edition_id == self.edition_id,))
+                failed = delivery.count(session, Recipient, delivery.FAILED,
+                                        (Recipient.edition_id == self.edition_id,))
             self.open = state == editions.RUNNING and failed < self.max_errors
         return self.open
 

@@ -94,7 +94,6 @@ class Terms:
     def __init__(self, q: str):
         self.terms = words(q)[:10]  # ten words are plenty; more only makes a query slower
         self._hits: dict[str, bool] = {}
-        self._matched: set[str] = set()  # the words of `_hits` that match
         self._plan = None
 
     def __bool__(self):
@@ -114,15 +113,7 @@ class Terms:
             folded = fold(word)
             known = self._hits[word] = bool(folded) and any(
                 _matches(folded, term, budget, prefix, letters) for term, budget, prefix, letters in self._plan)
-            if known:
-                self._matched.add(word)
         return known
-
-    def hits(self, words: set[str]) -> set[str]:
-        """Those of `words` that `hit`, asking only about words not seen before."""
-        for word in words - self._hits.keys():
-            self.hit(word)
-        return words & self._matched
 
 
 def highlight(text: str, terms: Terms, width: int = 180) -> str | None:
