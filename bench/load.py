@@ -5,9 +5,11 @@
 Starts `dsi run` on a throwaway folder (its own SQLite databases, search index, ports) and its own RabbitMQ
 vhost, loaded with the real data (the DSI4EU 2017 export, as `dsi run` imports it) and, with `--records N`,
 N generated records on top (`dsi demo-data`). Beside it, in the same run, the two floors of bench/floors.py:
-a nameko `@http` answering "ok", and `@http` → one RPC → reply. Each route gets many distinct paths (a wrk Lua
-script walks through them, so no two requests of a run are alike and no cache helps), and one route of repeated
-conditional reads (If-None-Match with the ETag the gateway gave: HTTP caching); for each route and number
+a nameko `@http` answering "ok", and `@http` → one RPC → reply. Each route gets 4,000 distinct addresses (a wrk
+Lua script walks through them, so no two requests of a run are alike and no cache helps; where a route has fewer —
+the home page in seven languages, the few words of generated records — the same addresses again with a parameter
+the answer ignores, `visit=N`), and two routes of repeated reads: conditional (If-None-Match with the ETag the
+gateway gave: HTTP caching, a 304) and plain (the gateway's kept answer, from memory); for each route and number
 of connections it prints req/s, p50 and p99 and the ratio of its req/s to each floor's, then the RSS of every
 service. `--soak SECONDS` then runs the whole mix at 16 connections for that long, sampling every service's RSS.
 Everything listens on 127.0.0.1 only; every wrk run is bounded by --duration (or --soak).
@@ -47,6 +49,8 @@ PATHS_PER_ROUTE = 4000
 MAX_LISTED = 10_000  # page × per_page of a list stays within this (deeper is the export's job: a 422 otherwise)
 # A visitor's browser (or nginx) asking again for what it holds: answered 304 from the gateway's memory while fresh.
 REPEATED = "repeated reads (If-None-Match → 304)"
+# Many visitors asking for the same addresses: the gateway's kept answer, from memory while fresh.
+POPULAR = "repeated reads (no validator → kept answer)"
 REPEATED_PATHS = 60
 WRK_THREADS = 2
 
@@ -228,12 +232,18 @@ def build_mix(url: str, rng: random.Random) -> dict[str, list[str]]:
              for segment in ("organisations", "projects")}
 
     def distinct(make) -> list[str]:
+        """PATHS_PER_ROUTE different addresses; where `make` gives fewer, they come again with `visit=N`."""
         seen = {}
         for _ in range(PATHS_PER_ROUTE * 20):
             seen.setdefault(make(), None)
             if len(seen) >= PATHS_PER_ROUTE:
                 break
-        return list(seen)
+        made = list(seen)
+        paths, visit = list(made), 0
+        while len(paths) < PATHS_PER_ROUTE:
+            visit += 1
+            paths += [path + ("&" if "?" in path else "?") + f"visit={visit}" for path in made]
+        return paths[:PATHS_PER_ROUTE]
 
     def list_path():
         segment = rng.choice(("organisations", "projects"))
@@ -261,13 +271,14 @@ def build_mix(url: str, rng: random.Random) -> dict[str, list[str]]:
         "api search (facets)": distinct(lambda: f"/api/search?q={query(rng.choice((1, 1, 2)))}"),
         "search page": distinct(lambda: f"{rng.choice(LANGUAGES)}/search?q={query(rng.choice((1, 2)))}"),
         "api suggest": distinct(lambda: f"/api/suggest?q={quote(rng.choice(words)[:rng.randint(2, 5)])}"),
-        "home page": [f"{language}/" for language in LANGUAGES],
-        "cluster page": [f"{language}/clusters/{area}" for language in LANGUAGES for area in AREAS[:3]],
-        "content pages": [f"{language}/{segment}" for language in LANGUAGES for segment in served],
+        "home page": distinct(lambda: f"{rng.choice(LANGUAGES)}/"),
+        "cluster page": distinct(lambda: f"{rng.choice(LANGUAGES)}/clusters/{rng.choice(AREAS)}"),
+        "content pages": distinct(lambda: f"{rng.choice(LANGUAGES)}/{rng.choice(served)}") if served else [],
     }
     sources = [name for name in ("api list (filters, pages)", "api record", "record page", "api search (facets)",
-                                 "search page", "home page", "cluster page", "content pages") if name in mix]
+                                 "search page", "home page", "cluster page", "content pages") if mix.get(name)]
     mix[REPEATED] = [path for name in sources for path in mix[name][:REPEATED_PATHS // len(sources)]]
+    mix[POPULAR] = list(mix[REPEATED])
     return {name: paths for name, paths in mix.items() if paths}
 
 
@@ -387,9 +398,10 @@ def main() -> None:
                 f"{rpc['errors']} | {rpc['rps'] / bare['rps']:.2f} | 1.00 |")
             for name, paths in mix.items():
                 etags = None
-                if name == REPEATED:  # only answers a cache may keep: those that came with an ETag
+                if name in (REPEATED, POPULAR):  # only answers a cache may keep: those that came with an ETag
                     kept = [(path, etag) for path, etag in zip(paths, etags_of(url, paths)) if etag]
-                    paths, etags = [path for path, _ in kept], [etag for _, etag in kept]
+                    paths = [path for path, _ in kept]
+                    etags = [etag for _, etag in kept] if name == REPEATED else None
                 got = wrk(url, paths, connections, args.duration, folder, etags)
                 say(f"| {name} | {len(paths)} | {got['rps']:,.0f} | {got['p50']:.1f} | {got['p99']:.1f} | "
                     f"{got['errors']} | {got['rps'] / bare['rps']:.2f} | {got['rps'] / rpc['rps']:.2f} |")
@@ -405,7 +417,7 @@ def main() -> None:
 
 def soak(url: str, mix: dict[str, list[str]], seconds: int, marker: str, folder: Path) -> None:
     """The whole mix at 16 connections for `seconds`, every service's RSS sampled every 30 s (or 10 times)."""
-    paths = [path for name, route in mix.items() if name != REPEATED for path in route]
+    paths = [path for name, route in mix.items() if name not in (REPEATED, POPULAR) for path in route]
     random.Random(0).shuffle(paths)
     samples = [(0.0, service_rss(marker))]
     result = {}

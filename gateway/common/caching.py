@@ -1,10 +1,11 @@
 """Public GET answers, remembered (gateway/answers.py): HTTP caching and answering when an owner does not.
 
-- Every public 2xx GET answer is kept as the last good answer to its request and carries an ETag, a
-  Last-Modified and `Cache-Control: public, max-age=…, stale-while-revalidate=…, stale-if-error=…`; an
-  `If-None-Match` (or, without one, an `If-Modified-Since`) naming a fresh answer gets a 304 without asking the
-  owner. No `Vary`: a public answer depends on its path and query only (the language is in the path; what depends
-  on a cookie — a CSRF form — is never kept).
+- Every public 2xx GET (or HEAD) answer is kept as the last good answer to its request and carries an ETag, a
+  Last-Modified and `Cache-Control: public, max-age=…, stale-while-revalidate=…, stale-if-error=…`. While it is
+  fresh the same request is answered from memory without asking the owner: a 304 when its `If-None-Match` (or,
+  without one, its `If-Modified-Since`) names it, the kept answer otherwise. No `Vary`: a public answer depends on
+  its address only — scheme, host, path and query (the language is in the path; what depends on a cookie — a CSRF
+  form — is never kept).
 - When the owner does not answer within its budget (a 503 `SERVICE_UNAVAILABLE`), the last good answer is served
   instead, marked stale: `"stale": true` in a JSON object, a notice on a page, its `Age` header.
 - Answers that carry a token (an emailed link), a CSRF form, a cookie, or anything of the staff console are never
@@ -51,27 +52,33 @@ _out_of_date_before = 0.0  # answers stored before this moment are not fresh (an
 
 
 def key_of(request) -> str:
-    """The request as a key: method, path and its query parameters in order (the language is in the path)."""
+    """A public read as a key: its address with the query parameters in order. The host is part of it, as in any
+    HTTP cache: a page names its own site in its links, so a request with another Host never shares its answer."""
     query = "&".join(f"{name}={value}" for name, value in sorted(request.args.items(multi=True)))
-    return f"{request.method} {request.path}?{query}"
+    return f"{request.host_url}{request.path.lstrip('/')}?{query}"
 
 
 def private(request) -> bool:
-    return (request.method != "GET" or request.path.startswith(PRIVATE_PREFIXES)
+    return (request.method not in ("GET", "HEAD") or request.path.startswith(PRIVATE_PREFIXES)
             or any(name in request.args for name in TOKEN_ARGS))
 
 
-def fresh_not_modified(request) -> Response | None:
-    """A 304 for a conditional GET that names a fresh kept answer; None to ask the owner."""
-    if private(request) or not (request.headers.get("If-None-Match") or request.headers.get("If-Modified-Since")):
+def kept(request) -> Response | None:
+    """The answer to a public read from memory while its kept answer is fresh — a 304 when the request's validator
+    names it, the answer itself otherwise; None to ask the owner."""
+    if private(request):
         return None
     answer = ANSWERS.get(key_of(request))
     now = time.time()
     if answer is None or not _fresh(answer, now):
         return None
-    if not _unchanged_for(request, answer):
-        return None
-    return _not_modified(answer, now)
+    if _unchanged_for(request, answer):
+        return _not_modified(answer, now)
+    response = Response(answer.body, status=answer.status, headers=answer.headers)
+    response.headers.setdefault("Cache-Control", PUBLIC)
+    response.headers.update({"ETag": answer.etag, "Last-Modified": http_date(answer.modified_at),
+                             "Age": str(answer.age(now))})
+    return response
 
 
 def _unchanged_for(request, answer) -> bool:
@@ -92,8 +99,7 @@ def remember(request, response: Response) -> Response:
         if request.method == "GET" and 200 <= response.status_code < 300 or private(request):
             response.headers["Cache-Control"] = NO_STORE
         return response
-    answer = ANSWERS.put(key_of(request), response.status_code, [("Content-Type", response.content_type)],
-                         response.get_data())
+    answer = ANSWERS.put(key_of(request), response.status_code, _own_headers(response), response.get_data())
     response.headers.setdefault("Cache-Control", PUBLIC)
     if answer is None:
         return response
@@ -102,6 +108,19 @@ def remember(request, response: Response) -> Response:
     if _unchanged_for(request, answer):
         return _not_modified(answer, time.time())
     return response
+
+
+# What a kept answer does not keep: what is made per request or per answer, and what every answer gets at the door.
+PER_REQUEST = {"content-length", "etag", "last-modified", "age", "date", "set-cookie", "x-request-id"}
+
+
+def _own_headers(response: Response) -> list[tuple[str, str]]:
+    """The header fields that make this answer what it is (its type, a download's name, a page's own policy), not
+    those every answer gets at the door (gateway/common/security.py)."""
+    from .templating import SECURITY_HEADERS  # the template module imports this one (through csrf and http)
+
+    return [(name, value) for name, value in response.headers.items()
+            if name.lower() not in PER_REQUEST and SECURITY_HEADERS.get(name) != value]
 
 
 def stale(request, service: str) -> Response | None:
@@ -123,9 +142,10 @@ def stale(request, service: str) -> Response | None:
             body = json.dumps({**document, "stale": True}, ensure_ascii=False, separators=(",", ":")).encode()
     elif content_type.startswith("text/html"):
         body = STALE_MARKER.sub(STALE_NOTICE, body, count=1)
-    return Response(body, status=answer.status, content_type=content_type, headers={
-        "Age": str(answer.age(time.time())), "ETag": answer.etag, "Cache-Control": PUBLIC,
-        "Warning": '110 - "Response is Stale"', "X-DSI-Stale": "true"})
+    response = Response(body, status=answer.status, headers=answer.headers)
+    response.headers.update({"Age": str(answer.age(time.time())), "ETag": answer.etag, "Cache-Control": PUBLIC,
+                             "Warning": '110 - "Response is Stale"', "X-DSI-Stale": "true"})
+    return response
 
 
 def out_of_date() -> None:

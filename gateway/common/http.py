@@ -107,16 +107,17 @@ def error_response(error: PlatformError) -> Response:
 
 
 def _answering(handler, on_error, max_body: tuple[int, str] | None = None):
-    """`handler`, with every failure turned into `on_error(self, request, error, status)`; a public GET answered
-    from the last good answer when its owner does not answer, and given its caching headers (common/caching).
+    """`handler`, with every failure turned into `on_error(self, request, error, status)`; a public read answered
+    from memory while its kept answer is fresh, or from the last good answer when its owner does not answer, and
+    given its caching headers (common/caching).
     `max_body`: (bytes, what the body is called) where the route takes more than MAX_BODY_BYTES."""
 
     @functools.wraps(handler)
     def wrapper(self, request, *args, **kwargs):
         if max_body:
             request.environ[BODY_LIMIT] = max_body
-        if request.method == "GET" and (not_modified := caching.fresh_not_modified(request)) is not None:
-            return with_request_id(request, not_modified)
+        if (from_memory := caching.kept(request)) is not None:
+            return with_request_id(request, from_memory)
         try:
             bound_body(request)
             response = handler(self, request, *args, **kwargs)

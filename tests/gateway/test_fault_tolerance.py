@@ -121,7 +121,7 @@ def test_a_sign_up_the_newsletter_cannot_take_is_spooled_and_relayed_once(
 
 
 def test_reads_answer_from_the_last_good_answer_when_the_directory_is_down(
-        container_factory, directory_config, gateway_config, web_session):
+        container_factory, directory_config, gateway_config, web_session, monkeypatch):
     directory = container_factory(DirectoryService, directory_config)
     directory.start()
     container_factory(GatewayService, gateway_config).start()
@@ -139,6 +139,7 @@ def test_reads_answer_from_the_last_good_answer_when_the_directory_is_down(
     assert other_etag.status_code == 200 and other_etag.json() == fresh.json()
 
     directory.stop()
+    monkeypatch.setattr(caching, "FRESH_FOR", 0)  # what was kept is no longer fresh: the directory is asked
     served_stale = REGISTRY.get_sample_value("dsi_stale_answers_total", {"service": "directory"}) or 0
     kept = web_session.get("/api/organisations?per_page=5")
     assert kept.status_code == 200
@@ -150,6 +151,32 @@ def test_reads_answer_from_the_last_good_answer_when_the_directory_is_down(
     assert never_asked.status_code == 503
     assert never_asked.json()["error"] == "SERVICE_UNAVAILABLE"
     assert int(never_asked.headers["Retry-After"]) > 0 and never_asked.headers["Cache-Control"] == "no-store"
+
+
+def test_a_fresh_answer_is_served_from_memory_to_the_same_address_only(
+        container_factory, directory_config, gateway_config, web_session):
+    caching.ANSWERS.clear()
+    directory = container_factory(DirectoryService, directory_config)
+    directory.start()
+    container_factory(GatewayService, gateway_config).start()
+    first = web_session.get("/api/organisations?per_page=5")
+    page = web_session.get("/data")
+    assert first.status_code == page.status_code == 200
+
+    directory.stop()  # from here on, only memory can answer
+    again = web_session.get("/api/organisations?per_page=5")
+    assert again.status_code == 200 and again.content == first.content and "X-DSI-Stale" not in again.headers
+    assert again.headers["ETag"] == first.headers["ETag"] and int(again.headers["Age"]) >= 0
+    assert again.headers["Content-Type"] == first.headers["Content-Type"]
+    assert again.headers["Cache-Control"].startswith("public") and again.headers["X-Request-Id"]
+    same_page = web_session.get("/data")
+    assert same_page.content == page.content and same_page.headers["Content-Security-Policy"]
+    head = web_session.head("/api/organisations?per_page=5")
+    assert head.status_code == 200 and head.content == b"" and head.headers["ETag"] == first.headers["ETag"]
+    assert head.headers["Cache-Control"].startswith("public")
+    # another host, another answer: a page names its own site in its links
+    elsewhere = web_session.get("/api/organisations?per_page=5", headers={"Host": "elsewhere.example"})
+    assert elsewhere.status_code == 503
 
 
 @pytest.mark.parametrize("lang, notice", [
@@ -170,16 +197,17 @@ def test_a_page_served_stale_says_so_in_its_language(lang, notice):
 
 
 def test_a_published_change_makes_kept_answers_out_of_date(
-        container_factory, directory_config, gateway_config, web_session, rabbit_config):
+        container_factory, directory_config, gateway_config, web_session, web_config_port, rabbit_config):
     container_factory(DirectoryService, directory_config).start()
     container_factory(GatewayService, gateway_config).start()
     fresh = web_session.get("/api/organisations?per_page=5")
     request = Request(EnvironBuilder(path="/api/organisations", query_string="per_page=5",
+                                     base_url=f"http://127.0.0.1:{web_config_port}",
                                      headers={"If-None-Match": fresh.headers["ETag"]}).get_environ())
-    assert caching.fresh_not_modified(request).status_code == 304  # answered from memory
+    assert caching.kept(request).status_code == 304  # answered from memory
 
     event_dispatcher(rabbit_config)("directory", "record_published", {"kind": "organisation", "id": 1})
-    wait_for(lambda: caching.fresh_not_modified(request) is None, 10)  # the next request asks the directory
+    wait_for(lambda: caching.kept(request) is None, 10)  # the next request asks the directory
     assert web_session.get("/api/organisations?per_page=5").json() == fresh.json()
 
 
