@@ -1,11 +1,12 @@
-"""The platform under load: a fixed mix of public requests, each route measured with `wrk`, beside two floors.
+"""The platform under load: a fixed mix of public requests, each route measured with `wrk`, beside the framework's floors.
 
     .venv/bin/python bench/load.py [--records 100000] [--connections 16 64] [--duration 10] [--soak 600]
 
 Starts `dsi run` on a throwaway folder (its own SQLite databases, search index, ports) and its own RabbitMQ
 vhost, loaded with the real data (the DSI4EU 2017 export, as `dsi run` imports it) and, with `--records N`,
-N generated records on top (`dsi demo-data`). Beside it, in the same run, the two floors of bench/floors.py:
-a nameko `@http` answering "ok", and `@http` → one RPC → reply. Each route gets 4,000 distinct addresses (a wrk
+N generated records on top (`dsi demo-data`). Beside it, in the same run, the floors of bench/floors.py:
+a nameko `@http` answering "ok", `@http` → one RPC → reply with nameko's defaults, and the same through the
+platform's own RPC (transient request, lean reply). Each route gets 4,000 distinct addresses (a wrk
 Lua script walks through them, so no two requests of a run are alike and no cache helps; where a route has fewer —
 the home page in seven languages, the few words of generated records — the same addresses again with a parameter
 the answer ignores, `visit=N`), and two routes of repeated reads: conditional (If-None-Match with the ETag the
@@ -188,19 +189,23 @@ def wait_until(condition, seconds: float, what: str, process: subprocess.Popen |
     raise SystemExit(f"{what}: not within {seconds} s")
 
 
-def start_floors(processes: Processes, amqp_uri: str) -> dict[str, str]:
-    ports = {"bare": free_port(), "rpc": free_port()}
-    urls = {"bare": f"http://127.0.0.1:{ports['bare']}", "rpc": f"http://127.0.0.1:{ports['rpc']}"}
+def start_floors(processes: Processes, amqp_uri: str, env: dict) -> dict[str, str]:
+    """The floors of bench/floors.py, each in a `nameko run` of its own: name → base URL."""
+    ports = {"bare": free_port(), "rpc": free_port(), "platform": free_port()}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     for name, service, port in (("floor-bare", "bench.floors:BareHttp", ports["bare"]),
                                 ("floor-gateway", "bench.floors:HttpToRpc", ports["rpc"]),
-                                ("floor-echo", "bench.floors:Echo", free_port())):
+                                ("floor-echo", "bench.floors:Echo", free_port()),
+                                ("floor-platform-gateway", "bench.floors:HttpToPlatformRpc", ports["platform"]),
+                                ("floor-platform-echo", "bench.floors:PlatformEcho", free_port())):
         config = processes.folder / f"{name}.yml"
         config.write_text(json.dumps({"AMQP_URI": amqp_uri, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
                                       "max_workers": 10}))
         processes.start(name, [sys.executable, "-m", "nameko", "run", "--config", str(config), service],
-                        {**os.environ, "PYTHONWARNINGS": "ignore"})
+                        {**env, "PYTHONWARNINGS": "ignore"})
     wait_until(lambda: requests.get(urls["bare"] + "/ok", timeout=2).ok, 60, "floor @http")
     wait_until(lambda: requests.get(urls["rpc"] + "/rpc", timeout=2).ok, 60, "floor @http → RPC")
+    wait_until(lambda: requests.get(urls["platform"] + "/rpc", timeout=2).ok, 60, "floor @http → the platform's RPC")
     return urls
 
 
@@ -380,7 +385,7 @@ def main() -> None:
             say(f"generated {args.records} records in {time.monotonic() - started:.0f} s")
         published = start_platform(processes, env, url, vhost)
         say(f"platform ready: {published} published records, at {url}")
-        floors = start_floors(processes, vhost.uri)
+        floors = start_floors(processes, vhost.uri, env)
         mix = build_mix(url, random.Random(args.seed))
         if args.routes:
             mix = {name: paths for name, paths in mix.items() if name.startswith(tuple(args.routes))}
@@ -389,13 +394,17 @@ def main() -> None:
         for connections in args.connections:
             bare = wrk(floors["bare"], ["/ok"], connections, args.duration, folder)
             rpc = wrk(floors["rpc"], ["/rpc"], connections, args.duration, folder)
+            lean = wrk(floors["platform"], ["/rpc"], connections, args.duration, folder)
             say(f"\n-c{connections}, {args.duration} s per route, load average {os.getloadavg()[0]:.1f}")
-            say("| route | distinct paths | req/s | p50 ms | p99 ms | non-2xx/errors | × @http floor | × @http→RPC floor |")
-            say("| --- | --- | --- | --- | --- | --- | --- | --- |")
+            say("| route | distinct paths | req/s | p50 ms | p99 ms | non-2xx/errors | × @http floor | "
+                "× @http→RPC floor | × platform RPC floor |")
+            say("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
             say(f"| floor: @http \"ok\" | 1 | {bare['rps']:,.0f} | {bare['p50']:.1f} | {bare['p99']:.1f} | "
-                f"{bare['errors']} | 1.00 | |")
-            say(f"| floor: @http → RPC | 1 | {rpc['rps']:,.0f} | {rpc['p50']:.1f} | {rpc['p99']:.1f} | "
-                f"{rpc['errors']} | {rpc['rps'] / bare['rps']:.2f} | 1.00 |")
+                f"{bare['errors']} | 1.00 | | |")
+            for label, floor in (("floor: @http → RPC", rpc), ("floor: @http → the platform's RPC", lean)):
+                say(f"| {label} | 1 | {floor['rps']:,.0f} | {floor['p50']:.1f} | {floor['p99']:.1f} | "
+                    f"{floor['errors']} | {floor['rps'] / bare['rps']:.2f} | {floor['rps'] / rpc['rps']:.2f} | "
+                    f"{floor['rps'] / lean['rps']:.2f} |")
             for name, paths in mix.items():
                 etags = None
                 if name in (REPEATED, POPULAR):  # only answers a cache may keep: those that came with an ETag
@@ -404,7 +413,8 @@ def main() -> None:
                     etags = [etag for _, etag in kept] if name == REPEATED else None
                 got = wrk(url, paths, connections, args.duration, folder, etags)
                 say(f"| {name} | {len(paths)} | {got['rps']:,.0f} | {got['p50']:.1f} | {got['p99']:.1f} | "
-                    f"{got['errors']} | {got['rps'] / bare['rps']:.2f} | {got['rps'] / rpc['rps']:.2f} |")
+                    f"{got['errors']} | {got['rps'] / bare['rps']:.2f} | {got['rps'] / rpc['rps']:.2f} | "
+                    f"{got['rps'] / lean['rps']:.2f} |")
         print_rss(f"after the mix ({published} records)", service_rss(marker))
 
         if args.soak:

@@ -1,6 +1,6 @@
 """The gateway: the one HTTP door of the platform, in three rooms by audience — api/ (the JSON API and its
 OpenAPI document), site/ (the public website) and console/ (staff) — on the plumbing in common/."""
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import rpc
 
 from dsi.errors import Forbidden
 from dsi.lifecycle import GracefulStop
@@ -17,7 +17,7 @@ from .api.search import SearchApi
 from .common.caching import AnswerInvalidation
 from .common.health import Health
 from .common.dependencies import RATE_LIMITS, SETTINGS
-from .common.http import json_route
+from .common.http import RpcProxy, json_route
 from .common.security import WebSecurity
 from .common.spooling import SpoolRelay
 from .console.content import ContentConsole

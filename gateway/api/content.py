@@ -3,16 +3,14 @@ in the platform's list contract (`items` each with id, kind, name, url; total, p
 with each list page's filters. Answered by the content service."""
 import uuid
 
-from nameko.rpc import RpcProxy
-
 from dsi import kinds
 from dsi.errors import InvalidInput, NotFound
 from pydantic import TypeAdapter
 
 from services.content.schemas import SUGGESTIONS, parse_suggestion
 
-from ..common.http import RPC_TIMEOUT, PreconditionRequired, ServiceUnavailable, call, int_arg, json_body, \
-    json_response, json_route
+from ..common.http import RPC_TIMEOUT, PreconditionRequired, RpcProxy, ServiceUnavailable, call, int_arg, \
+    json_body, json_response, json_route
 from ..common.openapi import BAD_INPUT, PAGE_PARAMS, PAGING, REF, STAMP, UNAVAILABLE, closed, error, ok, \
     operation, query, ref
 from ..console.staff import session_value

@@ -1,16 +1,14 @@
 """JSON API of the directory: published records of every kind it owns, submissions and their status."""
 import uuid
 
-from nameko.rpc import RpcProxy
-
 from dsi import kinds, signing
 from dsi.errors import NotFound
 from dsi.schemas import parse_submission
 
 from ..common.dependencies import RATE_LIMITS
 from .content import SUGGESTIBLE, by_owner, send_suggestion
-from ..common.http import (RPC_TIMEOUT, ServiceUnavailable, call, json_body, json_response, json_route, list_arg,
-                           paging, token_arg)
+from ..common.http import (RPC_TIMEOUT, RpcProxy, ServiceUnavailable, call, json_body, json_response, json_route,
+                           list_arg, paging, token_arg)
 from ..common.caching import STALE_IF_ERROR
 from ..common.spooling import SPOOL, SUBMISSION, forward, waiting_status
 from ..common.openapi import (BAD_INPUT, ID_PARAM, PAGE_PARAMS, PAGING, TOKEN, UNAVAILABLE, closed, error,

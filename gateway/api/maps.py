@@ -8,9 +8,8 @@ GET /api/network?…filters&linked=1&limit=  |  ?record=<id>        nodes, edges
 GET /api/groupings?…filters&by=&then=                             groups (and groups within groups)
 Answers may be kept by browsers and proxies for a minute: a new record shows within that time.
 """
-from nameko.rpc import RpcProxy
 
-from ..common.http import call, int_arg, json_response, json_route, list_arg
+from ..common.http import RpcProxy, call, int_arg, json_response, json_route, list_arg
 from ..common.openapi import BAD_INPUT, UNAVAILABLE, closed, list_param, ok, operation, query, ref
 
 FILTERS = ("kind", "country", "social_areas", "technologies", "dsi_focus", "organisation_type", "organisation_size")

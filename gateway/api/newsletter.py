@@ -3,13 +3,11 @@ and erase, and the archive of sent editions. Links carry a signed token; the new
 import secrets
 import uuid
 
-from nameko.rpc import RpcProxy
-
 from dsi import kinds, vocab
 from dsi.vocab import INTERFACE_LANGUAGES
 
 from ..common.dependencies import RATE_LIMITS
-from ..common.http import call, json_body, json_response, json_route, paging, token_arg
+from ..common.http import RpcProxy, call, json_body, json_response, json_route, paging, token_arg
 from ..common.openapi import PAGE_PARAMS, STAMP, closed, error, ok, operation, ref
 from ..common.spooling import SIGN_UP, SPOOL, WAITING_MESSAGE, forward
 

@@ -1,10 +1,9 @@
 """JSON API of reports: the public reports a published record to the moderators."""
-from nameko.rpc import RpcProxy
 
 from dsi import kinds, vocab
 
 from ..common.dependencies import RATE_LIMITS
-from ..common.http import json_body, json_response, json_route
+from ..common.http import RpcProxy, json_body, json_response, json_route
 from ..common.spooling import SPOOL
 from ..common.openapi import closed, error, operation
 from ..site.pages import report_record

@@ -6,12 +6,11 @@ GET /api/search?q=&kind=&country=&social_areas=&cluster=&technologies=&dsi_focus
 GET /api/suggest?q=&limit=
 See docs/search.md for the answers.
 """
-from nameko.rpc import RpcProxy
 
 from dsi import kinds, vocab
 from dsi.countries import all_countries
 
-from ..common.http import MAX_PER_PAGE, call, int_arg, json_response, json_route, list_arg
+from ..common.http import MAX_PER_PAGE, RpcProxy, call, int_arg, json_response, json_route, list_arg
 from ..common.openapi import BAD_INPUT, PAGE_PARAMS, UNAVAILABLE, list_param, ok, operation, query, ref
 
 LIST_PARAMS = ("kind", "country", "social_areas", "cluster", "technologies", "dsi_focus", "organisation_type",

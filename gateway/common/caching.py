@@ -110,17 +110,13 @@ def remember(request, response: Response) -> Response:
     return response
 
 
-# What a kept answer does not keep: what is made per request or per answer, and what every answer gets at the door.
+# What a kept answer does not keep: what is made per request or per answer (the door adds the security headers to
+# every answer, gateway/common/security.py; a route's own, such as the map's embeddable variant's policy, are kept).
 PER_REQUEST = {"content-length", "etag", "last-modified", "age", "date", "set-cookie", "x-request-id"}
 
 
 def _own_headers(response: Response) -> list[tuple[str, str]]:
-    """The header fields that make this answer what it is (its type, a download's name, a page's own policy), not
-    those every answer gets at the door (gateway/common/security.py)."""
-    from .templating import SECURITY_HEADERS  # the template module imports this one (through csrf and http)
-
-    return [(name, value) for name, value in response.headers.items()
-            if name.lower() not in PER_REQUEST and SECURITY_HEADERS.get(name) != value]
+    return [(name, value) for name, value in response.headers.items() if name.lower() not in PER_REQUEST]
 
 
 def stale(request, service: str) -> Response | None:

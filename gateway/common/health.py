@@ -3,12 +3,11 @@
 the instance out of rotation, or wait before sending traffic)."""
 import eventlet
 from kombu import Connection
-from nameko.rpc import RpcProxy
 
 from dsi.platform import SERVICES
 
 from .dependencies import SETTINGS
-from .http import call, json_response, json_route
+from .http import RpcProxy, call, json_response, json_route
 from .openapi import closed, ok, operation
 
 CHECK_TIMEOUT = 2  # seconds each dependency has to answer

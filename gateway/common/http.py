@@ -11,12 +11,14 @@ import tempfile
 import eventlet
 from amqp.exceptions import AMQPError
 from kombu.exceptions import KombuError
+from nameko import rpc as nameko_rpc
+from nameko.constants import NON_PERSISTENT
 from nameko.exceptions import RemoteError, UnknownService
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from nameko.web.handlers import HttpRequestHandler
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 from dsi.errors import InvalidInput, PlatformError, RateLimited
 from dsi.logs import REQUEST_ID_HEADER
@@ -223,6 +225,20 @@ def method_not_allowed(allowed: list[str], as_json: bool, page) -> Response:
     response.status_code = 405
     response.headers["Allow"] = ", ".join(allowed)
     return response
+
+
+class RpcProxy(nameko_rpc.RpcProxy):
+    """nameko's RPC proxy, whose requests for a public read (one caching.private does not hold back) go out as
+    transient messages: lost only with the broker itself, when the visitor gets the last good answer or a 503
+    to retry, and the broker keeps nothing of them on disk. Anything else — a write, a staff page, an emailed
+    link — goes out persistent, as nameko sends it."""
+
+    def get_dependency(self, worker_ctx):
+        options = self.options
+        request = worker_ctx.args[0] if worker_ctx.args else None
+        if isinstance(request, Request) and not caching.private(request):
+            options = {**options, "delivery_mode": NON_PERSISTENT}
+        return nameko_rpc.ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener, **options)
 
 
 def call(method, *args, timeout: float = RPC_TIMEOUT, **kwargs):

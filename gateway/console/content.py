@@ -7,14 +7,13 @@ content service checks the staff session again on every change and records who m
 import base64
 import typing
 
-from nameko.rpc import RpcProxy
 from werkzeug.utils import redirect
 
 from dsi import kinds
 from dsi.errors import Conflict, InvalidInput
 from dsi.validation import comma_list
 
-from ..common.http import PayloadTooLarge, call, json_response, paging
+from ..common.http import PayloadTooLarge, RpcProxy, call, json_response, paging
 from ..common.templating import render
 from .staff import StaffSessions, current_staff, session_value, staff_route
 

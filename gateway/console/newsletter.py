@@ -4,14 +4,13 @@ an address, scheduling, and pause / resume / cancel.
 
 Every page is a `staff_route` for editors and admins (session, role and CSRF checked by console/staff.py);
 the newsletter service checks each change against the edition's state. Plain HTML forms, no scripts."""
-from nameko.rpc import RpcProxy
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
 from dsi.errors import Conflict, InvalidInput
 from dsi.vocab import INTERFACE_LANGUAGES, SOCIAL_AREAS
 
-from ..common.http import call
+from ..common.http import RpcProxy, call
 from ..common.templating import SECURITY_HEADERS, render
 from .staff import StaffSessions, current_staff, staff_route
 

@@ -15,14 +15,13 @@ of every POST, so no staff form can forget it.
 import functools
 from urllib.parse import quote
 
-from nameko.rpc import RpcProxy
 from werkzeug.utils import redirect
 
 from dsi.errors import Forbidden, PlatformError
 
 from ..common import csrf, i18n
 from ..common.dependencies import SETTINGS
-from ..common.http import call, html_route, over_https, retry_headers
+from ..common.http import RpcProxy, call, html_route, over_https, retry_headers
 from ..common.templating import LANGUAGE, render
 
 COOKIE = csrf.STAFF_COOKIE

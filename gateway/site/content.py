@@ -13,7 +13,6 @@ from pathlib import Path
 import nh3
 from markupsafe import Markup
 from nameko.dependency_providers import Config
-from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
@@ -25,7 +24,7 @@ from dsi.settings import environment as setting
 from ..api.content import send_suggestion
 from ..common import csrf, i18n
 from ..common.dependencies import RATE_LIMITS, SETTINGS
-from ..common.http import call, error_response, int_arg, token_arg
+from ..common.http import RpcProxy, call, error_response, int_arg, token_arg
 from ..common.templating import environment, render
 from . import forms, opendata
 from .pages import PAGE_TIMEOUT, error_page, page

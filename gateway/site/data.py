@@ -6,7 +6,6 @@ import mimetypes
 from pathlib import Path
 
 import eventlet
-from nameko.rpc import RpcProxy
 from nameko.web.handlers import http
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
@@ -15,8 +14,8 @@ from dsi import kinds, vocab
 from dsi.errors import PlatformError
 
 from ..common.dependencies import SETTINGS
-from ..common.http import (ANY_METHOD, CATCH_ALL, allowed_methods, call, drain, error_response, json_response,
-                           method_not_allowed, optional)
+from ..common.http import (ANY_METHOD, CATCH_ALL, RpcProxy, allowed_methods, call, drain, error_response,
+                           json_response, method_not_allowed, optional)
 from ..common.templating import render
 from . import opendata
 from .pages import DIRECTORY_SEGMENTS, PAGE_TIMEOUT, error_page, page

@@ -3,10 +3,9 @@ groupings (/map/groupings). Each page carries its table (what a browser without 
 scripts draw the view from the JSON API (gateway/api/maps.py). `?embed=1` gives the view without the site's
 chrome, the only variant another site may frame.
 """
-from nameko.rpc import RpcProxy
 
 from ..common.dependencies import SETTINGS
-from ..common.http import call
+from ..common.http import RpcProxy, call
 from ..common.templating import environment, render
 from . import dataviz
 from .pages import page

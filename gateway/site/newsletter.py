@@ -7,7 +7,6 @@ needs no CSRF token (mail clients send none, and the signed link is the proof). 
 
 Like the rest of the site, each page answers at its path in English (`/newsletter`) and under a language prefix
 (`/pl/newsletter`); render() takes the language from the path. The pages' words are in their templates."""
-from nameko.rpc import RpcProxy
 
 from dsi.errors import InvalidInput
 from dsi.vocab import INTERFACE_LANGUAGES, SOCIAL_AREAS
@@ -15,7 +14,7 @@ from dsi.vocab import INTERFACE_LANGUAGES, SOCIAL_AREAS
 from ..api.newsletter import send_sign_up
 from ..common import csrf, i18n
 from ..common.dependencies import RATE_LIMITS
-from ..common.http import call, check_size, html_route, paging, retry_headers, token_arg
+from ..common.http import RpcProxy, call, check_size, html_route, paging, retry_headers, token_arg
 from ..common.spooling import SPOOL
 from ..common.templating import render
 

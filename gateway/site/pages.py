@@ -11,7 +11,6 @@ import uuid
 import eventlet
 from eventlet import tpool
 
-from nameko.rpc import RpcProxy
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
@@ -26,7 +25,7 @@ from ..common import csrf, i18n
 from ..common.dependencies import RATE_LIMITS
 from ..common.spooling import REPORT, SPOOL, forward
 from ..common.caching import SharedParts
-from ..common.http import (PayloadTooLarge, ServiceUnavailable, call, html_route, in_parallel, optional,
+from ..common.http import (PayloadTooLarge, RpcProxy, ServiceUnavailable, call, html_route, in_parallel, optional,
                            retry_headers, token_arg)
 from ..common.templating import environment, render
 from . import forms, views
