@@ -4,7 +4,6 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, defer, lazyload
-from sqlalchemy.sql.util import ClauseAdapter
 
 from dsi.clock import utcnow
 from dsi.database import json_rows, known_total
@@ -36,6 +35,11 @@ def _terms_of(item_id):
 def _translations_of(item_id, *more_columns):
     return (select(json_rows(Translation.lang, Translation.title, Translation.summary, *more_columns))
             .where(Translation.item_id == item_id).scalar_subquery().label("translations"))
+
+
+# Built once: the same for every page of every list, and every item page.
+LISTED_ROWS = (*LISTED, _terms_of(Item.id), _translations_of(Item.id))
+SHOWN_ROWS = (*SHOWN, _terms_of(Item.id), _translations_of(Item.id, Translation.body_html))
 
 
 def _with_term(facet: str, value: str):
@@ -119,13 +123,11 @@ def _query(kind: str, raw_filters, now: datetime):
 
 
 def _items(session: Session, filters, query, now: datetime) -> list[dict]:
-    """The page's rows first (along the list's index), then their terms and translations: aggregated for these
-    rows only, not for every row a sort or an offset passes over."""
-    page = (query.with_only_columns(*LISTED).limit(filters.per_page).offset((filters.page - 1) * filters.per_page)
-            .subquery("listed"))
-    in_page = ClauseAdapter(page).traverse  # the list's order, on the page's columns
-    rows = session.execute(select(page, _terms_of(page.c.id), _translations_of(page.c.id))
-                           .order_by(*(in_page(order) for order in query._order_by_clauses))).all()
+    """The page's ids first (along the list's index), then those rows with their terms and translations:
+    aggregated for the page's rows only, not for every row a sort or an offset passes over."""
+    page_ids = query.with_only_columns(Item.id).limit(filters.per_page).offset((filters.page - 1) * filters.per_page)
+    rows = session.execute(select(*LISTED_ROWS)
+                           .where(Item.id.in_(page_ids)).order_by(*query._order_by_clauses)).all()
     return [public_row(row, filters.lang, full=False, today=now.date()) for row in rows]
 
 
@@ -190,7 +192,7 @@ def get_published(session: Session, kind: str, slug: str, lang: str | None = Non
     """A published item by slug; for a slug it had before, {"redirect": {"slug", "url"}} so that the gateway
     answers 301."""
     kind_of(kind)
-    item = session.execute(select(*SHOWN, _terms_of(Item.id), _translations_of(Item.id, Translation.body_html))
+    item = session.execute(select(*SHOWN_ROWS)
                            .where(Item.kind == kind, Item.slug == str(slug))).first()
     if item is None:
         moved = domain.redirect_for(session, kind, str(slug))
