@@ -126,8 +126,8 @@ def _items(session: Session, filters, query, now: datetime) -> list[dict]:
     """The page's ids first (along the list's index), then those rows with their terms and translations:
     aggregated for the page's rows only, not for every row a sort or an offset passes over."""
     page_ids = query.with_only_columns(Item.id).limit(filters.per_page).offset((filters.page - 1) * filters.per_page)
-    rows = session.execute(select(*LISTED_ROWS)
-                           .where(Item.id.in_(page_ids)).order_by(*query._order_by_clauses)).all()
+    in_list_order = query._order_by_clauses  # a Select's ORDER BY (SQLAlchemy 2.0 gives it no public name)
+    rows = session.execute(select(*LISTED_ROWS).where(Item.id.in_(page_ids)).order_by(*in_list_order)).all()
     return [public_row(row, filters.lang, full=False, today=now.date()) for row in rows]
 
 
@@ -192,15 +192,14 @@ def get_published(session: Session, kind: str, slug: str, lang: str | None = Non
     """A published item by slug; for a slug it had before, {"redirect": {"slug", "url"}} so that the gateway
     answers 301."""
     kind_of(kind)
-    item = session.execute(select(*SHOWN_ROWS)
-                           .where(Item.kind == kind, Item.slug == str(slug))).first()
-    if item is None:
+    row = session.execute(select(*SHOWN_ROWS).where(Item.kind == kind, Item.slug == str(slug))).first()
+    if row is None:
         moved = domain.redirect_for(session, kind, str(slug))
         if moved is not None and moved.state == PUBLISHED:
             return {"redirect": {"slug": moved.slug, "url": KINDS[kind].path(moved.slug)}}
-    if item is None or item.state != PUBLISHED:
+    if row is None or row.state != PUBLISHED:
         raise NotFound(f"No published {KINDS[kind].label_one.lower()} {str(slug)[:120]!r}.")
-    return public_row(item, lang)
+    return public_row(row, lang)
 
 
 def get_cluster(session: Session, slug: str, lang: str | None = None, now: datetime | None = None) -> dict:
