@@ -50,6 +50,19 @@ def test_event_filters(session, some_events):
     assert {"month", "country", "attendance"} <= set(error.value.details)
 
 
+def test_a_list_statement_is_built_once_per_form_and_takes_each_call_its_values(session, some_events, some_calls):
+    def only(kind, **filters):
+        return names(listing.list_published(session, kind, filters))
+    assert only("event", country="DE", attendance="hybrid") == ["Middle"]
+    built = listing._page_statement.cache_info().misses
+    assert only("event", country="DE", attendance="in_person") == ["Later"]
+    assert only("event", country="FR", attendance="hybrid") == []
+    assert listing._page_statement.cache_info().misses == built  # other values, the same statement
+    assert only("event", country="FR", attendance="in_person", when="past") == ["Past"]  # `when` changes the form
+    assert only("funding", country="PL") == ["Soon", "Rolling"]  # another kind's `country`: its own statement
+    assert only("event", free="false") == ["Later"] and only("event", free="true") == ["Soon", "Middle"]
+
+
 def test_an_event_in_progress_is_still_upcoming(session, make_item):
     make_item("event", publish=True, title="Going on", start=local(-1), end=local(1))
     assert names(listing.list_published(session, "event")) == ["Going on"]
