@@ -1,5 +1,7 @@
 """The public view of an item, in a visitor's language, and the editor's view of it."""
+from collections import namedtuple
 from datetime import date, timedelta
+from operator import itemgetter
 
 from dsi import countries, vocab
 from dsi.clock import iso
@@ -16,15 +18,35 @@ def _term(vocabulary: dict[str, str], value: str | None) -> dict | None:
     return {"value": value, "label": vocabulary.get(value, value)} if value else None
 
 
-def _terms(item: Item, facet: str) -> list[str]:
-    return [term.value for term in item.terms if term.facet == facet]
+# A translation and a term as listing's Core reads carry them (JSON arrays), read like the ORM's rows.
+TranslationText = namedtuple("TranslationText", "lang title summary body_html", defaults=("",))
+Term = namedtuple("Term", "facet value")
+BY_POSITION = itemgetter(2)
+
+
+def _terms(terms, facet: str) -> list[str]:
+    return [term.value for term in terms if term.facet == facet]
 
 
 def public_item(item: Item, lang: str | None = None, full: bool = True, today: date | None = None) -> dict:
     """An item as the public sees it: in `lang` when translated, else in its original language, with `lang`
     saying which one it is."""
+    return _public_view(item, item.translations, item.terms, lang, full, today)
+
+
+def public_row(row, lang: str | None = None, full: bool = True, today: date | None = None) -> dict:
+    """public_item of a row of listing's Core reads: the item's columns, its `terms` as [[facet, value, position],
+    …] and its `translations` as [[lang, title, summary(, body_html)], …], each in any order (None for none on
+    PostgreSQL)."""
+    translations = [TranslationText(*translation) for translation in sorted(row.translations or ())]  # by lang
+    terms = [Term(facet, value) for facet, value, _ in sorted(row.terms or (), key=BY_POSITION)]
+    return _public_view(row, translations, terms, lang, full, today)
+
+
+def _public_view(item, translations, terms, lang, full, today) -> dict:
+    """`item`: an Item or a row with its columns; `translations` in language order, `terms` in position order."""
     kind = KINDS[item.kind]
-    translation = next((t for t in item.translations if t.lang == lang), None) if lang != item.lang else None
+    translation = next((t for t in translations if t.lang == lang), None) if lang != item.lang else None
     shown = translation or item  # body_html only read when shown: lists leave it unloaded
     title, summary = shown.title, shown.summary
     source = item.source or {}
@@ -37,10 +59,10 @@ def public_item(item: Item, lang: str | None = None, full: bool = True, today: d
         "url": kind.path(item.slug),
         "lang": translation.lang if translation else item.lang,
         "original_lang": item.lang,
-        "languages": [item.lang] + [t.lang for t in item.translations],
+        "languages": [item.lang] + [t.lang for t in translations],
         "summary": summary,
         "cluster": _term(vocab.SOCIAL_AREAS, item.cluster),
-        "social_areas": [_term(vocab.SOCIAL_AREAS, value) for value in _terms(item, "social_areas")],
+        "social_areas": [_term(vocab.SOCIAL_AREAS, value) for value in _terms(terms, "social_areas")],
         "images": source.get("images", []),
         "published_at": iso(item.published_at),
         "updated_at": iso(item.updated_at),
@@ -50,11 +72,11 @@ def public_item(item: Item, lang: str | None = None, full: bool = True, today: d
         view["body_html"] = shown.body_html
     view.update({name: value for name, value in source.items()
                  if name not in _COMMON and name not in view and name != "kind"})
-    _kind_specific(item, view, today or date.today())
+    _kind_specific(item, terms, view, today or date.today())
     return view
 
 
-def _kind_specific(item: Item, view: dict, today: date) -> None:
+def _kind_specific(item, terms, view: dict, today: date) -> None:
     if item.kind == "story":
         view["category"] = _term(STORY_CATEGORIES, item.category)
     elif item.kind == "resource":
@@ -69,8 +91,8 @@ def _kind_specific(item: Item, view: dict, today: date) -> None:
     elif item.kind == "funding":
         closes = item.closes_on
         view.update({
-            "funding_types": [_term(vocab.FUNDING_TYPES, value) for value in _terms(item, "funding_types")],
-            "targets": [_term(vocab.FUNDING_TARGETS, value) for value in _terms(item, "targets")],
+            "funding_types": [_term(vocab.FUNDING_TYPES, value) for value in _terms(terms, "funding_types")],
+            "targets": [_term(vocab.FUNDING_TARGETS, value) for value in _terms(terms, "targets")],
             "open": item.rolling or (closes is not None and closes >= today),
             "closing_soon": closes is not None and today <= closes <= today + timedelta(days=CLOSING_SOON_DAYS),
         })
