@@ -4,6 +4,7 @@ Plain functions over a SQLAlchemy session and an outbox (anything with `add(sess
 nothing here knows nameko. Callers commit.
 """
 import functools
+import operator
 import uuid
 from datetime import datetime
 
@@ -461,10 +462,13 @@ def _list_statements(dialect: str, filtered: tuple[str, ...]):
     return page_query, select(func.count()).select_from(RECORDS).where(*conditions)
 
 
+_POSITION = operator.itemgetter(2)
+
+
 def _by_facet(terms: list | None) -> dict[str, list[str]]:
     """[[facet, value, position], …] in any order (none: None on PostgreSQL) → facet → values in order."""
     found: dict[str, list[str]] = {}
-    for facet, value, _ in sorted(terms or (), key=lambda term: term[2]):
+    for facet, value, _ in sorted(terms or (), key=_POSITION):
         found.setdefault(facet, []).append(value)
     return found
 

@@ -83,8 +83,10 @@ def list_item_of(values, terms: dict[str, list[str]]) -> dict:
             "status": _term("status", project_status),
             "end_date": end_date.isoformat() if end_date else None,
         })
-        for facet, vocabulary in _TERM_VOCABULARIES.items():
-            body[facet] = [_term(vocabulary, slug) for slug in terms.get(facet, [])]
+        for facet, vocabulary in _TERM_VOCABULARIES.items():  # _term's work inline: a project has a dozen terms
+            labels = vocab.VOCABULARIES[vocabulary]
+            body[facet] = [{"value": slug, "label": labels.get(slug, slug)} if slug else None
+                           for slug in terms.get(facet, ())]
     return body
 
 
