@@ -18,8 +18,12 @@ from collections import defaultdict
 from datetime import datetime, timezone
 from weakref import WeakKeyDictionary
 
+import kombu.serialization
 from nameko.amqp.publish import UndeliverableMessage
+from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER, LOGIN_METHOD_CONFIG_KEY,
+                              SERIALIZER_CONFIG_KEY)
 from nameko.events import EventDispatcher, EventHandler
+from nameko.exceptions import UnserializableValueError, serialize
 from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 from sqlalchemy import JSON, DateTime, Integer, String, func, select
 from sqlalchemy.engine import Engine
@@ -112,9 +116,46 @@ def handles(source_service: str, event_type: str, handle, *args, entrypoint=reli
     return entrypoint(source_service, event_type)(handler)
 
 
+class OnceSerialisingResponder(Responder):
+    """nameko's Responder, with the answer serialised once: nameko's serialised the result to check that it can
+    (an answer that cannot be is sent as an UnserializableValueError), then the whole reply again to send it. A
+    list's reply is tens of kilobytes of JSON, so that was a tenth to a third of a millisecond of CPU per call."""
+
+    def send_response(self, result, exc_info):
+        error = serialize(exc_info[1]) if exc_info is not None else None
+        # the reply is encoded as the request was
+        serializer = kombu.serialization.registry.type_to_name[self.message.properties["content_type"]]
+        try:
+            content_type, content_encoding, body = kombu.serialization.dumps(
+                {"result": result, "error": error}, serializer)
+        except Exception:  # as nameko: the caller learns that the answer could not be sent; the worker goes on
+            exc_info = sys.exc_info()
+            error, result = serialize(UnserializableValueError(result)), None
+            content_type, content_encoding, body = kombu.serialization.dumps(
+                {"result": result, "error": error}, serializer)
+        publisher = self.publisher_cls(self.amqp_uri, ssl=self.ssl, login_method=self.login_method)
+        publisher.publish(body, serializer=None, content_type=content_type, content_encoding=content_encoding,
+                          exchange=self.exchange, routing_key=self.message.properties["reply_to"],
+                          correlation_id=self.message.properties.get("correlation_id"))
+        return result, exc_info
+
+
+def responder(config: dict, message) -> OnceSerialisingResponder:
+    """The responder of an RPC request `message`, as nameko's RpcConsumer makes it."""
+    return OnceSerialisingResponder(config[AMQP_URI_CONFIG_KEY], get_rpc_exchange(config),
+                                    config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
+                                    ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+
+
 class GuardedRpcConsumer(RpcConsumer):
     """nameko's RPC consumer, counting deliveries: a request whose worker keeps dying is dead-lettered (and its
-    caller answered with an error) instead of killing every restart of the service."""
+    caller answered with an error) instead of killing every restart of the service. Its replies are serialised
+    once (OnceSerialisingResponder)."""
+
+    def handle_result(self, message, result, exc_info):
+        result, exc_info = responder(self.container.config, message).send_response(result, exc_info)
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
 
     def setup(self):
         super().setup()
@@ -129,9 +170,7 @@ class GuardedRpcConsumer(RpcConsumer):
             try:
                 raise PoisonMessage("This request made the service fail repeatedly; it was set aside for operators.")
             except PoisonMessage:
-                config = self.container.config
-                Responder(config["AMQP_URI"], get_rpc_exchange(config), config.get("serializer", "json"),
-                          message).send_response(None, sys.exc_info())
+                responder(self.container.config, message).send_response(None, sys.exc_info())
 
 
 class PoisonMessage(Exception):
