@@ -8,7 +8,7 @@ import operator
 import uuid
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import Connection, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from dsi import countries, events, i18n, kinds, signing, vocab
@@ -346,7 +346,8 @@ def set_visibility(session: Session, outbox, event: dict) -> None:
 # --- reading ---------------------------------------------------------------------------------------------------
 # The public reads run Core statements over the tables, each built once for its shape with the values bound per
 # call: no ORM objects loaded, no statement built and keyed anew for every call (together over a third of the
-# CPU of a record's read).
+# CPU of a record's read). They take a Session or a bare Connection (the service's reads: no ORM session to make,
+# commit and close for them).
 RECORDS, TERMS, LINKS = Record.__table__, RecordTerm.__table__, RecordLink.__table__
 
 
@@ -368,7 +369,7 @@ _LINKS_OF = {(kind, published_only): _links_statement(kind, published_only)
              for kind in ("organisation", "project") for published_only in (True, False)}
 
 
-def links_of(session: Session, record, published_only: bool = True) -> list[dict]:
+def links_of(session: Session | Connection, record, published_only: bool = True) -> list[dict]:
     """The records linked to `record` (a Record or a row with its id and kind), with their role. A Core
     statement: it does not flush the session, so writers call it after their flush."""
     rows = session.execute(_LINKS_OF[record.kind, published_only], {"record_id": record.id})
@@ -388,7 +389,7 @@ _ONE_RECORD = (select(*LIST_COLUMNS, RECORDS.c.status, RECORDS.c.long_descriptio
                .where(RECORDS.c.id == bindparam("record_id")))
 
 
-def get_published(session: Session, kind: str, record_id: int) -> dict:
+def get_published(session: Session | Connection, kind: str, record_id: int) -> dict:
     record = session.execute(_ONE_RECORD, {"record_id": record_id}).first()
     if record is None or record.kind != kind or record.status != PUBLISHED:
         raise NotFound(f"No published {kind} with id {record_id}.")
@@ -404,12 +405,14 @@ def get_for_edit(session: Session, record_id: int, token: str) -> dict:
 BY_NAME = (func.lower(RECORDS.c.name), RECORDS.c.id)  # the order of the listing indexes (models.py)
 
 
-def list_published(session: Session, kind: str, filters: dict, page: int = 1, per_page: int = 20) -> dict:
+def list_published(session: Session | Connection, kind: str, filters: dict, page: int = 1,
+                   per_page: int = 20) -> dict:
     """A page of published records of `kind` by name, filtered; values of one filter are alternatives (OR).
     Items carry what a list shows (schemas.list_item); two queries whatever the page size, one on a last page."""
     kinds.get(kind, owner="directory")
     values = _list_filter_values(filters)
-    page_query, count_query = _list_statements(session.get_bind().dialect.name, tuple(values))
+    database = (session if isinstance(session, Connection) else session.get_bind()).dialect.name
+    page_query, count_query = _list_statements(database, tuple(values))
     parameters = {"kind": kind, "limit": per_page, "offset": (page - 1) * per_page, **values}
     rows = session.execute(page_query, parameters).all()
     total = known_total(rows, page, per_page)

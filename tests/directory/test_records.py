@@ -333,14 +333,17 @@ def test_the_reads_answer_as_the_orm_records_do(session, outbox):
     for record in session.scalars(select(Record).order_by(Record.id)).all():
         for kind in ("organisation", "project"):
             if record.status == records.PUBLISHED and record.kind == kind:  # as JSON: the keys' order too
-                assert json.dumps(records.get_published(session, kind, record.id)) == json.dumps(
-                    _orm_public_view(session, record))
+                expected = json.dumps(_orm_public_view(session, record))
+                assert json.dumps(records.get_published(session, kind, record.id)) == expected
+                # the service reads on a bare connection
+                assert json.dumps(records.get_published(session.connection(), kind, record.id)) == expected
             else:
                 with pytest.raises(NotFound):
                     records.get_published(session, kind, record.id)
     for kind, filters in FILTERED_LISTS:
         listed = records.list_published(session, kind, filters, 1, 100)["items"]
         assert listed, (kind, filters)
+        assert records.list_published(session.connection(), kind, filters, 1, 100)["items"] == listed
         for item in listed:
             record = session.get(Record, item["id"])
             terms = {}
