@@ -13,8 +13,8 @@ PostgreSQL).
 `--rpc` measures the same calls through nameko instead: the directory service runs on that database (`nameko
 run`, a RabbitMQ vhost of its own), called over RPC from here, one call at a time; the CPU ms per call are the
 service process's (the kernel's count), with a bare RPC echoing its argument beside it (nameko's floor).
-`--py-spy` (with `--rpc`) records the service meanwhile: its stacks per call (collapsed: flamegraph.pl or speedscope read them) in
-var/profile-directory/.
+`--py-spy` (with `--rpc`) records the service meanwhile: its stacks per call, collapsed (flamegraph.pl or
+speedscope read them), in var/profile-directory/.
 """
 import argparse
 import json

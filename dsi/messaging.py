@@ -142,9 +142,9 @@ class OnceSerialisingResponder(Responder):
 
 def responder(config: dict, message) -> OnceSerialisingResponder:
     """The responder of an RPC request `message`, as nameko's RpcConsumer makes it."""
-    return OnceSerialisingResponder(config[AMQP_URI_CONFIG_KEY], get_rpc_exchange(config),
-                                    config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
-                                    ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+    return OnceSerialisingResponder(
+        config[AMQP_URI_CONFIG_KEY], get_rpc_exchange(config), config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER),
+        message, ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
 
 
 class GuardedRpcConsumer(RpcConsumer):
