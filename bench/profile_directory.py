@@ -2,7 +2,7 @@
 plans of a list's statements, and a pyinstrument profile of one call (the way the costs of issue 14 were found).
 
     .venv/bin/python bench/profile_directory.py [--database-url URL] [--records 100000] [--calls 200]
-                                                [--explain] [--profile LABEL] [--only WORD]
+                                                [--explain] [--profile LABEL] [--only WORD] [--rpc] [--py-spy]
 
 Imports the real data (the DSI4EU 2017 export) into a fresh database (SQLite in a temporary folder by default;
 a PostgreSQL URL must name an empty database), and with `--records N` N generated records on top
@@ -10,17 +10,25 @@ a PostgreSQL URL must name an empty database), and with `--records N` N generate
 is (migrated to head first), so one loaded database serves several runs: `--keep` leaves it in place.
 `--explain` prints each list's statements with their plan (EXPLAIN QUERY PLAN on SQLite, EXPLAIN ANALYZE on
 PostgreSQL).
+`--rpc` measures the same calls through nameko instead: the directory service runs on that database (`nameko
+run`, a RabbitMQ vhost of its own), called over RPC from here, one call at a time; the CPU ms per call are the
+service process's (the kernel's count), with a bare RPC echoing its argument beside it (nameko's floor).
+`--py-spy` (with `--rpc`) records the service meanwhile: its stacks per call, collapsed (flamegraph.pl or
+speedscope read them), in var/profile-directory/.
 """
 import argparse
+import json
+import os
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from pyinstrument import Profiler
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, func, select, text, update
 from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,6 +102,91 @@ def explain(engine, call) -> None:
             cursor.close()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rpc_calls(session: Session) -> dict:
+    """The in-process calls as RPCs of the directory: label → (method, args)."""
+    some_project = records.list_published(session, "project", {}, 2, 1)["items"][0]["id"]
+    some_organisation = records.list_published(session, "organisation", {}, 2, 1)["items"][0]["id"]
+    calls = {
+        "one project": ("get_record", ("project", some_project)),
+        "one organisation": ("get_record", ("organisation", some_organisation)),
+        "organisations, page 3": ("list_records", ("organisation", {}, 3, 20)),
+        "projects, area, page 2": ("list_records", ("project", {"area": ["health-and-care"]}, 2, 20)),
+        "organisations, country + type": ("list_records", ("organisation", {
+            "country": ["GB", "ES"], "type": ["social-enterprise-charity-foundation-or-other-non-profit"]}, 1, 20)),
+        "projects, area + country": ("list_records", ("project", {"area": ["health-and-care"],
+                                                                  "country": ["ES", "IT"]}, 1, 20)),
+    }
+    return calls
+
+
+def measure_rpc(database_url: str, calls: dict, count: int, py_spy: bool) -> None:
+    """Each call `count` times over RPC to a directory service on `database_url`: its process's CPU per call."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from bench.load import Processes, Vhost
+    folder = Path(tempfile.mkdtemp(prefix="dsi-profile-rpc-"))
+    vhost, processes = Vhost(), Processes(folder)
+    env = {**os.environ, "AMQP_URI": vhost.uri, "DIRECTORY_DB_URL": database_url, "PYTHONWARNINGS": "ignore",
+           "DIRECTORY_DELIVERY_COUNTS": str(folder / "counts.sqlite"),
+           "SECRET_KEY": os.environ.get("SECRET_KEY", "profile-directory-" + "x" * 40)}
+    echo_config = folder / "echo.yml"
+    echo_config.write_text(json.dumps({"AMQP_URI": vhost.uri, "max_workers": 10}))
+    nameko = [sys.executable, "-m", "nameko", "run", "--config"]
+    services = {
+        "directory": processes.start("directory", nameko + [str(ROOT / "services/directory/config.yml"),
+                                                            "services.directory.service:DirectoryService"], env),
+        "echo": processes.start("echo", nameko + [str(echo_config), "bench.floors:Echo"], env),
+    }
+    calls = {"bare RPC (floor)": ("echo", None), **calls}
+    spies = Path(ROOT / "var/profile-directory")
+    try:
+        with ClusterRpcProxy({"AMQP_URI": vhost.uri}) as cluster:
+            for _ in range(600):  # until both answer
+                try:
+                    cluster.floor_echo.echo("up")
+                    cluster.directory.health()
+                    break
+                except Exception:  # not up yet
+                    for name, process in services.items():
+                        if process.poll() is not None:
+                            raise SystemExit(f"{name} ended: " + (folder / f"{name}.log").read_text()[-3000:])
+                    time.sleep(0.2)
+            for label, (method, args) in calls.items():
+                service = "echo" if method == "echo" else "directory"
+                proxy = cluster.floor_echo.echo if method == "echo" else getattr(cluster.directory, method)
+                call = (lambda: proxy("ok")) if args is None else (lambda: proxy(*args))
+                for _ in range(50):  # warm: statement caches, connections
+                    call()
+                pid = services[service].pid
+                spy = None
+                if py_spy:
+                    spies.mkdir(parents=True, exist_ok=True)
+                    out = spies / (label.replace(" ", "_").replace(",", "").replace("+", "and") + ".txt")
+                    spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(pid),
+                                            "-o", str(out), "-r", "500", "--nonblocking", "-f", "raw"],
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    time.sleep(1)
+                before, started = cpu_seconds(pid), time.perf_counter()
+                for _ in range(count):
+                    call()
+                spent, took = cpu_seconds(pid) - before, time.perf_counter() - started
+                if spy is not None:
+                    spy.send_signal(2)
+                    spy.wait()
+                print(f"{label} (RPC {method}): {spent / count * 1000:.2f} ms of the service's CPU per call, "
+                      f"{took / count * 1000:.2f} ms per call", flush=True)
+    finally:
+        processes.stop_all()
+        vhost.delete()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url")
@@ -103,6 +196,8 @@ def main() -> None:
     parser.add_argument("--profile", default="organisations, page 3", help="the call profiled (a label, or none)")
     parser.add_argument("--only", help="measure only the calls whose label holds this")
     parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite database")
+    parser.add_argument("--rpc", action="store_true", help="measure the calls over RPC to a running service")
+    parser.add_argument("--py-spy", action="store_true", help="with --rpc: py-spy stacks of each call (collapsed)")
     args = parser.parse_args()
     folder = None
     if not args.database_url:
@@ -117,6 +212,20 @@ def main() -> None:
         some_project = records.list_published(session, "project", {}, 2, 1)["items"][0]["id"]
         calls = list_calls(session)
     print(f"{count} records ({time.perf_counter() - started:.0f} s to load), {engine.dialect.name}")
+    if args.rpc:
+        with Session(engine) as session:
+            calls = rpc_calls(session)
+            # the loading's events, which nothing here consumes: left unsent, the service's relay would keep
+            # trying them every second (publishing unroutable messages) while it is measured
+            session.execute(update(Outbox).where(Outbox.sent_at.is_(None)).values(sent_at=func.now()))
+            session.commit()
+        engine.dispose()
+        if args.only:
+            calls = {label: call for label, call in calls.items() if args.only in label}
+        measure_rpc(args.database_url, calls, args.calls, args.py_spy)
+        if folder and not args.keep:
+            shutil.rmtree(folder)
+        return
     calls.update({
         "one project": lambda s: records.get_published(s, "project", some_project),
         "stats (home and search pages)": records.stats,

@@ -10,8 +10,8 @@ def iso(moment: datetime | None) -> str | None:
     """ISO 8601 with its offset; SQLite hands back naive datetimes, which are UTC here."""
     if moment is None:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+    if moment.tzinfo is None:  # as moment.replace(tzinfo=timezone.utc).isoformat(), without the copy
+        return moment.isoformat() + "+00:00"
     return moment.isoformat()
 
 

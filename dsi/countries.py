@@ -7,6 +7,7 @@ import pycountry
 _ALIASES = {"kosovo": "XK", "turkey": "TR", "macedonia, the former yugoslav republic of": "MK", "reunion": "RE"}
 
 
+@functools.lru_cache(maxsize=None)  # a list shows a country per row; pycountry's lookup is not cheap
 def name(code: str) -> str:
     if code == "XK":
         return "Kosovo"

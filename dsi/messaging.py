@@ -20,8 +20,8 @@ from weakref import WeakKeyDictionary
 
 from kombu import serialization
 from nameko.amqp.publish import Publisher, UndeliverableMessage
-from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_TRANSPORT_OPTIONS, LOGIN_METHOD_CONFIG_KEY,
-                              NON_PERSISTENT)
+from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_TRANSPORT_OPTIONS,
+                              LOGIN_METHOD_CONFIG_KEY, NON_PERSISTENT)
 from nameko.events import EventDispatcher, EventHandler
 from nameko.exceptions import UnserializableValueError, serialize
 from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange

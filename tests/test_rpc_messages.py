@@ -1,5 +1,7 @@
 """The messages of an RPC call on the broker: a public read asks with a transient message, anything else with a
-persistent one; every reply is transient and encoded once (dsi.messaging.GuardedRpcConsumer, gateway RpcProxy)."""
+persistent one (gateway RpcProxy); every reply is transient and encoded once (dsi.messaging.GuardedRpcConsumer),
+and reaches the caller as nameko's own would: the answer as it was, a raised error as itself, an answer that cannot
+be encoded as nameko's UnserializableValueError, with the service serving on. Real RabbitMQ, real containers."""
 import json
 import socket
 import uuid
@@ -7,7 +9,10 @@ import uuid
 import pytest
 import requests
 from kombu import Connection, Exchange, Queue
+from nameko.exceptions import RemoteError
+from nameko.standalone.rpc import ServiceRpcProxy
 
+from dsi.errors import NotFound
 from dsi.messaging import rpc
 from gateway.common import caching
 from gateway.service import GatewayService
@@ -16,16 +21,23 @@ from tests.factories import organisation_body
 TRANSIENT, PERSISTENT = 1, 2
 
 
-class Answers:
-    name = "answers"
+ANSWER = {"name": "Ça marche – ✓", "items": [{"id": 1, "latitude": 41.38, "tags": []}, None], "total": 2**40}
+
+
+class Replies:
+    name = "replies"
 
     @rpc
-    def echo(self, value):
-        return value
+    def answer(self):
+        return ANSWER
+
+    @rpc(expected_exceptions=NotFound)
+    def missing(self):
+        raise NotFound("No published project with id 7.")
 
     @rpc
-    def unencodable(self):
-        return object()
+    def unserialisable(self):
+        return {"when": object()}
 
 
 def rpc_exchange() -> Exchange:
@@ -55,21 +67,29 @@ def broker(rabbit_config):
         yield connection
 
 
-def test_a_reply_is_transient_and_says_when_the_answer_cannot_be_encoded(container_factory, rabbit_config, broker):
-    container_factory(Answers, rabbit_config).start()
+def test_answers_errors_and_unserialisable_answers_reach_the_caller(container_factory, rabbit_config):
+    container_factory(Replies, rabbit_config).start()
+    with ServiceRpcProxy("replies", rabbit_config, timeout=30) as replies:
+        assert replies.answer() == ANSWER
+        with pytest.raises(NotFound, match="id 7"):  # dsi's errors arrive as themselves
+            replies.missing()
+        with pytest.raises(RemoteError) as unserialisable:
+            replies.unserialisable()
+        assert unserialisable.value.exc_type == "UnserializableValueError"
+        assert replies.answer() == ANSWER  # the worker's failure to reply did not stop the service
+
+
+def test_a_reply_is_a_transient_message(container_factory, rabbit_config, broker):
+    container_factory(Replies, rabbit_config).start()
     name = f"replies-{uuid.uuid4().hex}"
     replies = Queue(name, rpc_exchange(), routing_key=name, exclusive=True)  # gone with this connection
     replies(broker.default_channel).declare()
     with broker.Producer() as producer:
-        for method, args in (("echo", ["hello"]), ("unencodable", [])):
-            producer.publish({"args": args, "kwargs": {}}, exchange=rpc_exchange(), routing_key=f"answers.{method}",
-                             reply_to=replies.routing_key, correlation_id=method, serializer="json")
-
-    got = {message.properties["correlation_id"]: message for message in messages(broker, replies, 2)}
-    assert got["echo"].properties["delivery_mode"] == TRANSIENT
-    assert json.loads(got["echo"].body) == {"result": "hello", "error": None}
-    refused = json.loads(got["unencodable"].body)
-    assert refused["result"] is None and refused["error"]["exc_type"] == "UnserializableValueError"
+        producer.publish({"args": [], "kwargs": {}}, exchange=rpc_exchange(), routing_key="replies.answer",
+                         reply_to=name, correlation_id="one", serializer="json")
+    [reply] = messages(broker, replies, 1)
+    assert reply.properties["correlation_id"] == "one" and reply.properties["delivery_mode"] == TRANSIENT
+    assert json.loads(reply.body) == {"result": ANSWER, "error": None}
 
 
 def test_a_public_read_asks_with_a_transient_message_and_a_write_with_a_persistent_one(

@@ -58,6 +58,9 @@ Index("ix_records_listing", Record.kind, Record.status, func.lower(Record.name),
 Index("ix_records_listing_country", Record.kind, Record.status, Record.country, func.lower(Record.name), Record.id)
 Index("ix_records_listing_type", Record.kind, Record.status, Record.organisation_type, func.lower(Record.name),
       Record.id)
+# Both: the count of a list filtered on type and country from the index alone, not from each row of the type.
+Index("ix_records_listing_type_country", Record.kind, Record.status, Record.organisation_type, Record.country,
+      func.lower(Record.name), Record.id)
 # A list filtered on a term: each record that has it checked for kind and status in this index, not in its row.
 Index("ix_records_published_ids", Record.kind, Record.status, Record.id)
 # The figures every home and search page shows (records.stats): counted from the index alone, not the rows.

@@ -3,10 +3,12 @@
 Plain functions over a SQLAlchemy session and an outbox (anything with `add(session, type, payload)`);
 nothing here knows nameko. Callers commit.
 """
+import functools
+import operator
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Connection, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from dsi import countries, events, i18n, kinds, signing, vocab
@@ -17,7 +19,7 @@ from dsi.sanitise import clean_html
 from dsi.schemas import parse_fields, parse_submission
 
 from .models import Record, RecordLink, RecordTerm, Submission
-from .schemas import list_item, public_record, submission_status
+from .schemas import LIST_FIELDS, list_item_of, public_record, public_view, submission_status
 
 # Record statuses: only `published` records are public.
 PENDING, PUBLISHED, REJECTED, CHANGES_REQUESTED = "pending", "published", "rejected", "changes_requested"
@@ -31,8 +33,8 @@ LIST_FILTERS = {  # query parameter → facet of record_terms, or a column of re
     "technology": "technologies",
     "focus": "dsi_focus",
     "tag": "tags",
-    "country": Record.country,
-    "type": Record.organisation_type,
+    "country": Record.__table__.c.country,
+    "type": Record.__table__.c.organisation_type,
 }
 STATUS_TOKEN, EDIT_TOKEN, CONFIRM_TOKEN = signing.SUBMISSION_STATUS, signing.RECORD_EDIT, signing.SUBMISSION_CONFIRM
 
@@ -342,29 +344,56 @@ def set_visibility(session: Session, outbox, event: dict) -> None:
 
 
 # --- reading ---------------------------------------------------------------------------------------------------
+# The public reads run Core statements over the tables, each built once for its shape with the values bound per
+# call: no ORM objects loaded, no statement built and keyed anew for every call (together over a third of the
+# CPU of a record's read). They take a Session or a bare Connection (the service's reads: no ORM session to make,
+# commit and close for them).
+RECORDS, TERMS, LINKS = Record.__table__, RecordTerm.__table__, RecordLink.__table__
 
-def links_of(session: Session, record: Record, published_only: bool = True) -> list[dict]:
-    """The records linked to `record`, with their role."""
+
+def _links_statement(kind: str, published_only: bool):
     own, other = (
-        (RecordLink.organisation_id, RecordLink.project_id)
-        if record.kind == "organisation" else (RecordLink.project_id, RecordLink.organisation_id)
+        (LINKS.c.organisation_id, LINKS.c.project_id)
+        if kind == "organisation" else (LINKS.c.project_id, LINKS.c.organisation_id)
     )
     query = (
-        select(Record.id, Record.kind, Record.name, RecordLink.role)
-        .join(RecordLink, other == Record.id)
-        .where(own == record.id)
-        .order_by(Record.name)
+        select(RECORDS.c.id, RECORDS.c.kind, RECORDS.c.name, LINKS.c.role)
+        .join(LINKS, other == RECORDS.c.id)
+        .where(own == bindparam("record_id"))
+        .order_by(RECORDS.c.name)
     )
-    if published_only:
-        query = query.where(Record.status == PUBLISHED)
-    return [dict(row._mapping) for row in session.execute(query)]
+    return query.where(RECORDS.c.status == PUBLISHED) if published_only else query
 
 
-def get_published(session: Session, kind: str, record_id: int) -> dict:
-    record = session.get(Record, record_id)
+_LINKS_OF = {(kind, published_only): _links_statement(kind, published_only)
+             for kind in ("organisation", "project") for published_only in (True, False)}
+
+
+def links_of(session: Session | Connection, record, published_only: bool = True) -> list[dict]:
+    """The records linked to `record` (a Record or a row with its id and kind), with their role. A Core
+    statement: it does not flush the session, so writers call it after their flush."""
+    rows = session.execute(_LINKS_OF[record.kind, published_only], {"record_id": record.id})
+    return [dict(row._mapping) for row in rows]
+
+
+def _terms_of(record_id):
+    return (select(json_rows(TERMS.c.facet, TERMS.c.value, TERMS.c.position))
+            .where(TERMS.c.record_id == record_id).scalar_subquery().label("terms"))
+
+
+# The columns a list item shows (schemas.list_item): the long texts stay at /{id}.
+LIST_COLUMNS = tuple(RECORDS.c[field] for field in LIST_FIELDS)
+# One record as the public sees it (schemas.public_view), its terms with it: one statement.
+_ONE_RECORD = (select(*LIST_COLUMNS, RECORDS.c.status, RECORDS.c.long_description, RECORDS.c.address,
+                      RECORDS.c.social_impact, _terms_of(RECORDS.c.id))
+               .where(RECORDS.c.id == bindparam("record_id")))
+
+
+def get_published(session: Session | Connection, kind: str, record_id: int) -> dict:
+    record = session.execute(_ONE_RECORD, {"record_id": record_id}).first()
     if record is None or record.kind != kind or record.status != PUBLISHED:
         raise NotFound(f"No published {kind} with id {record_id}.")
-    return public_record(record, links_of(session, record))
+    return public_view(record, _by_facet(record.terms), links_of(session, record))
 
 
 def get_for_edit(session: Session, record_id: int, token: str) -> dict:
@@ -373,72 +402,76 @@ def get_for_edit(session: Session, record_id: int, token: str) -> dict:
     return {**public_record(record, links_of(session, record, published_only=False)), "record_status": record.status}
 
 
-# The columns a list item shows (schemas.list_item): the long texts stay at /{id}.
-LIST_COLUMNS = tuple(
-    getattr(Record, name) for name in (
-        "id", "kind", "name", "website", "short_description", "country", "city", "latitude", "longitude",
-        "start_date", "end_date", "organisation_type", "organisation_size", "project_status", "logo_url", "version",
-        "created_at", "updated_at", "published_at",
-    )
-)
-BY_NAME = (func.lower(Record.name), Record.id)  # the order of the listing indexes (models.py)
+BY_NAME = (func.lower(RECORDS.c.name), RECORDS.c.id)  # the order of the listing indexes (models.py)
 
 
-def list_published(session: Session, kind: str, filters: dict, page: int = 1, per_page: int = 20) -> dict:
+def list_published(session: Session | Connection, kind: str, filters: dict, page: int = 1,
+                   per_page: int = 20) -> dict:
     """A page of published records of `kind` by name, filtered; values of one filter are alternatives (OR).
     Items carry what a list shows (schemas.list_item); two queries whatever the page size, one on a last page."""
     kinds.get(kind, owner="directory")
-    conditions = _list_conditions(kind, filters)
-    # The page in a listing index's order, with each row's terms as one JSON array of [facet, value, position] (no
-    # query more, no Python row per term), aggregated for the page's rows only: SQLite computes a row's columns
-    # once it is past the offset; PostgreSQL computes them for the rows the offset skips too (a deep page at
-    # 100,000 records: 100 → 380 ms), so there the page is selected first.
-    listed = select(*LIST_COLUMNS).where(*conditions).order_by(*BY_NAME).limit(per_page).offset((page - 1) * per_page)
-    if session.get_bind().dialect.name == "sqlite":  # (the page as a subquery cost 0.5 ms of CPU more there)
-        query = listed.add_columns(_terms_of(Record.id))
-    else:
-        page_rows = listed.add_columns(BY_NAME[0].label("by_name")).subquery("listed")
-        query = select(page_rows, _terms_of(page_rows.c.id)).order_by(page_rows.c.by_name, page_rows.c.id)
-    rows = session.execute(query).all()
+    values = _list_filter_values(filters)
+    database = (session if isinstance(session, Connection) else session.get_bind()).dialect.name
+    page_query, count_query = _list_statements(database, tuple(values))
+    parameters = {"kind": kind, "limit": per_page, "offset": (page - 1) * per_page, **values}
+    rows = session.execute(page_query, parameters).all()
     total = known_total(rows, page, per_page)
     if total is None:
-        total = session.scalar(select(func.count()).select_from(Record).where(*conditions))
+        total = session.execute(count_query, parameters).scalar()
     return {
-        "items": [list_item(row, _by_facet(row.terms)) for row in rows],
+        "items": [list_item_of(row, _by_facet(row.terms)) for row in rows],
         "total": total,
         "page": page,
         "per_page": per_page,
     }
 
 
-def _list_conditions(kind: str, filters: dict) -> list:
-    conditions = [Record.kind == kind, Record.status == PUBLISHED]
+def _list_filter_values(filters: dict) -> dict[str, list[str]]:
+    """The filters a list is asked for → their values, without empty ones, in LIST_FILTERS' order (a list's
+    statements are built once per set of filters, not per order of them)."""
+    found = {}
     for name, values in filters.items():
-        target = LIST_FILTERS.get(name)
         values = [value for value in values if value]
-        if target is None:
+        if name not in LIST_FILTERS:
             raise InvalidInput(f"Unknown filter {name!r}.", {name: f"filters are {', '.join(LIST_FILTERS)}"})
-        if not values:
-            continue
-        if name == "country":
-            values = [value.upper() for value in values]
+        if values:
+            found[name] = [value.upper() for value in values] if name == "country" else values
+    return {name: found[name] for name in LIST_FILTERS if name in found}
+
+
+@functools.lru_cache(maxsize=None)  # at most 2 dialects × 64 sets of filters
+def _list_statements(dialect: str, filtered: tuple[str, ...]):
+    """A list's page and count statements for the filters named in `filtered`; their values, the kind, limit and
+    offset are bound per call."""
+    conditions = [RECORDS.c.kind == bindparam("kind"), RECORDS.c.status == PUBLISHED]
+    for name in filtered:
+        target, values = LIST_FILTERS[name], bindparam(name, expanding=True)
         if isinstance(target, str):
-            terms = select(RecordTerm.record_id).where(RecordTerm.facet == target, RecordTerm.value.in_(values))
-            conditions.append(Record.id.in_(terms))
+            terms = select(TERMS.c.record_id).where(TERMS.c.facet == target, TERMS.c.value.in_(values))
+            conditions.append(RECORDS.c.id.in_(terms))
         else:
             conditions.append(target.in_(values))
-    return conditions
+    # The page in a listing index's order, with each row's terms as one JSON array of [facet, value, position] (no
+    # query more, no Python row per term), aggregated for the page's rows only: SQLite computes a row's columns
+    # once it is past the offset; PostgreSQL computes them for the rows the offset skips too (a deep page at
+    # 100,000 records: 100 → 380 ms), so there the page is selected first.
+    listed = (select(*LIST_COLUMNS).where(*conditions).order_by(*BY_NAME)
+              .limit(bindparam("limit")).offset(bindparam("offset")))
+    if dialect == "sqlite":  # (the page as a subquery cost 0.5 ms of CPU more there)
+        page_query = listed.add_columns(_terms_of(RECORDS.c.id))
+    else:
+        page_rows = listed.add_columns(BY_NAME[0].label("by_name")).subquery("listed")
+        page_query = select(page_rows, _terms_of(page_rows.c.id)).order_by(page_rows.c.by_name, page_rows.c.id)
+    return page_query, select(func.count()).select_from(RECORDS).where(*conditions)
 
 
-def _terms_of(record_id):
-    return (select(json_rows(RecordTerm.facet, RecordTerm.value, RecordTerm.position))
-            .where(RecordTerm.record_id == record_id).scalar_subquery().label("terms"))
+_POSITION = operator.itemgetter(2)
 
 
 def _by_facet(terms: list | None) -> dict[str, list[str]]:
     """[[facet, value, position], …] in any order (none: None on PostgreSQL) → facet → values in order."""
     found: dict[str, list[str]] = {}
-    for facet, value, _ in sorted(terms or (), key=lambda term: term[2]):
+    for facet, value, _ in sorted(terms or (), key=_POSITION):
         found.setdefault(facet, []).append(value)
     return found
 

@@ -19,6 +19,11 @@ def public_record(record: Record, links: list[dict]) -> dict:
     terms: dict[str, list[str]] = {}
     for term in record.terms:
         terms.setdefault(term.facet, []).append(term.value)
+    return public_view(record, terms, links)
+
+
+def public_view(record, terms: dict[str, list[str]], links: list[dict]) -> dict:
+    """public_record of a Record or of a row with its columns; `terms` its term values by facet, in order."""
     body = list_item(record, terms)
     body.update({"long_description": record.long_description})
     if record.kind == "organisation":
@@ -28,41 +33,60 @@ def public_record(record: Record, links: list[dict]) -> dict:
     return body
 
 
+# What a list item is made of, in this order (records.LIST_COLUMNS selects them so).
+LIST_FIELDS = (
+    "id", "kind", "name", "website", "short_description", "country", "city", "latitude", "longitude", "start_date",
+    "end_date", "organisation_type", "organisation_size", "project_status", "logo_url", "version", "created_at",
+    "updated_at", "published_at",
+)
+
+
 def list_item(record, terms: dict[str, list[str]]) -> dict:
     """A record as a list shows it: everything public but the long texts and the links. `record` is a Record or a
     row with its columns; `terms` its term values by facet, in order."""
+    return list_item_of([getattr(record, field) for field in LIST_FIELDS], terms)
+
+
+def list_item_of(values, terms: dict[str, list[str]]) -> dict:
+    """list_item of the LIST_FIELDS' values in their order, and maybe more after them: a list's row is unpacked as
+    a tuple (a row's attribute, looked up by name, cost a third of a list item)."""
+    (record_id, kind, name, website, short_description, country, city, latitude, longitude, start_date, end_date,
+     organisation_type, organisation_size, project_status, logo_url, version, created_at, updated_at,
+     published_at, *_) = values
     body = {
-        "id": record.id,
-        "kind": record.kind,
-        "name": record.name,
-        "website": record.website,
-        "short_description": record.short_description,
-        "country": record.country,
-        "country_name": countries.name(record.country) if record.country else None,
-        "city": record.city,
-        "latitude": record.latitude,
-        "longitude": record.longitude,
-        "start_date": record.start_date.isoformat() if record.start_date else None,
+        "id": record_id,
+        "kind": kind,
+        "name": name,
+        "website": website,
+        "short_description": short_description,
+        "country": country,
+        "country_name": countries.name(country) if country else None,
+        "city": city,
+        "latitude": latitude,
+        "longitude": longitude,
+        "start_date": start_date.isoformat() if start_date else None,
         "tags": terms.get("tags", []),
-        "version": record.version,
-        "created_at": iso(record.created_at),
-        "updated_at": iso(record.updated_at),
-        "published_at": iso(record.published_at),
+        "version": version,
+        "created_at": iso(created_at),
+        "updated_at": iso(updated_at),
+        "published_at": iso(published_at),
     }
-    if record.kind == "organisation":
+    if kind == "organisation":
         body.update({
-            "organisation_type": _term("organisation_type", record.organisation_type),
-            "organisation_size": _term("organisation_size", record.organisation_size),
+            "organisation_type": _term("organisation_type", organisation_type),
+            "organisation_size": _term("organisation_size", organisation_size),
             "network_tags": terms.get("network_tags", []),
-            "logo_url": record.logo_url,
+            "logo_url": logo_url,
         })
     else:
         body.update({
-            "status": _term("status", record.project_status),
-            "end_date": record.end_date.isoformat() if record.end_date else None,
+            "status": _term("status", project_status),
+            "end_date": end_date.isoformat() if end_date else None,
         })
-        for facet, vocabulary in _TERM_VOCABULARIES.items():
-            body[facet] = [_term(vocabulary, slug) for slug in terms.get(facet, [])]
+        for facet, vocabulary in _TERM_VOCABULARIES.items():  # _term's work inline: a project has a dozen terms
+            labels = vocab.VOCABULARIES[vocabulary]
+            body[facet] = [{"value": slug, "label": labels.get(slug, slug)} if slug else None
+                           for slug in terms.get(facet, ())]
     return body
 
 

@@ -50,10 +50,13 @@ class DirectoryService(SubmissionLinks, DatabaseHealth):
 
     # --- public reads ------------------------------------------------------------------------------------------
 
+    # The public reads on a bare connection: no ORM session to make, commit and close for them.
+
     @rpc(expected_exceptions=EXPECTED)
     def get_record(self, kind, record_id):
-        with self.db.get_session() as session:
-            return records.get_published(session, kind, parse_id(record_id, "record_id"))
+        record_id = parse_id(record_id, "record_id")
+        with self.db.engine.connect() as connection:
+            return records.get_published(connection, kind, record_id)
 
     @rpc(expected_exceptions=EXPECTED)
     def editable_record(self, record_id, token):
@@ -70,8 +73,9 @@ class DirectoryService(SubmissionLinks, DatabaseHealth):
 
     @rpc(expected_exceptions=EXPECTED)
     def list_records(self, kind, filters=None, page=1, per_page=20):
-        with self.db.get_session() as session:
-            return records.list_published(session, kind, filters or {}, *parse_paging(page, per_page))
+        page, per_page = parse_paging(page, per_page)
+        with self.db.engine.connect() as connection:
+            return records.list_published(connection, kind, filters or {}, page, per_page)
 
     @rpc(expected_exceptions=EXPECTED)
     def export_published(self, after_id=0, limit=500):

@@ -1,11 +1,15 @@
 """The directory's lifecycle on a real database (SQLite and PostgreSQL): submit, decide, edit, hide."""
+import json
 import random
 
 import pytest
+from sqlalchemy import select
 
 from dsi import events, signing
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.directory import demo, records
+from services.directory.models import Record, RecordLink
+from services.directory.schemas import list_item, public_record
 from tests.factories import organisation_body, project_body
 
 URL = "http://dsi.test"
@@ -303,3 +307,46 @@ def test_new_organisations_are_names(session, outbox):
     with pytest.raises(InvalidInput) as refused:
         records.submit(session, outbox, project_body(new_organisations=[f"Org {n}" for n in range(11)]), URL)
     assert set(refused.value.details) == {"new_organisations"}
+
+
+def _orm_public_view(session, record: Record) -> dict:
+    """A published record's public view built the way the reads were before they became Core statements: the ORM
+    record with its terms relationship, its published links by an ORM query (the reference the reads must match)."""
+    own, other = ((RecordLink.organisation_id, RecordLink.project_id) if record.kind == "organisation"
+                  else (RecordLink.project_id, RecordLink.organisation_id))
+    links = [dict(row._mapping) for row in session.execute(
+        select(Record.id, Record.kind, Record.name, RecordLink.role).join(RecordLink, other == Record.id)
+        .where(own == record.id, Record.status == records.PUBLISHED).order_by(Record.name))]
+    return public_record(record, links)
+
+
+def test_the_reads_answer_as_the_orm_records_do(session, outbox):
+    demo.load_demo(session, outbox, 60, random.Random(14))
+    for body in (organisation_body(country="es"), project_body(country="ES", social_areas=["Health and care"])):
+        submitted = records.submit(session, outbox, body, URL)  # one published by a moderator, one still pending
+        session.commit()
+    decide(session, outbox, submitted["id"], events.SUBMISSION_APPROVED)
+    hidden = session.scalars(select(Record).where(Record.kind == "organisation")).first()
+    records.set_visibility(session, outbox, {"type": events.RECORD_HIDDEN, "payload": {"record_id": hidden.id}})
+    session.commit()
+    session.expire_all()
+    for record in session.scalars(select(Record).order_by(Record.id)).all():
+        for kind in ("organisation", "project"):
+            if record.status == records.PUBLISHED and record.kind == kind:  # as JSON: the keys' order too
+                expected = json.dumps(_orm_public_view(session, record))
+                assert json.dumps(records.get_published(session, kind, record.id)) == expected
+                # the service reads on a bare connection
+                assert json.dumps(records.get_published(session.connection(), kind, record.id)) == expected
+            else:
+                with pytest.raises(NotFound):
+                    records.get_published(session, kind, record.id)
+    for kind, filters in FILTERED_LISTS:
+        listed = records.list_published(session, kind, filters, 1, 100)["items"]
+        assert listed, (kind, filters)
+        assert records.list_published(session.connection(), kind, filters, 1, 100)["items"] == listed
+        for item in listed:
+            record = session.get(Record, item["id"])
+            terms = {}
+            for term in record.terms:
+                terms.setdefault(term.facet, []).append(term.value)
+            assert json.dumps(item) == json.dumps(list_item(record, terms))
