@@ -38,6 +38,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from dsi import vocab  # noqa: E402
 from dsi.launcher import default_data_path  # noqa: E402
 
 RABBIT_API = "http://127.0.0.1:15672/api"
@@ -277,7 +278,7 @@ def build_mix(url: str, rng: random.Random) -> dict[str, list[str]]:
         "search page": distinct(lambda: f"{rng.choice(LANGUAGES)}/search?q={query(rng.choice((1, 2)))}"),
         "api suggest": distinct(lambda: f"/api/suggest?q={quote(rng.choice(words)[:rng.randint(2, 5)])}"),
         "home page": distinct(lambda: f"{rng.choice(LANGUAGES)}/"),
-        "cluster page": distinct(lambda: f"{rng.choice(LANGUAGES)}/clusters/{rng.choice(AREAS)}"),
+        "cluster page": distinct(lambda: f"{rng.choice(LANGUAGES)}/clusters/{rng.choice(list(vocab.CLUSTERS))}"),
         "content pages": distinct(lambda: f"{rng.choice(LANGUAGES)}/{rng.choice(served)}") if served else [],
     }
     sources = [name for name in ("api list (filters, pages)", "api record", "record page", "api search (facets)",
