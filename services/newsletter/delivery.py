@@ -13,6 +13,9 @@ its own short transaction, and no transaction stays open while we talk to the SM
   `unconfirmed`): the promise is "never twice". So is a message whose answer never came;
 - *sent* is committed when the server accepts (together with the next row's *sending*, to save a commit).
 
+A sender runs its claims, look-ups and those two marks on one connection of its own in autocommit mode, each
+mark one statement: one round trip to the database per message (instead of BEGIN, two UPDATEs and COMMIT).
+
 SMTP has no way to ask a server whether it got a message, so no protocol is exactly-once across every
 possible crash. Here a copy is lost only if the process dies in the instant between that commit and one
 five-byte write; every other crash leaves each row sent exactly once.
@@ -23,7 +26,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import eventlet
-from sqlalchemy import and_, bindparam, func, or_, select, text, update
+from sqlalchemy import DateTime, Integer, and_, bindparam, case, func, null, or_, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from dsi import metrics
 from dsi.clock import utcnow
@@ -97,12 +102,13 @@ def claim(session, model, owner: str, limit: int, lease: float, scope=()) -> lis
 
 
 def move(session, model, row_id: int, owner: str, states: tuple, **values) -> bool:
-    """Change a row we hold in one of `states`; False if it is no longer ours."""
+    """Change a row we hold in one of `states`; False if it is no longer ours. `session` may be a Connection."""
     statement = _move_statement(model, tuple(states), tuple(sorted(values)))
     parameters = {"row_id": row_id, "owner": owner, **{f"new_{name}": value for name, value in values.items()}}
     # On the session's connection, past the ORM: its bulk-update machinery cost more CPU than the statement
-    # (two moves a message; nothing of the row is loaded in the session to keep in step)
-    return session.connection().execute(statement, parameters).rowcount == 1
+    # (nothing of the row is loaded in the session to keep in step)
+    connection = session.connection() if isinstance(session, Session) else session
+    return connection.execute(statement, parameters).rowcount == 1
 
 
 @functools.lru_cache(maxsize=64)
@@ -113,6 +119,33 @@ def _move_statement(model, states: tuple, names: tuple):
         update(table)
         .where(table.c.id == bindparam("row_id"), table.c.state.in_(states), table.c.claimed_by == bindparam("owner"))
         .values({name: bindparam(f"new_{name}") for name in names})
+    )
+
+
+def start_sending(connection, model, row_id: int, owner: str, previous: int | None = None) -> bool:
+    """One statement, so one transaction even in autocommit: `row_id` (claimed) becomes `sending` if it is
+    still ours, and `previous` (the row the server accepted last, if any) becomes `sent`. False if `row_id` is
+    no longer ours; `previous` is marked sent all the same."""
+    parameters = {"row_id": row_id, "previous": previous, "owner": owner, "now": utcnow()}
+    return row_id in connection.execute(_start_statement(model), parameters).scalars().all()
+
+
+@functools.lru_cache(maxsize=8)
+def _start_statement(model):
+    column = model.__table__.c
+    this = column.id == bindparam("row_id", type_=Integer)
+    now = bindparam("now", type_=DateTime(timezone=True))
+    return (
+        update(model.__table__)
+        .where(column.claimed_by == bindparam("owner"), or_(
+            and_(this, column.state == CLAIMED),
+            and_(column.id == bindparam("previous", type_=Integer), column.state.in_((SENDING, UNCONFIRMED))),
+        ))
+        .values(state=case((this, SENDING), else_=SENT),
+                claimed_at=case((this, now), else_=column.claimed_at),
+                sent_at=case((this, column.sent_at), else_=now),
+                last_error=case((this, column.last_error), else_=null()))
+        .returning(column.id)
     )
 
 
@@ -165,36 +198,67 @@ class Dispatcher:
         return total
 
 
+def _autocommit(session):
+    """The session's connection, held for a sender's drain, every statement its own transaction: each step of
+    the protocol is one statement (a claim, a look-up, a mark), so BEGIN and COMMIT would only add round trips.
+
+    On PostgreSQL its commits do not wait for the disk (set once here rather than per transaction): a mark must
+    outlive this process, which it does once the server has it. A crash of the database server itself may lose
+    the last marks, and the rows are then sent again; WAL order keeps what survives consistent (a lost claim
+    takes every later mark of this connection with it)."""
+    link = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    if link.dialect.name == "postgresql":
+        link.exec_driver_sql("SET synchronous_commit TO OFF")
+    return link
+
+
+def _end_autocommit(link) -> None:
+    """The pool's next user gets a connection that waits for the disk again (the isolation level SQLAlchemy
+    restores itself)."""
+    if link is None or link.dialect.name != "postgresql" or link.invalidated or link.closed:
+        return
+    try:
+        link.exec_driver_sql("RESET synchronous_commit")
+    except DBAPIError:
+        log.warning("could not reset synchronous_commit; the connection is dropped", exc_info=True)
+        link.invalidate()
+
+
 class _Sender:
-    """One SMTP connection of a Dispatcher and the success it has not committed yet."""
+    """One SMTP connection of a Dispatcher, its own database connection, and the success not committed yet."""
 
     def __init__(self, dispatcher: Dispatcher):
         self.d = dispatcher
         self.connection: Connection = dispatcher.connect()
         self.outcome = Outcome()
         self.unrecorded: int | None = None  # id of a row accepted by the server, not yet marked sent
+        self.link = None  # the database connection of this sender's drain (see _autocommit)
 
     def drain(self, prepare, keep_going) -> Outcome:
         d = self.d
-        try:
-            while keep_going():
-                with d.sessions.begin() as session:
+        with d.sessions() as session:
+            self.link = _autocommit(session)
+            try:
+                while keep_going():
                     claimed = claim(session, d.model, d.owner, d.policy.batch, d.policy.lease, d.scope)
-                if not claimed:
-                    break
-                with d.sessions() as session:
-                    jobs = prepare(session, claimed)
-                self._skip([job for job in jobs if job.message is None])
-                jobs = [job for job in jobs if job.message is not None]
-                for index, job in enumerate(jobs):
-                    if not keep_going():
-                        self._release(jobs[index:])
+                    if not claimed:
                         break
-                    self._send(job)
-                self._record_success()
-        finally:
-            self._record_success()
-            self.connection.close()
+                    jobs = prepare(session, claimed)
+                    session.expunge_all()  # the next batch reads its rows afresh
+                    self._skip([job for job in jobs if job.message is None])
+                    jobs = [job for job in jobs if job.message is not None]
+                    for index, job in enumerate(jobs):
+                        if not keep_going():
+                            self._release(jobs[index:])
+                            break
+                        self._send(job)
+                    self._record_success()
+            finally:
+                try:
+                    self._record_success()
+                finally:
+                    self.connection.close()
+                    _end_autocommit(self.link)
         return self.outcome
 
     def _send(self, job: Job) -> None:
@@ -221,15 +285,7 @@ class _Sender:
 
     def _start(self, job: Job) -> bool:
         """The server holds the body and waits for its final dot: commit `sending` (and the previous success)."""
-        d = self.d
-        with d.sessions.begin() as session:
-            if session.get_bind().dialect.name == "postgresql":
-                # Back at once, without waiting for the disk: the mark must outlive this process, which it
-                # does once the server has it. (A crash of the database server itself may lose the last marks;
-                # those rows are then sent again.)
-                session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-            self._mark_sent(session)
-            ours = move(session, d.model, job.id, d.owner, (CLAIMED,), state=SENDING, claimed_at=utcnow())
+        ours = start_sending(self.link, self.d.model, job.id, self.d.owner, self.unrecorded)
         self.unrecorded = None
         return ours
 
@@ -239,15 +295,10 @@ class _Sender:
             move(session, d.model, job.id, d.owner, (SENDING,), state=UNCONFIRMED, last_error=error[:500])
         log.warning("%s %s: %s; not sent again", d.model.__tablename__, job.id, error)
 
-    def _mark_sent(self, session) -> None:
-        if self.unrecorded is not None:
-            move(session, self.d.model, self.unrecorded, self.d.owner, (SENDING, UNCONFIRMED),
-                 state=SENT, sent_at=utcnow(), last_error=None)
-
     def _record_success(self) -> None:
         if self.unrecorded is not None:
-            with self.d.sessions.begin() as session:
-                self._mark_sent(session)
+            move(self.link, self.d.model, self.unrecorded, self.d.owner, (SENDING, UNCONFIRMED),
+                 state=SENT, sent_at=utcnow(), last_error=None)
             self.unrecorded = None
 
     def _skip(self, jobs) -> None:
