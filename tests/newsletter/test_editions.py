@@ -218,6 +218,27 @@ def test_claims_are_exclusive_and_a_lapsed_claim_is_taken_over(session, newslett
     assert delivery.counts(session, Recipient) == {"claimed": 9, "unconfirmed": 1}
 
 
+def test_a_send_starts_in_one_statement_that_also_records_the_previous_success(session, newsletter_db):
+    _sending_edition(session, 3)
+    first, second, third = (row_id for row_id, _ in delivery.claim(session, Recipient, "a", 3, lease=60))
+    session.commit()
+    assert delivery.start_sending(session.connection(), Recipient, first, "a")
+    session.commit()
+    with Session(newsletter_db) as other:  # the first is with the server: only the others are claimed
+        assert delivery.start_sending(other.connection(), Recipient, second, "a", previous=first)
+        other.commit()
+        assert [row_id for row_id, _ in delivery.claim(other, Recipient, "b", 5, lease=-1)] == [third]
+        other.commit()
+    # the third was taken over: not ours to send, but the second's success is recorded all the same
+    assert not delivery.start_sending(session.connection(), Recipient, third, "a", previous=second)
+    session.commit()
+    rows = {row.id: row for row in session.scalars(select(Recipient).execution_options(populate_existing=True))}
+    assert [(rows[i].state, rows[i].claimed_by) for i in (first, second, third)] == [
+        ("sent", "a"), ("sent", "a"), ("claimed", "b")]
+    assert rows[first].sent_at is not None and rows[third].sent_at is None
+    assert delivery.settle_stale(session, Recipient, older_than=3600) == 0  # times stored as the claim's are
+
+
 def test_a_long_month_shows_the_first_items_and_links_to_the_rest(session):
     apply(session, *[published(n) for n in range(1, 106)], published(200, kind="organisation"))
     edition = editions.create(session, "2026-10", NOW)

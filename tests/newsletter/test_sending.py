@@ -1,9 +1,11 @@
 """Sending over real SMTP (the aiosmtpd sink in its own process): editions, retries, bounces, pauses, and
 transactional mail. SQLite and PostgreSQL."""
 import logging
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import event, select, text
 
 from dsi import events
 from services.newsletter import delivery, editions, mails, sending
@@ -131,3 +133,68 @@ def test_transactional_mail_is_stored_then_sent_without_logging_its_links(sessio
         states = dict(session.execute(select(Mail.template, Mail.state)).all())
     assert states == {"submission_received": "sent", "no_such_template": "failed"}
     assert "SECRET-TOKEN" not in caplog.text and "founder@example.org" not in caplog.text
+
+
+@contextmanager
+def statements_of(engine):
+    """(connection, SQL) of every statement run on `engine` meanwhile, and its transactions that were not in
+    autocommit mode (a BEGIN and a COMMIT or ROLLBACK: round trips of their own on PostgreSQL)."""
+    seen = {"statements": [], "transactions": []}
+
+    def on_execute(conn, _cursor, statement, _parameters, _context, _many):
+        seen["statements"].append((id(conn.connection.dbapi_connection), statement))
+
+    def on_begin(conn):
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            seen["transactions"].append(conn)
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    event.listen(engine, "begin", on_begin)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+        event.remove(engine, "begin", on_begin)
+
+
+def test_a_message_costs_one_statement_and_no_transaction_of_its_own(sessions, sink, make_mailer):
+    """A sender runs each step as one statement on an autocommit connection of its own: per message, the
+    UPDATE that marks it sending (and the one before it sent); per batch, its claim, its readers' look-up and
+    the mark of its last success."""
+    edition_id = start_edition(sessions, [subscriber(f"reader{n}@example.org") for n in range(40)])
+    with sessions.begin() as session:
+        editions.start_due(session, datetime.now(timezone.utc))
+        edition = editions.get(session, edition_id)
+    mailer = make_mailer(SEND_CONCURRENCY=1, SEND_BATCH=20)
+    settings = mailer.settings
+    dispatcher = delivery.Dispatcher(sessions, Recipient, mailer.owner, mailer.connect, mailer.pacer,
+                                     settings.editions, scope=(Recipient.edition_id == edition_id,))
+    engine = sessions.kw["bind"]
+    with statements_of(engine) as seen:
+        outcome = dispatcher.run(editions.Copies(edition, settings.links, settings.smtp.sender).prepare)
+    assert outcome.sent == 40 and len(sink.wait_for(40)) == 40
+    assert seen["transactions"] == []
+    statements = [sql for _, sql in seen["statements"]]
+    on_postgresql = engine.dialect.name == "postgresql"
+    # 2 batches × (claim, look-up, its last success) + 40 marks + the claim that found nothing (+ SET, RESET)
+    assert len(statements) == 2 * 3 + 40 + 1 + (2 if on_postgresql else 0), statements
+    if on_postgresql:  # every statement of the sender ran on the connection whose commits do not wait for the disk
+        assert statements[0] == "SET synchronous_commit TO OFF" and statements[-1] == "RESET synchronous_commit"
+        assert len({connection for connection, _ in seen["statements"]}) == 1
+    with sessions() as session:
+        assert delivery.counts(session, Recipient) == {"sent": 40}
+
+
+def test_senders_give_their_connections_back_waiting_for_the_disk(sessions, sink, make_mailer):
+    engine = sessions.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("synchronous_commit is PostgreSQL's")
+    edition_id = start_edition(sessions, [subscriber(f"reader{n}@example.org") for n in range(30)])
+    edition, counts = send_until_settled(sessions, make_mailer(SEND_CONCURRENCY=4, SEND_BATCH=5), edition_id)
+    assert counts == {"sent": 30}
+    pooled = [engine.connect() for _ in range(engine.pool.checkedin())]  # every connection the senders used
+    try:
+        assert pooled and {c.execute(text("SHOW synchronous_commit")).scalar() for c in pooled} == {"on"}
+    finally:
+        for connection in pooled:
+            connection.close()
