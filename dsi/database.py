@@ -61,17 +61,23 @@ def is_postgresql(url: str) -> bool:
     return make_url(url).get_backend_name() == "postgresql"
 
 
+# Connections a process may hold at once, on every database: each newsletter sender keeps one for its slice
+# of sending (services/newsletter/delivery.py), ten in all at the default settings, beside the workers' own.
+POOL_BOUNDS = {"pool_size": 10, "max_overflow": 20}
+
+
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         if parsed.get_backend_name() == "postgresql" and _under_eventlet():
             cooperate_with_eventlet()
-        engine = create_engine(url, pool_size=10, max_overflow=20)
+        engine = create_engine(url, **POOL_BOUNDS)
         _ping_connections_back_from_rest(engine)
         return engine
-    if parsed.database and parsed.database != ":memory:":
+    on_file = bool(parsed.database) and parsed.database != ":memory:"
+    if on_file:
         os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30})
+    engine = create_engine(url, connect_args={"timeout": 30}, **(POOL_BOUNDS if on_file else {}))
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record):

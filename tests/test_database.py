@@ -126,3 +126,16 @@ def test_a_lists_total_is_told_by_its_last_page_and_counted_otherwise():
     assert known_total([], page=1, per_page=5) == 0  # nothing at all
     assert known_total([1] * 5, page=1, per_page=5) is None  # a full page: more may follow
     assert known_total([], page=4, per_page=5) is None  # past the end: how far is not known
+
+
+def test_a_sqlite_file_engine_holds_as_many_connections_as_a_postgresql_one(tmp_path):
+    """Each newsletter sender keeps a connection for its slice of sending: SQLite's default bounds (5 + 10)
+    would leave the service's workers waiting for the pool while an edition goes out."""
+    engine = database.make_engine(f"sqlite:///{tmp_path}/bounds.db")
+    try:
+        held = [engine.connect() for _ in range(sum(database.POOL_BOUNDS.values()))]
+        assert engine.pool.size() == database.POOL_BOUNDS["pool_size"] and engine.pool.checkedout() == len(held)
+        for connection in held:
+            connection.close()
+    finally:
+        engine.dispose()
