@@ -186,6 +186,7 @@ def test_a_message_costs_one_statement_and_no_transaction_of_its_own(sessions, s
 
 
 def test_senders_give_their_connections_back_waiting_for_the_disk(sessions, sink, make_mailer):
+    """A sender's connection commits without waiting for the disk, in autocommit: nobody else's may."""
     engine = sessions.kw["bind"]
     if engine.dialect.name != "postgresql":
         pytest.skip("synchronous_commit is PostgreSQL's")
@@ -195,6 +196,7 @@ def test_senders_give_their_connections_back_waiting_for_the_disk(sessions, sink
     pooled = [engine.connect() for _ in range(engine.pool.checkedin())]  # every connection the senders used
     try:
         assert pooled and {c.execute(text("SHOW synchronous_commit")).scalar() for c in pooled} == {"on"}
+        assert not any(c.connection.dbapi_connection.autocommit for c in pooled)  # transactions as usual
     finally:
         for connection in pooled:
             connection.close()
