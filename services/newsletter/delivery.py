@@ -13,8 +13,9 @@ its own short transaction, and no transaction stays open while we talk to the SM
   `unconfirmed`): the promise is "never twice". So is a message whose answer never came;
 - *sent* is committed when the server accepts (together with the next row's *sending*, to save a commit).
 
-A sender runs its claims, look-ups and those two marks on one connection of its own in autocommit mode, each
-mark one statement: one round trip to the database per message (instead of BEGIN, two UPDATEs and COMMIT).
+A sender runs its claims, look-ups and marks on one connection of its own in autocommit mode, both marks of a
+message in one statement (`mark`): one round trip to the database per message, where BEGIN, SET LOCAL
+synchronous_commit, two UPDATEs and COMMIT made five.
 
 SMTP has no way to ask a server whether it got a message, so no protocol is exactly-once across every
 possible crash. Here a copy is lost only if the process dies in the instant between that commit and one
@@ -27,8 +28,6 @@ from datetime import timedelta
 
 import eventlet
 from sqlalchemy import DateTime, Integer, and_, bindparam, case, func, null, or_, select, update
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 
 from dsi import metrics
 from dsi.clock import utcnow
@@ -102,13 +101,12 @@ def claim(session, model, owner: str, limit: int, lease: float, scope=()) -> lis
 
 
 def move(session, model, row_id: int, owner: str, states: tuple, **values) -> bool:
-    """Change a row we hold in one of `states`; False if it is no longer ours. `session` may be a Connection."""
+    """Change a row we hold in one of `states`; False if it is no longer ours."""
     statement = _move_statement(model, tuple(states), tuple(sorted(values)))
     parameters = {"row_id": row_id, "owner": owner, **{f"new_{name}": value for name, value in values.items()}}
     # On the session's connection, past the ORM: its bulk-update machinery cost more CPU than the statement
     # (nothing of the row is loaded in the session to keep in step)
-    connection = session.connection() if isinstance(session, Session) else session
-    return connection.execute(statement, parameters).rowcount == 1
+    return session.connection().execute(statement, parameters).rowcount == 1
 
 
 @functools.lru_cache(maxsize=64)
@@ -122,30 +120,38 @@ def _move_statement(model, states: tuple, names: tuple):
     )
 
 
-def start_sending(connection, model, row_id: int, owner: str, previous: int | None = None) -> bool:
-    """One statement, so one transaction even in autocommit: `row_id` (claimed) becomes `sending` if it is
-    still ours, and `previous` (the row the server accepted last, if any) becomes `sent`. False if `row_id` is
-    no longer ours; `previous` is marked sent all the same."""
-    parameters = {"row_id": row_id, "previous": previous, "owner": owner, "now": utcnow()}
-    return row_id in connection.execute(_start_statement(model), parameters).scalars().all()
+def mark(connection, model, owner: str, sending: int | None = None, sent: int | None = None) -> bool:
+    """In one statement, so one transaction even in autocommit: `sent` (the row the server accepted last, if
+    any) becomes sent and `sending` (claimed) becomes sending if it is still ours; True if it did."""
+    parameters = {"sending": sending, "sent": sent, "owner": owner, "now": utcnow()}
+    statement = _mark_statement(model, connection.dialect.name == "postgresql")
+    return sending in connection.execute(statement, parameters).scalars().all()
 
 
 @functools.lru_cache(maxsize=8)
-def _start_statement(model):
+def _mark_statement(model, on_postgresql: bool):
     column = model.__table__.c
-    this = column.id == bindparam("row_id", type_=Integer)
+    this = column.id == bindparam("sending", type_=Integer)
     now = bindparam("now", type_=DateTime(timezone=True))
+    returned = [column.id]
+    if on_postgresql:
+        # Its commit does not wait for the disk: a mark must outlive this process, which it does once the server
+        # has it. A crash of the database server itself may lose the last marks (rows then sent again; WAL order
+        # loses only the newest commits, never a claim under a mark that survived). RETURNING runs on every row
+        # changed, before the commit, and set_config(…, true) ends with this statement's transaction: on a
+        # connection a pooler (PgBouncer) shares, a SET would outlive it and reach other clients' commits.
+        returned.append(func.set_config("synchronous_commit", "off", True))
     return (
         update(model.__table__)
         .where(column.claimed_by == bindparam("owner"), or_(
             and_(this, column.state == CLAIMED),
-            and_(column.id == bindparam("previous", type_=Integer), column.state.in_((SENDING, UNCONFIRMED))),
+            and_(column.id == bindparam("sent", type_=Integer), column.state.in_((SENDING, UNCONFIRMED))),
         ))
         .values(state=case((this, SENDING), else_=SENT),
                 claimed_at=case((this, now), else_=column.claimed_at),
                 sent_at=case((this, column.sent_at), else_=now),
                 last_error=case((this, column.last_error), else_=null()))
-        .returning(column.id)
+        .returning(*returned)
     )
 
 
@@ -201,27 +207,8 @@ class Dispatcher:
 def _autocommit(session):
     """The session's connection, held for a sender's drain, every statement its own transaction: each step of
     the protocol is one statement (a claim, a look-up, a mark), so BEGIN and COMMIT would only add round trips.
-
-    On PostgreSQL its commits do not wait for the disk (set once here rather than per transaction): a mark must
-    outlive this process, which it does once the server has it. A crash of the database server itself may lose
-    the last marks, and the rows are then sent again; WAL order keeps what survives consistent (a lost claim
-    takes every later mark of this connection with it)."""
-    link = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    if link.dialect.name == "postgresql":
-        link.exec_driver_sql("SET synchronous_commit TO OFF")
-    return link
-
-
-def _end_autocommit(link) -> None:
-    """The pool's next user gets a connection that waits for the disk again (the isolation level SQLAlchemy
-    restores itself)."""
-    if link is None or link.dialect.name != "postgresql" or link.invalidated or link.closed:
-        return
-    try:
-        link.exec_driver_sql("RESET synchronous_commit")
-    except DBAPIError:
-        log.warning("could not reset synchronous_commit; the connection is dropped", exc_info=True)
-        link.invalidate()
+    SQLAlchemy restores the isolation level when the session gives the connection back to the pool."""
+    return session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 class _Sender:
@@ -258,7 +245,6 @@ class _Sender:
                     self._record_success()
                 finally:
                     self.connection.close()
-                    _end_autocommit(self.link)
         return self.outcome
 
     def _send(self, job: Job) -> None:
@@ -285,7 +271,7 @@ class _Sender:
 
     def _start(self, job: Job) -> bool:
         """The server holds the body and waits for its final dot: commit `sending` (and the previous success)."""
-        ours = start_sending(self.link, self.d.model, job.id, self.d.owner, self.unrecorded)
+        ours = mark(self.link, self.d.model, self.d.owner, sending=job.id, sent=self.unrecorded)
         self.unrecorded = None
         return ours
 
@@ -297,8 +283,7 @@ class _Sender:
 
     def _record_success(self) -> None:
         if self.unrecorded is not None:
-            move(self.link, self.d.model, self.unrecorded, self.d.owner, (SENDING, UNCONFIRMED),
-                 state=SENT, sent_at=utcnow(), last_error=None)
+            mark(self.link, self.d.model, self.d.owner, sent=self.unrecorded)
             self.unrecorded = None
 
     def _skip(self, jobs) -> None:

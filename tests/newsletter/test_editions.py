@@ -222,21 +222,33 @@ def test_a_send_starts_in_one_statement_that_also_records_the_previous_success(s
     _sending_edition(session, 3)
     first, second, third = (row_id for row_id, _ in delivery.claim(session, Recipient, "a", 3, lease=60))
     session.commit()
-    assert delivery.start_sending(session.connection(), Recipient, first, "a")
+    assert delivery.mark(session.connection(), Recipient, "a", sending=first)
     session.commit()
     with Session(newsletter_db) as other:  # the first is with the server: only the others are claimed
-        assert delivery.start_sending(other.connection(), Recipient, second, "a", previous=first)
+        assert delivery.mark(other.connection(), Recipient, "a", sending=second, sent=first)
         other.commit()
         assert [row_id for row_id, _ in delivery.claim(other, Recipient, "b", 5, lease=-1)] == [third]
         other.commit()
     # the third was taken over: not ours to send, but the second's success is recorded all the same
-    assert not delivery.start_sending(session.connection(), Recipient, third, "a", previous=second)
+    assert not delivery.mark(session.connection(), Recipient, "a", sending=third, sent=second)
     session.commit()
     rows = {row.id: row for row in session.scalars(select(Recipient).execution_options(populate_existing=True))}
     assert [(rows[i].state, rows[i].claimed_by) for i in (first, second, third)] == [
         ("sent", "a"), ("sent", "a"), ("claimed", "b")]
     assert rows[first].sent_at is not None and rows[third].sent_at is None
     assert delivery.settle_stale(session, Recipient, older_than=3600) == 0  # times stored as the claim's are
+
+
+def test_a_marks_commit_does_not_wait_for_the_disk_and_leaves_the_connection_as_it_was(session):
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("synchronous_commit is PostgreSQL's")
+    _sending_edition(session, 1)
+    [(row_id, _)] = delivery.claim(session, Recipient, "a", 1, lease=60)
+    session.commit()
+    assert delivery.mark(session.connection(), Recipient, "a", sending=row_id)
+    assert session.scalar(text("SHOW synchronous_commit")) == "off"  # for the transaction the mark ran in
+    session.commit()
+    assert session.scalar(text("SHOW synchronous_commit")) == "on"  # and for it only
 
 
 def test_a_long_month_shows_the_first_items_and_links_to_the_rest(session):

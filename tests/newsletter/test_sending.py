@@ -175,18 +175,16 @@ def test_a_message_costs_one_statement_and_no_transaction_of_its_own(sessions, s
     assert outcome.sent == 40 and len(sink.wait_for(40)) == 40
     assert seen["transactions"] == []
     statements = [sql for _, sql in seen["statements"]]
-    on_postgresql = engine.dialect.name == "postgresql"
-    # 2 batches × (claim, look-up, its last success) + 40 marks + the claim that found nothing (+ SET, RESET)
-    assert len(statements) == 2 * 3 + 40 + 1 + (2 if on_postgresql else 0), statements
-    if on_postgresql:  # every statement of the sender ran on the connection whose commits do not wait for the disk
-        assert statements[0] == "SET synchronous_commit TO OFF" and statements[-1] == "RESET synchronous_commit"
-        assert len({connection for connection, _ in seen["statements"]}) == 1
+    # 2 batches × (claim, look-up, the mark of its last success) + 40 marks + the claim that found nothing
+    assert len(statements) == 2 * 3 + 40 + 1, statements
+    assert len({connection for connection, _ in seen["statements"]}) == 1
     with sessions() as session:
         assert delivery.counts(session, Recipient) == {"sent": 40}
 
 
 def test_senders_give_their_connections_back_waiting_for_the_disk(sessions, sink, make_mailer):
-    """A sender's connection commits without waiting for the disk, in autocommit: nobody else's may."""
+    """A sender's connection runs in autocommit, and its marks' commits do not wait for the disk: nobody
+    else's may."""
     engine = sessions.kw["bind"]
     if engine.dialect.name != "postgresql":
         pytest.skip("synchronous_commit is PostgreSQL's")
