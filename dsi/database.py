@@ -98,7 +98,7 @@ PING_AFTER_IDLE_SECONDS = 1.0
 def _ping_connections_back_from_rest(engine: Engine) -> None:
     """SQLAlchemy's `pool_pre_ping`, for connections that rested in the pool: a server restart or a dropped
     link is found on checkout and the pool starts afresh, instead of failing the request. The built-in ping ran
-    on every checkout: a round trip of each short transaction (one of six per newsletter message)."""
+    on every checkout: a round trip of each short transaction."""
 
     @event.listens_for(engine, "checkin")
     def _rested_from(_dbapi_connection, record):
