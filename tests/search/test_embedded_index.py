@@ -46,3 +46,31 @@ def test_a_search_leaves_the_services_other_greenthreads_running(tmp_path, make_
         assert SearchEngine(backend).query(parse_params({"q": "waag"}))["total"] == 1
     finally:
         backend.close()
+
+
+def test_counting_over_all_text_finds_what_the_ranked_search_finds(tmp_path, make_record):
+    """Facets and counts match a query's words against every field's words together (one automaton per word);
+    the ranked search asks each field. Both find the same documents, whichever field a word is in."""
+    from services.search.backends import Find
+    from services.search.backends.embedded import _count, _filtered, _matching, _text_query
+    from services.search.models import document
+    from services.search.text import Terms
+
+    backend = EmbeddedBackend(tmp_path)
+    try:
+        for record in [
+            make_record(1, "Waag Society", short_description="Open democracy in Amsterdam."),
+            make_record(2, "Decidim", short_description="Participatory democracy software.", city="Barcelona"),
+            make_record(3, "Fundació Barceló", short_description="Cultura i cooperació."),
+            make_record(4, "Care Map", kind="project", short_description="Mapping care.", tags=["health"]),
+        ]:
+            backend.upsert(document(record))
+        searcher = backend._live.index.searcher()
+        for q in ["democracy", "democrazy", "demo", "barcelona", "barcelo", "health", "care map", "open amst",
+                  "cooperacio", "map", "zyzzyva", "dem soc"]:
+            find = Find(terms=Terms(q))
+            ranked = searcher.search(_matching(_text_query(find)), 10, True).count
+            assert _count(searcher, _filtered(find)) == ranked, q
+            assert backend.find(Find(terms=Terms(q), facets=("kind",))).total == ranked, q
+    finally:
+        backend.close()
