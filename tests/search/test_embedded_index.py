@@ -74,3 +74,29 @@ def test_counting_over_all_text_finds_what_the_ranked_search_finds(tmp_path, mak
             assert backend.find(Find(terms=Terms(q), facets=("kind",))).total == ranked, q
     finally:
         backend.close()
+
+
+def test_the_searches_of_one_query_take_one_hop_off_the_event_loop(tmp_path, make_record):
+    """A query with no hits makes several searches ("did you mean"): all run on one OS thread, reached once."""
+    from services.search.engine import SearchEngine
+    from services.search.models import document
+    from services.search.schemas import parse_params
+
+    os_thread = eventlet.patcher.original("_thread")
+    threads = []
+
+    class Recording(EmbeddedBackend):
+        def _find(self, find):
+            threads.append(os_thread.get_ident())
+            return super()._find(find)
+
+    backend = Recording(tmp_path)
+    try:
+        backend.upsert(document(make_record(1, "Waag Society", short_description="Open democracy in Amsterdam.")))
+        answer = SearchEngine(backend).query(parse_params({"q": "opun demo"}))
+        assert answer["total"] == 0 and answer["did_you_mean"] == "open demo"
+        assert len(threads) > 2 and len(set(threads)) == 1 and threads[0] != os_thread.get_ident()
+        assert SearchEngine(backend).query(parse_params({"q": "democrazy"}))["total"] == 1  # a later one hops anew
+        assert threads[-1] != os_thread.get_ident()
+    finally:
+        backend.close()
