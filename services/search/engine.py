@@ -11,7 +11,7 @@ from typing import Callable, Iterator
 
 from dsi import countries, kinds, vocab
 
-from .backends import Backend, Find
+from .backends import Backend, Find, Found
 from .models import FACETS, content_document, content_key, content_tombstone, document, is_content_key, tombstone
 from .schemas import SearchParams
 from .text import Terms, distance, excerpt, highlight, words
@@ -72,15 +72,20 @@ class SearchEngine:
             limit=params.per_page,
             facets=FACETS,
         )
-        found = self.backend.find(find)
+        found, did_you_mean = self.backend.together(lambda: self._find_or_correct(find))
         return {
             "items": [self._item(hit, terms) for hit in found.hits],
             "total": found.total,
             "page": params.page,
             "per_page": params.per_page,
             "facets": self._facets(found.facets, params.filters),
-            "did_you_mean": self.did_you_mean(find) if found.total == 0 and terms else None,
+            "did_you_mean": did_you_mean,
         }
+
+    def _find_or_correct(self, find: Find) -> tuple[Found, str | None]:
+        """What `find` finds, and on zero hits, what was perhaps meant: the searches of one query, together."""
+        found = self.backend.find(find)
+        return found, self.did_you_mean(find) if found.total == 0 and find.terms else None
 
     def suggest(self, q: str, limit: int = 8) -> list[dict]:
         """Names for what is typed so far: the index's best matches, names that begin with the typed words

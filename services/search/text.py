@@ -6,6 +6,7 @@ Words are runs of letters and digits, lower-cased and folded to ASCII ("Barceló
 """
 import functools
 import html
+import itertools
 import re
 
 from tantivy import Filter, TextAnalyzerBuilder, Tokenizer
@@ -93,7 +94,9 @@ class Terms:
 
     def __init__(self, q: str):
         self.terms = words(q)[:10]  # ten words are plenty; more only makes a query slower
-        self._hits: dict[str, bool] = {}
+        # the words of this query's snippets, as they appear in the text, judged once each per query
+        self._judged: set[str] = set()
+        self._hits: set[str] = set()
         self._plan = None
 
     def __bool__(self):
@@ -105,15 +108,37 @@ class Terms:
         for i, term in enumerate(self.terms):
             yield term, typo_budget(term), i == last
 
+    def first_hit(self, found: list[str]) -> int | None:
+        """Where in `found` (a text's words as they appear) the first word that matches a term is. A page's
+        texts share most of their words: each is judged once per query, then looked up in a set."""
+        judged, hits, judge = self._judged, self._hits, self._judge
+        for position, word in enumerate(found):
+            if word in hits:
+                return position
+            if word not in judged:
+                judged.add(word)
+                if judge(word):
+                    hits.add(word)
+                    return position
+        return None
+
     def hit(self, word: str) -> bool:
-        known = self._hits.get(word)
-        if known is None:
-            if self._plan is None:  # asked for every word of every snippet: work out each term's rule once
-                self._plan = [(term, typo_budget(term), prefix, frozenset(term)) for term, _, prefix in self]
-            folded = fold(word)
-            known = self._hits[word] = bool(folded) and any(
-                _matches(folded, term, budget, prefix, letters) for term, budget, prefix, letters in self._plan)
-        return known
+        if word not in self._judged:
+            self._judged.add(word)
+            if self._judge(word):
+                self._hits.add(word)
+        return word in self._hits
+
+    def _judge(self, word: str) -> bool:
+        if self._plan is None:  # each term's rule, worked out once per query
+            self._plan = [(term, budget, prefix, frozenset(term), len(term) - budget,
+                           1 << 30 if prefix else len(term) + budget) for term, budget, prefix in self]
+        length = len(folded := fold(word))
+        for term, budget, prefix, letters, shortest, longest in self._plan:
+            # no rule matches a word outside these lengths (nor an empty one: a term has a letter past its budget)
+            if shortest <= length <= longest and _matches(folded, term, budget, prefix, letters):
+                return True
+        return False
 
 
 def highlight(text: str, terms: Terms, width: int = 180) -> str | None:
@@ -121,8 +146,7 @@ def highlight(text: str, terms: Terms, width: int = 180) -> str | None:
     None when no word of `text` matches."""
     if not text or not terms:
         return None
-    # the words up to the first hit only: a long description is rarely read to its end
-    first = next((match.start() for match in WORD.finditer(text) if terms.hit(match.group())), None)
+    first = _first_hit(text, terms)
     if first is None:
         return None
     start = max(0, first - width // 3)
@@ -144,6 +168,20 @@ def highlight(text: str, terms: Terms, width: int = 180) -> str | None:
         cursor = b
     out.append(html.escape(text[cursor:end]))
     return ("…" if start else "") + "".join(out) + ("…" if end < len(text) else "")
+
+
+def _first_hit(text: str, terms: Terms, chunk: int = 300) -> int | None:
+    """Where the first word of `text` that matches a term begins. Read a chunk at a time (cut at a space, which no
+    word holds): a long description is rarely read to its end."""
+    begin = 0
+    while begin < len(text):
+        end = text.find(" ", begin + chunk)
+        end = len(text) if end < 0 else end
+        position = terms.first_hit(WORD.findall(text, begin, end))
+        if position is not None:
+            return next(itertools.islice(WORD.finditer(text, begin, end), position, None)).start()
+        begin = end
+    return None
 
 
 def excerpt(text: str, width: int = 180) -> str:

@@ -1,11 +1,13 @@
 """The interface every index backend implements: what it stores and how it is asked (see __init__.py)."""
 from dataclasses import dataclass, field
-from typing import Iterable, Protocol
+from typing import Callable, Iterable, Protocol, TypeVar
 
 from dsi.errors import InvalidInput
 
 from ..schemas import MAX_RESULTS, BBox
 from ..text import Terms
+
+T = TypeVar("T")
 
 # Full-text fields with their weight: the name counts most.
 FIELDS = {"name": 3.0, "description": 1.0, "extra": 0.7}
@@ -50,6 +52,10 @@ class Backend(Protocol):
         """Store `document` (or a tombstone) unless the index holds the same or a newer version of it."""
 
     def find(self, find: Find) -> Found: ...
+
+    def together(self, work: Callable[[], T]) -> T:
+        """`work()`, which makes several calls of this backend, run as one unit (the embedded backend's searches
+        take one hop to an OS thread for all of them)."""
 
     def live_versions(self) -> dict[int, int]:
         """Id → version of every searchable document."""
