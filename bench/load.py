@@ -7,9 +7,10 @@ vhost, loaded with the real data (the DSI4EU 2017 export, as `dsi run` imports i
 N generated records on top (`dsi demo-data`). Beside it, in the same run, the floors of bench/floors.py:
 a nameko `@http` answering "ok", `@http` → one RPC → reply with nameko's defaults, and the same through the
 platform's own RPC (transient request, lean reply). Each route gets 4,000 distinct addresses (a wrk
-Lua script walks through them, so no two requests of a run are alike and no cache helps; where a route has fewer —
-the home page in seven languages, the few words of generated records — the same addresses again with a parameter
-the answer ignores, `visit=N`), and two routes of repeated reads: conditional (If-None-Match with the ETag the
+Lua script walks through them; where a route has fewer — the home page in seven languages, the few words of
+generated records — the same addresses again with a parameter the answer ignores, `visit=N`), and each request
+gets a parameter of its own (`distinct=`), so no two requests of any run are alike and no cache helps; two routes
+of repeated reads then ask again for what the gateway keeps: conditional (If-None-Match with the ETag the
 gateway gave: HTTP caching, a 304) and plain (the gateway's kept answer, from memory); for each route and number
 of connections it prints req/s, p50 and p99 and the ratio of its req/s to each floor's, then the RSS of every
 service. `--soak SECONDS` then runs the whole mix at 16 connections for that long, sampling every service's RSS.
@@ -59,6 +60,7 @@ WRK_THREADS = 2
 LUA = """
 local paths = {%(paths)s}
 local etags = {%(etags)s}
+local distinct = %(distinct)s
 local threads = 0
 function setup(thread)
   thread:set("offset", threads)
@@ -69,11 +71,15 @@ function init(args)
 end
 function request()
   local index = (counter %% #paths) + 1
+  local path = paths[index]
+  if distinct then  -- a parameter the answer ignores, never the same twice: no request of the run is answered from a cache
+    path = path .. (string.find(path, "?", 1, true) and "&" or "?") .. "distinct=%(run)s-" .. counter
+  end
   counter = counter + %(threads)d
   if etags[index] then
-    return wrk.format("GET", paths[index], {["If-None-Match"] = etags[index]})
+    return wrk.format("GET", path, {["If-None-Match"] = etags[index]})
   end
-  return wrk.format("GET", paths[index])
+  return wrk.format("GET", path)
 end
 function done(summary, latency, requests)
   io.write(string.format("RESULT {\\"requests\\": %%d, \\"duration_us\\": %%d, \\"p50_us\\": %%d, \\"p99_us\\": %%d, "
@@ -289,10 +295,13 @@ def build_mix(url: str, rng: random.Random) -> dict[str, list[str]]:
 
 
 def wrk(url: str, paths: list[str], connections: int, duration: int, folder: Path,
-        etags: list[str] | None = None) -> dict:
-    script = folder / f"mix-{uuid.uuid4().hex[:6]}.lua"
+        etags: list[str] | None = None, distinct: bool = False) -> dict:
+    """`paths` in turn for `duration` seconds; `distinct`: each request made unlike any other of any run."""
+    run = uuid.uuid4().hex[:6]
+    script = folder / f"mix-{run}.lua"
     script.write_text(LUA % {"paths": ", ".join(json.dumps(path) for path in paths),
-                             "etags": ", ".join(json.dumps(etag) for etag in etags or ()), "threads": WRK_THREADS})
+                             "etags": ", ".join(json.dumps(etag) for etag in etags or ()), "threads": WRK_THREADS,
+                             "distinct": "true" if distinct else "false", "run": run})
     run = subprocess.run(["wrk", "-t", str(WRK_THREADS), "-c", str(connections), "-d", f"{duration}s",
                           "--timeout", "10s", "-s", str(script), url], capture_output=True, text=True,
                          timeout=duration + 60)
@@ -412,7 +421,8 @@ def main() -> None:
                     kept = [(path, etag) for path, etag in zip(paths, etags_of(url, paths)) if etag]
                     paths = [path for path, _ in kept]
                     etags = [etag for _, etag in kept] if name == REPEATED else None
-                got = wrk(url, paths, connections, args.duration, folder, etags)
+                got = wrk(url, paths, connections, args.duration, folder, etags,
+                          distinct=name not in (REPEATED, POPULAR))
                 say(f"| {name} | {len(paths)} | {got['rps']:,.0f} | {got['p50']:.1f} | {got['p99']:.1f} | "
                     f"{got['errors']} | {got['rps'] / bare['rps']:.2f} | {got['rps'] / rpc['rps']:.2f} | "
                     f"{got['rps'] / lean['rps']:.2f} |")
@@ -432,7 +442,7 @@ def soak(url: str, mix: dict[str, list[str]], seconds: int, marker: str, folder:
     random.Random(0).shuffle(paths)
     samples = [(0.0, service_rss(marker))]
     result = {}
-    runner = threading.Thread(target=lambda: result.update(wrk(url, paths, 16, seconds, folder)))
+    runner = threading.Thread(target=lambda: result.update(wrk(url, paths, 16, seconds, folder, distinct=True)))
     started = time.monotonic()
     runner.start()
     interval = min(30.0, seconds / 10)

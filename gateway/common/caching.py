@@ -21,6 +21,7 @@ import re
 import time
 import uuid
 
+from eventlet.event import Event
 from nameko.events import BROADCAST, event_handler
 from nameko.extensions import DependencyProvider
 from werkzeug.http import http_date
@@ -163,7 +164,8 @@ class Parts:
 
     def get(self, name: str, make, keep=lambda value: value is not None):
         """The part `name` while it is fresh; otherwise `make()`, kept when `keep` says it is whole (by default
-        unless None: its owner did not answer)."""
+        unless None: its owner did not answer). While one page makes a part, the others that need it wait for that
+        one (when a part goes out of date under load, its owners are asked once, not by every page at once)."""
         key = self.prefix + name
         kept = ANSWERS.get(key)
         if kept is not None and _fresh(kept, time.time()):
@@ -171,14 +173,26 @@ class Parts:
             if decoded is None or decoded[0] is not kept:  # read once per kept version, not per page
                 decoded = _DECODED[key] = (kept, json.loads(kept.body))
             return decoded[1]
-        value = make()
+        if key in _MAKING:
+            return _MAKING[key].wait()
+        making = _MAKING[key] = Event()
+        try:
+            value = make()
+        except BaseException as error:
+            making.send_exception(error)
+            raise
+        finally:
+            del _MAKING[key]
         if keep(value):
             ANSWERS.put(key, 200, (), json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+        making.send(value)
         return value
 
 
 # A kept part's value as read from its body: pages only read it. One entry per part name (a few dozen).
 _DECODED: dict[str, tuple] = {}
+# The parts being made now, each with what its makers' waiters will get.
+_MAKING: dict[str, Event] = {}
 
 
 class SharedParts(DependencyProvider):

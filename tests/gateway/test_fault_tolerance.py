@@ -1,9 +1,11 @@
 """The gateway when its owners do not answer: submissions and reports kept in its spool and relayed once, reads
 served from the last good answer (marked stale) or a clear 503, liveness and readiness, caching headers."""
 import re
+import uuid
 import sqlite3
 from pathlib import Path
 
+import eventlet
 import pytest
 from prometheus_client import REGISTRY
 from nameko.standalone.events import event_dispatcher
@@ -230,6 +232,29 @@ def test_parts_pages_share_are_kept_fresh_until_an_event_and_a_gateway_sees_only
     assert mine.get("stats", make) == mine.get("stats", make) == {"organisations": 5}
     now[0] += caching.FRESH_FOR
     assert mine.get("stats", make) == {"organisations": 6}
+
+
+def test_a_part_many_pages_need_at_once_is_made_once_and_a_failure_reaches_them_all():
+    caching.ANSWERS.clear()
+    parts, made = caching.Parts(f"part {uuid.uuid4().hex} "), []
+
+    def slow_count():
+        made.append(1)
+        eventlet.sleep(0.2)  # the owner answers while other pages ask for the same part
+        return {"organisations": len(made)}
+
+    pages = [eventlet.spawn(parts.get, "stats", slow_count) for _ in range(5)]
+    assert [page.wait() for page in pages] == [{"organisations": 1}] * 5 and len(made) == 1
+
+    def failing():
+        eventlet.sleep(0.2)
+        raise RuntimeError("the owner broke")
+
+    pages = [eventlet.spawn(parts.get, "broken", failing) for _ in range(3)]
+    for page in pages:
+        with pytest.raises(RuntimeError, match="the owner broke"):
+            page.wait()
+    assert parts.get("broken", lambda: {"back": True}) == {"back": True}  # nothing left waiting or kept
 
 
 def test_liveness_and_readiness_name_what_is_missing(container_factory, directory_config, gateway_config,
