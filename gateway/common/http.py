@@ -234,11 +234,17 @@ class RpcProxy(nameko_rpc.RpcProxy):
     link — goes out persistent, as nameko sends it."""
 
     def get_dependency(self, worker_ctx):
-        options = self.options
-        request = worker_ctx.args[0] if worker_ctx.args else None
+        return _ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener, **self.options)
+
+
+class _ServiceProxy(nameko_rpc.ServiceProxy):
+    """Decides when a call is made, not for every proxy of every request (most requests call one service)."""
+
+    def __getattr__(self, name):
+        options, request = self.options, self.worker_ctx.args[0] if self.worker_ctx.args else None
         if isinstance(request, Request) and not caching.private(request):
             options = {**options, "delivery_mode": NON_PERSISTENT}
-        return nameko_rpc.ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener, **options)
+        return nameko_rpc.MethodProxy(self.worker_ctx, self.service_name, name, self.reply_listener, **options)
 
 
 def call(method, *args, timeout: float = RPC_TIMEOUT, **kwargs):
