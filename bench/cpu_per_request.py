@@ -24,16 +24,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.load import (build_mix, platform_env, platform_processes, say, scratch_run,  # noqa: E402
-                        start_platform)
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far."""
-    fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+from bench.load import (build_mix, cpu_seconds, platform_env, platform_processes, say,  # noqa: E402
+                        scratch_run, start_platform)
 
 
 def run_route(url: str, paths: list[str], count: int, concurrency: int) -> list[float]:
@@ -83,7 +75,7 @@ def main() -> None:
 
     folder, vhost, processes, marker, port, url = scratch_run("cpu")
     try:
-        published = start_platform(processes, platform_env(folder, vhost.uri, port, marker), url, vhost)
+        published = start_platform(processes, platform_env(folder, vhost.uri, port, marker), url, vhost, marker)
         mix = build_mix(url, random.Random(args.seed))
         if args.routes:
             mix = {name: paths for name, paths in mix.items() if name.startswith(tuple(args.routes))}

@@ -150,9 +150,27 @@ def settled(vhost: str) -> bool:
     return all(queue.get("messages", 1) == 0 for queue in queues)
 
 
-def start_platform(processes: "Processes", env: dict, url: str, vhost: "Vhost") -> int:
-    """`dsi run`, waited for until it answers, search holds every published record and the start-up's events are
-    handled; the number of published records."""
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def quiet(marker: str, window: float = 5.0) -> bool:
+    """The platform's processes used less than a tenth of a core over `window` seconds: the work the start left
+    (the search index merging its segments after 100,000 records, read models catching up) is done."""
+    pids = platform_processes(marker)
+    before = {pid: cpu_seconds(pid) for pid in pids}
+    time.sleep(window)
+    return sum(cpu_seconds(pid) - before[pid] for pid in pids) < 0.1 * window
+
+
+def start_platform(processes: "Processes", env: dict, url: str, vhost: "Vhost", marker: str) -> int:
+    """`dsi run`, waited for until it answers, search holds every published record, the start-up's events are
+    handled and its processes are quiet; the number of published records."""
     platform = processes.start("dsi-run", [sys.executable, "-m", "dsi.cli", "run"], env)
     wait_until(lambda: requests.get(f"{url}/healthz", timeout=5).ok, 600, "dsi run", platform)
     expected = requests.get(f"{url}/api/stats", timeout=30).json()
@@ -393,7 +411,7 @@ def main() -> None:
             subprocess.run([sys.executable, "-m", "dsi.cli", "demo-data", "--count", str(args.records // 2)],
                            cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
             say(f"generated {args.records} records in {time.monotonic() - started:.0f} s")
-        published = start_platform(processes, env, url, vhost)
+        published = start_platform(processes, env, url, vhost, marker)
         say(f"platform ready: {published} published records, at {url}")
         floors = start_floors(processes, vhost.uri, env)
         mix = build_mix(url, random.Random(args.seed))

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.load import cpu_seconds  # noqa: E402
 from dsi import events  # noqa: E402
 from dsi.database import make_engine  # noqa: E402
 from dsi.launcher import default_data_path  # noqa: E402
@@ -100,12 +101,6 @@ def explain(engine, call) -> None:
             for row in cursor.fetchall():
                 print("      ", " ".join(str(column) for column in row))
             cursor.close()
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far."""
-    fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rpc_calls(session: Session) -> dict:
