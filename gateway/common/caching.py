@@ -98,7 +98,7 @@ def remember(request, response: Response) -> Response:
     cacheable = (not private(request) and 200 <= response.status_code < 300 and "Set-Cookie" not in response.headers
                  and response.headers.get("Cache-Control") != NO_STORE)
     if not cacheable:
-        if request.method == "GET" and 200 <= response.status_code < 300 or private(request):
+        if request.method in ("GET", "HEAD") and 200 <= response.status_code < 300 or private(request):
             response.headers["Cache-Control"] = NO_STORE
         return response
     answer = ANSWERS.put(key_of(request), response.status_code, _own_headers(response), response.get_data())
@@ -184,9 +184,9 @@ class Parts:
             raise
         finally:
             del _MAKING[key]
+        making.send(value)  # before it is kept: a failure to keep it is this page's, not its waiters' for ever
         if keep(value):
             ANSWERS.put(key, 200, (), json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
-        making.send(value)
         return value
 
 

@@ -11,7 +11,7 @@ from prometheus_client import REGISTRY
 from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ClusterRpcProxy
 from werkzeug.test import EnvironBuilder
-from werkzeug.wrappers import Request
+from werkzeug.wrappers import Request, Response
 from sqlalchemy import create_engine, text
 
 from dsi.migrations import upgrade
@@ -255,6 +255,26 @@ def test_a_part_many_pages_need_at_once_is_made_once_and_a_failure_reaches_them_
         with pytest.raises(RuntimeError, match="the owner broke"):
             page.wait()
     assert parts.get("broken", lambda: {"back": True}) == {"back": True}  # nothing left waiting or kept
+
+    def unkeepable():
+        eventlet.sleep(0.2)
+        return {"not JSON"}  # made, but it cannot be kept: only its maker fails
+
+    maker, *waiters = [eventlet.spawn(parts.get, "unkeepable", unkeepable) for _ in range(3)]
+    with eventlet.Timeout(5):  # its waiters are answered, not left waiting
+        assert [waiter.wait() for waiter in waiters] == [{"not JSON"}] * 2
+    with pytest.raises(TypeError):
+        maker.wait()
+
+
+def test_a_head_is_answered_with_the_caching_headers_of_its_get():
+    caching.ANSWERS.clear()
+    for method in ("GET", "HEAD"):
+        request = Request(EnvironBuilder(path="/data", method=method).get_environ())
+        with_cookie = Response("a page", headers={"Set-Cookie": "visitor=1"})
+        assert caching.remember(request, with_cookie).headers["Cache-Control"] == caching.NO_STORE
+        kept = caching.remember(request, Response("a page"))
+        assert kept.headers["Cache-Control"] == caching.PUBLIC and kept.headers["ETag"]
 
 
 def test_liveness_and_readiness_name_what_is_missing(container_factory, directory_config, gateway_config,
