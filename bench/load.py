@@ -1,4 +1,5 @@
-"""The platform under load: a fixed mix of public requests, each route measured with `wrk`, beside the framework's floors.
+"""The platform under load: a fixed mix of public requests, each route measured with `wrk`, beside the
+framework's floors.
 
     .venv/bin/python bench/load.py [--records 100000] [--connections 16 64] [--duration 10] [--soak 600]
 
@@ -72,7 +73,7 @@ end
 function request()
   local index = (counter %% #paths) + 1
   local path = paths[index]
-  if distinct then  -- a parameter the answer ignores, never the same twice: no request of the run is answered from a cache
+  if distinct then  -- a parameter the answer ignores, never the same twice: no cache answers a request of the run
     path = path .. (string.find(path, "?", 1, true) and "&" or "?") .. "distinct=%(run)s-" .. counter
   end
   counter = counter + %(threads)d
@@ -214,7 +215,7 @@ def wait_until(condition, seconds: float, what: str, process: subprocess.Popen |
     raise SystemExit(f"{what}: not within {seconds} s")
 
 
-def start_floors(processes: Processes, amqp_uri: str, env: dict) -> dict[str, str]:
+def start_floors(processes: Processes, amqp_uri: str) -> dict[str, str]:
     """The floors of bench/floors.py, each in a `nameko run` of its own: name → base URL."""
     ports = {"bare": free_port(), "rpc": free_port(), "platform": free_port()}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
@@ -227,7 +228,7 @@ def start_floors(processes: Processes, amqp_uri: str, env: dict) -> dict[str, st
         config.write_text(json.dumps({"AMQP_URI": amqp_uri, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
                                       "max_workers": 10}))
         processes.start(name, [sys.executable, "-m", "nameko", "run", "--config", str(config), service],
-                        {**env, "PYTHONWARNINGS": "ignore"})
+                        {**os.environ, "PYTHONWARNINGS": "ignore"})
     wait_until(lambda: requests.get(urls["bare"] + "/ok", timeout=2).ok, 60, "floor @http")
     wait_until(lambda: requests.get(urls["rpc"] + "/rpc", timeout=2).ok, 60, "floor @http → RPC")
     wait_until(lambda: requests.get(urls["platform"] + "/rpc", timeout=2).ok, 60, "floor @http → the platform's RPC")
@@ -413,7 +414,7 @@ def main() -> None:
             say(f"generated {args.records} records in {time.monotonic() - started:.0f} s")
         published = start_platform(processes, env, url, vhost, marker)
         say(f"platform ready: {published} published records, at {url}")
-        floors = start_floors(processes, vhost.uri, env)
+        floors = start_floors(processes, vhost.uri)
         mix = build_mix(url, random.Random(args.seed))
         if args.routes:
             mix = {name: paths for name, paths in mix.items() if name.startswith(tuple(args.routes))}

@@ -131,7 +131,8 @@ class GuardedRpcConsumer(RpcConsumer):
             message.delivery_info.get("exchange", ""), message.delivery_info["routing_key"]))
         config = self.container.config
         self.replies = Publisher(config[AMQP_URI_CONFIG_KEY], use_confirms=False, delivery_mode=NON_PERSISTENT,
-                                 ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+                                 ssl=config.get(AMQP_SSL_CONFIG_KEY),
+                                 login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
         self.reply_exchange = get_rpc_exchange(config)
 
     def handle_message(self, body, message):

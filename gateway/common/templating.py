@@ -175,7 +175,8 @@ def render(template: str, status: int = 200, headers: dict | None = None, reques
         context["csrf_field"] = lambda: Markup(
             f'<input type="hidden" name="{csrf.FIELD}" value="{Markup.escape(token.value())}">')
     body = environment.get_template(template).render(**context)
-    response = Response(body, status=status, mimetype="text/html", headers=headers)  # the door adds the security headers
+    # (the security headers are added at the door, gateway/common/security.py)
+    response = Response(body, status=status, mimetype="text/html", headers=headers)
     if token is not None:
         token.set_cookie(response)
         if token.used:  # a form with its CSRF token: for this visitor only, never kept by a cache
