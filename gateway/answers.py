@@ -4,15 +4,14 @@
   good answer to the same request, marked stale, with its `Age`.
 - HTTP caching: each answer carries a strong ETag of its body, so `If-None-Match` gets a 304 without the body.
 
-Bodies are kept zlib-compressed (pages and JSON shrink 4–8 times; compressing costs ~0.1 ms, and a body is read
-back only to serve it stale or to decode a shared part): the same memory keeps several times the answers.
-Bounded by the memory the entries hold (compressed bodies and their bookkeeping) and by their number, least
+Bodies are kept as they were sent: compressing them (zlib level 1) kept 4–8 times more answers in the same memory
+but cost a tenth of the gateway's CPU for every uncached page, since every public answer is kept.
+Bounded by the memory the entries hold (bodies and their bookkeeping) and by their number, least
 recently used first out; events make them out of date as a whole (gateway/common/caching.py). Used from eventlet
 green threads, which do not switch inside these methods (no I/O), so no lock is needed.
 """
 import hashlib
 import time
-import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Iterable
@@ -24,18 +23,14 @@ ENTRY_OVERHEAD = 500  # bytes an entry holds besides its key's, body's and heade
 class Answer:
     status: int
     headers: tuple[tuple[str, str], ...]
-    packed: bytes  # the body, compressed
+    body: bytes
     stored_at: float
     etag: str
     modified_at: float = 0.0  # when an answer with this body was first kept (Last-Modified); stored_at when new
 
     @property
-    def body(self) -> bytes:
-        return zlib.decompress(self.packed)
-
-    @property
     def size(self) -> int:
-        return len(self.packed) + sum(len(name) + len(value) for name, value in self.headers) + ENTRY_OVERHEAD
+        return len(self.body) + sum(len(name) + len(value) for name, value in self.headers) + ENTRY_OVERHEAD
 
     def age(self, now: float) -> int:
         """Whole seconds since it was stored, as the `Age` header wants."""
@@ -74,8 +69,7 @@ class Answers:
             return None
         now, etag, before = self.clock(), etag_of(body), self._entries.get(key)
         modified_at = before.modified_at if before is not None and before.etag == etag else now
-        answer = Answer(status, tuple((str(n), str(v)) for n, v in headers), zlib.compress(body, 1), now, etag,
-                        modified_at)
+        answer = Answer(status, tuple((str(n), str(v)) for n, v in headers), body, now, etag, modified_at)
         self.discard(key)
         if len(key) + answer.size > self.max_bytes:  # larger than the whole cache: never kept, nothing evicted for it
             return None

@@ -48,7 +48,7 @@ TOKEN_ARGS = ("token",)
 CHANGES = [(events.DIRECTORY, events.RECORD_PUBLISHED), (events.DIRECTORY, events.RECORD_UNPUBLISHED),
            ("content", "content_published"), ("content", "content_updated"), ("content", "content_unpublished")]
 
-ANSWERS = answers_module.Answers(max_bytes=32 * 1024 * 1024, max_entries=20_000)  # ~20,000 compressed pages
+ANSWERS = answers_module.Answers(max_bytes=64 * 1024 * 1024, max_entries=20_000)  # ~3,000–6,000 pages and lists
 _out_of_date_before = 0.0  # answers stored before this moment are not fresh (an event changed what they show)
 
 

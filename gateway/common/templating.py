@@ -12,11 +12,12 @@ from pathlib import Path
 
 import nh3
 from babel.numbers import format_decimal
-from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
-from markupsafe import Markup
+from jinja2 import Environment, FileSystemLoader, nodes, pass_context, select_autoescape
+from jinja2.ext import Extension
+from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
-from dsi import countries, kinds, settings, vocab
+from dsi import countries, kinds, vocab
 from dsi.errors import PlatformError
 
 from . import csrf, i18n
@@ -39,14 +40,48 @@ class _Environment(Environment):
         return super().getattr(obj, attribute)
 
 
+class KeptParts(Extension):
+    """`{% kept "name", a, b %}…{% endkept %}`: a part of a page rendered once per name, language and inputs, not
+    for every request (the header and footer; the home page's sections, the same for every visitor). One rendering
+    is kept per name and language (so a name says which part: `"cluster " ~ slug`); the inputs are what the part
+    shows, compared by identity (kept parts, common/caching.SharedParts, are the same objects while they are fresh:
+    a new version is a new object), strings by value. The part may use nothing else of its page but its language
+    and the environment's globals."""
+
+    tags = {"kept"}
+    _rendered: dict[tuple, tuple] = {}  # (template, name, language) → (inputs, HTML): one entry each
+
+    def parse(self, parser):
+        lineno = next(parser.stream).lineno
+        key = [nodes.Const(parser.name or ""), parser.parse_expression()]
+        while parser.stream.skip_if("comma"):
+            key.append(parser.parse_expression())
+        body = parser.parse_statements(("name:endkept",), drop_needle=True)
+        call = self.call_method("_kept", [nodes.ContextReference(), nodes.List(key)])
+        return nodes.CallBlock(call, [], [], body).set_lineno(lineno)
+
+    def _kept(self, context, key, caller):
+        template, name, *inputs = key
+        slot = (template, name, _lang(context))
+        kept = self._rendered.get(slot)
+        if kept is not None and len(kept[0]) == len(inputs) and all(map(_same, kept[0], inputs)):
+            return kept[1]
+        html = caller()
+        self._rendered[slot] = (inputs, html)
+        return html
+
+
+def _same(kept, given) -> bool:
+    return kept is given or (isinstance(kept, str) and kept == given)
+
+
 environment = _Environment(
     loader=FileSystemLoader(TEMPLATES),
-    # a stat of every template per render only where templates are edited while it runs
-    auto_reload=settings.environment("DSI_MODE") == settings.DEVELOPMENT,
+    auto_reload=False,  # read once: no stat of each template per render (an edited template needs a restart)
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,
-    extensions=["jinja2.ext.i18n"],
+    extensions=["jinja2.ext.i18n", KeptParts],
 )
 
 SECURITY_HEADERS = {
@@ -86,9 +121,32 @@ def _country_of(context, item) -> str:
 
 
 @pass_context
-def _options(context, vocabulary: dict) -> list[tuple[str, str]]:
+def _options(context, vocabulary: dict) -> tuple[tuple[str, str], ...]:
     """A vocabulary as (slug, label in the page's language) pairs for a picker."""
-    return [(slug, i18n.gettext(_lang(context), label)) for slug, label in vocabulary.items()]
+    return _options_in(_lang(context), tuple(vocabulary.items()))
+
+
+@lru_cache(maxsize=256)
+def _options_in(lang: str, vocabulary: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((slug, i18n.gettext(lang, label)) for slug, label in vocabulary)
+
+
+def _option_tags(choices, selected) -> Markup:
+    """`option_tags(choices, selected)`: a picker's <option>s of (value, label) pairs, `selected` marked. Escaped
+    once per list of choices, not per page: a country picker's 250 options were a fifth of an events page's
+    rendering."""
+    tags, position = _escaped_options(tuple(choices))
+    at = position.get(selected) if isinstance(selected, str) else None
+    if at is None:
+        return Markup("".join(tags))
+    chosen = tags[at].replace('">', '" selected>', 1)  # after the value, which escaping left without quotes
+    return Markup("".join(tags[:at]) + chosen + "".join(tags[at + 1:]))
+
+
+@lru_cache(maxsize=256)
+def _escaped_options(choices: tuple[tuple[str, str], ...]) -> tuple[tuple[str, ...], dict[str, int]]:
+    tags = tuple(f'<option value="{escape(value)}">{escape(text)}</option>' for value, text in choices)
+    return tags, {str(value): index for index, (value, _) in enumerate(choices)}
 
 
 @pass_context
@@ -153,8 +211,8 @@ def _safe_snippet(snippet: str) -> Markup:
 
 environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)
 environment.globals.update(url=_url, LANGUAGES=i18n.LANGUAGES, localised=i18n.localised, country_of=_country_of,
-                           options=_options, country_options=_country_options, record_path=kinds.record_path,
-                           KIND_LABELS={kind.name: kind.label_one for kind in kinds.KINDS})
+                           options=_options, option_tags=_option_tags, country_options=_country_options,
+                           record_path=kinds.record_path, KIND_LABELS={kind.name: kind.label_one for kind in kinds.KINDS})
 environment.filters.update(safe_snippet=_safe_snippet, number=_number, tr=_translated, error_text=_error_text,
                            field_errors=_field_errors, reason_label=_reason_label, term=_term)
 

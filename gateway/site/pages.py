@@ -80,11 +80,11 @@ class PublicPages:
             lambda: self.parts.get("latest", lambda: optional(self.search.query, LATEST)),
             lambda: self.parts.get(f"home {lang}", lambda: home_sections(self.content, lang)))
         return render("home.html", request=request, stats=stats, latest=(latest or {}).get("items", []),
-                      clusters=_clusters(), editorial=editorial or NO_SECTIONS)
+                      clusters=CLUSTERS, editorial=editorial or NO_SECTIONS)
 
     @page("/about")
     def about(self, request, lang):
-        return render("about.html", request=request, clusters=_clusters())
+        return render("about.html", request=request, clusters=CLUSTERS)
 
     @page("/privacy")
     def privacy(self, request, lang):
@@ -92,7 +92,7 @@ class PublicPages:
 
     @page("/clusters")
     def clusters(self, request, lang):
-        return render("clusters.html", request=request, clusters=_clusters())
+        return render("clusters.html", request=request, clusters=CLUSTERS)
 
     @page("/clusters/<slug>")
     def cluster(self, request, lang, slug):
@@ -103,7 +103,7 @@ class PublicPages:
             lambda: self.parts.get(f"cluster records {slug}", lambda: optional(
                 self.search.query, {**views.search_params(state), "per_page": 12})),
             lambda: self._cluster_page(slug, lang))
-        return render("cluster.html", request=request, cluster=_clusters()[slug], found=found,
+        return render("cluster.html", request=request, cluster=CLUSTERS[slug], found=found,
                       search_url=views.state_url(i18n.localised(lang, "/search"), state), page=page)
 
     def _cluster_page(self, slug: str, lang: str) -> dict | None:
@@ -308,6 +308,6 @@ def report_record(route, request, kind: str, record_id: int, body) -> dict:
     return {"kind": kind, "record_id": record_id, "received": True, "queued": True} if result is None else result
 
 
-def _clusters() -> dict:
-    return {slug: {"slug": slug, "name": vocab.SOCIAL_AREAS[slug], "lead": lead}
+# The six clusters as pages show them: one object, so that a page part showing them is kept (templating's kept).
+CLUSTERS = {slug: {"slug": slug, "name": vocab.SOCIAL_AREAS[slug], "lead": lead}
             for slug, lead in vocab.CLUSTERS.items()}

@@ -23,7 +23,7 @@ ROOT = HERE.parents[1]
 TEMPLATES = HERE.parent / "templates"
 NEWSLETTER = ROOT / "services" / "newsletter"  # every mail the platform sends, and the digest (dsi/i18n.py)
 POT = HERE / "messages.pot"
-JINJA = {"extensions": "jinja2.ext.i18n", "trimmed": "true"}
+JINJA = {"extensions": "jinja2.ext.i18n,gateway.common.templating.KeptParts", "trimmed": "true"}
 TEMPLATE_KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2)}
 SOURCES = (  # (folder, method map, options, keywords)
     (TEMPLATES, [("**.html", "jinja2")], {"**.html": JINJA}, TEMPLATE_KEYWORDS),

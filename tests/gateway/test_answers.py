@@ -72,7 +72,7 @@ def test_bounded_by_entries_least_recently_used_first_out():
 
 def test_bounded_by_bytes():
     probe = Answers()
-    probe.put("k", 200, [], os.urandom(1000))  # random bytes do not compress: each the same size
+    probe.put("k", 200, [], os.urandom(1000))
     size = probe.bytes
     answers = Answers(max_bytes=3 * size)
     for key in "abcd":
@@ -84,12 +84,12 @@ def test_bounded_by_bytes():
     assert answers.bytes == 2 * size
 
 
-def test_bodies_are_kept_compressed_and_read_back_whole():
+def test_bodies_are_read_back_whole():
     page = b"<li><a href='/organisations/1'>Waag Society</a> Amsterdam</li>" * 300
     answers = Answers()
     kept = answers.put("GET /search?q=waag", 200, [("Content-Type", "text/html")], page)
     assert kept.body == page and answers.get("GET /search?q=waag").body == page
-    assert answers.bytes < len(page) / 4
+    assert len(page) < answers.bytes < len(page) + 1000
 
 
 def test_the_bound_counts_at_least_what_the_answers_hold_in_memory():

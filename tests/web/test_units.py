@@ -98,3 +98,30 @@ def test_data_labels_are_translated_and_still_escaped():
     from gateway.common.templating import environment
     page = environment.from_string("{{ a|tr }} {{ b|tr }}")
     assert page.render(lang="pl", a="Science", b="<b>Science</b>") == "Nauka &lt;b&gt;Science&lt;/b&gt;"
+
+
+def test_a_kept_part_is_rendered_again_for_new_inputs_and_in_each_language():
+    from gateway.common.templating import environment
+    page = environment.from_string('{% kept "counts", stats %}{{ _("Search") }} {{ stats.n }} {{ hit() }}{% endkept %}')
+    renders = []
+
+    def hit():
+        renders.append(1)
+        return len(renders)
+
+    stats = {"n": 1}
+    assert page.render(lang="en", stats=stats, hit=hit) == "Search 1 1"
+    assert page.render(lang="en", stats=stats, hit=hit) == "Search 1 1"  # the same object: kept
+    assert page.render(lang="pl", stats=stats, hit=hit) == "Szukaj 1 2"  # another language: its own rendering
+    assert page.render(lang="en", stats={"n": 1}, hit=hit) == "Search 1 3"  # a new version, even if equal
+    assert page.render(lang="en", stats={"n": 2}, hit=hit) == "Search 2 4"
+
+
+def test_option_tags_escape_their_labels_and_mark_the_chosen_value():
+    from gateway.common.templating import environment
+    picker = environment.from_string("{{ option_tags(choices, chosen) }}")
+    choices = (("a&b", "A <b>"), ("c", "C"))
+    assert picker.render(choices=choices, chosen="a&b") == ('<option value="a&amp;b" selected>A &lt;b&gt;</option>'
+                                                          '<option value="c">C</option>')
+    assert picker.render(choices=choices, chosen=["c"]) == ('<option value="a&amp;b">A &lt;b&gt;</option>'
+                                                          '<option value="c">C</option>')
