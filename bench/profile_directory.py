@@ -38,6 +38,7 @@ from bench.load import cpu_seconds  # noqa: E402
 from dsi import events  # noqa: E402
 from dsi.database import make_engine  # noqa: E402
 from dsi.launcher import default_data_path  # noqa: E402
+from dsi.validation import MAX_DEPTH  # noqa: E402
 from dsi.messaging import OutboxWriter  # noqa: E402
 from dsi.migrations import upgrade  # noqa: E402
 from services.directory import demo, importer, records  # noqa: E402
@@ -81,7 +82,7 @@ def list_calls(session: Session) -> dict:
             "focus": ["open-knowledge"]}, 1),
         "organisations, country + type": listing("organisation", {
             "country": ["GB", "ES"], "type": ["social-enterprise-charity-foundation-or-other-non-profit"]}, 1),
-        "projects, deep page": listing("project", {}, max(1, projects // 2 // 20)),
+        "projects, deep page": listing("project", {}, max(1, min(projects // 2, MAX_DEPTH) // 20)),  # as deep as allowed
         "projects, area, deep page": listing("project", {"area": ["health-and-care"]}, max(1, projects // 40 // 20)),
     }
 

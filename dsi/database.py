@@ -7,8 +7,10 @@ the whole process, every green thread with it. Plain processes (the CLI) keep th
 """
 import os
 import time
+from collections import OrderedDict
 
 import nameko_sqlalchemy
+from nameko.extensions import DependencyProvider
 from sqlalchemy import JSON, Index, Integer, String, create_engine, event, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import InvalidatePoolError
@@ -175,6 +177,43 @@ def known_total(rows, page: int, per_page: int) -> int | None:
     if len(rows) < per_page and (rows or page == 1):
         return (page - 1) * per_page + len(rows)
     return None
+
+
+class ListTotals(DependencyProvider):
+    """`totals = ListTotals()`: how many rows each list of a service's has (by a key naming the list and its
+    filters), kept until its data changes, so that a page is one query rather than two. A filtered count was most
+    of a list's cost (records in a social area at 100,000 records: 5.6 of 7 ms of CPU). The service calls
+    `forget()` when its data changes: after its own writes, and on the events of writers elsewhere (another
+    instance, a command), with `dsi.messaging.forgets_on`. A count made while a change lands is not kept, and none
+    is kept longer than KEPT_FOR seconds (a change whose event was missed)."""
+
+    KEPT_FOR = 60.0  # seconds
+    SIZE = 1024  # lists (kinds × sets of filters) kept, least recently used out
+
+    def setup(self):
+        self.known: OrderedDict = OrderedDict()  # key → (total, when counted)
+        self.generation = 0
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def total(self, key, count) -> int:
+        """The kept total of the list `key`, or `count()`, kept."""
+        known = self.known.get(key)
+        if known is not None and time.monotonic() - known[1] < self.KEPT_FOR:
+            self.known.move_to_end(key)
+            return known[0]
+        generation, total = self.generation, count()
+        if generation == self.generation:  # no change landed while it counted
+            self.known[key] = (total, time.monotonic())
+            self.known.move_to_end(key)
+            while len(self.known) > self.SIZE:
+                self.known.popitem(last=False)
+        return total
+
+    def forget(self) -> None:
+        self.known.clear()
+        self.generation += 1
 
 
 def in_outbox_transaction(service: str, outbox_model, producer: str, work):

@@ -22,7 +22,7 @@ from kombu import serialization
 from nameko.amqp.publish import Publisher, UndeliverableMessage
 from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_TRANSPORT_OPTIONS,
                               LOGIN_METHOD_CONFIG_KEY, NON_PERSISTENT)
-from nameko.events import EventDispatcher, EventHandler
+from nameko.events import BROADCAST, EventDispatcher, EventHandler, event_handler
 from nameko.exceptions import UnserializableValueError, serialize
 from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 from sqlalchemy import JSON, DateTime, Integer, String, func, select
@@ -114,6 +114,15 @@ def handles(source_service: str, event_type: str, handle, *args, entrypoint=reli
     def handler(self, event):
         return handle(self, event, *args)
     return entrypoint(source_service, event_type)(handler)
+
+
+def forgets_on(source_service: str, event_type: str, forget):
+    """An entrypoint on every instance of a service (a queue of each instance's own, gone with it) that calls
+    `forget(self)` on each such event: what an instance keeps in memory of data that changed elsewhere is out of
+    date. nameko names the entrypoint after the attribute it is assigned to."""
+    def handler(self, payload):
+        forget(self)
+    return event_handler(source_service, event_type, handler_type=BROADCAST, reliable_delivery=False)(handler)
 
 
 class GuardedRpcConsumer(RpcConsumer):

@@ -22,12 +22,12 @@ import time
 import uuid
 
 from eventlet.event import Event
-from nameko.events import BROADCAST, event_handler
 from nameko.extensions import DependencyProvider
 from werkzeug.http import http_date
 from werkzeug.wrappers import Response
 
 from dsi import events, metrics
+from dsi.messaging import forgets_on
 
 from .. import answers as answers_module
 
@@ -212,20 +212,10 @@ def _not_modified(answer, now: float) -> Response:
                                          "Last-Modified": http_date(answer.modified_at)})
 
 
-def _marks_answers_out_of_date(source: str, event_type: str):
-    """An entrypoint on every gateway instance (a queue of its own) that marks kept answers out of date."""
-    decorate = event_handler(source, event_type, handler_type=BROADCAST, reliable_delivery=False)
-
-    def handler(self, payload):
-        out_of_date()
-
-    handler.__name__ = f"on_{event_type}"
-    return decorate(handler)
-
-
 class AnswerInvalidation:
-    """A part of the gateway service: what changes a public answer makes every kept answer out of date."""
+    """A part of the gateway service: what changes a public answer makes every kept answer out of date (on every
+    gateway instance)."""
 
 
 for _source, _event in CHANGES:  # nameko finds entrypoints among class attributes
-    setattr(AnswerInvalidation, f"on_{_event}", _marks_answers_out_of_date(_source, _event))
+    setattr(AnswerInvalidation, f"on_{_event}", forgets_on(_source, _event, lambda self: out_of_date()))

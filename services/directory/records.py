@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from dsi import countries, events, i18n, kinds, signing, vocab
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dsi.clock import iso, utcnow
-from dsi.database import json_rows, known_total
+from dsi.database import ListTotals, json_rows, known_total
 from dsi.sanitise import clean_html
 from dsi.schemas import parse_fields, parse_submission
 
@@ -406,9 +406,10 @@ BY_NAME = (func.lower(RECORDS.c.name), RECORDS.c.id)  # the order of the listing
 
 
 def list_published(session: Session | Connection, kind: str, filters: dict, page: int = 1,
-                   per_page: int = 20) -> dict:
+                   per_page: int = 20, totals: ListTotals | None = None) -> dict:
     """A page of published records of `kind` by name, filtered; values of one filter are alternatives (OR).
-    Items carry what a list shows (schemas.list_item); two queries whatever the page size, one on a last page."""
+    Items carry what a list shows (schemas.list_item); two queries whatever the page size, one on a last page or
+    when `totals` knows the list's total."""
     kinds.get(kind, owner="directory")
     values = _list_filter_values(filters)
     database = (session if isinstance(session, Connection) else session.get_bind()).dialect.name
@@ -417,7 +418,9 @@ def list_published(session: Session | Connection, kind: str, filters: dict, page
     rows = session.execute(page_query, parameters).all()
     total = known_total(rows, page, per_page)
     if total is None:
-        total = session.execute(count_query, parameters).scalar()
+        count = lambda: session.execute(count_query, parameters).scalar()  # noqa: E731
+        key = (kind, *((name, *values[name]) for name in values))
+        total = count() if totals is None else totals.total(key, count)
     return {
         "items": [list_item_of(row, _by_facet(row.terms)) for row in rows],
         "total": total,

@@ -8,13 +8,13 @@ from dsi import events, redaction
 from dsi.database import DatabaseHealth
 from dsi.errors import InvalidInput
 from dsi.lifecycle import timer
-from dsi.messaging import first_delivery, handles, rpc
+from dsi.messaging import first_delivery, forgets_on, handles, rpc
 from dsi.settings import Settings
 from dsi.submissions import EXPECTED, SubmissionLinks
 from dsi.validation import MAX_ID, parse_id, parse_int, parse_paging
 
 from . import records
-from .dependencies import database, outbox
+from .dependencies import database, outbox, totals
 from .models import ProcessedEvent
 from .settings import DirectorySettings
 
@@ -28,6 +28,7 @@ class DirectoryService(SubmissionLinks, DatabaseHealth):
 
     db = database
     outbox = outbox
+    totals = totals
     settings = Settings(DirectorySettings)
 
     @property
@@ -75,7 +76,7 @@ class DirectoryService(SubmissionLinks, DatabaseHealth):
     def list_records(self, kind, filters=None, page=1, per_page=20):
         page, per_page = parse_paging(page, per_page)
         with self.db.engine.connect() as connection:
-            return records.list_published(connection, kind, filters or {}, page, per_page)
+            return records.list_published(connection, kind, filters or {}, page, per_page, self.totals)
 
     @rpc(expected_exceptions=EXPECTED)
     def export_published(self, after_id=0, limit=500):
@@ -98,6 +99,14 @@ class DirectoryService(SubmissionLinks, DatabaseHealth):
         with self.db.get_session() as session:
             if first_delivery(session, ProcessedEvent, event):
                 apply(session, self.outbox, event)
+        self._forget_totals()  # this instance's at once; every instance's on the events below
+
+    def _forget_totals(self):
+        self.totals.forget()
+
+    # Published records changed, here or elsewhere (another instance, `dsi import`): the lists' totals are out of date.
+    forget_totals_on_published = forgets_on(events.DIRECTORY, events.RECORD_PUBLISHED, _forget_totals)
+    forget_totals_on_unpublished = forgets_on(events.DIRECTORY, events.RECORD_UNPUBLISHED, _forget_totals)
 
     def _apply_decision(self, event):
         self._apply_once(event, partial(records.apply_decision, public_url=self.public_url))
