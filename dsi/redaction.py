@@ -16,10 +16,12 @@ MASKED_EMAIL, MASKED_TOKEN, MASKED_PASSWORD = "[email]", "[token]", "[password]"
 
 
 def redact(text: str) -> str:
-    text = URL_PASSWORD.sub(lambda match: match.group(1) + MASKED_PASSWORD + "@", text)  # before EMAIL: user:pw@host
-    text = EMAIL.sub(MASKED_EMAIL, text)
+    # (each pattern only where it can match: every access line is redacted, and most hold no "@" and one "." or none)
+    if "@" in text:
+        text = URL_PASSWORD.sub(lambda match: match.group(1) + MASKED_PASSWORD + "@", text)  # before EMAIL: user:pw@
+        text = EMAIL.sub(MASKED_EMAIL, text)
     text = TOKEN_PARAMETER.sub(lambda match: match.group(1) + MASKED_TOKEN, text)
-    return SIGNED_TOKEN.sub(MASKED_TOKEN, text)
+    return SIGNED_TOKEN.sub(MASKED_TOKEN, text) if text.count(".") >= 2 else text
 
 
 _formatter = logging.Formatter()
