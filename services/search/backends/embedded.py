@@ -291,9 +291,10 @@ class EmbeddedBackend:
 
         # the facets after the page, on this same thread: counted on a thread of their own alongside, they cost a
         # thread's start and the GIL's hand-overs, a third more CPU for a request a little shorter
-        facets = (lambda: self._facets(searcher, find, selected)) if find.facets else dict
+        facets = (lambda total: self._facets(searcher, find, selected, total)) if find.facets else lambda total: {}
         if not find.limit:  # counts only (the map's countries, "did you mean"): no page to rank
-            return Found(_count(searcher, _filtered(find)), [], facets())
+            total = _count(searcher, _filtered(find))
+            return Found(total, [], facets(total))
         limit = find.limit
         if find.sort == "name" or (find.sort == "relevance" and not find.terms):
             result = searcher.search(query, limit, True, "name_sort", find.offset, Order.Asc)
@@ -312,13 +313,15 @@ class EmbeddedBackend:
             "description": doc.get_first("description") or "",
             "item": json.loads(doc.get_first("item")),
         } for doc in docs[:find.limit]]
-        return Found(result.count, hits, facets())
+        return Found(result.count, hits, facets(result.count))
 
-    def _facets(self, searcher, find: Find, selected: dict) -> dict[str, dict[str, int]]:
+    def _facets(self, searcher, find: Find, selected: dict, total: int) -> dict[str, dict[str, int]]:
+        """Each facet's counts over the `total` matches, a selected facet's over the matches of the others."""
         counts = {}
         text = _text_query(find, scored=False)
-        # facets without a selection share one pass over the matches; each selected one needs its own
-        plain = [facet for facet in find.facets if facet not in selected]
+        # facets without a selection share one pass over the matches (none when nothing matched: all at zero, as a
+        # facet without counts shows); each selected one needs its own
+        plain = [facet for facet in find.facets if facet not in selected] if total else []
         if len(plain) > 1:
             counts.update(_all_terms(searcher, _matching(text, *_bbox(find.bbox), *selected.values()), plain))
         elif plain:
