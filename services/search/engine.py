@@ -124,7 +124,9 @@ class SearchEngine:
         seen = Counter()
         for hit in self.backend.find(loose).hits:
             seen.update({word for word in words(f"{hit['name']} {hit['description']}") if word[0] == term[0]})
-        candidates = [(distance(word, term, 2), -count, word) for word, count in seen.items() if word != term]
+        # a word of another length by more than 2 is more than 2 edits away: not measured
+        candidates = [(distance(word, term, 2), -count, word) for word, count in seen.items()
+                      if word != term and abs(len(word) - len(term)) <= 2]
         best = min((candidate for candidate in candidates if candidate[0] <= 2), default=None)
         return best[2] if best else None
 

@@ -283,18 +283,16 @@ class EmbeddedBackend:
     def _find(self, find: Find) -> Found:
         generation = self._live
         searcher = generation.index.searcher()
-        text = _text_query(find)
         selected = {facet: _any_of(facet, values) for facet, values in find.filters.items()}
-        # no `live` clause beside words, a box or a facet (see _matching): its posting list of every document cost
-        # a third of a search over many matches, and its score is the same for all
-        query = _matching(text, *_bbox(find.bbox), *selected.values())
-
         # the facets after the page, on this same thread: counted on a thread of their own alongside, they cost a
         # thread's start and the GIL's hand-overs, a third more CPU for a request a little shorter
         facets = (lambda total: self._facets(searcher, find, selected, total)) if find.facets else lambda total: {}
-        if not find.limit:  # counts only (the map's countries, "did you mean"): no page to rank
+        if not find.limit:  # counts only (the map's countries, "did you mean"): no page to rank, no ranked query
             total = _count(searcher, _filtered(find))
             return Found(total, [], facets(total))
+        # no `live` clause beside words, a box or a facet (see _matching): its posting list of every document cost
+        # a third of a search over many matches, and its score is the same for all
+        query = _matching(_text_query(find), *_bbox(find.bbox), *selected.values())
         limit = find.limit
         if find.sort == "name" or (find.sort == "relevance" and not find.terms):
             result = searcher.search(query, limit, True, "name_sort", find.offset, Order.Asc)
