@@ -1,4 +1,5 @@
-"""Snippets (text.highlight): the window around the first hit, found a chunk of the text at a time."""
+"""Snippets (text.highlight): the window around the first hit, found by the terms' patterns in text of ASCII words,
+a chunk of the text at a time in other text."""
 from services.search.text import Terms, highlight
 
 FILLER = "Lorem ipsum dolor sit amet consectetur. " * 40  # 1,600 characters without a hit
@@ -34,3 +35,15 @@ def test_typos_and_the_prefix_being_typed_are_marked_as_the_index_matches_them()
     assert highlight("Open democracy tools.", Terms("open demo")) == "<mark>Open</mark> <mark>democracy</mark> tools."
     # below 5 letters a word is matched exactly unless it is the last, being typed
     assert highlight("Open democracy tools.", Terms("tool open")) == "<mark>Open</mark> democracy tools."
+
+
+def test_in_ascii_text_every_word_the_index_would_match_is_marked():
+    # transpositions and edits across the pieces the patterns look for, in capitals, beside non-ASCII punctuation
+    text = "Tools for SOICAL change \u2013 the scoial economy\u2019s socail, sociall and oscial work."
+    assert highlight(text, Terms("social work")) == (
+        "Tools for <mark>SOICAL</mark> change \u2013 the <mark>scoial</mark> economy\u2019s <mark>socail</mark>, "
+        "<mark>sociall</mark> and <mark>oscial</mark> <mark>work</mark>.")
+    # a word the window cuts at its start is judged as it shows, as in any other text
+    long_word = "x" * 30 + "democracy"
+    snippet = highlight(FILLER[:100] + long_word + " and democracy", Terms("democracy"))
+    assert snippet.endswith("and <mark>democracy</mark>") and "<mark>x" not in snippet
