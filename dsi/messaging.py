@@ -15,13 +15,10 @@ import logging
 import sys
 import time
 from collections import defaultdict
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from weakref import WeakKeyDictionary
 
-from kombu import Connection, serialization
-from kombu.pools import producers
-from nameko.amqp import publish as nameko_publish
+from kombu import serialization
 from nameko.amqp.publish import Publisher, UndeliverableMessage
 from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_TRANSPORT_OPTIONS,
                               LOGIN_METHOD_CONFIG_KEY, NON_PERSISTENT)
@@ -39,27 +36,6 @@ from dsi.events import envelope
 from dsi.lifecycle import stopping
 
 log = logging.getLogger(__name__)
-
-
-@contextmanager
-def _pooled_producer(amqp_uri, confirms=True, ssl=None, login_method=None, transport_options=None):
-    """nameko's get_producer, its pool found once per set of arguments. nameko builds a kombu Connection for every
-    message it publishes and hashes it (a repr of its transport options among the rest) to find its pool: 56 µs a
-    message, against 8 for taking a producer from the pool. The same pool, so the same producers, connections and
-    retries as nameko's."""
-    options = {**(DEFAULT_TRANSPORT_OPTIONS if transport_options is None else transport_options),
-               "confirm_publish": confirms}
-    key = (amqp_uri, login_method, repr(ssl), repr(sorted(options.items())))
-    pool = _PRODUCER_POOLS.get(key)
-    if pool is None:
-        pool = _PRODUCER_POOLS[key] = producers[Connection(amqp_uri, transport_options=options, ssl=ssl,
-                                                           login_method=login_method)]
-    with pool.acquire(block=True) as producer:
-        yield producer
-
-
-_PRODUCER_POOLS: dict[tuple, object] = {}  # one per broker address and options: a few (tests: one per vhost)
-nameko_publish.get_producer = _pooled_producer  # what nameko's Publisher.publish (RPC, events, replies) calls
 
 
 class OutboxMixin:
