@@ -5,24 +5,14 @@ import logging
 
 import pytest
 from nameko.exceptions import RemoteError
-from nameko.standalone.rpc import ServiceRpcProxy
 
 from dsi import events, signing
 from dsi.errors import Forbidden, InvalidInput
 from dsi.schemas import normalise_website, parse_submission
 from services.directory import records
-from services.directory.service import DirectoryService
 from tests.factories import project_body
 
 URL = "http://dsi.test"
-
-
-@pytest.fixture
-def directory(container_factory, rabbit_config, database_url, directory_db):
-    container = container_factory(DirectoryService, {**rabbit_config, "DB_URIS": {"directory:Base": database_url}})
-    container.start()
-    with ServiceRpcProxy("directory", rabbit_config, timeout=30) as proxy:
-        yield proxy
 
 
 def remote_type(call) -> str:

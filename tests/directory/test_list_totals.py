@@ -2,38 +2,19 @@
 the instance's own moderation outcomes, and on the directory's events when records are published elsewhere (a
 command such as `dsi demo-data`, another instance). Real nameko container, real broker, SQLite and PostgreSQL."""
 import random
-import time
-
-import pytest
-from nameko.standalone.rpc import ServiceRpcProxy
 
 from dsi.database import ListTotals
 from services.directory import demo
-from services.directory.service import DirectoryService
-
-
-@pytest.fixture
-def directory(container_factory, rabbit_config, database_url, directory_db):
-    container = container_factory(DirectoryService, {**rabbit_config, "DB_URIS": {"directory:Base": database_url}})
-    container.start()
-    with ServiceRpcProxy("directory", rabbit_config, timeout=30) as proxy:
-        yield proxy
-
-
-def eventually(condition, seconds: float = 15.0):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "not within %s s" % seconds
-        time.sleep(0.05)
+from tests.helpers import wait_for
 
 
 def test_a_list_total_follows_records_published_elsewhere(directory, session, outbox):
     demo.load_demo(session, outbox, 5, random.Random(1))
     session.commit()  # relayed by the running service's outbox timer, as a command's events are
-    eventually(lambda: directory.list_records("organisation", {}, 1, 2)["total"] == 5)
+    wait_for(lambda: directory.list_records("organisation", {}, 1, 2)["total"] == 5)
     demo.load_demo(session, outbox, 3, random.Random(2))
     session.commit()
-    eventually(lambda: directory.list_records("organisation", {}, 1, 2)["total"] == 8)  # kept 60 s without the event
+    wait_for(lambda: directory.list_records("organisation", {}, 1, 2)["total"] == 8)  # kept 60 s without the event
 
 
 def test_totals_are_kept_by_list_forgotten_on_change_and_never_kept_across_one():
