@@ -15,7 +15,6 @@ from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
 from dsi import kinds, places, vocab
-from dsi.countries import all_countries
 from dsi.errors import Forbidden, InvalidInput, NotFound, PlatformError, RateLimited
 from dsi.schemas import parse_fields, parse_submission
 
@@ -213,11 +212,10 @@ class PublicPages:
             raise InvalidInput.because("honeypot", {forms.HONEYPOT: forms.HONEYPOT_ERROR})
 
     def _form(self, request, kind, values, error: PlatformError | None = None, record=None) -> Response:
-        lang = i18n.split_path(request.path)[0]
         status = 200 if error is None else (429 if isinstance(error, RateLimited) else 422)
         return render(kinds.get(kind).template("form"), status, request=request, kind=kind, values=values,
                       error=error, record=record, vocabularies=vocab.VOCABULARIES,
-                      countries=self._countries(lang), max_organisations=forms.MAX_ORGANISATIONS)
+                      max_organisations=forms.MAX_ORGANISATIONS)
 
     def _preview(self, request, kind, values, body, record=None) -> Response:
         """The entry as it will be sent, the place found on a small map, and every value in hidden fields."""
@@ -230,11 +228,6 @@ class PublicPages:
                       country=views.country_name(lang, body["country"]) if body.get("country") else "",
                       map=views.map_point(body.get("latitude"), body.get("longitude")) if placed else None,
                       atlas=MAP_ATLAS_DETAIL, vocabularies=vocab.VOCABULARIES)
-
-    @staticmethod
-    def _countries(lang: str) -> list[tuple[str, str]]:
-        return sorted(((code, views.country_name(lang, code, name)) for code, name in all_countries().items()),
-                      key=lambda item: item[1])
 
     @page("/submissions/<submission_id>")
     def submission(self, request, lang, submission_id):
