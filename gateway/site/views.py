@@ -15,6 +15,7 @@ SORTS = ("relevance", "name", "newest")
 ORDERED = ("organisation_size",)
 PER_PAGE = 20
 MAX_PAGE = 500
+FOLDED_AFTER = 8  # a facet's values shown before "Show n more"
 KIND_LABELS = {kind.name: kind.label for kind in kinds.KINDS}  # translated by the templates
 record_path = kinds.record_path
 country_name = i18n.country_name
@@ -86,8 +87,10 @@ def search_view(lang: str, path: str, state: dict, result: dict) -> dict:
         if facet in ORDERED:  # sizes read best smallest first, not by count
             order = list(vocab.VOCABULARIES[facet])
             items.sort(key=lambda item: order.index(item["value"]) if item["value"] in order else len(order))
-        if items:
-            facets.append({"name": facet, "items": items})
+        if items:  # the first 8 shown; more than 10 leave the rest folded, fewer all shown
+            folded = len(items) > FOLDED_AFTER + 2
+            facets.append({"name": facet, "first": items[:FOLDED_AFTER] if folded else items,
+                           "more": items[FOLDED_AFTER:] if folded else []})
     chips = [{"facet": facet, "value": value, "label": term_label(lang, facet, value),
               "remove_url": state_url(path, state, filters=without(state, facet, value), page=1)}
              for facet, values in active.items() for value in values]

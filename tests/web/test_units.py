@@ -58,8 +58,21 @@ def test_chosen_values_stay_visible_to_be_unticked():
     result = {"items": [], "total": 0, "facets": {"country": []}, "did_you_mean": None}
     view = views.search_view("de", "/de/search", state, result)
     [facet] = view["facets"]
-    assert facet["items"] == [{"value": "PL", "label": "Polen", "count": 0, "checked": True}]
+    assert facet["first"] == [{"value": "PL", "label": "Polen", "count": 0, "checked": True}]
+    assert facet["more"] == []
     assert view["chips"][0]["remove_url"] == "/de/search"
+
+
+def test_a_long_facet_folds_after_eight_values():
+    def facet_of(count):
+        values = [{"value": f"v{n}", "label": f"v{n}", "count": 1} for n in range(count)]
+        state = views.search_state(MultiDict())
+        [facet] = views.search_view("en", "/search", state, {"items": [], "total": 1, "facets": {"technologies": values}})[
+            "facets"]
+        return len(facet["first"]), len(facet["more"])
+
+    assert facet_of(10) == (10, 0)  # folding would hide no more than two values: all shown
+    assert facet_of(11) == (8, 3)
 
 
 def test_form_to_submission_body():
