@@ -10,6 +10,7 @@ A message that keeps failing (a handler that raises, a worker that dies) is not 
 MAX_DELIVERIES it goes to the dead-letter queue (see dsi/deadletters.py). Services use `rpc` and
 `reliable_handler` from here, not nameko's, to have that.
 """
+import functools
 import inspect
 import logging
 import sys
@@ -23,7 +24,7 @@ from nameko.amqp.publish import Publisher, UndeliverableMessage
 from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_TRANSPORT_OPTIONS,
                               LOGIN_METHOD_CONFIG_KEY, NON_PERSISTENT)
 from nameko.events import BROADCAST, EventDispatcher, EventHandler, event_handler
-from nameko.exceptions import UnserializableValueError, serialize
+from nameko.exceptions import IncorrectSignature, UnserializableValueError, serialize
 from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
 from sqlalchemy import JSON, DateTime, Integer, String, func, select
 from sqlalchemy.engine import Engine
@@ -183,6 +184,18 @@ class PoisonMessage(Exception):
 
 class GuardedRpc(Rpc):
     rpc_consumer = GuardedRpcConsumer()
+
+    def check_signature(self, args, kwargs):
+        """As nameko's check, against the method's signature read once: inspect.getcallargs reads it again on every
+        call (25 µs of it, against 5)."""
+        try:
+            self._signature.bind(None, *args, **kwargs)
+        except TypeError as error:
+            raise IncorrectSignature(str(error))
+
+    @functools.cached_property
+    def _signature(self) -> inspect.Signature:
+        return inspect.signature(getattr(self.container.service_cls, self.method_name))
 
 
 rpc = GuardedRpc.decorator

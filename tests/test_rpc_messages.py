@@ -9,7 +9,7 @@ import uuid
 import pytest
 import requests
 from kombu import Connection, Exchange, Queue
-from nameko.exceptions import RemoteError
+from nameko.exceptions import IncorrectSignature, RemoteError
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from dsi.errors import NotFound
@@ -38,6 +38,10 @@ class Replies:
     @rpc
     def unserialisable(self):
         return {"when": object()}
+
+    @rpc
+    def repeat(self, text, times=1):
+        return text * times
 
 
 def rpc_exchange() -> Exchange:
@@ -77,6 +81,16 @@ def test_answers_errors_and_unserialisable_answers_reach_the_caller(container_fa
             replies.unserialisable()
         assert unserialisable.value.exc_type == "UnserializableValueError"
         assert replies.answer() == ANSWER  # the worker's failure to reply did not stop the service
+
+
+def test_a_call_is_checked_against_the_methods_signature(container_factory, rabbit_config):
+    container_factory(Replies, rabbit_config).start()
+    with ServiceRpcProxy("replies", rabbit_config, timeout=30) as replies:
+        assert replies.repeat("ab", times=2) == "abab"
+        for args, kwargs in (((), {}), (("ab", 2, 3), {}), (("ab",), {"colour": "red"})):
+            with pytest.raises(IncorrectSignature):
+                replies.repeat(*args, **kwargs)
+        assert replies.repeat("ab") == "ab"
 
 
 def test_a_reply_is_a_transient_message(container_factory, rabbit_config, broker):
