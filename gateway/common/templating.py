@@ -228,6 +228,28 @@ def _field_errors(context, error, **fields) -> dict[str, str]:
     return i18n.field_errors(_lang(context), error.details, fields) if isinstance(error, PlatformError) else {}
 
 
+KIND_LABELS = {kind.name: kind.label_one for kind in kinds.KINDS}  # each kind's name in English, to be translated
+
+
+# A card's parts as filters: the search page shows 20 cards, and a filter is called directly where a function of the
+# template's is called through jinja's Context.call.
+@pass_context
+def _card_kind(context, item: dict) -> str:
+    return _translation(_lang(context), KIND_LABELS.get(item["kind"], item["kind"]))
+
+
+@pass_context
+def _card_url(context, item: dict) -> str:
+    """Search results of every kind carry their own url (content's by slug); other lists' records do not."""
+    return i18n.localised(_lang(context), item.get("url") or kinds.record_path(item["kind"], item["id"]))
+
+
+@pass_context
+def _card_place(context, item: dict) -> str:
+    country = i18n.country_name(_lang(context), item.get("country"), item.get("country_name"))
+    return ", ".join(filter(None, (item.get("city"), country)))
+
+
 def _card_snippet(item: dict) -> Markup:
     """`item|card_snippet`: a search result's snippet (escaped text with <mark> around matches) for its card, cleaned
     so that only <mark> survives; nothing when it only repeats the place the card shows already (a record without a
@@ -271,8 +293,9 @@ environment.globals.update(_=_gettext, gettext=_gettext, ngettext=_ngettext)
 environment.globals.update(url=_url, LANGUAGES=i18n.LANGUAGES, localised=i18n.localised, country_of=_country_of,
                            options=_options, option_tags=_option_tags, choice_tags=_choice_tags, country_options=_country_options,
                            record_path=kinds.record_path, alternate_links=_alternate_links,
-                           language_links=_language_links, KIND_LABELS={kind.name: kind.label_one for kind in kinds.KINDS})
-environment.filters.update(card_snippet=_card_snippet, number=_number, tr=_translated, error_text=_error_text,
+                           language_links=_language_links, KIND_LABELS=KIND_LABELS)
+environment.filters.update(card_kind=_card_kind, card_url=_card_url, card_place=_card_place,
+                           card_snippet=_card_snippet, number=_number, tr=_translated, error_text=_error_text,
                            field_errors=_field_errors, reason_label=_reason_label, term=_term)
 
 
