@@ -103,7 +103,10 @@ class SearchEngine:
         if the corrected query finds something."""
         corrected = []
         for term, _budget, _prefix in find.terms:
-            if self.backend.find(Find(terms=Terms(term), limit=0, filters=find.filters)).total:
+            alone = Terms(term)
+            # a query of this one word and no box is the search that just found nothing: not asked again
+            asked = find.bbox is None and alone.terms == find.terms.terms
+            if not asked and self.backend.find(Find(terms=alone, limit=0, filters=find.filters)).total:
                 corrected.append(term)
                 continue
             nearest = self._nearest_word(term)

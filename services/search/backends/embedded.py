@@ -284,12 +284,18 @@ class EmbeddedBackend:
         generation = self._live
         searcher = generation.index.searcher()
         selected = {facet: _any_of(facet, values) for facet, values in find.filters.items()}
-        # the facets after the page, on this same thread: counted on a thread of their own alongside, they cost a
-        # thread's start and the GIL's hand-overs, a third more CPU for a request a little shorter
-        facets = (lambda total: self._facets(searcher, find, selected, total)) if find.facets else lambda total: {}
+        # the facets on this same thread, not on a thread of their own alongside: that costs a thread's start and the
+        # GIL's hand-overs, a third more CPU for a request a little shorter
+        facets = lambda total, shared=None: self._facets(searcher, find, selected, total, shared) if find.facets else {}
         if not find.limit:  # counts only (the map's countries, "did you mean"): no page to rank, no ranked query
             total = _count(searcher, _filtered(find))
             return Found(total, [], facets(total))
+        # the facets' shared pass runs first: when it finds nothing (a typo, often), the ranked search, which costs
+        # twice as much (a typo automaton per word and field), need not run
+        plain = _plain(find, selected)
+        shared = _all_terms(searcher, _filtered(find), plain) if len(plain) > 1 else None
+        if shared and not shared[0]:
+            return Found(0, [], facets(0))
         # no `live` clause beside words, a box or a facet (see _matching): its posting list of every document cost
         # a third of a search over many matches, and its score is the same for all
         query = _matching(_text_query(find), *_bbox(find.bbox), *selected.values())
@@ -311,19 +317,21 @@ class EmbeddedBackend:
             "description": doc.get_first("description") or "",
             "item": json.loads(doc.get_first("item")),
         } for doc in docs[:find.limit]]
-        return Found(result.count, hits, facets(result.count))
+        return Found(result.count, hits, facets(result.count, shared))
 
-    def _facets(self, searcher, find: Find, selected: dict, total: int) -> dict[str, dict[str, int]]:
-        """Each facet's counts over the `total` matches, a selected facet's over the matches of the others."""
+    def _facets(self, searcher, find: Find, selected: dict, total: int,
+                shared: tuple[bool, dict] | None = None) -> dict[str, dict[str, int]]:
+        """Each facet's counts over the `total` matches, a selected facet's over the matches of the others
+        (`shared`: the facets' shared pass, run already)."""
         counts = {}
-        text = _text_query(find, scored=False)
         # facets without a selection share one pass over the matches (none when nothing matched: all at zero, as a
         # facet without counts shows); each selected one needs its own
-        plain = [facet for facet in find.facets if facet not in selected] if total else []
+        plain = _plain(find, selected) if total else []
         if len(plain) > 1:
-            counts.update(_all_terms(searcher, _matching(text, *_bbox(find.bbox), *selected.values()), plain))
+            counts.update((shared or _all_terms(searcher, _filtered(find), plain))[1])
         elif plain:
-            counts.update(_terms(searcher, _matching(text, *_bbox(find.bbox), *selected.values()), plain))
+            counts.update(_terms(searcher, _filtered(find), plain))
+        text = _text_query(find, scored=False) if selected else None
         for facet in find.facets:
             if facet in selected:
                 others = [clause for name, clause in selected.items() if name != facet]
@@ -532,16 +540,22 @@ def _terms(searcher, query, facets) -> dict[str, dict[str, int]]:
     return {facet: {bucket["key"]: bucket["doc_count"] for bucket in answer[facet]["buckets"]} for facet in facets}
 
 
-def _all_terms(searcher, query, facets) -> dict[str, dict[str, int]]:
-    """`_terms` of several facets in one pass over their shared column."""
+def _plain(find: Find, selected: dict) -> list[str]:
+    """The facets to count without a selection of their own: they share one pass over the matches."""
+    return [facet for facet in find.facets if facet not in selected]
+
+
+def _all_terms(searcher, query, facets) -> tuple[bool, dict[str, dict[str, int]]]:
+    """Whether anything matches `query`, and `_terms` of several facets, in one pass over their shared column."""
     size = FACET_SIZE * len(FACETS)  # the column holds the values of every facet, asked for or not
-    answer = searcher.aggregate(query, {FACET_VALUES: {"terms": {"field": FACET_VALUES, "size": size}}})
+    buckets = searcher.aggregate(query, {FACET_VALUES: {"terms": {"field": FACET_VALUES, "size": size}}})[
+        FACET_VALUES]["buckets"]
     counts = {facet: {} for facet in facets}
-    for bucket in answer[FACET_VALUES]["buckets"]:
+    for bucket in buckets:
         facet, _, value = bucket["key"].partition(":")
         if facet in counts:
             counts[facet][value] = bucket["doc_count"]
-    return counts
+    return bool(buckets), counts  # a document of the index holds a kind: a match leaves a bucket
 
 
 def _all(*clauses):
