@@ -190,8 +190,9 @@ def _hits(text: str, start: int, end: int, terms: Terms, ascii_words: bool) -> l
         spans.add(edge.span())
     for pattern in terms.candidates():
         for candidate in pattern.finditer(text, start, end):
+            # no word where a term's piece is no letter: "⑴" folds to "(1)", which its pattern finds in "(1)"
             word = WORD.match(text, candidate.start(), end)
-            if hit(word.group()):
+            if word and hit(word.group()):
                 spans.add(word.span())
     return sorted(spans)
 
@@ -204,7 +205,8 @@ def _first_hit(text: str, terms: Terms, ascii_words: bool, chunk: int = 300) -> 
         first = None
         for pattern in terms.candidates():  # each term's first hit, before the first hit found so far
             for candidate in pattern.finditer(text, 0, len(text) if first is None else first):
-                if terms.hit(WORD.match(text, candidate.start()).group()):
+                word = WORD.match(text, candidate.start())  # none where a term's piece is no letter (see _hits)
+                if word and terms.hit(word.group()):
                     first = candidate.start()
                     break
         return first

@@ -47,3 +47,8 @@ def test_in_ascii_text_every_word_the_index_would_match_is_marked():
     long_word = "x" * 30 + "democracy"
     snippet = highlight(FILLER[:100] + long_word + " and democracy", Terms("democracy"))
     assert snippet.endswith("and <mark>democracy</mark>") and "<mark>x" not in snippet
+
+
+def test_a_term_that_folds_to_more_than_letters_finds_its_word_and_breaks_nothing():
+    assert highlight("Step (1) first", Terms("⑴")) is None  # "⑴" folds to "(1)", which no ASCII word is
+    assert highlight("Step ⑴ first", Terms("⑴")) == "Step <mark>⑴</mark> first"
