@@ -6,7 +6,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from dsi.errors import Forbidden
-from gateway.common import csrf, i18n
+from gateway.common import csrf, http, i18n
 from gateway.site import forms, views
 from gateway.translations import catalogues
 
@@ -138,3 +138,18 @@ def test_option_tags_escape_their_labels_and_mark_the_chosen_value():
                                                           '<option value="c">C</option>')
     assert picker.render(choices=choices, chosen=["c"]) == ('<option value="a&amp;b">A &lt;b&gt;</option>'
                                                           '<option value="c">C</option>')
+
+
+def test_parts_in_parallel_answer_in_their_order_and_the_first_part_s_error_wins():
+    assert http.in_parallel(lambda: 1) == [1]
+    assert http.in_parallel(lambda: 1, lambda: 2, lambda: 3) == [1, 2, 3]
+
+    def failing(message):
+        def part():
+            raise ValueError(message)
+        return part
+
+    with pytest.raises(ValueError, match="first"):
+        http.in_parallel(failing("first"), failing("last"))
+    with pytest.raises(ValueError, match="last"):
+        http.in_parallel(lambda: 1, failing("last"))
