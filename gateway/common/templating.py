@@ -290,8 +290,8 @@ def _language_links(context) -> Markup:
 
 environment.newstyle_gettext = True  # what `{% trans %}` compiles to
 environment.globals.update(_=_gettext, gettext=_gettext, ngettext=_ngettext)
-environment.globals.update(url=_url, LANGUAGES=i18n.LANGUAGES, localised=i18n.localised, country_of=_country_of,
-                           options=_options, option_tags=_option_tags, choice_tags=_choice_tags, country_options=_country_options,
+environment.globals.update(url=_url, LANGUAGES=i18n.LANGUAGES, country_of=_country_of, options=_options,
+                           option_tags=_option_tags, choice_tags=_choice_tags, country_options=_country_options,
                            record_path=kinds.record_path, alternate_links=_alternate_links,
                            language_links=_language_links, KIND_LABELS=KIND_LABELS)
 environment.filters.update(card_kind=_card_kind, card_url=_card_url, card_place=_card_place,

@@ -67,8 +67,8 @@ def test_a_long_facet_folds_after_eight_values():
     def facet_of(count):
         values = [{"value": f"v{n}", "label": f"v{n}", "count": 1} for n in range(count)]
         state = views.search_state(MultiDict())
-        [facet] = views.search_view("en", "/search", state, {"items": [], "total": 1, "facets": {"technologies": values}})[
-            "facets"]
+        result = {"items": [], "total": 1, "facets": {"technologies": values}}
+        [facet] = views.search_view("en", "/search", state, result)["facets"]
         return len(facet["first"]), len(facet["more"])
 
     assert facet_of(10) == (10, 0)  # folding would hide no more than two values: all shown
