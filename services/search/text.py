@@ -190,9 +190,8 @@ def _hits(text: str, start: int, end: int, terms: Terms, ascii_words: bool) -> l
         spans.add(edge.span())
     for pattern in terms.candidates():
         for candidate in pattern.finditer(text, start, end):
-            # no word where a term's piece is no letter: "⑴" folds to "(1)", which its pattern finds in "(1)"
             word = WORD.match(text, candidate.start(), end)
-            if word and hit(word.group()):
+            if hit(word.group()):
                 spans.add(word.span())
     return sorted(spans)
 
@@ -205,8 +204,7 @@ def _first_hit(text: str, terms: Terms, ascii_words: bool, chunk: int = 300) -> 
         first = None
         for pattern in terms.candidates():  # each term's first hit, before the first hit found so far
             for candidate in pattern.finditer(text, 0, len(text) if first is None else first):
-                word = WORD.match(text, candidate.start())  # none where a term's piece is no letter (see _hits)
-                if word and terms.hit(word.group()):
+                if terms.hit(WORD.match(text, candidate.start()).group()):
                     first = candidate.start()
                     break
         return first
@@ -226,11 +224,12 @@ def _candidates(term: str, budget: int) -> re.Pattern:
     """Finds in text of ASCII words (where a word's folded form is its lower case) the beginning of every word that
     may match `term`, and of few others: a word within `budget` edits of it holds one of 2 × budget + 1 pieces of
     the term untouched (an edit spoils at most two: a transposition across pieces), at most `budget` letters from
-    the piece's place in the term. Only a necessary condition: each word found is still judged."""
+    the piece's place in the term. Only a necessary condition: each word found is still judged. A match begins with
+    a letter or digit: a term may hold other characters ("⑴" folds to "(1)"), and no word begins with those."""
     count = 2 * budget + 1  # a term with a budget has at least 2 × budget + 1 letters: no piece is empty
     bounds = [len(term) * i // count for i in range(count + 1)]
     pieces = [rf"[^\W_]{{{max(0, a - budget)},{a + budget}}}{re.escape(term[a:b])}" for a, b in zip(bounds, bounds[1:])]
-    return re.compile(rf"(?<![^\W_])(?:{'|'.join(pieces)})", re.ASCII | re.IGNORECASE)
+    return re.compile(rf"(?<![^\W_])(?=[^\W_])(?:{'|'.join(pieces)})", re.ASCII | re.IGNORECASE)
 
 
 def excerpt(text: str, width: int = 180) -> str:
