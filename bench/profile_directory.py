@@ -82,7 +82,8 @@ def list_calls(session: Session) -> dict:
             "focus": ["open-knowledge"]}, 1),
         "organisations, country + type": listing("organisation", {
             "country": ["GB", "ES"], "type": ["social-enterprise-charity-foundation-or-other-non-profit"]}, 1),
-        "projects, deep page": listing("project", {}, max(1, min(projects // 2, MAX_DEPTH) // 20)),  # as deep as allowed
+        # as deep as allowed
+        "projects, deep page": listing("project", {}, max(1, min(projects // 2, MAX_DEPTH) // 20)),
         "projects, area, deep page": listing("project", {"area": ["health-and-care"]}, max(1, projects // 40 // 20)),
     }
 

@@ -277,8 +277,9 @@ def _call(method, *args, timeout: float, **kwargs):
 
 
 def in_parallel(*parts):
-    """Each of `parts` (functions of no argument, such as RPC calls) in a green thread of its own, so that their
-    owners answer at the same time rather than one after the other; their results in order, or the first error."""
+    """Each of `parts` (functions of no argument, such as RPC calls) at the same time, each but the last in a green
+    thread of its own, so that their owners answer together rather than one after the other; their results in
+    order, or the first part's error."""
     threads = [eventlet.spawn(part) for part in parts[:-1]]
     try:
         last = parts[-1]()  # the last on this green thread: one spawn fewer, the same concurrency

@@ -246,8 +246,7 @@ def _card_url(context, item: dict) -> str:
 
 @pass_context
 def _card_place(context, item: dict) -> str:
-    country = i18n.country_name(_lang(context), item.get("country"), item.get("country_name"))
-    return ", ".join(filter(None, (item.get("city"), country)))
+    return ", ".join(filter(None, (item.get("city"), _country_of(context, item))))
 
 
 def _card_snippet(item: dict) -> Markup:

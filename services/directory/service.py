@@ -104,7 +104,8 @@ class DirectoryService(SubmissionLinks, DatabaseHealth):
     def _forget_totals(self):
         self.totals.forget()
 
-    # Published records changed, here or elsewhere (another instance, `dsi demo-data`): the lists' totals are out of date.
+    # Published records changed, here or elsewhere (another instance, `dsi demo-data`): the lists' totals are out of
+    # date.
     forget_totals_on_published = forgets_on(events.DIRECTORY, events.RECORD_PUBLISHED, _forget_totals)
     forget_totals_on_unpublished = forgets_on(events.DIRECTORY, events.RECORD_UNPUBLISHED, _forget_totals)
 
