@@ -6,7 +6,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from dsi.errors import Forbidden
-from gateway.common import csrf, http, i18n
+from gateway.common import csrf, http, i18n, templating
 from gateway.site import forms, views
 from gateway.translations import catalogues
 
@@ -153,3 +153,12 @@ def test_parts_in_parallel_answer_in_their_order_and_the_first_part_s_error_wins
         http.in_parallel(failing("first"), failing("last"))
     with pytest.raises(ValueError, match="last"):
         http.in_parallel(lambda: 1, failing("last"))
+
+
+def test_a_cards_snippet_keeps_only_marks_and_is_left_out_when_it_only_repeats_the_place():
+    snippet = templating.environment.filters["card_snippet"]
+    place = {"city": "Łódź", "country_name": "Poland"}
+    assert snippet({**place, "snippet": "Civic &amp; <mark>open</mark> data"}) == "Civic &amp; <mark>open</mark> data"
+    assert snippet({**place, "snippet": "<mark>Łódź</mark>, Poland"}) == ""  # the card shows its place already
+    assert snippet({**place, "snippet": "a <script>alert(1)</script> <mark>b</mark>"}) == "a  <mark>b</mark>"
+    assert snippet({**place, "snippet": ""}) == "" and snippet(place) == ""
