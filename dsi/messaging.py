@@ -30,13 +30,15 @@ from sqlalchemy import JSON, DateTime, Integer, String, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from dsi import logs, metrics
+from dsi import fastjson, logs, metrics
 from dsi.clock import utcnow  # noqa: F401 (services import it from here too)
 from dsi.deadletters import DeliveryGuard
 from dsi.events import envelope
 from dsi.lifecycle import stopping
 
 log = logging.getLogger(__name__)
+
+fastjson.install()  # this process's messages, read and written by orjson
 
 
 class OutboxMixin:

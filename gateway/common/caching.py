@@ -26,7 +26,7 @@ from nameko.extensions import DependencyProvider
 from werkzeug.http import http_date
 from werkzeug.wrappers import Response
 
-from dsi import events, metrics
+from dsi import events, fastjson, metrics
 from dsi.messaging import forgets_on
 
 from .. import answers as answers_module
@@ -137,7 +137,7 @@ def stale(request, service: str) -> Response | None:
         except ValueError:
             document = None
         if isinstance(document, dict):
-            body = json.dumps({**document, "stale": True}, ensure_ascii=False, separators=(",", ":")).encode()
+            body = fastjson.dumps({**document, "stale": True})
     elif content_type.startswith("text/html"):
         body = STALE_MARKER.sub(STALE_NOTICE, body, count=1)
     response = Response(body, status=answer.status, headers=answer.headers)
@@ -186,7 +186,7 @@ class Parts:
             del _MAKING[key]
         making.send(value)  # before it is kept: a failure to keep it is this page's, not its waiters' for ever
         if keep(value):
-            ANSWERS.put(key, 200, (), json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+            ANSWERS.put(key, 200, (), fastjson.dumps(value))
         return value
 
 

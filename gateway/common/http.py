@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from dsi import fastjson
 from dsi.errors import InvalidInput, PlatformError, RateLimited
 from dsi.logs import REQUEST_ID_HEADER
 from dsi.validation import comma_list
@@ -97,7 +98,7 @@ def retry_headers(error: PlatformError) -> dict | None:
 
 def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
     return Response(
-        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        fastjson.dumps(body),
         status=status,
         mimetype="application/json",
         headers=headers,
