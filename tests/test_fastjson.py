@@ -21,6 +21,11 @@ JSON_VALUES = st.recursive(
     max_leaves=30)
 
 
+DEEP = []
+for _ in range(400):
+    DEEP = [DEEP]
+
+
 def through_messages(value):
     content_type, encoding, body = serialization.dumps(value, "json")
     return body, serialization.loads(body, content_type, encoding)
@@ -56,6 +61,7 @@ def test_an_api_answer_is_what_the_standard_library_writes(value):
     {"quoted": 'a text that says "__type__"', "__type__": "not a marker without its value"},
     {1: "an integer key", True: "a boolean key", None: "no key"},
     {"big": 2**70, "small": -2**70, "ids": [2**64 + 5, 10**40, -2**63 - 1, 2**64 - 1]},
+    {"deep": DEEP},  # deeper than orjson's limit of 255 levels
 ])
 def test_kombu_types_and_what_orjson_refuses_read_back_as_kombu_reads_them(value):
     _, read = through_messages(value)
@@ -83,5 +89,10 @@ def test_what_neither_can_write_fails_as_before():
         fastjson.dumps({"when": datetime.datetime(2026, 11, 30)})  # an API answer writes its dates itself
 
 
+def test_an_api_answer_deeper_than_orjson_goes_is_written_as_before():
+    assert fastjson.dumps(DEEP) == json.dumps(DEEP).encode()
+
+
 def test_an_api_answer_is_compact_utf8():
-    assert fastjson.dumps({"name": "Ça – ✓", "items": [1, 2.5, None]}) == '{"name":"Ça – ✓","items":[1,2.5,null]}'.encode()
+    written = fastjson.dumps({"name": "Ça – ✓", "items": [1, 2.5, None]})
+    assert written == '{"name":"Ça – ✓","items":[1,2.5,null]}'.encode()
