@@ -45,6 +45,11 @@ def _message_dumps(value) -> bytes:
 def _message_loads(body):
     if isinstance(body, memoryview):
         body = body.tobytes()
+    elif isinstance(body, str):  # as py-amqp hands a body with a content encoding (its channels' auto_decode)
+        try:
+            body = body.encode()
+        except UnicodeEncodeError:  # a lone surrogate: not UTF-8, so not from the wire
+            return kombu_json.loads(body)
     if (isinstance(body, (bytes, bytearray)) and _TYPE_MARKER not in body
             and _LONG_NUMBER not in body.translate(_DIGITS_AS_ZERO)):
         try:

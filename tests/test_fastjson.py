@@ -48,6 +48,23 @@ def test_any_json_value_reads_back_as_kombu_reads_it(value):
     assert kombu_json.loads(body) == read  # a process without the codec reads the same
 
 
+def test_a_body_decoded_to_text_is_read_by_orjson_too(monkeypatch):
+    """py-amqp decodes a body with a content encoding before kombu reads it: the common case of every message."""
+    body, _ = through_messages({"name": "Ça", "n": [1, 2.5, None]})
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("read by kombu")
+    monkeypatch.setattr(fastjson.kombu_json, "loads", refuse)
+    assert serialization.loads(body.decode(), "application/json", "utf-8") == {"name": "Ça", "n": [1, 2.5, None]}
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES)
+def test_a_body_decoded_to_text_reads_back_as_kombu_reads_it(value):
+    body, read = through_messages(value)
+    assert serialization.loads(body.decode(), "application/json", "utf-8") == read
+
+
 @settings(max_examples=300, deadline=None)
 @given(JSON_VALUES)
 def test_an_api_answer_is_what_the_standard_library_writes(value):
@@ -76,6 +93,7 @@ def test_an_integer_beyond_64_bits_from_another_writer_stays_an_integer():
 def test_a_lone_surrogate_and_nan_in_a_message_read_back_as_before():
     _, read = through_messages({"text": "\ud800"})
     assert read == {"text": "\ud800"}
+    assert serialization.loads('{"text": "\ud800"}', "application/json", "utf-8") == {"text": "\ud800"}  # as text
     read = serialization.loads(b'{"x": NaN}', "application/json", "utf-8")  # written so by a process without it
     assert math.isnan(read["x"])
 
