@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import func, inspect, select, table, text
 from sqlalchemy.engine import make_url
 
-from dsi.database import make_engine
+from dsi.database import make_engine, refresh_statistics
 from dsi.errors import PlatformError
 from dsi.settings import child_environment, database_url, media_dir
 
@@ -245,6 +245,7 @@ def _load(folder: Path, entry: dict, url: str, replace: bool) -> None:
         options = ["--clean", "--if-exists"] if replace else []
         _run([_client("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
               *options, f"--dbname={libpq_url}", str(source)], environment, f"{entry['service']}: pg_restore")
+        refresh_statistics(url)  # pg_restore brings rows, not the planner's statistics
 
 
 def restore(folder: Path, databases: dict[str, str], media_dir: Path, replace: bool = False) -> dict:

@@ -11,7 +11,7 @@ from collections import OrderedDict
 
 import nameko_sqlalchemy
 from nameko.extensions import DependencyProvider
-from sqlalchemy import JSON, Index, Integer, String, create_engine, event, select
+from sqlalchemy import JSON, Index, Integer, String, create_engine, event, select, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.compiler import compiles
@@ -223,6 +223,22 @@ def in_outbox_transaction(service: str, outbox_model, producer: str, work):
     try:
         with Session(engine) as session, session.begin():
             return work(session, OutboxWriter(outbox_model, producer))
+    finally:
+        engine.dispose()
+
+
+def refresh_statistics(url: str) -> None:
+    """After a bulk load (an import, generated records, a restore): on PostgreSQL, ANALYZE. Its planner chooses by
+    the tables' statistics, which autovacuum gathers only minutes later (or never, where it is off) and pg_restore
+    does not bring: right after an import a record's links were found by walking every published record (1.6 ms
+    instead of 0.05), and the directory's reads cost PostgreSQL 3 × the CPU. SQLite plans without statistics, as
+    its statements expect: nothing to do there."""
+    if not is_postgresql(url):
+        return
+    engine = make_engine(url)
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("ANALYZE"))
     finally:
         engine.dispose()
 

@@ -6,7 +6,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from dsi import events
-from dsi.database import in_outbox_transaction
+from dsi.database import in_outbox_transaction, refresh_statistics
+from dsi.settings import database_url
 
 from . import demo, importer
 from .models import Item, Outbox
@@ -27,26 +28,30 @@ def _in_transaction(work):
 
 def import_editorial(args) -> None:
     summary = _in_transaction(lambda session, outbox: importer.import_editorial(session, outbox, Path(args.path)))
+    refresh_statistics(database_url("content"))
     print(importer.format_summary(summary))
 
 
 def load_demo(args) -> None:
     count = _in_transaction(lambda session, outbox: demo.load_demo(session, outbox))
+    refresh_statistics(database_url("content"))
     print(f"published {count} generated demo content items")
 
 
 def load_initial_data(path: Path | None) -> None:
     """Fill an empty content database: cluster pages, the real editorial texts when found, and the demo set."""
-    def fill(session, outbox):
+    def fill(session, outbox) -> bool:
         if session.scalar(select(func.count()).select_from(Item)):
-            return
+            return False
         demo.ensure_cluster_pages(session, outbox)
         if path:
             print(f"Importing the editorial texts from {path}…")
             print(importer.format_summary(importer.import_editorial(session, outbox, path)))
         print(f"published {demo.load_demo(session, outbox)} demo content items")
+        return True
 
-    _in_transaction(fill)
+    if _in_transaction(fill):
+        refresh_statistics(database_url("content"))
 
 
 def before_run() -> None:

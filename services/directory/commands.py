@@ -5,7 +5,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from dsi import events
-from dsi.database import in_outbox_transaction
+from dsi.database import in_outbox_transaction, refresh_statistics
+from dsi.settings import database_url
 
 from . import demo, importer
 from .models import Outbox, Record
@@ -17,6 +18,7 @@ def _in_transaction(work):
 
 def import_dsi4eu(args) -> None:
     summary = _in_transaction(lambda session, outbox: importer.import_dsi4eu(session, outbox, Path(args.path)))
+    refresh_statistics(database_url("directory"))
     print(importer.format_summary(summary))
 
 
@@ -25,22 +27,25 @@ def load_demo(args) -> None:
     for first in range(0, args.count, demo.BATCH):
         size = min(demo.BATCH, args.count - first)
         published += _in_transaction(lambda session, outbox: demo.load_demo(session, outbox, size, rng))
+    refresh_statistics(database_url("directory"))
     print(f"published {published} generated demo records")
 
 
 def load_initial_data(path: Path | None) -> None:
     """For `dsi run`: fill an empty directory with the real export when it is there, demo records otherwise."""
-    def fill(session, outbox):
+    def fill(session, outbox) -> bool:
         if session.scalar(select(func.count()).select_from(Record)):
-            return
+            return False
         if path:
             print(f"Importing the DSI4EU 2017 export from {path}…")
             print(importer.format_summary(importer.import_dsi4eu(session, outbox, path)))
         else:
             print("No DSI4EU export found (set DSI_DATA); loading generated demo records.")
             print(f"published {demo.load_demo(session, outbox)} demo records")
+        return True
 
-    _in_transaction(fill)
+    if _in_transaction(fill):
+        refresh_statistics(database_url("directory"))
 
 
 def register(commands) -> None:

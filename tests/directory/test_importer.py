@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, select, text
 
 from dsi import events
 from dsi.errors import InvalidInput
@@ -199,3 +199,25 @@ def test_demo_data_publishes_many_records_in_bounded_transactions(tmp_path):
         engine.dispose()
     assert published == {"organisation": count, "project": count}
     assert links == count and announced == 2 * count
+
+
+@pytest.mark.parametrize("command", [["import-dsi4eu", "{export}"], ["demo-data", "--count", "3"]])
+def test_a_bulk_load_leaves_postgresql_the_statistics_it_plans_by(command, database_url, backend, export):
+    """PostgreSQL's autovacuum gathers statistics minutes after a load (never where it is off): without them it
+    planned a record's links as a walk over every published record. SQLite's statements expect no statistics."""
+    upgrade("directory", database_url)
+    env = {**os.environ, "DIRECTORY_DB_URL": database_url, "PYTHONWARNINGS": "ignore"}
+    run = subprocess.run([sys.executable, "-m", "dsi.cli", *[part.format(export=export) for part in command]],
+                         env=env, capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[2])
+    assert run.returncode == 0, run.stderr
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            if backend == "postgresql":
+                analyzed = set(connection.scalars(text(
+                    "SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL")))
+                assert {"records", "record_terms", "record_links"} <= analyzed
+            else:
+                assert connection.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")) == 0
+    finally:
+        engine.dispose()
