@@ -3,10 +3,12 @@ req/s come from, measured in a way a busy machine does not skew (the kernel's co
 before and after N requests, not the wall clock).
 
     .venv/bin/python bench/cpu_per_request.py [--requests 300] [--concurrency 4] [--routes home record]
+                                              [--records 100000] [--postgres URL] [--keep]
 
-Starts `dsi run` on the real data as bench/load.py does (its own folder, vhost and ports), builds the same mix of
-distinct paths, then for each route sends N of them from a few threads and prints, per process (gateway,
-directory, content, search, the launcher…), the CPU ms per request, and the median wall-clock ms.
+Starts `dsi run` on the real data (and `--records` generated ones) as bench/load.py does (its own folder, vhost,
+ports and, with `--postgres`, PostgreSQL databases), builds the same mix of distinct paths, then for each route
+sends N of them from a few threads and prints, per process (gateway, directory, content, search, the launcher…),
+the CPU ms per request, and the median wall-clock ms.
 """
 import argparse
 import os
@@ -24,8 +26,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.load import (build_mix, cpu_seconds, platform_env, platform_processes, say,  # noqa: E402
-                        scratch_run, start_platform)
+from bench.load import (PostgresDatabases, build_mix, cpu_seconds, generate_records, platform_env,  # noqa: E402
+                        platform_processes, say, scratch_run, start_platform)
 
 
 def run_route(url: str, paths: list[str], count: int, concurrency: int) -> list[float]:
@@ -69,13 +71,20 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--routes", nargs="*", help="only the routes whose names start with these")
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--records", type=int, default=0, help="generated records on top of the real data")
+    parser.add_argument("--postgres", metavar="URL", help="each service's database a fresh one on this PostgreSQL "
+                        "server instead of SQLite")
     parser.add_argument("--keep", action="store_true", help="leave the platform running (Ctrl-C stops it)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the platform as Ctrl-C does
 
     folder, vhost, processes, marker, port, url = scratch_run("cpu")
+    databases = PostgresDatabases(args.postgres) if args.postgres else None
     try:
-        published = start_platform(processes, platform_env(folder, vhost.uri, port, marker), url, vhost, marker)
+        env = platform_env(folder, vhost.uri, port, marker, databases.urls() if databases else None)
+        if args.records:
+            generate_records(env, args.records)
+        published = start_platform(processes, env, url, vhost, marker)
         mix = build_mix(url, random.Random(args.seed))
         if args.routes:
             mix = {name: paths for name, paths in mix.items() if name.startswith(tuple(args.routes))}
@@ -103,6 +112,8 @@ def main() -> None:
     finally:
         processes.stop_all()
         vhost.delete()
+        if databases:
+            databases.drop()
         shutil.rmtree(folder, ignore_errors=True)
 
 

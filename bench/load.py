@@ -2,12 +2,14 @@
 framework's floors.
 
     .venv/bin/python bench/load.py [--records 100000] [--connections 16 64] [--duration 10] [--soak 600]
+                                   [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
 
 Starts `dsi run` on a throwaway folder (its own SQLite databases, search index, ports) and its own RabbitMQ
 vhost, loaded with the real data (the DSI4EU 2017 export, as `dsi run` imports it) and, with `--records N`,
-N generated records on top (`dsi demo-data`). Beside it, in the same run, the floors of bench/floors.py:
-a nameko `@http` answering "ok", `@http` → one RPC → reply with nameko's defaults, and the same through the
-platform's own RPC (transient request, lean reply). Each route gets 4,000 distinct addresses (a wrk
+N generated records on top (`dsi demo-data`); with `--postgres`, every service's database is a fresh one on
+that PostgreSQL server (the production setting), dropped at the end. Beside it, in the same run, the floors of
+bench/floors.py: a nameko `@http` answering "ok", `@http` → one RPC → reply with nameko's defaults, and the same
+through the platform's own RPC (transient request, lean reply). Each route gets 4,000 distinct addresses (a wrk
 Lua script walks through them; where a route has fewer — the home page in seven languages, the few words of
 generated records — the same addresses again with a parameter the answer ignores, `visit=N`), and each request
 gets a parameter of its own (`distinct=`), so no two requests of any run are alike and no cache helps; two routes
@@ -36,6 +38,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import requests
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -57,6 +61,7 @@ REPEATED = "repeated reads (If-None-Match → 304)"
 POPULAR = "repeated reads (no validator → kept answer)"
 REPEATED_PATHS = 60
 WRK_THREADS = 2
+DATABASE_SERVICES = ("directory", "moderation", "newsletter", "content")
 
 LUA = """
 local paths = {%(paths)s}
@@ -117,6 +122,30 @@ class Vhost:
         requests.delete(f"{RABBIT_API}/vhosts/{self.name}", auth=RABBIT_AUTH, timeout=10)
 
 
+class PostgresDatabases:
+    """A fresh PostgreSQL database per service on `server` (a URL of the server's admin database), dropped at the
+    end: the production setting, measured with the same mix."""
+
+    def __init__(self, server: str):
+        self.server = server
+        self.names = {service: f"bench_load_{uuid.uuid4().hex[:8]}_{service}" for service in DATABASE_SERVICES}
+        with self._admin() as connection:
+            for name in self.names.values():
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def urls(self) -> dict[str, str]:
+        return {service: make_url(self.server).set(database=name).render_as_string(hide_password=False)
+                for service, name in self.names.items()}
+
+    def drop(self):
+        with self._admin() as connection:
+            for name in self.names.values():
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def _admin(self):
+        return create_engine(self.server, isolation_level="AUTOCOMMIT", poolclass=NullPool).connect()
+
+
 class Processes:
     """Every process this run started, each in a session of its own: stopped together at the end."""
 
@@ -169,6 +198,17 @@ def quiet(marker: str, window: float = 5.0) -> bool:
     return sum(cpu_seconds(pid) - before[pid] for pid in pids) < 0.1 * window
 
 
+def generate_records(env: dict, records: int) -> None:
+    """`records` generated records (half organisations, half projects) in the platform's directory, before it
+    starts: its search service indexes them with the real data."""
+    subprocess.run([sys.executable, "-m", "dsi.cli", "migrate"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "dsi.cli", "demo-data", "--count", str(records // 2)],
+                   cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    say(f"generated {records} records in {time.monotonic() - started:.0f} s")
+
+
 def start_platform(processes: "Processes", env: dict, url: str, vhost: "Vhost", marker: str) -> int:
     """`dsi run`, waited for until it answers, search holds every published record, the start-up's events are
     handled and its processes are quiet; the number of published records."""
@@ -190,14 +230,16 @@ def scratch_run(name: str) -> tuple[Path, "Vhost", "Processes", str, int, str]:
             f"http://127.0.0.1:{port}")
 
 
-def platform_env(folder: Path, amqp_uri: str, port: int, marker: str) -> dict:
-    """As tests/processes.py LaunchedPlatform: every database, index, folder and port of this run's own."""
+def platform_env(folder: Path, amqp_uri: str, port: int, marker: str,
+                 databases: dict[str, str] | None = None) -> dict:
+    """As tests/processes.py LaunchedPlatform: every database, index, folder and port of this run's own; the
+    databases SQLite files in `folder` unless `databases` names them (service → URL)."""
     return {**os.environ, marker: "1", "AMQP_URI": amqp_uri, "PUBLIC_URL": f"http://127.0.0.1:{port}",
             "GATEWAY_ADDRESS": f"127.0.0.1:{port}", "SEARCH_INDEX_DIR": str(folder / "search"),
             "MAIL_SINK_DIR": str(folder / "mail"), "SMTP_PORT": str(free_port()), "MEDIA_DIR": str(folder / "media"),
             "PYTHONWARNINGS": "ignore",
-            **{f"{service.upper()}_DB_URL": f"sqlite:///{folder}/{service}.db"
-               for service in ("directory", "moderation", "newsletter", "content")}}
+            **{f"{service.upper()}_DB_URL": (databases or {}).get(service, f"sqlite:///{folder}/{service}.db")
+               for service in DATABASE_SERVICES}}
 
 
 def wait_until(condition, seconds: float, what: str, process: subprocess.Popen | None = None):
@@ -394,6 +436,8 @@ def main() -> None:
     parser.add_argument("--soak", type=int, default=0, help="seconds of the whole mix at 16 connections")
     parser.add_argument("--routes", nargs="*", help="only the routes whose names start with these")
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--postgres", metavar="URL", help="each service's database a fresh one on this PostgreSQL "
+                        "server (e.g. postgresql://postgres@127.0.0.1:5432/postgres) instead of SQLite")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: `make bench` installs it (apt-get install -y wrk)")
@@ -401,17 +445,14 @@ def main() -> None:
         raise SystemExit("no DSI4EU export found (DSI_DATA or ../shared/data/dsi4eu-2017)")
 
     folder, vhost, processes, marker, port, url = scratch_run("load")
-    env = platform_env(folder, vhost.uri, port, marker)
+    databases = PostgresDatabases(args.postgres) if args.postgres else None
+    env = platform_env(folder, vhost.uri, port, marker, databases.urls() if databases else None)
     try:
         say(f"machine: {os.uname().nodename}, {os.cpu_count()} CPUs, load average "
-            f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+            f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+            f"databases: {'PostgreSQL' if databases else 'SQLite'}")
         if args.records:
-            subprocess.run([sys.executable, "-m", "dsi.cli", "migrate"], cwd=ROOT, env=env, check=True,
-                           stdout=subprocess.DEVNULL)
-            started = time.monotonic()
-            subprocess.run([sys.executable, "-m", "dsi.cli", "demo-data", "--count", str(args.records // 2)],
-                           cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-            say(f"generated {args.records} records in {time.monotonic() - started:.0f} s")
+            generate_records(env, args.records)
         published = start_platform(processes, env, url, vhost, marker)
         say(f"platform ready: {published} published records, at {url}")
         floors = start_floors(processes, vhost.uri)
@@ -452,6 +493,8 @@ def main() -> None:
     finally:
         processes.stop_all()
         vhost.delete()
+        if databases:
+            databases.drop()
         shutil.rmtree(folder, ignore_errors=True)
 
 
