@@ -5,7 +5,7 @@ before and after N requests, not the wall clock).
     .venv/bin/python bench/cpu_per_request.py [--requests 300] [--concurrency 4] [--routes home record]
                                               [--records 100000] [--postgres URL] [--keep]
 
-Starts `dsi run` on the real data (and `--records` generated ones) as bench/load.py does (its own folder, vhost,
+Starts `dsi run` on the real data (or `--records` generated ones) as bench/load.py does (its own folder, vhost,
 ports and, with `--postgres`, PostgreSQL databases), builds the same mix of distinct paths, then for each route
 sends N of them from a few threads and prints, per process (gateway, directory, content, search, the launcher…),
 the CPU ms per request, and the median wall-clock ms.
@@ -71,7 +71,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--routes", nargs="*", help="only the routes whose names start with these")
     parser.add_argument("--seed", type=int, default=14)
-    parser.add_argument("--records", type=int, default=0, help="generated records on top of the real data")
+    parser.add_argument("--records", type=int, default=0, help="generated records in place of the real data")
     parser.add_argument("--postgres", metavar="URL", help="each service's database a fresh one on this PostgreSQL "
                         "server instead of SQLite")
     parser.add_argument("--keep", action="store_true", help="leave the platform running (Ctrl-C stops it)")

@@ -5,9 +5,10 @@ framework's floors.
                                    [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
 
 Starts `dsi run` on a throwaway folder (its own SQLite databases, search index, ports) and its own RabbitMQ
-vhost, loaded with the real data (the DSI4EU 2017 export, as `dsi run` imports it) and, with `--records N`,
-N generated records on top (`dsi demo-data`); with `--postgres`, every service's database is a fresh one on
-that PostgreSQL server (the production setting), dropped at the end. Beside it, in the same run, the floors of
+vhost, loaded with the real data (the DSI4EU 2017 export, as `dsi run` imports it) or, with `--records N`,
+N generated records instead (`dsi demo-data`: `dsi run` imports the export only into an empty directory; the
+content service keeps its editorial texts and demo items either way); with `--postgres`, every service's
+database is a fresh one on that PostgreSQL server (the production setting), dropped at the end. Beside it, in the same run, the floors of
 bench/floors.py: a nameko `@http` answering "ok", `@http` → one RPC → reply with nameko's defaults, and the same
 through the platform's own RPC (transient request, lean reply). Each route gets 4,000 distinct addresses (a wrk
 Lua script walks through them; where a route has fewer — the home page in seven languages, the few words of
@@ -200,7 +201,7 @@ def quiet(marker: str, window: float = 5.0) -> bool:
 
 def generate_records(env: dict, records: int) -> None:
     """`records` generated records (half organisations, half projects) in the platform's directory, before it
-    starts: its search service indexes them with the real data."""
+    starts: `dsi run` then finds the directory filled and imports no export, so the run holds these only."""
     subprocess.run([sys.executable, "-m", "dsi.cli", "migrate"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     started = time.monotonic()
@@ -430,7 +431,7 @@ def print_rss(label: str, rss: dict[str, int]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--records", type=int, default=0, help="generated records on top of the real data")
+    parser.add_argument("--records", type=int, default=0, help="generated records in place of the real data")
     parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per route and concurrency")
     parser.add_argument("--soak", type=int, default=0, help="seconds of the whole mix at 16 connections")
