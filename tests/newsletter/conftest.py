@@ -124,6 +124,8 @@ def service_processes(tmp_path, rabbit_config, sink):
         settings = {"AMQP_URI": rabbit_config["AMQP_URI"], "NEWSLETTER_DB_URL": database_url,
                     "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(sink.port), "SMTP_TIMEOUT": "2",
                     "PUBLIC_URL": "http://dsi.test", "NEWSLETTER_CLAIM_LEASE": "2", "LOG_LEVEL": "INFO",
+                    # the editor's time to review a planned edition: none here, whatever the day of the month
+                    "NEWSLETTER_EDITION_DELAY_HOURS": "0",
                     **{key: str(value) for key, value in env.items()}}
         process = ServiceProcess(name, tmp_path, settings)
         started.append(process)

@@ -8,6 +8,7 @@ from collections import Counter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dsi.clock import utcnow
 from dsi.migrations import upgrade
 from services.newsletter import editions
 from services.newsletter.delivery import UNCONFIRMED
@@ -19,13 +20,19 @@ from tests.newsletter.factories import published, subscriber
 SEND_CONCURRENCY = 8  # SMTP connections of an instance (config.yml default): at most one message in flight each
 
 
+# The processes plan the edition of the month before today's, so the news is published in that month.
+MONTH = editions.previous_month(utcnow())
+SUBJECT = f"DSI news: {editions.month_label(MONTH, 'en')}"
+
+
 def prepare(database_url, engine_for, readers: int):
-    """Last month's news and `readers` confirmed subscribers: the eager planner schedules the edition at once."""
+    """Last month's news and `readers` confirmed subscribers: the planner schedules the edition at once (the
+    processes give the editor no delay)."""
     upgrade("newsletter", database_url)
     engine = engine_for(database_url)
     with Session(engine) as session, session.begin():
         for record_id in range(1, 6):
-            editions.apply_published(session, published(record_id, published_at="2026-10-15T10:00:00+00:00"))
+            editions.apply_published(session, published(record_id, published_at=f"{MONTH}-15T10:00:00+00:00"))
         session.add_all([subscriber(f"reader{n}@example.org") for n in range(readers)])
     return engine
 
@@ -39,7 +46,7 @@ def assert_each_got_exactly_one(sink, engine, readers: int, in_doubt: int = 0):
     """Nobody gets two copies. Everybody gets one, except at most `in_doubt` readers whose message a kill cut off
     between the commit of `sending` and its final dot: SMTP cannot tell whether such a copy arrived, so it is
     never resent and is recorded `unconfirmed` for the editor (services/newsletter/delivery.py)."""
-    copies = Counter(m["X-Sink-Rcpt-To"] for m in sink.messages() if m["Subject"] == "DSI news: October 2026")
+    copies = Counter(m["X-Sink-Rcpt-To"] for m in sink.messages() if m["Subject"] == SUBJECT)
     with Session(engine) as session:
         rows = session.execute(select(Subscriber.email, Recipient.state)
                                .join(Subscriber, Subscriber.id == Recipient.subscriber_id)).all()
@@ -59,10 +66,10 @@ def test_killed_mid_send_and_restarted_every_reader_gets_the_edition_once(
     first.kill()
     sent_before = sink.count()
     assert sent_before < readers, "the edition finished before the kill"
-    assert edition_state(engine) == [("2026-10", "running")]
+    assert edition_state(engine) == [(MONTH, "running")]
 
     service_processes("restarted", database_url, NEWSLETTER_SEND_RATE=400)
-    assert wait_until(lambda: edition_state(engine) == [("2026-10", "finished")], 60)
+    assert wait_until(lambda: edition_state(engine) == [(MONTH, "finished")], 60)
     assert_each_got_exactly_one(sink, engine, readers, in_doubt=SEND_CONCURRENCY)
 
 
@@ -71,7 +78,7 @@ def test_two_instances_plan_one_edition_and_send_each_copy_once(database_url, en
     engine = prepare(database_url, engine_for, readers)
     service_processes("one", database_url, NEWSLETTER_SEND_RATE=120)
     service_processes("two", database_url, NEWSLETTER_SEND_RATE=120)
-    assert wait_until(lambda: edition_state(engine) == [("2026-10", "finished")], 60)
+    assert wait_until(lambda: edition_state(engine) == [(MONTH, "finished")], 60)
     assert_each_got_exactly_one(sink, engine, readers)
     with Session(engine) as session:
         owners = session.scalar(select(func.count(func.distinct(Recipient.claimed_by))))
