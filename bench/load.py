@@ -52,7 +52,8 @@ RABBIT_API = "http://127.0.0.1:15672/api"
 RABBIT_AUTH = ("guest", "guest")
 LANGUAGES = ("", "/de", "/fr", "/it", "/es", "/ca", "/pl")
 AREAS = ("health-and-care", "skills-and-learning", "digital-democracy", "culture-and-arts", "work-and-employment",
-         "food-and-environment")
+         "food-environment-and-climate-change")
+assert set(AREAS) <= set(vocab.SOCIAL_AREAS), "a list filter on a slug outside the vocabulary finds nothing"
 COUNTRIES = ("ES", "IT", "GB", "DE", "FR", "NL", "PL", "BE", "GR", "PT")
 PATHS_PER_ROUTE = 4000
 MAX_LISTED = 10_000  # page × per_page of a list stays within this (deeper is the export's job: a 422 otherwise)

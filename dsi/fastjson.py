@@ -35,6 +35,16 @@ def dumps(value) -> bytes:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def loads(data: bytes):
+    """JSON bytes read as json.loads reads them: by orjson but for what it reads otherwise (long integers, NaN)."""
+    if _LONG_NUMBER not in data.translate(_DIGITS_AS_ZERO):
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(data)
+
+
 def _message_dumps(value) -> bytes:
     try:
         return orjson.dumps(value, default=_kombu_default, option=_OPTIONS)

@@ -114,3 +114,19 @@ def test_an_api_answer_deeper_than_orjson_goes_is_written_as_before():
 def test_an_api_answer_is_compact_utf8():
     written = fastjson.dumps({"name": "Ça – ✓", "items": [1, 2.5, None]})
     assert written == '{"name":"Ça – ✓","items":[1,2.5,null]}'.encode()
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES)
+def test_stored_json_reads_back_as_the_standard_library_reads_it(value):
+    """What the search index stores of a document (its item, links and brief) is written by `dumps` and read by
+    `loads`; an index written earlier by the standard library is read alike."""
+    assert fastjson.loads(fastjson.dumps(value)) == json.loads(json.dumps(value))
+    assert fastjson.loads(json.dumps(value).encode()) == json.loads(json.dumps(value))
+
+
+def test_stored_json_keeps_long_integers_nan_and_depth():
+    long_number = b'{"id": 18446744073709551621, "n": -9223372036854775809}'
+    assert fastjson.loads(long_number) == {"id": 18446744073709551621, "n": -9223372036854775809}
+    assert math.isnan(fastjson.loads(b"[NaN]")[0])
+    assert fastjson.loads(json.dumps(DEEP).encode()) == DEEP

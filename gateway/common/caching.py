@@ -16,7 +16,6 @@
   answers (`SharedParts`), fresh as long and out of date on the same events: a page asks its owners only for
   what is its own.
 """
-import json
 import re
 import time
 import uuid
@@ -133,7 +132,7 @@ def stale(request, service: str) -> Response | None:
     body = answer.body
     if content_type.startswith("application/json"):
         try:
-            document = json.loads(body)
+            document = fastjson.loads(body)
         except ValueError:
             document = None
         if isinstance(document, dict):
@@ -172,7 +171,7 @@ class Parts:
         if kept is not None and _fresh(kept, time.time()):
             decoded = _DECODED.get(key)
             if decoded is None or decoded[0] is not kept:  # read once per kept version, not per page
-                decoded = _DECODED[key] = (kept, json.loads(kept.body))
+                decoded = _DECODED[key] = (kept, fastjson.loads(kept.body))
             return decoded[1]
         if key in _MAKING:
             return _MAKING[key].wait()

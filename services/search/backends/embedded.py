@@ -4,7 +4,6 @@ tantivy rather than SQLite FTS5).
 Layout of an instance folder: `CURRENT` names the live generation, `gen-<n>/` holds a tantivy index. A rebuild
 writes a new generation beside the live one and swaps `CURRENT` atomically, so searches never stop.
 """
-import json
 import logging
 import os
 import shutil
@@ -16,6 +15,8 @@ from typing import Iterable
 import eventlet
 from eventlet import tpool
 from tantivy import Document, FieldType, Index, Occur, Order, Query, SchemaBuilder
+
+from dsi import fastjson
 
 from .. import tiles
 from ..models import FACETS, sort_key
@@ -101,10 +102,10 @@ def _tantivy_document(document: dict) -> Document:
         doc.add_integer(POSITION, tiles.position_key(latitude, longitude))
     if document.get("start_year") is not None:
         doc.add_integer("start_year", document["start_year"])
-    doc.add_bytes("item", json.dumps(document["item"]).encode())
-    doc.add_bytes("links", json.dumps(document.get("links") or []).encode())
+    doc.add_bytes("item", fastjson.dumps(document["item"]))
+    doc.add_bytes("links", fastjson.dumps(document.get("links") or []))
     summary = brief(document)
-    doc.add_bytes(BRIEF, json.dumps(summary).encode())
+    doc.add_bytes(BRIEF, fastjson.dumps(summary))
     item = summary["item"]
     doc.add_text(NODE, f"{item['id']:012d}\t{item['kind']}\t{item['country'] or ''}\t{item['name']}")
     for link in summary["links"]:
@@ -315,7 +316,7 @@ class EmbeddedBackend:
             "id": doc.get_first("id"),
             "name": doc.get_first("name"),
             "description": doc.get_first("description") or "",
-            "item": json.loads(doc.get_first("item")),
+            "item": fastjson.loads(doc.get_first("item")),
         } for doc in docs[:find.limit]]
         return Found(result.count, hits, facets(result.count, shared))
 
@@ -404,7 +405,7 @@ class EmbeddedBackend:
         found = {}
         for _, address in result.hits:
             doc = searcher.doc(address)
-            found[doc.get_first("id")] = json.loads(doc.get_first(BRIEF)) if brief else _record(doc)
+            found[doc.get_first("id")] = fastjson.loads(doc.get_first(BRIEF)) if brief else _record(doc)
         return found
 
     def count(self, find: Find) -> int:
@@ -448,7 +449,7 @@ def _from_columns(searcher, query, last_id: int, size: int) -> dict[int, dict] |
 
 
 def _record(doc) -> dict:
-    return {"item": json.loads(doc.get_first("item")), "links": json.loads(doc.get_first("links") or b"[]")}
+    return {"item": fastjson.loads(doc.get_first("item")), "links": fastjson.loads(doc.get_first("links") or b"[]")}
 
 
 def _cell_key(item: dict, level: int) -> int:
