@@ -216,11 +216,14 @@ def start_platform(processes: "Processes", env: dict, url: str, vhost: "Vhost", 
     handled and its processes are quiet; the number of published records."""
     platform = processes.start("dsi-run", [sys.executable, "-m", "dsi.cli", "run"], env)
     wait_until(lambda: requests.get(f"{url}/healthz", timeout=5).ok, 600, "dsi run", platform)
-    expected = requests.get(f"{url}/api/stats", timeout=30).json()
-    published = expected.get("organisations", 0) + expected.get("projects", 0)
+    expected = wait_until(lambda: _answer(f"{url}/api/stats"), 600, "the directory's counts", platform)
+    published = expected["organisations"] + expected["projects"]
     wait_until(lambda: requests.get(f"{url}/api/search", params={"per_page": 1}, timeout=30).json()["total"]
                >= published, 1800, "search index complete", platform)
-    wait_until(lambda: settled(vhost.name), 1800, "the start-up's events handled", platform)
+    # the directory's outbox relays the start's events in batches, so the queues are empty between two batches
+    # while there is more to come: done when they are empty and the processes idle, one after the other
+    wait_until(lambda: settled(vhost.name) and quiet(marker) and settled(vhost.name), 1800,
+               "the start-up's events handled", platform)
     return published
 
 
@@ -242,6 +245,12 @@ def platform_env(folder: Path, amqp_uri: str, port: int, marker: str,
             "PYTHONWARNINGS": "ignore",
             **{f"{service.upper()}_DB_URL": (databases or {}).get(service, f"sqlite:///{folder}/{service}.db")
                for service in DATABASE_SERVICES}}
+
+
+def _answer(address: str) -> dict | None:
+    """A JSON answer, or None while the platform answers otherwise (a 503 while a service starts)."""
+    answer = requests.get(address, timeout=30)
+    return answer.json() if answer.ok else None
 
 
 def wait_until(condition, seconds: float, what: str, process: subprocess.Popen | None = None):
