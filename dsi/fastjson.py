@@ -21,7 +21,7 @@ from kombu.utils import json as kombu_json
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 _TYPE_MARKER = b'"__type__"'  # only as a key: inside a JSON string its quotes are escaped
 # orjson reads an integer beyond 64 bits as a float (an id of 20 digits sent by a visitor would arrive as 1.8e19):
-# a body with a run of 19 digits anywhere is read by kombu (finding one costs a microsecond per kilobyte)
+# a body with a run of 19 digits anywhere is read by the original (finding one costs a microsecond per kilobyte)
 _DIGITS_AS_ZERO = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
 _LONG_NUMBER = b"0" * 19
 _kombu_default = kombu_json.JSONEncoder().default
@@ -35,14 +35,23 @@ def dumps(value) -> bytes:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+_UNREAD = object()
+
+
+def _by_orjson(data: bytes):
+    """`data` read by orjson, or _UNREAD where it would read it otherwise than the original codec or refuses it."""
+    if _LONG_NUMBER in data.translate(_DIGITS_AS_ZERO):
+        return _UNREAD
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:  # NaN, deeper than 255 levels, not JSON: the original reads it or says why not
+        return _UNREAD
+
+
 def loads(data: bytes):
-    """JSON bytes read as json.loads reads them: by orjson but for what it reads otherwise (long integers, NaN)."""
-    if _LONG_NUMBER not in data.translate(_DIGITS_AS_ZERO):
-        try:
-            return orjson.loads(data)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(data)
+    """JSON bytes (what the search index stores, a kept answer) read as json.loads reads them."""
+    value = _by_orjson(data)
+    return json.loads(data) if value is _UNREAD else value
 
 
 def _message_dumps(value) -> bytes:
@@ -60,12 +69,10 @@ def _message_loads(body):
             body = body.encode()
         except UnicodeEncodeError:  # a lone surrogate: not UTF-8, so not from the wire
             return kombu_json.loads(body)
-    if (isinstance(body, (bytes, bytearray)) and _TYPE_MARKER not in body
-            and _LONG_NUMBER not in body.translate(_DIGITS_AS_ZERO)):
-        try:
-            return orjson.loads(body)
-        except orjson.JSONDecodeError:
-            pass
+    if isinstance(body, (bytes, bytearray)) and _TYPE_MARKER not in body:
+        value = _by_orjson(body)
+        if value is not _UNREAD:
+            return value
     return kombu_json.loads(body)
 
 
