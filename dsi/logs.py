@@ -63,6 +63,18 @@ class Traced(logging.Filter):
         return True
 
 
+class ExpectedErrors(logging.Filter):
+    """nameko logs an entrypoint's expected exception (a visitor's bad input, a record that does not exist) as a
+    warning with its traceback, one for every 404 or 422. Such a line stays, as information and without the
+    traceback, which says nothing of a visitor's mistake; an unexpected error keeps both."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and record.msg.startswith("(expected) error handling worker"):
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
 class JsonLines(logging.Formatter):
     """One JSON object per line: time, level, service, message, request_id, event_id (and logger, exception)."""
 
@@ -95,10 +107,13 @@ class TracedText(logging.Formatter):
 
 
 def configure(service: str, log_format: str = "text") -> None:
-    """Every record masks personal data and secrets (dsi.redaction); every handler of the root logger (nameko's
-    LOGGING from config.yml, or a default one) knows the request; with `json` it writes JSON lines, with `text`
-    the handler's own format followed by the ids."""
+    """Every record masks personal data and secrets (dsi.redaction); expected errors are logged without a traceback
+    (ExpectedErrors); every handler of the root logger (nameko's LOGGING from config.yml, or a default one) knows
+    the request; with `json` it writes JSON lines, with `text` the handler's own format followed by the ids."""
     redaction.install()
+    containers = logging.getLogger("nameko.containers")
+    if not any(isinstance(each, ExpectedErrors) for each in containers.filters):
+        containers.addFilter(ExpectedErrors())
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(level=logging.INFO)

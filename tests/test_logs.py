@@ -1,4 +1,5 @@
 """Log lines as operators read them: JSON objects with the traced fields, a sane request id, no secrets."""
+import io
 import json
 import logging
 
@@ -41,3 +42,30 @@ def test_a_url_keeps_its_host_and_loses_its_password():
     masked = redaction.redact("Connected to amqp://guest:s3cret@127.0.0.1:5672// and postgresql://dsi:pw@db/dsi")
     assert masked == "Connected to amqp://guest:[password]@127.0.0.1:5672// and postgresql://dsi:[password]@db/dsi"
     assert redaction.redact("write to ada@example.org") == "write to [email]"
+
+
+def test_an_expected_error_is_logged_as_information_without_its_traceback():
+    """A worker's expected exception (a 404, a 422) as nameko logs it, and an unexpected one, through a service's
+    logging: only the unexpected one keeps its warning level and traceback."""
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    root, nameko_containers = logging.getLogger(), logging.getLogger("nameko.containers")
+    root.addHandler(handler)
+    try:
+        logs.configure("directory")
+        for expected in (True, False):
+            try:
+                raise LookupError("Nothing has the record_id 5.")
+            except LookupError as error:
+                if expected:
+                    nameko_containers.warning("(expected) error handling worker %s: %s", "<get_record>", error,
+                                              exc_info=True)
+                else:
+                    nameko_containers.exception("error handling worker %s: %s", "<get_record>", error)
+    finally:
+        root.removeHandler(handler)
+    expected_line, unexpected = lines.getvalue().split("ERROR ", 1)
+    assert expected_line.startswith("INFO (expected) error handling worker <get_record>: Nothing has the record_id 5.")
+    assert "Traceback" not in expected_line
+    assert unexpected.startswith("error handling worker") and "Traceback" in unexpected
