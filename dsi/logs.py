@@ -72,6 +72,8 @@ class ExpectedErrors(logging.Filter):
         if isinstance(record.msg, str) and record.msg.startswith("(expected) error handling worker"):
             record.exc_info = record.exc_text = None
             record.levelno, record.levelname = logging.INFO, "INFO"
+            # it passed the logger's level as a warning: written only where information is (LOG_LEVEL)
+            return logging.getLogger(record.name).isEnabledFor(logging.INFO)
         return True
 
 

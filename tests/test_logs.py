@@ -45,27 +45,37 @@ def test_a_url_keeps_its_host_and_loses_its_password():
 
 
 def test_an_expected_error_is_logged_as_information_without_its_traceback():
-    """A worker's expected exception (a 404, a 422) as nameko logs it, and an unexpected one, through a service's
-    logging: only the unexpected one keeps its warning level and traceback."""
+    """A worker's expected exception (a 404, a 422) and an unexpected one, as nameko logs them, through a service's
+    logging: the expected one is an INFO line without its traceback (none at LOG_LEVEL=WARNING), the unexpected
+    one keeps its ERROR level and traceback."""
     lines = io.StringIO()
     handler = logging.StreamHandler(lines)
     handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
     root, nameko_containers = logging.getLogger(), logging.getLogger("nameko.containers")
+
+    def log_both():
+        try:
+            raise LookupError("Nothing has the record_id 5.")
+        except LookupError as error:
+            nameko_containers.warning("(expected) error handling worker %s: %s", "<get_record>", error, exc_info=True)
+            nameko_containers.exception("error handling worker %s: %s", "<get_record>", error)
+        written = lines.getvalue()
+        lines.seek(0)
+        lines.truncate()
+        return written
+
+    level = root.level
     root.addHandler(handler)
     try:
         logs.configure("directory")
-        for expected in (True, False):
-            try:
-                raise LookupError("Nothing has the record_id 5.")
-            except LookupError as error:
-                if expected:
-                    nameko_containers.warning("(expected) error handling worker %s: %s", "<get_record>", error,
-                                              exc_info=True)
-                else:
-                    nameko_containers.exception("error handling worker %s: %s", "<get_record>", error)
+        root.setLevel(logging.INFO)
+        expected_line, unexpected = log_both().split("ERROR ", 1)
+        root.setLevel(logging.WARNING)
+        quiet = log_both()
     finally:
         root.removeHandler(handler)
-    expected_line, unexpected = lines.getvalue().split("ERROR ", 1)
+        root.setLevel(level)
     assert expected_line.startswith("INFO (expected) error handling worker <get_record>: Nothing has the record_id 5.")
     assert "Traceback" not in expected_line
     assert unexpected.startswith("error handling worker") and "Traceback" in unexpected
+    assert quiet.startswith("ERROR error handling worker") and "(expected)" not in quiet
