@@ -8,7 +8,9 @@ before and after N requests, not the wall clock).
 Starts `dsi run` on the real data (or `--records` generated ones) as bench/load.py does (its own folder, vhost,
 ports and, with `--postgres`, PostgreSQL databases), builds the same mix of distinct paths, then for each route
 sends N of them from a few threads and prints, per process (gateway, directory, content, search, the launcher…),
-the CPU ms per request, and the median wall-clock ms.
+the CPU ms per request, and the median wall-clock ms. The broker's and the database server's CPU are counted too
+(`rabbitmq`, and `postgresql` with `--postgres`): every process of theirs on this machine, so the figures hold only
+where nothing else uses them meanwhile.
 """
 import argparse
 import os
@@ -61,6 +63,39 @@ def run_route(url: str, paths: list[str], count: int, concurrency: int) -> list[
     return timings
 
 
+def servers(postgres: bool) -> dict[int, str]:
+    """pid → "rabbitmq" or "postgresql" for the processes of the servers the platform uses on this machine."""
+    programs = {"beam.smp": "rabbitmq"} | ({"postgres": "postgresql"} if postgres else {})
+    found = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            program = (entry / "comm").read_text().strip() if entry.name.isdigit() else None
+        except OSError:
+            continue
+        if program in programs:
+            found[int(entry.name)] = programs[program]
+    return found
+
+
+def cpu_now(pids) -> dict[int, float]:
+    """CPU seconds so far of each process of `pids` still there."""
+    now = {}
+    for pid in pids:
+        try:
+            now[pid] = cpu_seconds(pid)
+        except OSError:  # it ended since it was listed (a database connection closed)
+            pass
+    return now
+
+
+def cpu_spent(pids: dict[int, str], before: dict[int, float]) -> dict[str, float]:
+    """CPU seconds per name since `before` (a process gone meanwhile counts for nothing; one new, all it used)."""
+    spent: dict[str, float] = {name: 0.0 for name in pids.values()}
+    for pid, seconds in cpu_now(pids).items():
+        spent[pids[pid]] += seconds - before.get(pid, 0.0)
+    return spent
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -88,21 +123,18 @@ def main() -> None:
         mix = build_mix(url, random.Random(args.seed))
         if args.routes:
             mix = {name: paths for name, paths in mix.items() if name.startswith(tuple(args.routes))}
-        pids = platform_processes(marker)
-        names = sorted(set(pids.values()))
+        names = sorted(set(platform_processes(marker).values())) + sorted(set(servers(bool(args.postgres)).values()))
         say(f"platform ready: {published} records; {args.requests} requests per route from {args.concurrency} "
             f"threads; load average {os.getloadavg()[0]:.1f}")
         say("| route | wall p50 ms | " + " | ".join(f"{name} CPU ms" for name in names) + " |")
         say("| --- | --- | " + " | ".join("---" for _ in names) + " |")
         for route, paths in mix.items():
             run_route(url, paths, min(20, args.requests), args.concurrency)  # warm: templates, statement caches
-            before = {pid: cpu_seconds(pid) for pid in pids}
+            before = cpu_now(platform_processes(marker) | servers(bool(args.postgres)))
             timings = run_route(url, paths[20:] or paths, args.requests, args.concurrency)
-            spent: dict[str, float] = {}
-            for pid, name in pids.items():
-                spent[name] = spent.get(name, 0.0) + cpu_seconds(pid) - before[pid]
+            spent = cpu_spent(platform_processes(marker) | servers(bool(args.postgres)), before)
             say(f"| {route} | {statistics.median(timings):.1f} | "
-                + " | ".join(f"{spent[name] * 1000 / args.requests:.2f}" for name in names) + " |")
+                + " | ".join(f"{spent.get(name, 0.0) * 1000 / args.requests:.2f}" for name in names) + " |")
         if args.keep:
             say(f"running at {url}; Ctrl-C stops it")
             while True:

@@ -1,14 +1,17 @@
 """dsi.database: PostgreSQL under eventlet (with the wait callback a query parks only its own green thread), its
-pool's ping of rested connections, and the total a list page can tell without counting."""
+pool's ping of rested connections, reads outside transactions, and the total a list page can tell without
+counting."""
 import eventlet
 import psycopg2.extensions
+import pytest
 from nameko.testing.services import dummy, entrypoint_hook
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import NullPool
 
 from dsi import database
-from dsi.database import Database, cooperate_with_eventlet, known_total
+from dsi.database import Database, cooperate_with_eventlet, known_total, read_connection
 from tests.helpers import wait_for
 
 
@@ -119,6 +122,57 @@ def test_a_connection_the_server_dropped_while_it_rested_is_replaced_on_checkout
         admin.dispose()
     with engine.connect() as connection:
         assert connection.execute(text("SELECT pg_backend_pid()")).scalar() != dropped
+
+
+def _server_transaction(connection) -> int:
+    """psycopg2's view of the server: whether a transaction is open on this connection."""
+    return connection.connection.dbapi_connection.info.transaction_status
+
+
+def test_a_read_opens_no_transaction_on_the_server_and_leaves_the_connection_transactional(postgres_server,
+                                                                                          engine_for):
+    engine = engine_for(postgres_server)
+    with engine.connect() as connection:  # the control: a plain connection opens one with its first statement
+        connection.execute(text("SELECT 1"))
+        assert _server_transaction(connection) == psycopg2.extensions.TRANSACTION_STATUS_INTRANS
+        transactional = connection.connection.dbapi_connection
+    with read_connection(engine) as connection:
+        assert connection.connection.dbapi_connection is transactional  # the pool's one connection
+        assert connection.execute(text("SELECT 2")).scalar() == 2
+        assert _server_transaction(connection) == psycopg2.extensions.TRANSACTION_STATUS_IDLE
+    with engine.connect() as connection:  # back in the pool as it was: a write there still rolls back
+        connection.execute(text("CREATE TEMPORARY TABLE written (n int)"))
+        connection.rollback()
+        assert connection.execute(text("SELECT to_regclass('pg_temp.written')")).scalar() is None
+
+
+def test_a_failed_read_leaves_its_connection_fit_for_the_next(postgres_server, engine_for):
+    engine = engine_for(postgres_server)
+    with pytest.raises(DBAPIError):
+        with read_connection(engine) as connection:
+            connection.execute(text("SELECT 1 / 0"))
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT 3")).scalar() == 3
+        assert _server_transaction(connection) == psycopg2.extensions.TRANSACTION_STATUS_INTRANS
+
+
+class Reads:
+    """A service reading through its provider, as the directory's and content's public reads do."""
+
+    name = "reads"
+    db = Database(_NoTables)
+
+    @dummy
+    def read(self):
+        with self.db.read_session() as session:
+            return session.execute(text("SELECT 4")).scalar()
+
+
+def test_a_services_read_session_answers_on_either_database(database_url, container_factory):
+    container = container_factory(Reads, {"DB_URIS": {"reads:_NoTables": database_url}})
+    container.start()
+    with entrypoint_hook(container, "read") as read:
+        assert read() == 4
 
 
 def test_a_lists_total_is_told_by_its_last_page_and_counted_otherwise():

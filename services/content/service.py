@@ -55,52 +55,52 @@ class ContentService(SubmissionLinks, DatabaseHealth):
 
     @rpc(expected_exceptions=EXPECTED)
     def list_items(self, kind, filters=None):
-        with self.db.get_session() as session:
+        with self.db.read_session() as session:
             return listing.list_published(session, kind, filters)
 
     @rpc(expected_exceptions=EXPECTED)
     def home_sections(self, lang=None):
         """The home page's four sections in one call (one round trip instead of four)."""
-        with self.db.get_session() as session:
+        with self.db.read_session() as session:
             return listing.home_sections(session, lang)
 
     @rpc(expected_exceptions=EXPECTED)
     def about_record(self, kind, record_id, lang=None):
         """Case studies and stories about a directory record, for its page."""
-        with self.db.get_session() as session:
+        with self.db.read_session() as session:
             return listing.about_record(session, kind, record_id, lang)
 
     @rpc
     def records_written_about(self):
         """{"organisation": [ids], "project": [ids]}: the records some published case study or story is about."""
-        with self.db.get_session() as session:
+        with self.db.read_session() as session:
             return listing.records_written_about(session)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_item(self, kind, slug, lang=None):
-        with self.db.get_session() as session:
+        with self.db.read_session() as session:
             return listing.get_published(session, kind, slug, lang)
 
     @rpc(expected_exceptions=EXPECTED)
     def get_cluster(self, slug, lang=None):
-        with self.db.get_session() as session:
+        with self.db.read_session() as session:
             return listing.get_cluster(session, slug, lang)
 
     @rpc(expected_exceptions=EXPECTED)
     def events_ics(self, filters=None):
         """Upcoming events under the page's filters as an iCalendar text."""
-        with self.db.get_session() as session:
+        with self.db.read_session() as session:
             return ical.calendar(listing.upcoming_events(session, filters), self.public_url).decode()
 
     @rpc(expected_exceptions=EXPECTED)
     def event_ics(self, slug):
-        with self.db.get_session() as session:
+        with self.db.read_session() as session:
             event = listing.published_event(session, slug)
             return ical.calendar([event], self.public_url, event.title).decode()
 
     @rpc
     def export_published(self, after_id=0, limit=500):
-        with self.db.get_session() as session:
+        with self.db.read_session() as session:
             return listing.export_published(session, after_id, limit)
 
     @rpc(expected_exceptions=EXPECTED)

@@ -51,12 +51,13 @@ class DirectoryService(SubmissionLinks, DatabaseHealth):
 
     # --- public reads ------------------------------------------------------------------------------------------
 
-    # The public reads on a bare connection: no ORM session to make, commit and close for them.
+    # The public reads outside a transaction (dsi.database.read_connection), the busiest on a bare connection: no
+    # ORM session to make and close for them.
 
     @rpc(expected_exceptions=EXPECTED)
     def get_record(self, kind, record_id):
         record_id = parse_id(record_id, "record_id")
-        with self.db.engine.connect() as connection:
+        with self.db.read_connection() as connection:
             return records.get_published(connection, kind, record_id)
 
     @rpc(expected_exceptions=EXPECTED)
@@ -69,24 +70,24 @@ class DirectoryService(SubmissionLinks, DatabaseHealth):
         """The join form's organisations typed by name: which are published records already."""
         if not isinstance(names, list) or len(names) > 20 or not all(isinstance(name, str) for name in names):
             raise InvalidInput("Expected a list of at most 20 names.", {"names": "a list of at most 20 names"})
-        with self.db.get_session() as session:
+        with self.db.read_session() as session:
             return records.published_by_name(session, kind, [name[:200] for name in names])
 
     @rpc(expected_exceptions=EXPECTED)
     def list_records(self, kind, filters=None, page=1, per_page=20):
         page, per_page = parse_paging(page, per_page)
-        with self.db.engine.connect() as connection:
+        with self.db.read_connection() as connection:
             return records.list_published(connection, kind, filters or {}, page, per_page, self.totals)
 
     @rpc(expected_exceptions=EXPECTED)
     def export_published(self, after_id=0, limit=500):
         after_id, limit = parse_int(after_id, "after_id", 0, MAX_ID), parse_int(limit, "limit", 1, 1000)
-        with self.db.get_session() as session:
+        with self.db.read_session() as session:
             return records.export_published(session, after_id, limit)
 
     @rpc
     def stats(self):
-        with self.db.get_session() as session:
+        with self.db.read_session() as session:
             return records.stats(session)
 
     @rpc
