@@ -39,13 +39,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 import requests
-from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.pool import NullPool
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from dsi import vocab  # noqa: E402
+from dsi.database import create_databases, drop_databases  # noqa: E402
 from dsi.launcher import default_data_path  # noqa: E402
 
 RABBIT_API = "http://127.0.0.1:15672/api"
@@ -131,21 +130,13 @@ class PostgresDatabases:
     def __init__(self, server: str):
         self.server = server
         self.names = {service: f"bench_load_{uuid.uuid4().hex[:8]}_{service}" for service in DATABASE_SERVICES}
-        with self._admin() as connection:
-            for name in self.names.values():
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
+        self.made = create_databases(server, self.names.values())
 
     def urls(self) -> dict[str, str]:
-        return {service: make_url(self.server).set(database=name).render_as_string(hide_password=False)
-                for service, name in self.names.items()}
+        return {service: self.made[name] for service, name in self.names.items()}
 
     def drop(self):
-        with self._admin() as connection:
-            for name in self.names.values():
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    def _admin(self):
-        return create_engine(self.server, isolation_level="AUTOCOMMIT", poolclass=NullPool).connect()
+        drop_databases(self.server, self.names.values())
 
 
 class Processes:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from dsi import settings
 from dsi.logs import Tracing
@@ -276,6 +277,34 @@ def refresh_statistics(url: str) -> None:
     try:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("ANALYZE"))
+    finally:
+        engine.dispose()
+
+
+def create_databases(server: str, names) -> dict[str, str]:
+    """Create each database of `names` on the PostgreSQL server of `server` (the URL of any database there, the
+    admin's): name → its URL. For the tests and the benches; production's databases are made by its operators
+    (deploy/)."""
+    with _administering(server) as connection:
+        for name in names:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    return {name: make_url(server).set(database=name).render_as_string(hide_password=False) for name in names}
+
+
+def drop_databases(server: str, names) -> None:
+    """Drop each database of `names` on the server of `server`, whoever is still connected to it."""
+    with _administering(server) as connection:
+        for name in names:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
+def _administering(server: str) -> Iterator[Connection]:
+    """A connection outside transactions (CREATE and DROP DATABASE run in none), closed with its engine."""
+    engine = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            yield connection
     finally:
         engine.dispose()
 

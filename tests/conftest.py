@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
-from dsi.database import make_engine  # noqa: E402
+from dsi.database import create_databases, drop_databases, make_engine  # noqa: E402
 from dsi.migrations import service_metadata, upgrade  # noqa: E402
 
 # The settings every service reads from the environment: a fresh key per run (the suite runs in production
@@ -107,17 +107,8 @@ def database_url(backend, tmp_path):
         yield f"sqlite:///{tmp_path}/test.db"
         return
     name = f"dsi_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield _database(name)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def _database(name: str) -> str:
-    return POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield create_databases(POSTGRES_URL, [name])[name]
+    drop_databases(POSTGRES_URL, [name])
 
 
 class MigratedSchemas:
@@ -155,21 +146,14 @@ class MigratedSchemas:
             url = f"sqlite:///{self.folder}/{service}.db"
         else:
             name = f"dsi_test_{self.run}_{service}"
-            with self._admin() as connection:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-            url = _database(name)
+            url = create_databases(POSTGRES_URL, [name])[name]
         upgrade(service, url)
         self.migrated[(backend, service)] = url
         return url
 
-    def _admin(self):
-        return create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool).connect()
-
     def drop(self):
-        for (backend, _service), url in self.migrated.items():
-            if backend == "postgresql":
-                with self._admin() as connection:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+        drop_databases(POSTGRES_URL, [make_url(url).database for (backend, _service), url in self.migrated.items()
+                                      if backend == "postgresql"])
 
 
 @pytest.fixture(scope="session")

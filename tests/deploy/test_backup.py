@@ -6,12 +6,12 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, select, table, text
+from sqlalchemy import inspect, select, table, text
 from sqlalchemy.orm import Session
 
 from dsi import cli, events, platform as platform_services
 from dsi.backup import MANIFEST, BackupError, backup, restore, revision_and_counts
-from dsi.database import make_engine
+from dsi.database import create_databases, drop_databases, make_engine
 from dsi.messaging import OutboxWriter
 from dsi.migrations import SERVICES_DIR, upgrade
 from services.directory import records
@@ -32,15 +32,8 @@ class Databases:
             self.urls = {service: f"sqlite:///{tmp_path}/var/{service}.db" for service in SERVICES}
         else:
             self.names = {service: f"dsi_backup_{service}_{uuid.uuid4().hex[:8]}" for service in SERVICES}
-            self.urls = {service: server.rsplit("/", 1)[0] + f"/{name}" for service, name in self.names.items()}
-            self._admin(*(f'CREATE DATABASE "{name}"' for name in self.names.values()))
-
-    def _admin(self, *statements):
-        admin = create_engine(self.server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            for statement in statements:
-                connection.execute(text(statement))
-        admin.dispose()
+            made = create_databases(server, self.names.values())
+            self.urls = {service: made[name] for service, name in self.names.items()}
 
     def wipe(self):
         if self.backend == "sqlite":
@@ -48,12 +41,12 @@ class Databases:
                 for suffix in ("", "-wal", "-shm"):
                     Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
         else:
-            for name in self.names.values():
-                self._admin(f'DROP DATABASE "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+            drop_databases(self.server, self.names.values())
+            create_databases(self.server, self.names.values())
 
     def drop(self):
         if self.backend == "postgresql":
-            self._admin(*(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in self.names.values()))
+            drop_databases(self.server, self.names.values())
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
