@@ -8,16 +8,17 @@ Starts `dsi run` on a throwaway folder (its own SQLite databases, search index, 
 vhost, loaded with the real data (the DSI4EU 2017 export, as `dsi run` imports it) or, with `--records N`,
 N generated records instead (`dsi demo-data`: `dsi run` imports the export only into an empty directory; the
 content service keeps its editorial texts and demo items either way); with `--postgres`, every service's
-database is a fresh one on that PostgreSQL server (the production setting), dropped at the end. Beside it, in the same run, the floors of
-bench/floors.py: a nameko `@http` answering "ok", `@http` → one RPC → reply with nameko's defaults, and the same
-through the platform's own RPC (transient request, lean reply). Each route gets 4,000 distinct addresses (a wrk
-Lua script walks through them; where a route has fewer — the home page in seven languages, the few words of
-generated records — the same addresses again with a parameter the answer ignores, `visit=N`), and each request
-gets a parameter of its own (`distinct=`), so no two requests of any run are alike and no cache helps; two routes
-of repeated reads then ask again for what the gateway keeps: conditional (If-None-Match with the ETag the
-gateway gave: HTTP caching, a 304) and plain (the gateway's kept answer, from memory); for each route and number
-of connections it prints req/s, p50 and p99 and the ratio of its req/s to each floor's, then the RSS of every
-service. `--soak SECONDS` then runs the whole mix at 16 connections for that long, sampling every service's RSS.
+database is a fresh one on that PostgreSQL server (the production setting), dropped at the end. Beside it, in the
+same run, the floors of bench/floors.py: a nameko `@http` answering "ok", `@http` → one RPC → reply with nameko's
+defaults, and the same through the platform's own RPC (transient request, lean reply), each measured before the
+first route and after each route (for half the time of a route): a route's ratio is to the floors around it.
+Each route gets 4,000 distinct addresses (a wrk Lua script walks through them; where a route has fewer — the home
+page in seven languages, the few words of generated records — the same addresses again with a parameter the answer
+ignores, `visit=N`), and each request gets a parameter of its own (`distinct=`), so no two requests of any run
+are alike and no cache helps; two routes of repeated reads then ask again for what the gateway keeps: conditional
+(If-None-Match with the ETag the gateway gave: HTTP caching, a 304) and plain (the gateway's kept answer, from
+memory); for each route and number of connections it prints req/s, p50 and p99 and the ratio of its req/s to each
+floor's, then the floors' runs, then the RSS of every service. `--soak SECONDS` then runs the whole mix at 16 connections for that long, sampling every service's RSS.
 Everything listens on 127.0.0.1 only; every wrk run is bounded by --duration (or --soak).
 `make bench` installs wrk (Debian's package) when it is missing.
 """
@@ -29,6 +30,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -377,6 +379,29 @@ def wrk(url: str, paths: list[str], connections: int, duration: int, folder: Pat
             "errors": result["status_errors"] + result["socket_errors"], "requests": result["requests"]}
 
 
+# The floors of bench/floors.py: key → (label, path). Each is measured before the first route and after each
+# route, and a route's ratio is to the mean of the two runs around it: on a shared machine, whose speed changed
+# by 1.5 × within half an hour, floors measured once before all routes made ratios move by ±0.3 between runs.
+FLOORS = {"bare": ('floor: @http "ok"', "/ok"), "rpc": ("floor: @http → RPC", "/rpc"),
+          "platform": ("floor: @http → the platform's RPC", "/rpc")}
+
+
+def floor_rows(around: list[dict[str, dict]]) -> list[str]:
+    """The floors' rows: the median of their runs (and the range of req/s), and each to the others as measured
+    in the same round."""
+    rows = []
+    for key, (label, _path) in FLOORS.items():
+        runs = [measured[key] for measured in around]
+        rps = [run["rps"] for run in runs]
+        ratios = [statistics.median(measured[key]["rps"] / measured[other]["rps"] for measured in around)
+                  for other in FLOORS]
+        rows.append(f"| {label} ({len(runs)} runs; req/s median, min–max) | 1 | {statistics.median(rps):,.0f} "
+                    f"({min(rps):,.0f}–{max(rps):,.0f}) | {statistics.median(run['p50'] for run in runs):.1f} | "
+                    f"{statistics.median(run['p99'] for run in runs):.1f} | {sum(run['errors'] for run in runs)} | "
+                    + " | ".join(f"{ratio:.2f}" for ratio in ratios) + " |")
+    return rows
+
+
 def etags_of(url: str, paths: list[str]) -> list[str]:
     """Each answer's ETag, asked just before the run so that the gateway still holds it as fresh."""
     return [requests.get(url + path, timeout=30).headers.get("ETag", "") for path in paths]
@@ -464,19 +489,13 @@ def main() -> None:
         print_rss("after start", service_rss(marker))
 
         for connections in args.connections:
-            bare = wrk(floors["bare"], ["/ok"], connections, args.duration, folder)
-            rpc = wrk(floors["rpc"], ["/rpc"], connections, args.duration, folder)
-            lean = wrk(floors["platform"], ["/rpc"], connections, args.duration, folder)
+            measure_floors = lambda: {key: wrk(floors[key], [path], connections, max(3, args.duration // 2), folder)
+                                      for key, (_label, path) in FLOORS.items()}
+            around = [measure_floors()]  # the floors before the first route, then after each
             say(f"\n-c{connections}, {args.duration} s per route, load average {os.getloadavg()[0]:.1f}")
             say("| route | distinct paths | req/s | p50 ms | p99 ms | non-2xx/errors | × @http floor | "
                 "× @http→RPC floor | × platform RPC floor |")
             say("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-            say(f"| floor: @http \"ok\" | 1 | {bare['rps']:,.0f} | {bare['p50']:.1f} | {bare['p99']:.1f} | "
-                f"{bare['errors']} | 1.00 | | |")
-            for label, floor in (("floor: @http → RPC", rpc), ("floor: @http → the platform's RPC", lean)):
-                say(f"| {label} | 1 | {floor['rps']:,.0f} | {floor['p50']:.1f} | {floor['p99']:.1f} | "
-                    f"{floor['errors']} | {floor['rps'] / bare['rps']:.2f} | {floor['rps'] / rpc['rps']:.2f} | "
-                    f"{floor['rps'] / lean['rps']:.2f} |")
             for name, paths in mix.items():
                 etags = None
                 if name in (REPEATED, POPULAR):  # only answers a cache may keep: those that came with an ETag
@@ -485,9 +504,13 @@ def main() -> None:
                     etags = [etag for _, etag in kept] if name == REPEATED else None
                 got = wrk(url, paths, connections, args.duration, folder, etags,
                           distinct=name not in (REPEATED, POPULAR))
+                around.append(measure_floors())
+                floor = {key: (around[-2][key]["rps"] + around[-1][key]["rps"]) / 2 for key in FLOORS}
                 say(f"| {name} | {len(paths)} | {got['rps']:,.0f} | {got['p50']:.1f} | {got['p99']:.1f} | "
-                    f"{got['errors']} | {got['rps'] / bare['rps']:.2f} | {got['rps'] / rpc['rps']:.2f} | "
-                    f"{got['rps'] / lean['rps']:.2f} |")
+                    f"{got['errors']} | {got['rps'] / floor['bare']:.2f} | {got['rps'] / floor['rpc']:.2f} | "
+                    f"{got['rps'] / floor['platform']:.2f} |")
+            for row in floor_rows(around):
+                say(row)
         print_rss(f"after the mix ({published} records)", service_rss(marker))
 
         if args.soak:
