@@ -351,11 +351,15 @@ def set_visibility(session: Session, outbox, event: dict) -> None:
 RECORDS, TERMS, LINKS = Record.__table__, RecordTerm.__table__, RecordLink.__table__
 
 
+def _link_sides(kind: str):
+    """The link table's columns naming a record of `kind` and the record linked to it."""
+    if kind == "organisation":
+        return LINKS.c.organisation_id, LINKS.c.project_id
+    return LINKS.c.project_id, LINKS.c.organisation_id
+
+
 def _links_statement(kind: str, published_only: bool):
-    own, other = (
-        (LINKS.c.organisation_id, LINKS.c.project_id)
-        if kind == "organisation" else (LINKS.c.project_id, LINKS.c.organisation_id)
-    )
+    own, other = _link_sides(kind)
     query = (
         select(RECORDS.c.id, RECORDS.c.kind, RECORDS.c.name, LINKS.c.role)
         .join(LINKS, other == RECORDS.c.id)
@@ -383,17 +387,34 @@ def _terms_of(record_id):
 
 # The columns a list item shows (schemas.list_item): the long texts stay at /{id}.
 LIST_COLUMNS = tuple(RECORDS.c[field] for field in LIST_FIELDS)
-# One record as the public sees it (schemas.public_view), its terms with it: one statement.
-_ONE_RECORD = (select(*LIST_COLUMNS, RECORDS.c.status, RECORDS.c.long_description, RECORDS.c.address,
-                      RECORDS.c.social_impact, _terms_of(RECORDS.c.id))
-               .where(RECORDS.c.id == bindparam("record_id")))
+
+
+def _published_links_of(kind: str):
+    """The published records linked to the outer statement's record of `kind`, as json_rows of (id, kind, name,
+    role) by name: both databases aggregate a sorted subquery's rows in its order."""
+    own, other = _link_sides(kind)
+    linked = RECORDS.alias("linked")
+    rows = (select(linked.c.id, linked.c.kind, linked.c.name, LINKS.c.role)
+            .join(LINKS, other == linked.c.id)
+            .where(own == RECORDS.c.id, linked.c.status == PUBLISHED)
+            .order_by(linked.c.name).correlate(RECORDS).subquery())
+    return select(json_rows(rows.c.id, rows.c.kind, rows.c.name, rows.c.role)).scalar_subquery().label("links")
+
+
+# One record of a kind as the public sees it (schemas.public_view), its terms and published links with it: one
+# statement, one round trip.
+_ONE_RECORD = {kind: select(*LIST_COLUMNS, RECORDS.c.status, RECORDS.c.long_description, RECORDS.c.address,
+                            RECORDS.c.social_impact, _terms_of(RECORDS.c.id), _published_links_of(kind))
+               .where(RECORDS.c.id == bindparam("record_id")) for kind in ("organisation", "project")}
 
 
 def get_published(session: Session | Connection, kind: str, record_id: int) -> dict:
-    record = session.execute(_ONE_RECORD, {"record_id": record_id}).first()
+    statement = _ONE_RECORD.get(kind)  # none for a kind of another service's
+    record = session.execute(statement, {"record_id": record_id}).first() if statement is not None else None
     if record is None or record.kind != kind or record.status != PUBLISHED:
         raise NotFound(f"No published {kind} with id {record_id}.")
-    return public_view(record, _by_facet(record.terms), links_of(session, record))
+    links = [{"id": id_, "kind": kind_, "name": name, "role": role} for id_, kind_, name, role in record.links or ()]
+    return public_view(record, _by_facet(record.terms), links)
 
 
 def get_for_edit(session: Session, record_id: int, token: str) -> dict:

@@ -3,7 +3,7 @@ import json
 import random
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from dsi import events, signing
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -121,6 +121,32 @@ def test_withdraw_and_conflict(session, outbox):
     session.commit()
     with pytest.raises(Conflict):
         records.withdraw(session, outbox, submitted["id"], submitted["status_token"])
+
+
+def test_a_published_record_is_read_with_its_terms_and_links_in_one_statement(session, outbox):
+    """One round trip per record page: its published links (by name, whatever order they were made in) come in
+    the record's own statement, as the separate query for them gave them."""
+    organisations = [records.submit(session, outbox, organisation_body(name=name), URL)
+                     for name in ("Zeta Lab", "Alpha Lab")]  # made in the other order than their names'
+    session.commit()
+    project = records.submit(session, outbox, project_body(
+        organisations=[{"id": org["record_id"], "role": "lead"} for org in organisations]), URL)
+    session.commit()
+    for submitted in (*organisations, project):
+        decide(session, outbox, submitted["id"], events.SUBMISSION_APPROVED)
+    statements = []
+    listen = lambda *args: statements.append(args[2])  # noqa: E731
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        read = records.get_published(session, "project", project["record_id"])
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert len(statements) == 1
+    stored = session.get(Record, project["record_id"])
+    assert read["organisations"] == records.links_of(session, stored) and \
+        [org["name"] for org in read["organisations"]] == ["Alpha Lab", "Zeta Lab"]
+    assert {org["role"] for org in read["organisations"]} == {"lead"}
 
 
 def test_links_are_checked_and_shown_when_published(session, outbox):
