@@ -391,7 +391,8 @@ LIST_COLUMNS = tuple(RECORDS.c[field] for field in LIST_FIELDS)
 
 def _published_links_of(kind: str):
     """The published records linked to the outer statement's record of `kind`, as json_rows of (id, kind, name,
-    role) by name: both databases aggregate a sorted subquery's rows in its order."""
+    role) by name: both databases aggregate a sorted subquery's rows in its order (PostgreSQL's manual: it "will
+    usually work"; tests/directory/test_records.py checks the order on both)."""
     own, other = _link_sides(kind)
     linked = RECORDS.alias("linked")
     rows = (select(linked.c.id, linked.c.kind, linked.c.name, LINKS.c.role)
