@@ -123,6 +123,7 @@ def main() -> None:
         mix = build_mix(url, random.Random(args.seed))
         if args.routes:
             mix = {name: paths for name, paths in mix.items() if name.startswith(tuple(args.routes))}
+        measured = lambda: platform_processes(marker) | servers(bool(args.postgres))  # pid → name
         names = sorted(set(platform_processes(marker).values())) + sorted(set(servers(bool(args.postgres)).values()))
         say(f"platform ready: {published} records; {args.requests} requests per route from {args.concurrency} "
             f"threads; load average {os.getloadavg()[0]:.1f}")
@@ -130,9 +131,9 @@ def main() -> None:
         say("| --- | --- | " + " | ".join("---" for _ in names) + " |")
         for route, paths in mix.items():
             run_route(url, paths, min(20, args.requests), args.concurrency)  # warm: templates, statement caches
-            before = cpu_now(platform_processes(marker) | servers(bool(args.postgres)))
+            before = cpu_now(measured())
             timings = run_route(url, paths[20:] or paths, args.requests, args.concurrency)
-            spent = cpu_spent(platform_processes(marker) | servers(bool(args.postgres)), before)
+            spent = cpu_spent(measured(), before)
             say(f"| {route} | {statistics.median(timings):.1f} | "
                 + " | ".join(f"{spent.get(name, 0.0) * 1000 / args.requests:.2f}" for name in names) + " |")
         if args.keep:

@@ -18,7 +18,8 @@ ignores, `visit=N`), and each request gets a parameter of its own (`distinct=`),
 are alike and no cache helps; two routes of repeated reads then ask again for what the gateway keeps: conditional
 (If-None-Match with the ETag the gateway gave: HTTP caching, a 304) and plain (the gateway's kept answer, from
 memory); for each route and number of connections it prints req/s, p50 and p99 and the ratio of its req/s to each
-floor's, then the floors' runs, then the RSS of every service. `--soak SECONDS` then runs the whole mix at 16 connections for that long, sampling every service's RSS.
+floor's, then the floors' runs, then the RSS of every service. `--soak SECONDS` then runs the whole mix at 16
+connections for that long, sampling every service's RSS.
 Everything listens on 127.0.0.1 only; every wrk run is bounded by --duration (or --soak).
 `make bench` installs wrk (Debian's package) when it is missing.
 """

@@ -351,22 +351,20 @@ def set_visibility(session: Session, outbox, event: dict) -> None:
 RECORDS, TERMS, LINKS = Record.__table__, RecordTerm.__table__, RecordLink.__table__
 
 
-def _link_sides(kind: str):
-    """The link table's columns naming a record of `kind` and the record linked to it."""
-    if kind == "organisation":
-        return LINKS.c.organisation_id, LINKS.c.project_id
-    return LINKS.c.project_id, LINKS.c.organisation_id
-
-
-def _links_statement(kind: str, published_only: bool):
-    own, other = _link_sides(kind)
-    query = (
-        select(RECORDS.c.id, RECORDS.c.kind, RECORDS.c.name, LINKS.c.role)
-        .join(LINKS, other == RECORDS.c.id)
-        .where(own == bindparam("record_id"))
-        .order_by(RECORDS.c.name)
+def _links_statement(kind: str, published_only: bool, owner=None, linked=RECORDS):
+    """The records (`linked`: the records table or an alias of it) linked to a record of `kind`, by name: the one
+    of the bound `record_id`, or `owner`."""
+    own, other = (
+        (LINKS.c.organisation_id, LINKS.c.project_id)
+        if kind == "organisation" else (LINKS.c.project_id, LINKS.c.organisation_id)
     )
-    return query.where(RECORDS.c.status == PUBLISHED) if published_only else query
+    query = (
+        select(linked.c.id, linked.c.kind, linked.c.name, LINKS.c.role)
+        .join(LINKS, other == linked.c.id)
+        .where(own == (bindparam("record_id") if owner is None else owner))
+        .order_by(linked.c.name)
+    )
+    return query.where(linked.c.status == PUBLISHED) if published_only else query
 
 
 _LINKS_OF = {(kind, published_only): _links_statement(kind, published_only)
@@ -393,12 +391,8 @@ def _published_links_of(kind: str):
     """The published records linked to the outer statement's record of `kind`, as json_rows of (id, kind, name,
     role) by name: both databases aggregate a sorted subquery's rows in its order (PostgreSQL's manual: it "will
     usually work"; tests/directory/test_records.py checks the order on both)."""
-    own, other = _link_sides(kind)
-    linked = RECORDS.alias("linked")
-    rows = (select(linked.c.id, linked.c.kind, linked.c.name, LINKS.c.role)
-            .join(LINKS, other == linked.c.id)
-            .where(own == RECORDS.c.id, linked.c.status == PUBLISHED)
-            .order_by(linked.c.name).correlate(RECORDS).subquery())
+    rows = _links_statement(kind, True, owner=RECORDS.c.id, linked=RECORDS.alias("linked"))
+    rows = rows.correlate(RECORDS).subquery()
     return select(json_rows(rows.c.id, rows.c.kind, rows.c.name, rows.c.role)).scalar_subquery().label("links")
 
 
