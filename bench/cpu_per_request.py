@@ -123,7 +123,7 @@ def main() -> None:
         mix = build_mix(url, random.Random(args.seed))
         if args.routes:
             mix = {name: paths for name, paths in mix.items() if name.startswith(tuple(args.routes))}
-        measured = lambda: platform_processes(marker) | servers(bool(args.postgres))  # pid → name
+        measured = lambda: platform_processes(marker) | servers(bool(args.postgres))  # noqa: E731  (pid → name)
         names = sorted(set(platform_processes(marker).values())) + sorted(set(servers(bool(args.postgres)).values()))
         say(f"platform ready: {published} records; {args.requests} requests per route from {args.concurrency} "
             f"threads; load average {os.getloadavg()[0]:.1f}")

@@ -2,9 +2,11 @@
 directory's database as moderation would (their events wait in its outbox). Fixtures live in conftest.py."""
 import re
 import time
+from contextlib import contextmanager
 
 import pytest
 import requests
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from dsi import events
@@ -30,6 +32,21 @@ def wait_for(check, seconds: float = 10.0, step: float = 0.1):
     if not result:
         pytest.fail(f"gave up waiting after {seconds} s: {check}")
     return result
+
+
+@contextmanager
+def statements_run(engine):
+    """`with statements_run(engine) as run:` the (SQL, parameters) of every statement sent on `engine` meanwhile."""
+    run = []
+
+    def record(_connection, _cursor, statement, parameters, _context, _many):
+        run.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield run
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
 
 
 def paged_export(rows):

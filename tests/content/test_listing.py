@@ -2,11 +2,12 @@
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from dsi.errors import InvalidInput
 from services.content import items, listing
 from services.content.views import public_item
+from tests.helpers import statements_run
 
 
 def local(days: int, hour: int = 10) -> str:
@@ -133,15 +134,10 @@ def test_a_list_page_costs_the_same_few_statements_whatever_its_length(session, 
     """No query per item (terms, translations, a body left unloaded) and no body read at all."""
     def statements_for_a_page():
         session.expunge_all()
-        seen = []
-        listener = lambda *args: seen.append(args[2])  # noqa: E731  (conn, cursor, statement, …)
-        event.listen(session.bind, "before_cursor_execute", listener)
-        try:
+        with statements_run(session.bind) as run:
             page = listing.list_published(session, "story", {"lang": "it"})
-        finally:
-            event.remove(session.bind, "before_cursor_execute", listener)
         assert all("body" not in item for item in page["items"])
-        return seen
+        return [statement for statement, _parameters in run]
 
     translated = {"it": {"title": "Tradotto", "body": "Ciao"}}
     make_item("story", publish=True, social_areas=["Science"], translations=translated)

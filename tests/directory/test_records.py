@@ -3,7 +3,7 @@ import json
 import random
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from dsi import events, signing
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -11,6 +11,7 @@ from services.directory import demo, records
 from services.directory.models import Record, RecordLink
 from services.directory.schemas import list_item, public_record
 from tests.factories import organisation_body, project_body
+from tests.helpers import statements_run
 
 URL = "http://dsi.test"
 
@@ -134,14 +135,8 @@ def test_a_published_record_is_read_with_its_terms_and_links_in_one_statement(se
     session.commit()
     for submitted in (*organisations, project):
         decide(session, outbox, submitted["id"], events.SUBMISSION_APPROVED)
-    statements = []
-    listen = lambda *args: statements.append(args[2])  # noqa: E731
-    engine = session.get_bind()
-    event.listen(engine, "before_cursor_execute", listen)
-    try:
+    with statements_run(session.get_bind()) as statements:
         read = records.get_published(session, "project", project["record_id"])
-    finally:
-        event.remove(engine, "before_cursor_execute", listen)
     assert len(statements) == 1
     stored = session.get(Record, project["record_id"])
     assert read["organisations"] == records.links_of(session, stored) and \

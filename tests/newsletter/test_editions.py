@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import eventlet
 import pytest
-from sqlalchemy import create_engine, event, func, select, text, update
+from sqlalchemy import create_engine, func, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -11,6 +11,7 @@ from dsi.errors import Conflict, InvalidInput
 from services.newsletter import delivery, editions
 from services.newsletter.models import Edition, PublishedRecord, Recipient
 from services.newsletter.subscribers import Links
+from tests.helpers import statements_run
 from tests.newsletter.factories import published, subscriber, unpublished
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)  # in the past: rows made "now" are due
@@ -168,17 +169,9 @@ def test_a_claim_takes_the_oldest_due_rows_and_reads_them_from_the_claim_index(s
     session.execute(update(Recipient).where(Recipient.id.in_(ids[:2]))
                     .values(next_attempt_at=NOW + timedelta(minutes=1)))
     session.commit()
-    statements = []
     engine = session.get_bind()
-
-    def capture(conn, cursor, statement, parameters, context, many):
-        statements.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
+    with statements_run(engine) as statements:
         claimed = delivery.claim(session, Recipient, "a", 4, lease=60, scope=(Recipient.edition_id == edition.id,))
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
     assert [row_id for row_id, _ in claimed] == ids[2:]
     # the plan: the partial index gives the rows in claim order (no sort), whatever this tiny table's statistics
     [(statement, parameters)] = [(s, p) for s, p in statements if "candidates" in s]
