@@ -28,8 +28,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.load import (PostgresDatabases, build_mix, cpu_seconds, generate_records, platform_env,  # noqa: E402
-                        platform_processes, say, scratch_run, start_platform)
+from bench.load import (PostgresDatabases, build_mix, cpu_now, cpu_spent, generate_records,  # noqa: E402
+                        platform_env, platform_processes, say, scratch_run, servers, start_platform)
 
 
 def run_route(url: str, paths: list[str], count: int, concurrency: int) -> list[float]:
@@ -61,39 +61,6 @@ def run_route(url: str, paths: list[str], count: int, concurrency: int) -> list[
     if failures:
         raise SystemExit("not an answer: " + ", ".join(failures))
     return timings
-
-
-def servers(postgres: bool) -> dict[int, str]:
-    """pid → "rabbitmq" or "postgresql" for the processes of the servers the platform uses on this machine."""
-    programs = {"beam.smp": "rabbitmq"} | ({"postgres": "postgresql"} if postgres else {})
-    found = {}
-    for entry in Path("/proc").iterdir():
-        try:
-            program = (entry / "comm").read_text().strip() if entry.name.isdigit() else None
-        except OSError:
-            continue
-        if program in programs:
-            found[int(entry.name)] = programs[program]
-    return found
-
-
-def cpu_now(pids) -> dict[int, float]:
-    """CPU seconds so far of each process of `pids` still there."""
-    now = {}
-    for pid in pids:
-        try:
-            now[pid] = cpu_seconds(pid)
-        except OSError:  # it ended since it was listed (a database connection closed)
-            pass
-    return now
-
-
-def cpu_spent(pids: dict[int, str], before: dict[int, float]) -> dict[str, float]:
-    """CPU seconds per name since `before` (a process gone meanwhile counts for nothing; one new, all it used)."""
-    spent: dict[str, float] = {name: 0.0 for name in pids.values()}
-    for pid, seconds in cpu_now(pids).items():
-        spent[pids[pid]] += seconds - before.get(pid, 0.0)
-    return spent
 
 
 def _interrupt(signum, frame):

@@ -17,8 +17,10 @@ page in seven languages, the few words of generated records — the same address
 ignores, `visit=N`), and each request gets a parameter of its own (`distinct=`), so no two requests of any run
 are alike and no cache helps; two routes of repeated reads then ask again for what the gateway keeps: conditional
 (If-None-Match with the ETag the gateway gave: HTTP caching, a 304) and plain (the gateway's kept answer, from
-memory); for each route and number of connections it prints req/s, p50 and p99 and the ratio of its req/s to each
-floor's, then the floors' runs, then the RSS of every service. `--soak SECONDS` then runs the whole mix at 16
+memory); for each route and number of connections it prints req/s, p50 and p99, the ratio of its req/s to each
+floor's, and the CPU time all processes spent per request (the platform's, the floors', the broker's, the database
+server's, wrk's: a figure the host's speed does not move) with the RPC floor's to it; then the floors' runs, then
+the RSS of every service. `--soak SECONDS` then runs the whole mix at 16
 connections for that long, sampling every service's RSS.
 Everything listens on 127.0.0.1 only; every wrk run is bounded by --duration (or --soak).
 `make bench` installs wrk (Debian's package) when it is missing.
@@ -28,6 +30,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -183,6 +186,67 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far."""
     fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def servers(postgres: bool) -> dict[int, str]:
+    """pid → "rabbitmq" or "postgresql" for the processes of the servers the platform uses on this machine."""
+    programs = {"beam.smp": "rabbitmq"} | ({"postgres": "postgresql"} if postgres else {})
+    found = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            program = (entry / "comm").read_text().strip() if entry.name.isdigit() else None
+        except OSError:
+            continue
+        if program in programs:
+            found[int(entry.name)] = programs[program]
+    return found
+
+
+def cpu_now(pids) -> dict[int, float]:
+    """CPU seconds so far of each process of `pids` still there."""
+    now = {}
+    for pid in pids:
+        try:
+            now[pid] = cpu_seconds(pid)
+        except OSError:  # it ended since it was listed (a database connection closed)
+            pass
+    return now
+
+
+def cpu_spent(pids: dict[int, str], before: dict[int, float]) -> dict[str, float]:
+    """CPU seconds per name since `before` (a process gone meanwhile counts for nothing; one new, all it used)."""
+    spent: dict[str, float] = {name: 0.0 for name in pids.values()}
+    for pid, seconds in cpu_now(pids).items():
+        spent[pids[pid]] += seconds - before.get(pid, 0.0)
+    return spent
+
+
+class CpuCount:
+    """The CPU time every process of a run spends during a wrk run — the platform's, the floors', the broker's, the
+    database server's and wrk's own — per request answered: the ratio of a route's to a floor's does not move with
+    the host's speed as the ratio of their req/s does (on this shared machine the floor's req/s moved by 1.5 ×
+    within half an hour, its CPU per request by a few per cent)."""
+
+    def __init__(self, marker: str, processes: "Processes", postgres: bool):
+        self.marker, self.processes, self.postgres = marker, processes, postgres
+
+    def _pids(self) -> dict[int, str]:
+        started = {process.pid: "started" for process in self.processes.started if process.poll() is None}
+        return started | platform_processes(self.marker) | servers(self.postgres)
+
+    def per_request(self, run) -> dict:
+        """`run()`'s wrk result with `cpu_ms`, the CPU milliseconds spent per request while it ran."""
+        before, children = cpu_now(self._pids()), _children_cpu()
+        got = run()
+        spent = sum(cpu_spent(self._pids(), before).values()) + _children_cpu() - children  # processes listed
+        # again: a database connection opened meanwhile counts with all it used
+        return {**got, "cpu_ms": 1000 * spent / max(1, got["requests"])}
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this program's children that ended (wrk's runs), so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def quiet(marker: str, window: float = 5.0) -> bool:
@@ -388,18 +452,20 @@ FLOORS = {"bare": ('floor: @http "ok"', "/ok"), "rpc": ("floor: @http → RPC", 
 
 
 def floor_rows(around: list[dict[str, dict]]) -> list[str]:
-    """The floors' rows: the median of their runs (and the range of req/s), and each to the others as measured
-    in the same round."""
+    """The floors' rows: the median of their runs (and the range of req/s), each to the others as measured in the
+    same round, and its CPU per request (and the RPC floor's to it)."""
     rows = []
     for key, (label, _path) in FLOORS.items():
         runs = [measured[key] for measured in around]
         rps = [run["rps"] for run in runs]
         ratios = [statistics.median(measured[key]["rps"] / measured[other]["rps"] for measured in around)
                   for other in FLOORS]
+        by_cpu = statistics.median(measured["rpc"]["cpu_ms"] / measured[key]["cpu_ms"] for measured in around)
         rows.append(f"| {label} ({len(runs)} runs; req/s median, min–max) | 1 | {statistics.median(rps):,.0f} "
                     f"({min(rps):,.0f}–{max(rps):,.0f}) | {statistics.median(run['p50'] for run in runs):.1f} | "
                     f"{statistics.median(run['p99'] for run in runs):.1f} | {sum(run['errors'] for run in runs)} | "
-                    + " | ".join(f"{ratio:.2f}" for ratio in ratios) + " |")
+                    + " | ".join(f"{ratio:.2f}" for ratio in ratios)
+                    + f" | {statistics.median(run['cpu_ms'] for run in runs):.2f} | {by_cpu:.2f} |")
     return rows
 
 
@@ -489,27 +555,31 @@ def main() -> None:
             mix = {name: paths for name, paths in mix.items() if name.startswith(tuple(args.routes))}
         print_rss("after start", service_rss(marker))
 
+        cpu = CpuCount(marker, processes, bool(databases))
         for connections in args.connections:
-            measure_floors = lambda: {key: wrk(floors[key], [path], connections, max(3, args.duration // 2), folder)
-                                      for key, (_label, path) in FLOORS.items()}
+            floor_run = lambda key: cpu.per_request(lambda: wrk(  # noqa: E731
+                floors[key], [FLOORS[key][1]], connections, max(3, args.duration // 2), folder))
+            measure_floors = lambda: {key: floor_run(key) for key in FLOORS}  # noqa: E731
             around = [measure_floors()]  # the floors before the first route, then after each
             say(f"\n-c{connections}, {args.duration} s per route, load average {os.getloadavg()[0]:.1f}")
             say("| route | distinct paths | req/s | p50 ms | p99 ms | non-2xx/errors | × @http floor | "
-                "× @http→RPC floor | × platform RPC floor |")
-            say("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+                "× @http→RPC floor | × platform RPC floor | CPU ms/request, all processes | × @http→RPC floor, "
+                "by CPU |")
+            say("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
             for name, paths in mix.items():
                 etags = None
                 if name in (REPEATED, POPULAR):  # only answers a cache may keep: those that came with an ETag
                     kept = [(path, etag) for path, etag in zip(paths, etags_of(url, paths)) if etag]
                     paths = [path for path, _ in kept]
                     etags = [etag for _, etag in kept] if name == REPEATED else None
-                got = wrk(url, paths, connections, args.duration, folder, etags,
-                          distinct=name not in (REPEATED, POPULAR))
+                got = cpu.per_request(lambda: wrk(url, paths, connections, args.duration, folder, etags,
+                                                  distinct=name not in (REPEATED, POPULAR)))
                 around.append(measure_floors())
                 floor = {key: (around[-2][key]["rps"] + around[-1][key]["rps"]) / 2 for key in FLOORS}
+                floor_cpu = (around[-2]["rpc"]["cpu_ms"] + around[-1]["rpc"]["cpu_ms"]) / 2
                 say(f"| {name} | {len(paths)} | {got['rps']:,.0f} | {got['p50']:.1f} | {got['p99']:.1f} | "
                     f"{got['errors']} | {got['rps'] / floor['bare']:.2f} | {got['rps'] / floor['rpc']:.2f} | "
-                    f"{got['rps'] / floor['platform']:.2f} |")
+                    f"{got['rps'] / floor['platform']:.2f} | {got['cpu_ms']:.2f} | {floor_cpu / got['cpu_ms']:.2f} |")
             for row in floor_rows(around):
                 say(row)
         print_rss(f"after the mix ({published} records)", service_rss(marker))
