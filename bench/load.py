@@ -19,9 +19,9 @@ are alike and no cache helps; two routes of repeated reads then ask again for wh
 (If-None-Match with the ETag the gateway gave: HTTP caching, a 304) and plain (the gateway's kept answer, from
 memory); for each route and number of connections it prints req/s, p50 and p99, the ratio of its req/s to each
 floor's, and the CPU time all processes spent per request (the platform's, the floors', the broker's, the database
-server's, wrk's: a figure the host's speed does not move) with the RPC floor's to it; then the floors' runs, then
-the RSS of every service. `--soak SECONDS` then runs the whole mix at 16
-connections for that long, sampling every service's RSS.
+server's, wrk's: a figure the host's speed moves less) with the RPC floor's to it; then the floors' runs, then
+the RSS of every service. `--soak SECONDS` then runs the whole mix at 16 connections for that long, sampling every
+service's RSS.
 Everything listens on 127.0.0.1 only; every wrk run is bounded by --duration (or --soak).
 `make bench` installs wrk (Debian's package) when it is missing.
 """
@@ -223,9 +223,8 @@ def cpu_spent(pids: dict[int, str], before: dict[int, float]) -> dict[str, float
 
 class CpuCount:
     """The CPU time every process of a run spends during a wrk run — the platform's, the floors', the broker's, the
-    database server's and wrk's own — per request answered: the ratio of a route's to a floor's does not move with
-    the host's speed as the ratio of their req/s does (on this shared machine the floor's req/s moved by 1.5 ×
-    within half an hour, its CPU per request by a few per cent)."""
+    database server's and wrk's own — per request answered. A route's ratio to a floor in CPU per request leaves out
+    how fast the host happens to run: on this shared machine the floor's req/s moved by 1.5 × within half an hour."""
 
     def __init__(self, marker: str, processes: "Processes", postgres: bool):
         self.marker, self.processes, self.postgres = marker, processes, postgres
