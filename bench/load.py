@@ -19,9 +19,9 @@ are alike and no cache helps; two routes of repeated reads then ask again for wh
 (If-None-Match with the ETag the gateway gave: HTTP caching, a 304) and plain (the gateway's kept answer, from
 memory); for each route and number of connections it prints req/s, p50 and p99, the ratio of its req/s to each
 floor's, and the CPU time all processes spent per request (the platform's, the floors', the broker's, the database
-server's, wrk's: a figure the host's speed moves less) with the RPC floor's to it; then the floors' runs, then
-the RSS of every service. `--soak SECONDS` then runs the whole mix at 16 connections for that long, sampling every
-service's RSS.
+server's, wrk's: what a request cost, where req/s says how many went through) with the RPC floor's to it; then the
+floors' runs, then the RSS of every service. `--soak SECONDS` then runs the whole mix at 16 connections for that
+long, sampling every service's RSS.
 Everything listens on 127.0.0.1 only; every wrk run is bounded by --duration (or --soak).
 `make bench` installs wrk (Debian's package) when it is missing.
 """
@@ -223,8 +223,8 @@ def cpu_spent(pids: dict[int, str], before: dict[int, float]) -> dict[str, float
 
 class CpuCount:
     """The CPU time every process of a run spends during a wrk run — the platform's, the floors', the broker's, the
-    database server's and wrk's own — per request answered. A route's ratio to a floor in CPU per request leaves out
-    how fast the host happens to run: on this shared machine the floor's req/s moved by 1.5 × within half an hour."""
+    database server's and wrk's own — per request answered: what a request cost, beside how many went through. The
+    host's speed moves it too (the RPC floor's 2.3–2.5 ms at one time of a day, 3.1–3.4 an hour later)."""
 
     def __init__(self, marker: str, processes: "Processes", postgres: bool):
         self.marker, self.processes, self.postgres = marker, processes, postgres
