@@ -23,7 +23,7 @@ def import_dsi4eu(args) -> None:
 
 
 def load_demo(args) -> None:
-    rng, published, planned_for = random.Random(2017), 0, 0
+    rng, published, planned_for, url = random.Random(2017), 0, 0, database_url("directory")
     for first in range(0, args.count, demo.BATCH):
         size = min(demo.BATCH, args.count - first)
         published += _in_transaction(lambda session, outbox: demo.load_demo(session, outbox, size, rng))
@@ -31,10 +31,10 @@ def load_demo(args) -> None:
         # doubled (a few times in all), or PostgreSQL without autovacuum planned for the empty tables and walked
         # every record for each publish (100,000 records: 38,000 in 6 minutes, and slowing)
         if published >= 2 * planned_for:
-            refresh_statistics(database_url("directory"))
+            refresh_statistics(url)
             planned_for = published
     if planned_for != published:
-        refresh_statistics(database_url("directory"))
+        refresh_statistics(url)
     print(f"published {published} generated demo records")
 
 

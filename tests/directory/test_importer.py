@@ -15,6 +15,7 @@ from dsi.errors import InvalidInput
 from dsi.migrations import upgrade
 from services.directory import commands as directory_commands, demo, importer, records
 from services.directory.models import Outbox, Record, RecordLink, Submission
+from tests.helpers import statements_run
 
 REAL_EXPORT = Path(os.environ.get("DSI_DATA", Path(__file__).resolve().parents[3] / "shared/data/dsi4eu-2017"))
 
@@ -177,16 +178,23 @@ def test_reimport_repairs_dates_and_descriptions_but_not_owner_edits(session, ou
     assert [e["payload"]["record"]["id"] for e in announced] == [organisation.id]  # search learns the repair
 
 
+def dsi_on(url: str, *argv: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """`dsi <argv>` as an operator runs it on the directory's database at `url`, migrated first; the test fails
+    unless it succeeds."""
+    upgrade("directory", url)
+    env = {**os.environ, "DIRECTORY_DB_URL": url, "PYTHONWARNINGS": "ignore"}
+    run = subprocess.run([sys.executable, "-m", "dsi.cli", *argv], env=env, capture_output=True, text=True,
+                         timeout=timeout, cwd=Path(__file__).resolve().parents[2])
+    assert run.returncode == 0, run.stderr
+    return run
+
+
 def test_demo_data_publishes_many_records_in_bounded_transactions(tmp_path):
     """`dsi demo-data --count N` publishes N organisations and N projects, linked in pairs, each announced once,
     over transactions of demo.BATCH pairs (one transaction of 100,000 records crawled)."""
     url = f"sqlite:///{tmp_path}/directory.db"
-    upgrade("directory", url)
     count = demo.BATCH + 1
-    env = {**os.environ, "DIRECTORY_DB_URL": url, "PYTHONWARNINGS": "ignore"}
-    run = subprocess.run([sys.executable, "-m", "dsi.cli", "demo-data", "--count", str(count)], env=env,
-                         capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parents[2])
-    assert run.returncode == 0, run.stderr
+    run = dsi_on(url, "demo-data", "--count", str(count), timeout=300)
     assert f"published {2 * count} generated demo records" in run.stdout
     engine = create_engine(url)
     try:
@@ -206,11 +214,7 @@ def test_demo_data_publishes_many_records_in_bounded_transactions(tmp_path):
 def test_a_bulk_load_leaves_postgresql_the_statistics_it_plans_by(command, database_url, backend, export):
     """PostgreSQL's autovacuum gathers statistics minutes after a load (never where it is off): without them it
     planned a record's links as a walk over every published record. SQLite's statements expect no statistics."""
-    upgrade("directory", database_url)
-    env = {**os.environ, "DIRECTORY_DB_URL": database_url, "PYTHONWARNINGS": "ignore"}
-    run = subprocess.run([sys.executable, "-m", "dsi.cli", *[part.format(export=export) for part in command]],
-                         env=env, capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[2])
-    assert run.returncode == 0, run.stderr
+    dsi_on(database_url, *[part.format(export=export) for part in command])
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
@@ -229,25 +233,17 @@ def test_a_deep_page_of_a_list_walks_the_listing_index_alone(database_url, backe
     """A page skips its offset in the listing index's order without reading the skipped rows from the table: on
     PostgreSQL an index-only scan with no row checked in the table (the index holds the name, the load vacuumed),
     where it sorted the whole kind (3.2 ms at offset 900 of the real data's 1,228 organisations)."""
-    upgrade("directory", database_url)
-    env = {**os.environ, "DIRECTORY_DB_URL": database_url, "PYTHONWARNINGS": "ignore"}
-    run = subprocess.run([sys.executable, "-m", "dsi.cli", "import-dsi4eu", str(REAL_EXPORT)], env=env,
-                         capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[2])
-    assert run.returncode == 0, run.stderr
+    dsi_on(database_url, "import-dsi4eu", str(REAL_EXPORT))
     page_query, _count = records._list_statements(backend, ())
-    parameters = {"kind": "organisation", "limit": 20, "offset": 900}
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
-            names = [row.name for row in connection.execute(page_query, parameters)]
-            compiled = page_query.compile(connection, compile_kwargs={"render_postcompile": True})
-            cursor = connection.connection.dbapi_connection.cursor()
-            if backend == "postgresql":
-                cursor.execute("EXPLAIN (ANALYZE) " + compiled.string, {**compiled.params, **parameters})
-            else:
-                cursor.execute("EXPLAIN QUERY PLAN " + compiled.string, [
-                    {**compiled.params, **parameters}[name] for name in compiled.positiontup])
-            plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
+            with statements_run(engine) as run:
+                names = [row.name for row in connection.execute(
+                    page_query, {"kind": "organisation", "limit": 20, "offset": 900})]
+            [(statement, parameters)] = run
+            explain = "EXPLAIN (ANALYZE) " if backend == "postgresql" else "EXPLAIN QUERY PLAN "
+            plan = "\n".join(str(row[-1]) for row in connection.exec_driver_sql(explain + statement, parameters))
             plainly = connection.scalars(select(Record.name).where(  # the same page, asked the plain way
                 Record.kind == "organisation", Record.status == records.PUBLISHED).order_by(*records.BY_NAME)
                 .offset(900).limit(20)).all()
