@@ -113,6 +113,17 @@ class DeliverySettings(BaseModel):
                                  "by default var/delivery-counts/<service>.sqlite")
 
 
+class DatabaseSettings(BaseModel):
+    """How every process talks to PostgreSQL (dsi/database.py)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    DB_PREPARED_STATEMENTS: bool = Field(
+        default=True, description="public reads as prepared statements, parsed and planned once per connection; "
+                                  "false behind a pooler that hands a session's statements to other server "
+                                  "connections (PgBouncer in transaction mode)")
+
+
 def validate(model: type[BaseModel], values: dict, who: str = "the platform"):
     """`values` as `model`, or SettingsError with a line per bad setting."""
     try:
@@ -145,6 +156,13 @@ def operations(config: dict, who: str = "the platform") -> OperationsSettings:
 def platform() -> PlatformSettings:
     """The shared settings of this process, read and checked once."""
     return validate(PlatformSettings, shared_environment())
+
+
+@functools.lru_cache(maxsize=1)
+def database() -> DatabaseSettings:
+    """The database settings of this process, read and checked once."""
+    return validate(DatabaseSettings, {name: value for name in DatabaseSettings.model_fields
+                                       if (value := environment(name)) is not None})
 
 
 def secret_key() -> str:

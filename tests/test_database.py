@@ -1,6 +1,6 @@
 """dsi.database: PostgreSQL under eventlet (with the wait callback a query parks only its own green thread), its
-pool's ping of rested connections, reads outside transactions, and the total a list page can tell without
-counting."""
+pool's ping of rested connections, reads outside transactions and prepared once per connection, and the total a
+list page can tell without counting."""
 import eventlet
 import psycopg2.extensions
 import pytest
@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import NullPool
 
-from dsi import database
+from dsi import database, settings
 from dsi.database import Database, cooperate_with_eventlet, known_total, read_connection
 from tests.helpers import wait_for
 
@@ -193,3 +193,87 @@ def test_a_sqlite_file_engine_holds_as_many_connections_as_a_postgresql_one(tmp_
             connection.close()
     finally:
         engine.dispose()
+
+
+RELATION = text("SELECT relname FROM pg_class WHERE oid = :oid")  # pg_class: a table every database has
+
+
+def _runs_prepared(connection, fragment: str) -> list[int]:
+    """How many times each statement prepared on this server connection whose text holds `fragment` ran."""
+    return connection.execute(text("SELECT generic_plans + custom_plans FROM pg_prepared_statements "
+                                    "WHERE strpos(statement, :fragment) > 0"), {"fragment": fragment}).scalars().all()
+
+
+def test_a_reads_statement_is_prepared_once_per_connection_and_run_as_prepared(postgres_server, engine_for):
+    engine = engine_for(postgres_server)
+    with engine.connect() as connection:  # the control: in a transaction a statement runs as written
+        assert connection.execute(RELATION, {"oid": 1259}).scalar() == "pg_class"
+        assert _runs_prepared(connection, "FROM pg_class WHERE") == []
+    for _ in range(3):  # three reads on the pool's one connection, seven runs of the statement
+        with read_connection(engine) as connection:
+            assert connection.execute(RELATION, {"oid": 1259}).scalar() == "pg_class"
+            assert connection.execute(RELATION, {"oid": 1247}).scalar() == "pg_type"
+    with read_connection(engine) as connection:
+        assert connection.execute(RELATION, {"oid": 1255}).scalar() == "pg_proc"
+        assert _runs_prepared(connection, "FROM pg_class WHERE") == [7]  # prepared once, run seven times
+
+
+def test_a_statement_prepared_on_a_dropped_connection_is_prepared_again_on_its_replacement(postgres_server,
+                                                                                          engine_for, monkeypatch):
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)
+    engine = engine_for(postgres_server)
+    with read_connection(engine) as connection:
+        connection.execute(RELATION, {"oid": 1259})
+        dropped = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+    admin = create_engine(postgres_server, poolclass=NullPool)
+    try:
+        with admin.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": dropped})
+    finally:
+        admin.dispose()
+    with read_connection(engine) as connection:
+        assert connection.execute(text("SELECT pg_backend_pid()")).scalar() != dropped
+        assert connection.execute(RELATION, {"oid": 1247}).scalar() == "pg_type"
+        assert _runs_prepared(connection, "FROM pg_class WHERE") == [1]
+
+
+def test_what_preparing_cannot_take_runs_as_written(postgres_server, engine_for):
+    engine = engine_for(postgres_server)
+    with read_connection(engine) as connection:
+        # a parameter of no type PostgreSQL can tell: PREPARE refuses it
+        assert connection.execute(text("SELECT :anything IS NULL"), {"anything": None}).scalar() is True
+        # a value past the type its parameter took from the column (integer): compared across types, as written
+        pages = text("SELECT count(*) FROM pg_class WHERE relpages > :pages")
+        assert connection.execute(pages, {"pages": 2**40}).scalar() == 0
+        assert connection.execute(pages, {"pages": -1}).scalar() > 0
+        # a literal % (psycopg2's %%) stays one
+        assert connection.execute(text("SELECT CAST(:word AS text) || '%'"), {"word": "100"}).scalar() == "100%"
+        assert _runs_prepared(connection, "|| '%'") == [1]
+        assert _runs_prepared(connection, "$1 IS NULL") == []
+        assert connection.execute(text("SELECT 5")).scalar() == 5  # the connection is fit after the refusals
+
+
+def test_a_wrong_statement_fails_with_its_own_error_and_the_next_is_prepared(postgres_server, engine_for):
+    engine = engine_for(postgres_server)
+    with pytest.raises(DBAPIError, match='relation "no_such_table" does not exist'):
+        with read_connection(engine) as connection:
+            connection.execute(text("SELECT * FROM no_such_table WHERE id = :id"), {"id": 1})
+    with read_connection(engine) as connection:
+        assert connection.execute(RELATION, {"oid": 1259}).scalar() == "pg_class"
+        assert _runs_prepared(connection, "no_such_table") == [] and _runs_prepared(connection, "pg_class") == [1]
+
+
+def test_prepared_statements_are_off_when_the_setting_says_so(postgres_server, engine_for, monkeypatch):
+    monkeypatch.setenv("DB_PREPARED_STATEMENTS", "false")
+    settings.database.cache_clear()
+    try:
+        engine = engine_for(postgres_server)
+        with read_connection(engine) as connection:
+            assert connection.execute(RELATION, {"oid": 1259}).scalar() == "pg_class"
+            assert _runs_prepared(connection, "") == []
+        monkeypatch.setenv("DB_PREPARED_STATEMENTS", "sometimes")
+        settings.database.cache_clear()
+        with pytest.raises(settings.SettingsError, match="DB_PREPARED_STATEMENTS"):
+            engine_for(postgres_server)
+    finally:
+        settings.database.cache_clear()
