@@ -52,6 +52,9 @@ COMMON_COLUMNS = ("id", "name", "url", "website", "short_description", "long_des
 COMMON_FACETS = ("kind", "country")
 COMMON_SEARCHABLE = ("name", "short_description", "long_description", "city", "tags")
 
+# The list filters of every directory kind; each kind adds its own.
+DIRECTORY_FILTERS = (("country", "ISO country codes."), ("tag", "Free tags."))
+
 KINDS: tuple[Kind, ...] = (
     Kind(
         name="organisation", plural="organisations", segment="organisations", label="Organisations",
@@ -62,7 +65,7 @@ KINDS: tuple[Kind, ...] = (
                                      "logo_url"),
         csv_columns=COMMON_COLUMNS + ("organisation_type", "organisation_size", "address", "network_tags",
                                       "projects"),
-        api_filters=(("type", "Organisation types (slugs, see /api/vocabularies)."),),
+        api_filters=DIRECTORY_FILTERS + (("type", "Organisation types (slugs, see /api/vocabularies)."),),
         links="projects",
     ),
     Kind(
@@ -74,7 +77,7 @@ KINDS: tuple[Kind, ...] = (
                                      "dsi_focus"),
         csv_columns=COMMON_COLUMNS + ("status", "end_date", "social_impact", "social_areas", "technologies",
                                       "dsi_focus", "organisations"),
-        api_filters=(("area", "Social areas (slugs)."), ("technology", "Technologies (slugs)."),
+        api_filters=DIRECTORY_FILTERS + (("area", "Social areas (slugs)."), ("technology", "Technologies (slugs)."),
                      ("focus", "DSI focus (slugs).")),
         links="organisations",
     ),

@@ -14,9 +14,11 @@ from ..common.spooling import SPOOL, SUBMISSION, forward, waiting_status
 from ..common.openapi import (BAD_INPUT, ID_PARAM, PAGE_PARAMS, PAGING, TOKEN, UNAVAILABLE, closed, error,
                               list_param, ok, operation, ref)
 
-LIST_FILTERS = ("country", "area", "technology", "focus", "type", "tag")
 SUBMISSION_ID = {"name": "submission_id", "in": "path", "required": True, "schema": {"type": "string"}}
 RECORDS = kinds.owned_by("directory")
+# Every directory kind's filters are passed on: one a kind has not (organisations by social area) is the
+# directory's 422, not a list that silently ignores it
+LIST_FILTERS = tuple(dict.fromkeys(name for kind in RECORDS for name, _ in kind.api_filters))
 
 
 READ_BUDGET = 4  # seconds a read waits for the directory before the last good answer is served
@@ -49,8 +51,7 @@ def submission_status(api, submission_id: str, token: str, timeout: float = RPC_
 
 
 def _list_doc(kind: kinds.Kind) -> dict:
-    filters = [list_param("country", "ISO country codes."), list_param("tag", "Free tags.")]
-    filters += [list_param(name, description) for name, description in kind.api_filters]
+    filters = [list_param(name, description) for name, description in kind.api_filters]
     schema = closed({"items": {"type": "array", "items": ref(f"{kind.label_one}ListItem")}, **PAGING})
     return operation("get", f"list_{kind.plural}",
                      f"Published {kind.plural}, by name (items without long texts and links: those are at /{{id}})",

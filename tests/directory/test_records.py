@@ -5,7 +5,7 @@ import random
 import pytest
 from sqlalchemy import select
 
-from dsi import events, signing
+from dsi import events, kinds, signing
 from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
 from services.directory import demo, records
 from services.directory.models import Record, RecordLink
@@ -194,6 +194,20 @@ def test_list_filters_or_within_and_across(session, outbox):
     assert (page["total"], [i["name"] for i in page["items"]]) == (3, ["Gamma"])
     with pytest.raises(InvalidInput):
         records.list_published(session, "project", {"colour": ["red"]})
+
+
+def test_a_filter_of_another_kind_is_refused_not_answered_empty(session, outbox):
+    """Organisations have no social area: "none matched" would be untrue of the question, so it is refused as an
+    unknown filter is, naming the kind's own filters (the registry's, as the API document lists them)."""
+    demo.load_demo(session, outbox, 4, random.Random(14))
+    for kind, name, value in [("organisation", "area", "health-and-care"),
+                              ("project", "type", "academia-research-organisation")]:
+        with pytest.raises(InvalidInput) as refused:
+            records.list_published(session, kind, {name: [value]})
+        own = [each for each, _ in kinds.get(kind).api_filters]
+        assert refused.value.message == f"{kinds.get(kind).label} have no filter {name!r}."
+        assert refused.value.details == {name: f"the filters of {kinds.get(kind).plural} are {', '.join(own)}"}
+        assert name not in own and {"country", "tag"} <= set(own)
 
 
 FILTERED_LISTS = [

@@ -31,6 +31,9 @@ def test_live_responses_match_the_document(spec, site, web_session):
     get = web_session.get
     check(spec, "/api/organisations", "get", 200, get("/api/organisations").json())
     check(spec, "/api/projects", "get", 200, get("/api/projects", params={"area": "health-and-care"}).json())
+    refused = get("/api/organisations", params={"area": "health-and-care"})  # a filter of projects only
+    check(spec, "/api/organisations", "get", 422, refused.json())
+    assert refused.json()["message"] == "Organisations have no filter 'area'."
     check(spec, "/api/organisations/{id}", "get", 200, get(f"/api/organisations/{site['Waag Society']}").json())
     check(spec, "/api/projects/{id}", "get", 200, get(f"/api/projects/{site['Smart Citizen Kit']}").json())
     check(spec, "/api/projects/{id}", "get", 404, get("/api/projects/99999").json())
