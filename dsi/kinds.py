@@ -78,7 +78,7 @@ KINDS: tuple[Kind, ...] = (
         csv_columns=COMMON_COLUMNS + ("status", "end_date", "social_impact", "social_areas", "technologies",
                                       "dsi_focus", "organisations"),
         api_filters=DIRECTORY_FILTERS + (("area", "Social areas (slugs)."), ("technology", "Technologies (slugs)."),
-                     ("focus", "DSI focus (slugs).")),
+                                         ("focus", "DSI focus (slugs).")),
         links="organisations",
     ),
 )
