@@ -74,12 +74,13 @@ POOL_BOUNDS = {"pool_size": 10, "max_overflow": 20}
 
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        if parsed.get_backend_name() == "postgresql" and _under_eventlet():
+    backend = parsed.get_backend_name()
+    if backend != "sqlite":
+        if backend == "postgresql" and _under_eventlet():
             cooperate_with_eventlet()
         engine = create_engine(url, **POOL_BOUNDS)
         _ping_connections_back_from_rest(engine)
-        if parsed.get_backend_name() == "postgresql" and settings.database().DB_PREPARED_STATEMENTS:
+        if backend == "postgresql" and settings.database().DB_PREPARED_STATEMENTS:
             event.listen(engine, "do_execute", PreparedStatements().execute)
         return engine
     on_file = bool(parsed.database) and parsed.database != ":memory:"
