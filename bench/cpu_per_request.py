@@ -74,6 +74,8 @@ def main() -> None:
     parser.add_argument("--routes", nargs="*", help="only the routes whose names start with these")
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--records", type=int, default=0, help="generated records in place of the real data")
+    parser.add_argument("--built-in-words", action="store_true", help="generated records of the demo's 19 words "
+                        "and nine cities instead of the export's words and places")
     parser.add_argument("--postgres", metavar="URL", help="each service's database a fresh one on this PostgreSQL "
                         "server instead of SQLite")
     parser.add_argument("--keep", action="store_true", help="leave the platform running (Ctrl-C stops it)")
@@ -85,7 +87,7 @@ def main() -> None:
     try:
         env = platform_env(folder, vhost.uri, port, marker, databases.urls() if databases else None)
         if args.records:
-            generate_records(env, args.records)
+            generate_records(env, args.records, args.built_in_words)
         published = start_platform(processes, env, url, vhost, marker)
         mix = build_mix(url, random.Random(args.seed))
         if args.routes:

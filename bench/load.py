@@ -1,13 +1,15 @@
 """The platform under load: a fixed mix of public requests, each route measured with `wrk`, beside the
 framework's floors.
 
-    .venv/bin/python bench/load.py [--records 100000] [--connections 16 64] [--duration 10] [--soak 600]
-                                   [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
+    .venv/bin/python bench/load.py [--records 100000 [--built-in-words]] [--connections 16 64] [--duration 10]
+                                   [--soak 600] [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
 
 Starts `dsi run` on a throwaway folder (its own SQLite databases, search index, ports) and its own RabbitMQ
 vhost, loaded with the real data (the DSI4EU 2017 export, as `dsi run` imports it) or, with `--records N`,
 N generated records instead (`dsi demo-data`: `dsi run` imports the export only into an empty directory; the
-content service keeps its editorial texts and demo items either way); with `--postgres`, every service's
+content service keeps its editorial texts and demo items either way), made of the export's words and places, or
+with `--built-in-words` of the demo's 19 words and nine cities (every word of a name in a tenth to three quarters of
+the records: the worst case for search, the 100,000-record runs before 2 December 2026); with `--postgres`, every service's
 database is a fresh one on that PostgreSQL server (the production setting), dropped at the end. Beside it, in the
 same run, the floors of bench/floors.py: a nameko `@http` answering "ok", `@http` → one RPC → reply with nameko's
 defaults, and the same through the platform's own RPC (transient request, lean reply), each measured before the
@@ -51,7 +53,7 @@ sys.path.insert(0, str(ROOT))
 
 from dsi import vocab  # noqa: E402
 from dsi.database import create_databases, drop_databases  # noqa: E402
-from dsi.launcher import default_data_path  # noqa: E402
+from services.directory.commands import default_data_path  # noqa: E402
 
 RABBIT_API = "http://127.0.0.1:15672/api"
 RABBIT_AUTH = ("guest", "guest")
@@ -258,13 +260,14 @@ def quiet(marker: str, window: float = 5.0) -> bool:
     return sum(cpu_seconds(pid) - before[pid] for pid in pids) < 0.1 * window
 
 
-def generate_records(env: dict, records: int) -> None:
+def generate_records(env: dict, records: int, built_in_words: bool = False) -> None:
     """`records` generated records (half organisations, half projects) in the platform's directory, before it
     starts: `dsi run` then finds the directory filled and imports no export, so the run holds these only."""
     subprocess.run([sys.executable, "-m", "dsi.cli", "migrate"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "dsi.cli", "demo-data", "--count", str(records // 2)],
+    words = ["--built-in"] if built_in_words else []
+    subprocess.run([sys.executable, "-m", "dsi.cli", "demo-data", "--count", str(records // 2), *words],
                    cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     say(f"generated {records} records in {time.monotonic() - started:.0f} s")
 
@@ -527,6 +530,8 @@ def print_rss(label: str, rss: dict[str, int]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=0, help="generated records in place of the real data")
+    parser.add_argument("--built-in-words", action="store_true", help="generated records of the demo's 19 words "
+                        "and nine cities (the worst case for search) instead of the export's words and places")
     parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per route and concurrency")
     parser.add_argument("--soak", type=int, default=0, help="seconds of the whole mix at 16 connections")
@@ -548,7 +553,7 @@ def main() -> None:
             f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
             f"databases: {'PostgreSQL' if databases else 'SQLite'}")
         if args.records:
-            generate_records(env, args.records)
+            generate_records(env, args.records, args.built_in_words)
         published = start_platform(processes, env, url, vhost, marker)
         say(f"platform ready: {published} published records, at {url}")
         floors = start_floors(processes, vhost.uri)

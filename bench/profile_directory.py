@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from bench.load import cpu_seconds  # noqa: E402
 from dsi import events  # noqa: E402
 from dsi.database import make_engine  # noqa: E402
-from dsi.launcher import default_data_path  # noqa: E402
+from services.directory.commands import default_data_path  # noqa: E402
 from dsi.validation import MAX_DEPTH  # noqa: E402
 from dsi.messaging import OutboxWriter  # noqa: E402
 from dsi.migrations import upgrade  # noqa: E402

@@ -41,13 +41,6 @@ FIRST_METRICS_PORT = 9100  # each service process serves /metrics on its own por
 STOP_DEADLINE = 4.5  # seconds between SIGTERM and SIGKILL; each service gives itself 3.5 (dsi.lifecycle)
 
 
-def default_data_path() -> Path | None:
-    for candidate in (os.environ.get("DSI_DATA"), ROOT.parent / "shared" / "data" / "dsi4eu-2017"):
-        if candidate and (Path(candidate) / "organisations.json").exists():
-            return Path(candidate)
-    return None
-
-
 def nameko_command(folder: str, service: str) -> list[str]:
     return [sys.executable, "-m", "nameko", "run", "--config", str(ROOT / folder / "config.yml"), service]
 
@@ -222,7 +215,7 @@ def run(args) -> int:
     if not os.environ.get("SECRET_KEY"):
         os.environ["SECRET_KEY"] = development_secret(ROOT / "var" / "secret_key")
     platform.migrate_all()
-    directory_commands.load_initial_data(default_data_path())
+    directory_commands.load_initial_data(directory_commands.default_data_path())
     for module in platform.service_modules("commands"):
         getattr(module, "before_run", lambda: None)()
 

@@ -1,4 +1,5 @@
 """`dsi` subcommands of the directory: loading data into its database."""
+import os
 import random
 from pathlib import Path
 
@@ -10,6 +11,15 @@ from dsi.settings import database_url
 
 from . import demo, importer
 from .models import Outbox, Record
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def default_data_path() -> Path | None:
+    for candidate in (os.environ.get("DSI_DATA"), ROOT.parent / "shared" / "data" / "dsi4eu-2017"):
+        if candidate and (Path(candidate) / "organisations.json").exists():
+            return Path(candidate)
+    return None
 
 
 def _in_transaction(work):
@@ -24,9 +34,11 @@ def import_dsi4eu(args) -> None:
 
 def load_demo(args) -> None:
     rng, published, planned_for, url = random.Random(2017), 0, 0, database_url("directory")
+    export = None if args.built_in else Path(args.export) if args.export else default_data_path()
+    words = demo.words_for(export)
     for first in range(0, args.count, demo.BATCH):
         size = min(demo.BATCH, args.count - first)
-        published += _in_transaction(lambda session, outbox: demo.load_demo(session, outbox, size, rng))
+        published += _in_transaction(lambda session, outbox: demo.load_demo(session, outbox, size, rng, words))
         # Each publish reads the record's links, planned by the tables' statistics: refreshed each time the tables
         # doubled (a few times in all), or PostgreSQL without autovacuum planned for the empty tables and walked
         # every record for each publish (100,000 records: 38,000 in 6 minutes, and slowing)
@@ -35,7 +47,7 @@ def load_demo(args) -> None:
             planned_for = published
     if planned_for != published:
         refresh_statistics(url)
-    print(f"published {published} generated demo records")
+    print(f"published {published} generated demo records, made of {words.source}")
 
 
 def load_initial_data(path: Path | None) -> None:
@@ -62,4 +74,9 @@ def register(commands) -> None:
 
     command = commands.add_parser("demo-data", help="publish generated demo organisations and projects")
     command.add_argument("--count", type=int, default=40, help="how many of each kind (default 40)")
+    words = command.add_mutually_exclusive_group()
+    words.add_argument("--export", metavar="PATH", help="take names, texts, places and tags from the DSI4EU export "
+                       "in this folder (default: the export `dsi run` imports, when it is found)")
+    words.add_argument("--built-in", action="store_true", help="the built-in 19 words and nine cities, even where "
+                       "the export is found")
     command.set_defaults(handler=load_demo)

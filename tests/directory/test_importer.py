@@ -210,6 +210,57 @@ def test_demo_data_publishes_many_records_in_bounded_transactions(tmp_path):
     assert links == count and announced == 2 * count
 
 
+def _published(url: str) -> list[dict]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(
+                select(Record.name, Record.short_description, Record.country, Record.city)
+                .where(Record.status == records.PUBLISHED))]
+    finally:
+        engine.dispose()
+
+
+def test_generated_records_are_made_of_the_exports_words_and_places(tmp_path, export):
+    """`dsi demo-data --export PATH` recombines the export's names, summaries and places: large generated
+    directories as varied as the real one. `--built-in` keeps the 19 demo words and nine cities."""
+    url = f"sqlite:///{tmp_path}/directory.db"
+    run = dsi_on(url, "demo-data", "--count", "20", "--export", str(export))
+    assert f"made of the words, places and tags of the DSI4EU export at {export}" in run.stdout
+    generated = _published(url)
+    assert len(generated) == 40
+    # the fixture's only named records with two words or more: "Fab Lab Testville" and "Neighbour Net"
+    assert {name for item in generated for name in item["name"].split()} <= {"Fab", "Lab", "Testville",
+                                                                             "Neighbour", "Net"}
+    assert {(item["country"], item["city"]) for item in generated} == {("ES", "Barcelona")}  # the one placed record
+    summary_words = {"Makers", "are", "welcome", "here", "Come", "in", "Streets", "that", "talk"}
+    assert all(set(item["short_description"].rstrip(".").split()) <= summary_words for item in generated)
+
+    other = f"sqlite:///{tmp_path}/built-in.db"
+    run = dsi_on(other, "demo-data", "--count", "20", "--built-in")
+    assert "made of the built-in word list" in run.stdout
+    assert {item["name"].split()[-1] for item in _published(other)} <= set(demo.NOUNS)
+
+
+@pytest.mark.skipif(not (REAL_EXPORT / "organisations.json").exists(), reason=f"no DSI4EU export at {REAL_EXPORT}")
+def test_a_generated_directory_from_the_real_export_is_as_varied_as_a_real_one(tmp_path):
+    """Names of the real export's words: 2,000 generated records hold hundreds of distinct words in their names and
+    come from dozens of countries, where the built-in words give 19 and nine."""
+    url = f"sqlite:///{tmp_path}/directory.db"
+    dsi_on(url, "demo-data", "--count", "1000", "--export", str(REAL_EXPORT), timeout=120)
+    generated = _published(url)
+    assert len({word.lower() for item in generated for word in item["name"].split()}) > 500
+    assert len({item["country"] for item in generated}) > 30
+
+
+def test_demo_data_from_a_folder_without_the_export_says_so(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "dsi.cli", "demo-data", "--export", str(tmp_path)],
+                         env={**os.environ, "DIRECTORY_DB_URL": f"sqlite:///{tmp_path}/directory.db"},
+                         capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[2])
+    assert run.returncode != 0
+    assert f"{tmp_path / 'organisations.json'} not found: expected the DSI4EU export" in run.stderr
+
+
 @pytest.mark.parametrize("command", [["import-dsi4eu", "{export}"], ["demo-data", "--count", "3"]])
 def test_a_bulk_load_leaves_postgresql_the_statistics_it_plans_by(command, database_url, backend, export):
     """PostgreSQL's autovacuum gathers statistics minutes after a load (never where it is off): without them it
@@ -276,5 +327,5 @@ def test_generated_records_are_planned_for_as_the_tables_grow(database_url, back
 
     real_refresh = directory_commands.refresh_statistics
     monkeypatch.setattr(directory_commands, "refresh_statistics", refresh_statistics)
-    directory_commands.load_demo(argparse.Namespace(count=6))
+    directory_commands.load_demo(argparse.Namespace(count=6, export=None, built_in=True))
     assert sizes == [4, 8, 12]  # after the first load, when twice as many, and at the end
