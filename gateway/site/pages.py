@@ -121,7 +121,10 @@ class PublicPages:
 
     @page("/" + DIRECTORY_SEGMENTS)
     def collection(self, request, lang, collection):
-        return see_other(lang, f"/search?kind={kinds.by_segment(collection).name}")
+        """The directory's lists are the search page of one kind: its words, filters, order and page go along."""
+        state = views.search_state(request.args)
+        state["filters"]["kind"] = [kinds.by_segment(collection).name]
+        return see_other(lang, views.state_url("/search", state))
 
     @page("/" + DIRECTORY_SEGMENTS + "/<int:record_id>")
     def record(self, request, lang, collection, record_id):

@@ -35,6 +35,19 @@ def test_search_page_keeps_its_state_in_the_url_with_facets_chips_and_counts(sit
     assert 'href="/search"' in page  # clear all
 
 
+def test_a_directory_list_is_the_search_page_of_its_kind_with_the_same_page_and_filters(site, web_session):
+    """`/organisations` and `/projects` (the old site's lists, and bookmarks of them) open the search page of that
+    kind, keeping the words, filters, order and page asked for; values the search page does not know are left out."""
+    cases = {"/organisations": "/search?kind=organisation",
+             "/de/projects?page=4&country=ES&sort=name&colour=red": "/de/search?kind=project&country=ES&sort=name&page=4",
+             "/organisations?q=fab+lab&kind=project": "/search?q=fab+lab&kind=organisation"}
+    for asked, expected in cases.items():
+        answer = web_session.get(asked, allow_redirects=False)
+        assert (answer.status_code, answer.headers["Location"]) == (303, expected), asked
+    page = web_session.get("/projects?country=ES").text
+    assert "Decidim Barcelona" in page and "Care Map" not in page
+
+
 def test_misspelt_name_is_found_and_highlighted(site, web_session):
     page = web_session.get("/search", params={"q": "barcleona"}).text
     assert "Decidim Barcelona" in page
