@@ -4,16 +4,17 @@ framework's floors.
     .venv/bin/python bench/load.py [--records 100000 [--built-in-words]] [--connections 16 64] [--duration 10]
                                    [--soak 600] [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
 
-Starts `dsi run` on a throwaway folder (its own SQLite databases, search index, ports) and its own RabbitMQ
-vhost, loaded with the real data (the DSI4EU 2017 export, as `dsi run` imports it) or, with `--records N`,
-N generated records instead (`dsi demo-data`: `dsi run` imports the export only into an empty directory; the
-content service keeps its editorial texts and demo items either way), made of the export's words and places, or
-with `--built-in-words` of the demo's 19 words and nine cities (every word of a name in a tenth to three quarters of
-the records: the worst case for search, the 100,000-record runs before 2 December 2026); with `--postgres`, every service's
-database is a fresh one on that PostgreSQL server (the production setting), dropped at the end. Beside it, in the
-same run, the floors of bench/floors.py: a nameko `@http` answering "ok", `@http` → one RPC → reply with nameko's
-defaults, and the same through the platform's own RPC (transient request, lean reply), each measured before the
-first route and after each route (for half the time of a route): a route's ratio is to the floors around it.
+Starts `dsi run` on a throwaway folder (its own SQLite databases, search index, ports) and its own RabbitMQ vhost,
+loaded with the real data (the DSI4EU 2017 export, as `dsi run` imports it) or, with `--records N`, N generated
+records instead (`dsi demo-data`: `dsi run` imports the export only into an empty directory; the content service
+keeps its editorial texts and demo items either way), made of the export's words and places, or with
+`--built-in-words` of the demo's 19 words and nine cities (each word of a name in a tenth to three quarters of the
+records: the worst case for search, and the 100,000-record rows of bench/RESULTS.md before its twelfth session);
+with `--postgres`, every service's database is a fresh one on that PostgreSQL server (the production setting),
+dropped at the end. Beside it, in the same run, the floors of bench/floors.py: a nameko `@http` answering "ok",
+`@http` → one RPC → reply with nameko's defaults, and the same through the platform's own RPC (transient request,
+lean reply), each measured before the first route and after each route (for half the time of a route): a route's
+ratio is to the floors around it.
 Each route gets 4,000 distinct addresses (a wrk Lua script walks through them; where a route has fewer — the home
 page in seven languages, the few words of generated records — the same addresses again with a parameter the answer
 ignores, `visit=N`), and each request gets a parameter of its own (`distinct=`), so no two requests of any run

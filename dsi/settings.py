@@ -45,6 +45,16 @@ def media_dir() -> Path:
     return Path(environment("MEDIA_DIR") or "var/media")
 
 
+def real_data(variable: str, folder: str, marker: str) -> Path | None:
+    """A folder of the real data (the DSI4EU export, the editorial texts): where `variable` says, else
+    ../shared/data/`folder` beside the checkout; None when neither holds its `marker` file."""
+    beside = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / folder
+    for candidate in (environment(variable), beside):
+        if candidate and (Path(candidate) / marker).exists():
+            return Path(candidate)
+    return None
+
+
 def child_environment(**extra: str) -> dict:
     """This process's environment with `extra` on top, for a program it starts (pg_dump carrying PGPASSWORD)."""
     return {**os.environ, **extra}

@@ -1,25 +1,19 @@
 """`dsi` subcommands of the content service: importing the original's editorial texts and demo content, and
 filling an empty content database when `dsi run` starts."""
-import os
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from dsi import events
 from dsi.database import in_outbox_transaction, refresh_statistics
-from dsi.settings import database_url
+from dsi.settings import database_url, real_data
 
 from . import demo, importer
 from .models import Item, Outbox
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-
 
 def default_editorial_path() -> Path | None:
-    for candidate in (os.environ.get("DSI_EDITORIAL"), ROOT.parent / "shared" / "data" / "editorial"):
-        if candidate and (Path(candidate) / "manifest.json").exists():
-            return Path(candidate)
-    return None
+    return real_data("DSI_EDITORIAL", "editorial", "manifest.json")
 
 
 def _in_transaction(work):

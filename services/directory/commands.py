@@ -1,5 +1,4 @@
 """`dsi` subcommands of the directory: loading data into its database."""
-import os
 import random
 from pathlib import Path
 
@@ -7,19 +6,14 @@ from sqlalchemy import func, select
 
 from dsi import events
 from dsi.database import in_outbox_transaction, refresh_statistics
-from dsi.settings import database_url
+from dsi.settings import database_url, real_data
 
 from . import demo, importer
 from .models import Outbox, Record
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-
 
 def default_data_path() -> Path | None:
-    for candidate in (os.environ.get("DSI_DATA"), ROOT.parent / "shared" / "data" / "dsi4eu-2017"):
-        if candidate and (Path(candidate) / "organisations.json").exists():
-            return Path(candidate)
-    return None
+    return real_data("DSI_DATA", "dsi4eu-2017", "organisations.json")
 
 
 def _in_transaction(work):
