@@ -46,7 +46,7 @@ class ExportWords:
         exported = importer.read_export(path)
         fields = [make(item) for kind, (_file, _id, make, *_rest) in importer.KINDS.items()
                   for item in exported[kind] if isinstance(item, dict)]
-        names = [name.split() for name in (item["name"] for item in fields) if len(name.split()) >= 2]
+        names = [words for words in (item["name"].split() for item in fields) if len(words) >= 2]
         self.firsts = [words[0] for words in names]
         self.middles = [word for words in names for word in words[1:-1]] or self.firsts
         self.lasts = [words[-1] for words in names]
@@ -76,8 +76,7 @@ def words_for(export: Path | None) -> Words:
     return ExportWords(export) if export else BuiltInWords()
 
 
-def demo_fields(kind: str, rng: random.Random, words: Words | None = None) -> dict:
-    words = words or BuiltInWords()
+def demo_fields(kind: str, rng: random.Random, words: Words) -> dict:
     country, city, latitude, longitude = rng.choice(words.places)
     name = words.name(rng)
     short_description, long_description = words.texts(rng, name, kind, city)
@@ -102,7 +101,7 @@ BATCH = 1_000  # pairs per transaction: a session tracking 100,000 records made 
 
 def load_demo(session, outbox, count: int = 40, rng: random.Random | None = None, words: Words | None = None) -> int:
     """Publish `count` generated organisations and as many projects, each project linked to an organisation."""
-    rng = rng or random.Random(2017)
+    rng, words = rng or random.Random(2017), words or BuiltInWords()
     created = {"organisation": [], "project": []}
     for kind in created:
         for _ in range(count):
