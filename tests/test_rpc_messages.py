@@ -4,6 +4,7 @@ and reaches the caller as nameko's own would: the answer as it was, a raised err
 be encoded as nameko's UnserializableValueError, with the service serving on. Real RabbitMQ, real containers."""
 import json
 import socket
+import time
 import uuid
 
 import pytest
@@ -13,8 +14,9 @@ from nameko.exceptions import IncorrectSignature, RemoteError
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from dsi.errors import NotFound
-from dsi.messaging import rpc
+from dsi.messaging import RequestChannels, _still_open, rpc
 from gateway.common import caching
+from gateway.common.http import RpcProxy
 from gateway.service import GatewayService
 from tests.factories import organisation_body
 
@@ -127,3 +129,77 @@ def test_a_public_read_asks_with_a_transient_message_and_a_write_with_a_persiste
     write = asked("POST", "/api/submissions", json=organisation_body())
     assert write.delivery_info["routing_key"].startswith("directory.")
     assert write.properties["delivery_mode"] == PERSISTENT
+
+
+class Asker:
+    """Asks as the gateway does (gateway.common.http.RpcProxy)."""
+    name = "asker"
+
+    replies = RpcProxy("replies")
+    nobody = RpcProxy("nobody")
+
+    @rpc
+    def ask(self):
+        return self.replies.answer()
+
+    @rpc
+    def ask_nobody(self):
+        return self.nobody.answer()
+
+
+def broker_name(rabbit_manager, vhost: str, channels) -> str:
+    """The broker's name of the one connection `channels` keep (found by its port once the management API lists
+    it, which takes the broker's next statistics)."""
+    [(connection, _channel)] = channels._idle
+    port = connection.connection.transport.sock.getsockname()[1]
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        for listed in rabbit_manager.get_connections():
+            if listed.get("vhost") == vhost and listed.get("peer_port") == port:
+                return listed["name"]
+        time.sleep(0.5)
+    raise AssertionError(f"the broker does not list the connection from port {port}")
+
+
+def closed_by_the_broker(rabbit_manager, vhost: str, channels) -> None:
+    [(connection, channel)] = channels._idle
+    rabbit_manager.delete_connection(broker_name(rabbit_manager, vhost, channels))
+    deadline = time.monotonic() + 10
+    while _still_open(channel) and time.monotonic() < deadline:  # the broker's close frame is on its way
+        time.sleep(0.1)
+    assert not _still_open(channel)
+
+
+def rpc_consumer(container):
+    return next(entrypoint.rpc_consumer for entrypoint in container.entrypoints)
+
+
+def test_replies_go_out_on_a_kept_channel_and_one_the_broker_closed_is_replaced(
+        container_factory, rabbit_config, rabbit_manager):
+    container = container_factory(Replies, rabbit_config)
+    container.start()
+    channels = rpc_consumer(container).channels
+    with ServiceRpcProxy("replies", rabbit_config, timeout=10) as replies:
+        for _ in range(20):
+            assert replies.answer() == ANSWER
+        assert len(channels) == 1  # twenty replies, one after the other, on one connection
+        closed_by_the_broker(rabbit_manager, rabbit_config["vhost"], channels)
+        assert replies.answer() == ANSWER  # not written into the closed connection and lost: the caller is answered
+        assert len(channels) == 1
+
+
+def test_requests_go_out_confirmed_on_a_kept_channel(container_factory, rabbit_config, rabbit_manager):
+    container_factory(Replies, rabbit_config).start()
+    asker = container_factory(Asker, rabbit_config)
+    asker.start()
+    channels = next(extension for extension in asker.extensions if isinstance(extension, RequestChannels)).channels
+    with ServiceRpcProxy("asker", rabbit_config, timeout=10) as proxy:
+        for _ in range(20):
+            assert proxy.ask() == ANSWER
+        assert len(channels) == 1 and channels.confirms
+        with pytest.raises(RemoteError) as nobody:  # the broker returned it: no queue takes it
+            proxy.ask_nobody()
+        assert nobody.value.exc_type == "UnknownService"
+        assert proxy.ask() == ANSWER  # the channel that had the return was not kept, a new one asks
+        closed_by_the_broker(rabbit_manager, rabbit_config["vhost"], channels)
+        assert proxy.ask() == ANSWER

@@ -23,6 +23,7 @@ from werkzeug.wrappers import Request, Response
 from dsi import fastjson
 from dsi.errors import InvalidInput, PlatformError, RateLimited
 from dsi.logs import REQUEST_ID_HEADER
+from dsi.messaging import ChannelPublisher, RequestChannels
 from dsi.validation import comma_list
 
 from . import caching, i18n
@@ -229,13 +230,16 @@ def method_not_allowed(allowed: list[str], as_json: bool, page) -> Response:
 
 
 class RpcProxy(nameko_rpc.RpcProxy):
-    """nameko's RPC proxy, whose requests for a public read (one caching.private does not hold back) go out as
-    transient messages: lost only with the broker itself, when the visitor gets the last good answer or a 503
-    to retry, and the broker keeps nothing of them on disk. Anything else — a write, a staff page, an emailed
-    link — goes out persistent, as nameko sends it."""
+    """nameko's RPC proxy, whose requests go out on the gateway's kept channels (dsi.messaging.Channels), and
+    those for a public read (one caching.private does not hold back) as transient messages: lost only with the
+    broker itself, when the visitor gets the last good answer or a 503 to retry, and the broker keeps nothing of
+    them on disk. Anything else — a write, a staff page, an emailed link — goes out persistent, as nameko sends it."""
+
+    kept = RequestChannels()
 
     def get_dependency(self, worker_ctx):
-        return _ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener, **self.options)
+        return _ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener, channels=self.kept.channels,
+                             **self.options)
 
 
 class _ServiceProxy(nameko_rpc.ServiceProxy):
@@ -245,7 +249,11 @@ class _ServiceProxy(nameko_rpc.ServiceProxy):
         options, request = self.options, self.worker_ctx.args[0] if self.worker_ctx.args else None
         if isinstance(request, Request) and not caching.private(request):
             options = {**options, "delivery_mode": NON_PERSISTENT}
-        return nameko_rpc.MethodProxy(self.worker_ctx, self.service_name, name, self.reply_listener, **options)
+        return _MethodProxy(self.worker_ctx, self.service_name, name, self.reply_listener, **options)
+
+
+class _MethodProxy(nameko_rpc.MethodProxy):
+    publisher_cls = ChannelPublisher
 
 
 def call(method, *args, timeout: float = RPC_TIMEOUT, **kwargs):
