@@ -23,7 +23,7 @@ from werkzeug.wrappers import Request, Response
 from dsi import fastjson
 from dsi.errors import InvalidInput, PlatformError, RateLimited
 from dsi.logs import REQUEST_ID_HEADER
-from dsi.messaging import ChannelPublisher, RequestChannels
+from dsi.messaging import ChannelPublisher, ReplyListener, RequestChannels
 from dsi.validation import comma_list
 
 from . import caching, i18n
@@ -230,12 +230,14 @@ def method_not_allowed(allowed: list[str], as_json: bool, page) -> Response:
 
 
 class RpcProxy(nameko_rpc.RpcProxy):
-    """nameko's RPC proxy, whose requests go out on the gateway's kept channels (dsi.messaging.Channels), and
-    those for a public read (one caching.private does not hold back) as transient messages: lost only with the
-    broker itself, when the visitor gets the last good answer or a 503 to retry, and the broker keeps nothing of
-    them on disk. Anything else — a write, a staff page, an emailed link — goes out persistent, as nameko sends it."""
+    """nameko's RPC proxy, whose requests go out on the gateway's kept channels (dsi.messaging.Channels) and whose
+    replies come without acks (dsi.messaging.ReplyListener). A request for a public read (one caching.private
+    does not hold back) is a transient message: lost only with the broker itself, when the visitor gets the last
+    good answer or a 503 to retry, and the broker keeps nothing of it on disk. Anything else — a write, a staff
+    page, an emailed link — goes out persistent, as nameko sends it."""
 
     kept = RequestChannels()
+    rpc_reply_listener = ReplyListener()
 
     def get_dependency(self, worker_ctx):
         return _ServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener, channels=self.kept.channels,

@@ -7,6 +7,8 @@ import json
 from urllib.parse import urlencode
 
 import pycountry
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup, escape
 
 from dsi import kinds, vocab
 
@@ -109,6 +111,12 @@ SCRIPT_PHRASES = {
 def labels(lang: str) -> dict:
     """The phrases the scripts show, in the visitor's language; %(…)s are filled in by the script."""
     return {key: str(i18n.gettext(lang, text)) for key, text in SCRIPT_PHRASES.items()}
+
+
+@functools.lru_cache(maxsize=len(i18n.LANGUAGES))  # every record page carries it: written once per language
+def labels_attribute(lang: str) -> Markup:
+    """`labels(lang)` as an HTML attribute's value, as `labels(lang)|tojson|forceescape` writes it."""
+    return escape(str(htmlsafe_json_dumps(labels(lang), sort_keys=True)))
 
 
 def embed_url(site_url: str, path: str, query: str) -> str:

@@ -11,7 +11,7 @@ from . import dataviz
 from .pages import page
 
 PAGE_TIMEOUT = 5
-environment.globals.setdefault("VIZ_LABELS", dataviz.labels)  # record pages draw their own network
+environment.globals.setdefault("VIZ_LABELS", dataviz.labels_attribute)  # record pages draw their own network
 
 
 class MapPages:
