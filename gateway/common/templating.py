@@ -164,13 +164,25 @@ def _escaped_options(choices: tuple[tuple[str, str], ...]) -> tuple[tuple[str, .
 
 def _choice_tags(name: str, choices) -> Markup:
     """`choice_tags(name, choices)`: a facet's checkboxes, one per {"value", "label", "count", "checked"}. Written
-    here, not by a loop of the template: a value cost 10 µs there."""
-    name = escape(name)
-    return Markup("".join(
-        f'<label class="choice"><input type="checkbox" name="{name}" value="{escape(choice["value"])}"'
-        + (" checked" if choice["checked"] else "")
-        + f'> {escape(choice["label"])} <span class="count">({escape(choice["count"])})</span></label>'
-        for choice in choices))
+    here, not by a loop of the template: a value cost 10 µs there; and each value's escaped parts once, not per page
+    (a search page shows 60–90 values)."""
+    tags = []
+    for choice in choices:
+        head, label = _choice_parts(name, choice["value"], choice["label"])
+        checked = " checked" if choice["checked"] else ""
+        tags.append(f'{head}{checked}{label}{_count(choice["count"])})</span></label>')
+    return Markup("".join(tags))
+
+
+@lru_cache(maxsize=8192)  # the values of every facet in every language
+def _choice_parts(name: str, value, label) -> tuple[str, str]:
+    """A checkbox's escaped beginning, up to where `checked` goes, and the rest up to its count."""
+    return (f'<label class="choice"><input type="checkbox" name="{escape(name)}" value="{escape(value)}"',
+            f'> {escape(label)} <span class="count">(')
+
+
+def _count(count) -> str:
+    return str(count) if type(count) is int else str(escape(count))
 
 
 @pass_context
