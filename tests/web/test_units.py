@@ -140,6 +140,21 @@ def test_option_tags_escape_their_labels_and_mark_the_chosen_value():
                                                           '<option value="c">C</option>')
 
 
+def test_choice_tags_escape_names_values_labels_and_counts_and_tick_the_chosen():
+    from gateway.common.templating import environment
+    boxes = environment.from_string("{{ choice_tags(name, choices) }}")
+    choices = [{"value": 'a"&b', "label": "<script>", "count": 3, "checked": True},
+               {"value": "c", "label": "C", "count": "7<", "checked": False}]
+    expected = ('<label class="choice"><input type="checkbox" name="t&#34;x" value="a&#34;&amp;b" checked> '
+                '&lt;script&gt; <span class="count">(3)</span></label>'
+                '<label class="choice"><input type="checkbox" name="t&#34;x" value="c"> C '
+                '<span class="count">(7&lt;)</span></label>')
+    assert boxes.render(name='t"x', choices=choices) == expected
+    assert boxes.render(name='t"x', choices=choices) == expected  # the kept parts give the same again
+    choices[0]["checked"] = False
+    assert ' checked' not in boxes.render(name='t"x', choices=choices)
+
+
 def test_parts_in_parallel_answer_in_their_order_and_the_first_part_s_error_wins():
     assert http.in_parallel(lambda: 1) == [1]
     assert http.in_parallel(lambda: 1, lambda: 2, lambda: 3) == [1, 2, 3]
