@@ -107,7 +107,17 @@ def test_no_api_route_answers_5xx_to_hostile_input(platform):
 
     call_with_hostile_values()
     print("API answers:", sorted(seen))
-    assert {200, 403, 404, 413, 422} <= seen  # the values reached past the edge into the services
+    assert {200, 403, 404, 422} <= seen  # the values reached past the edge into the services
+    # and a body over the limit is refused at the edge by every route that takes one: asked here, as the examples
+    # above need not draw one (a CI run's drew none, though derandomised)
+    for path, method, spec in operations:
+        if "requestBody" in spec:
+            named = path.replace("{kind}", "project").replace("{id}", str(platform["record_id"]))
+            url = re.sub(r"\{[^}]*\}", "1", named)
+            answer = api.request(method, base + url, data=json.dumps({"name": "x" * OVERSIZED}), timeout=60,
+                                 headers={"Content-Type": "application/json"})
+            _check(answer, f"{method} {url} with {OVERSIZED} bytes")
+            assert answer.status_code == 413, (method, url, answer.status_code)
     assert requests.get(f"{base}/api/projects/{platform['record_id']}", timeout=10).status_code == 200
 
 
