@@ -22,6 +22,7 @@ from weakref import WeakKeyDictionary
 
 from amqp.exceptions import ChannelError as AMQPChannelError
 from kombu import Connection, serialization
+from kombu.exceptions import OperationalError
 from nameko.amqp.publish import Publisher, UndeliverableMessage
 from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_TRANSPORT_OPTIONS,
                               LOGIN_METHOD_CONFIG_KEY, NON_PERSISTENT)
@@ -174,8 +175,11 @@ class Channels:
 
     def _open(self):
         connection = self._connection.clone()
-        try:  # one attempt: while the broker is away, nameko's publisher does the waiting
+        try:
             return connection, connection.ensure_connection(max_retries=0).channel()
+        except Exception as error:
+            _close(connection)
+            raise BrokerUnreachable(f"no connection to the broker: {error}") from error
         except BaseException:
             _close(connection)
             raise
@@ -188,6 +192,12 @@ class Channels:
         self._closed = True
         while self._idle:
             _close(self._idle.pop()[0])
+
+
+class BrokerUnreachable(OperationalError):
+    """A new connection to the broker failed. Its caller hears so at once: nameko's publisher would try again for
+    seconds (kombu's retry policy), the whole of a visitor's time budget, before the same answer — the last good
+    one, a 503, or the spool for a write."""
 
 
 def _still_open(channel) -> bool:
@@ -215,7 +225,8 @@ def _close(connection: Connection) -> None:
 
 class ChannelPublisher(Publisher):
     """nameko's publisher, sending through kept `channels`; when a kept channel fails (a broker that restarted),
-    the message goes again nameko's own way, which reconnects and retries."""
+    the message goes again nameko's own way, which reconnects and retries. When no new connection can be made, the
+    caller hears so at once (BrokerUnreachable)."""
 
     SENDS = frozenset({"exchange", "routing_key", "mandatory", "content_type", "content_encoding", "correlation_id",
                        "reply_to", "extra_headers"})  # what a kept channel sends as nameko would; anything else: nameko
@@ -239,9 +250,9 @@ class ChannelPublisher(Publisher):
             self.channels.publish(body, content_type, encoding, getattr(exchange, "name", exchange),
                                   kwargs["routing_key"], properties, dict(kwargs.get("extra_headers") or {}),
                                   kwargs.get("mandatory", self.mandatory))
-        except UndeliverableMessage:
+        except (UndeliverableMessage, BrokerUnreachable):
             raise
-        except Exception as error:
+        except Exception as error:  # a kept connection broke (the broker restarted): nameko's publisher reconnects
             log.info("a message goes out again on a new connection after %r", error)
             super().publish(payload, **kwargs)
 

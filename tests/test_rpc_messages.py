@@ -203,3 +203,26 @@ def test_requests_go_out_confirmed_on_a_kept_channel(container_factory, rabbit_c
         assert proxy.ask() == ANSWER  # the channel that had the return was not kept, a new one asks
         closed_by_the_broker(rabbit_manager, rabbit_config["vhost"], channels)
         assert proxy.ask() == ANSWER
+
+
+def test_a_request_the_broker_takes_no_connection_for_fails_at_once(container_factory, rabbit_config,
+                                                                     rabbit_manager):
+    """Not after nameko's retries, which would spend a visitor's whole time budget before the same 503 (or kept
+    answer, or spooled write): the caller hears BrokerUnreachable, and asks again once the broker takes
+    connections."""
+    container_factory(Replies, rabbit_config).start()
+    asker = container_factory(Asker, rabbit_config)
+    asker.start()
+    channels = next(extension for extension in asker.extensions if isinstance(extension, RequestChannels)).channels
+    vhost = rabbit_config["vhost"]
+    with ServiceRpcProxy("asker", rabbit_config, timeout=30) as proxy:
+        assert proxy.ask() == ANSWER
+        closed_by_the_broker(rabbit_manager, vhost, channels)  # the next request needs a new connection
+        rabbit_manager._put("vhost-limits", vhost, "max-connections", json={"value": 0})
+        try:
+            with pytest.raises(RemoteError) as refused:
+                proxy.ask()
+            assert refused.value.exc_type == "BrokerUnreachable"
+        finally:
+            rabbit_manager._delete("vhost-limits", vhost, "max-connections")
+        assert proxy.ask() == ANSWER
