@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.cpu_per_request import run_route  # noqa: E402
-from bench.load import build_mix, cpu_now, cpu_spent, servers  # noqa: E402
+from bench.load import build_mix, cpu_now, cpu_spent, servers, service_of  # noqa: E402
 
 
 def build_processes(checkout: Path) -> dict[int, str]:
@@ -33,7 +33,7 @@ def build_processes(checkout: Path) -> dict[int, str]:
         except OSError:
             continue
         if "nameko run" in command and config in command:
-            found[int(entry.name)] = command.rsplit(":", 1)[-1].strip().removesuffix("Service").lower()
+            found[int(entry.name)] = service_of(command)
     if not found:
         raise SystemExit(f"no service of {checkout} runs: start one with bench/cpu_per_request.py --keep there")
     return found

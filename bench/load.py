@@ -485,6 +485,12 @@ def etags_of(url: str, paths: list[str]) -> list[str]:
 SERVICES = ("content", "directory", "gateway", "moderation", "newsletter", "search")
 
 
+def service_of(command: str) -> str | None:
+    """The service a process's command line runs (`nameko run … services.search.service:…` → "search")."""
+    match = re.search(r"(?:services\.(\w+)|(gateway))\.service:", command)
+    return (match.group(1) or match.group(2)) if match else None
+
+
 def platform_processes(marker: str) -> dict[int, str]:
     """pid → a short name (a service's, "launcher", or the program's) of every process carrying `marker` in its
     environment."""
@@ -498,9 +504,8 @@ def platform_processes(marker: str) -> dict[int, str]:
             command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        match = re.search(r"(?:services\.(\w+)|(gateway))\.service:", command)
-        if match:
-            found[int(entry.name)] = match.group(1) or match.group(2)
+        if service := service_of(command):
+            found[int(entry.name)] = service
         elif "dsi.cli run" in command:
             found[int(entry.name)] = "launcher"
         else:

@@ -204,12 +204,14 @@ def _still_open(channel) -> bool:
     """Whether a kept connection still stands: nothing waits to be read on it while it is idle. A broker that
     stopped or closed it said so, or its end came; a message written into it now could be lost unnoticed, as the
     operating system may take one write after the other end closed."""
-    sock = getattr(channel.connection.transport, "sock", None)
+    sock = getattr(getattr(channel.connection, "transport", None), "sock", None)
+    if sock is None:  # py-amqp let go of it: closed
+        return False
     try:
         getattr(sock, "fd", sock).recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)  # eventlet's socket wraps the OS one
     except BlockingIOError:
         return True
-    except (ValueError, AttributeError):  # a TLS socket takes no flags: trusted, as kombu's pool trusts it
+    except ValueError:  # a TLS socket takes no flags: trusted, as kombu's pool trusts it
         return True
     except OSError:
         return False
