@@ -23,6 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapp
 from sqlalchemy.pool import NullPool
 
 from dsi import settings
+from dsi.lifecycle import ReleasedWorkers
 from dsi.logs import Tracing
 from dsi.messaging import OutboxWriter, rpc
 from dsi.metrics import Metrics
@@ -393,6 +394,7 @@ class DatabaseHealth:
 
     metrics = Metrics()
     tracing = Tracing()
+    released_workers = ReleasedWorkers()
 
     @rpc
     def health(self):

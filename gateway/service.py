@@ -3,7 +3,7 @@ OpenAPI document), site/ (the public website) and console/ (staff) — on the pl
 from nameko.rpc import rpc
 
 from dsi.errors import Forbidden
-from dsi.lifecycle import GracefulStop
+from dsi.lifecycle import GracefulStop, ReleasedWorkers
 from dsi.logs import Tracing
 from dsi.metrics import Metrics, exposition
 
@@ -37,6 +37,7 @@ class GatewayService(DirectoryApi, ContentApi, SearchApi, MapApi, NewsletterApi,
     directory = RpcProxy("directory")
     security = WebSecurity()
     graceful_stop = GracefulStop()
+    released_workers = ReleasedWorkers()
     metrics = Metrics()  # dsi_http_* per route template; also served on METRICS_PORT when set
     tracing = Tracing()
     settings = SETTINGS

@@ -9,7 +9,7 @@ from nameko.events import EventDispatcher
 
 from dsi import events, redaction
 from dsi.errors import InvalidInput, NotFound
-from dsi.lifecycle import GracefulStop
+from dsi.lifecycle import GracefulStop, ReleasedWorkers
 from dsi.messaging import handles, rpc
 from dsi.logs import Tracing
 from dsi.metrics import Metrics
@@ -28,6 +28,7 @@ class SearchService:
     name = events.SEARCH
 
     graceful_stop = GracefulStop()
+    released_workers = ReleasedWorkers()
     index = SearchIndex()
     dispatch = EventDispatcher()
     metrics = Metrics()

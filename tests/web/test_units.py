@@ -171,7 +171,7 @@ def test_parts_in_parallel_answer_in_their_order_and_the_first_part_s_error_wins
 
 
 def test_a_cards_snippet_keeps_only_marks_and_is_left_out_when_it_only_repeats_the_place():
-    snippet = templating.environment.filters["card_snippet"]
+    snippet = templating._card_snippet
     place = {"city": "Łódź", "country_name": "Poland"}
     assert snippet({**place, "snippet": "Civic &amp; <mark>open</mark> data"}) == "Civic &amp; <mark>open</mark> data"
     assert snippet({**place, "snippet": "<mark>Łódź</mark>, Poland"}) == ""  # the card shows its place already
