@@ -1,6 +1,7 @@
 """Unit tier: the pieces of the website that need no broker (catalogues, search page state, CSRF tokens)."""
 import pytest
 from babel.messages.pofile import read_po
+from jinja2.runtime import new_context
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
@@ -177,3 +178,17 @@ def test_a_cards_snippet_keeps_only_marks_and_is_left_out_when_it_only_repeats_t
     assert snippet({**place, "snippet": "<mark>Łódź</mark>, Poland"}) == ""  # the card shows its place already
     assert snippet({**place, "snippet": "a <script>alert(1)</script> <mark>b</mark>"}) == "a  <mark>b</mark>"
     assert snippet({**place, "snippet": ""}) == "" and snippet(place) == ""
+
+
+def test_record_cards_escape_what_records_say_and_link_in_the_pages_language():
+    hostile = {"kind": "organisation", "id": 7, "name": '<b onmouseover="x">Name</b>', "city": "<i>Town</i>",
+               "country": "PL", "country_name": "Poland", "short_description": "a < b & \"c\""}
+    content = {"kind": "story", "id": 3, "url": '/stories/a"b', "name": "Story", "snippet": "Open <mark>data</mark>"}
+    context = new_context(templating.environment, "test", {}, {"lang": "pl"})
+    cards = templating._record_cards(context, [hostile, content])
+    assert '&lt;b onmouseover=&#34;x&#34;&gt;Name&lt;/b&gt;' in cards and "<b " not in cards
+    assert '<p class="place">&lt;i&gt;Town&lt;/i&gt;, Polska</p>' in cards
+    assert "<p>a &lt; b &amp; &#34;c&#34;</p>" in cards
+    assert 'href="/pl/organisations/7"' in cards and 'href="/pl/stories/a&#34;b"' in cards
+    assert '<p class="snippet">Open <mark>data</mark></p>' in cards
+    assert cards.count('<li class="card">') == 2 and cards.count("</li>") == 2
