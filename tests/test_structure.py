@@ -1,5 +1,5 @@
-"""The shape of the code: no import cycle among the platform's modules, and the shared package imports no
-service when it is imported."""
+"""The shape of the code: no import cycle among the platform's modules, the shared package imports no service when
+it is imported, and every service declares the shared package's dependencies that each worker needs."""
 import ast
 import subprocess
 import sys
@@ -78,3 +78,27 @@ def test_every_kind_is_complete_and_found_by_its_names():
         assert kind.links is None or kind.links in fields
         assert kind.path(7) == f"/{kind.segment}/7"
     assert kinds.segment_rule("c", owner="directory") == "<any(organisations,projects):c>"
+
+
+def test_every_service_declares_the_dependencies_each_worker_needs():
+    """Its workers' lines carry their request (Tracing), its figures count them (Metrics), and their objects are
+    freed when they end (ReleasedWorkers)."""
+    import inspect
+
+    from nameko.extensions import DependencyProvider
+
+    from dsi.lifecycle import ReleasedWorkers
+    from dsi.logs import Tracing
+    from dsi.metrics import Metrics
+    from dsi.platform import SERVICES, service_modules
+    from gateway.service import GatewayService
+
+    modules = {module.__name__.split(".")[1]: module for module in service_modules("service")}
+    assert set(modules) == set(SERVICES)
+    classes = [GatewayService] + [next(value for value in vars(module).values()
+                                       if inspect.isclass(value) and getattr(value, "name", None) == name)
+                                  for name, module in modules.items()]
+    for service in classes:
+        declared = {type(value) for _, value in inspect.getmembers(service)
+                    if isinstance(value, DependencyProvider)}
+        assert {Tracing, Metrics, ReleasedWorkers} <= declared, service.__name__
