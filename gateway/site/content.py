@@ -9,6 +9,7 @@ import mimetypes
 import re
 from html import unescape
 from pathlib import Path
+from urllib.parse import urlencode
 
 import nh3
 from markupsafe import Markup
@@ -55,6 +56,14 @@ def page_filters(request, kind: str) -> dict:
     filters = {name: value.strip() for name, value in request.args.items() if name in names and value.strip()}
     filters["page"] = int_arg(request, "page", 1, 1, 10_000)
     return filters
+
+
+def page_links(address: str, filters: dict, page: int, pages: int) -> dict[str, str | None]:
+    """The previous and next pages' addresses of a list page at `address` under its filters (None where there is
+    none): each filter encoded as a query parameter, the page last."""
+    shown = [(name, value) for name, value in filters.items() if name != "page"]
+    return {"previous_url": f"{address}?{urlencode([*shown, ('page', page - 1)])}" if page > 1 else None,
+            "next_url": f"{address}?{urlencode([*shown, ('page', page + 1)])}" if page < pages else None}
 
 
 def plain_text(html: str) -> str:
@@ -122,9 +131,10 @@ class ContentPages:
         filters = page_filters(request, kind)
         found = call(self.content.list_items, kind, {**filters, **fixed, "lang": lang, "per_page": PER_PAGE},
                      timeout=PAGE_TIMEOUT)
+        pages = max(1, -(-found["total"] // PER_PAGE))
         return render("content/list.html", request=request, kind=kind, segment=segment, title=title, found=found,
-                      filters=filters, path=path, choices=filter_choices(),
-                      pages=max(1, -(-found["total"] // PER_PAGE)))
+                      filters=filters, path=path, choices=filter_choices(), pages=pages,
+                      **page_links(i18n.localised(lang, path), filters, found["page"], pages))
 
     @page("/" + ITEM_SEGMENTS)
     def content_list(self, request, lang, segment):

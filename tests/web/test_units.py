@@ -9,6 +9,7 @@ from werkzeug.wrappers import Request
 from dsi.errors import Forbidden
 from gateway.common import csrf, http, i18n, templating
 from gateway.site import forms, views
+from gateway.site.content import page_links
 from gateway.translations import catalogues
 
 
@@ -192,3 +193,12 @@ def test_record_cards_escape_what_records_say_and_link_in_the_pages_language():
     assert 'href="/pl/organisations/7"' in cards and 'href="/pl/stories/a&#34;b"' in cards
     assert '<p class="snippet">Open <mark>data</mark></p>' in cards
     assert cards.count('<li class="card">') == 2 and cards.count("</li>") == 2
+
+
+def test_a_content_lists_page_links_keep_its_filters_encoded_and_exist_only_where_there_is_a_page():
+    filters = {"cluster": "health-and-care", "month": "2027-01", "category": "a&b=c é", "page": 2}
+    links = page_links("/pl/events", filters, 2, 3)
+    assert links["previous_url"] == "/pl/events?cluster=health-and-care&month=2027-01&category=a%26b%3Dc+%C3%A9&page=1"
+    assert links["next_url"] == "/pl/events?cluster=health-and-care&month=2027-01&category=a%26b%3Dc+%C3%A9&page=3"
+    assert page_links("/stories", {"page": 1}, 1, 1) == {"previous_url": None, "next_url": None}
+    assert page_links("/stories", {"page": 1}, 1, 2) == {"previous_url": None, "next_url": "/stories?page=2"}
