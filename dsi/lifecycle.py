@@ -181,17 +181,10 @@ class ReleasedWorkers(DependencyProvider):
     A streamed HTTP answer (an export, the sitemap) still calls the service's dependencies while it is sent, after
     its worker ended: its worker is left to the collector."""
 
-    def setup(self):
-        self.streaming = set()
-
     def worker_result(self, worker_ctx, result=None, exc_info=None):
+        # once the service's method has returned; no provider reads the service's attributes in its own
+        # worker_result or worker_teardown
         if getattr(result, "is_streamed", False):
-            self.streaming.add(worker_ctx)
-
-    def worker_teardown(self, worker_ctx):
-        # the last hook of a worker; no provider reads the service's attributes in its own teardown
-        if worker_ctx in self.streaming:
-            self.streaming.discard(worker_ctx)
             return
         worker_ctx.service.__dict__.clear()
         if isinstance(worker_ctx.entrypoint, HttpRequestHandler) and worker_ctx.args:
