@@ -21,19 +21,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.cpu_per_request import run_route  # noqa: E402
-from bench.load import build_mix, cpu_now, cpu_spent, servers, service_of  # noqa: E402
+from bench.load import build_mix, cpu_now, cpu_spent, running_commands, servers, service_of  # noqa: E402
 
 
 def build_processes(checkout: Path) -> dict[int, str]:
     """pid → service name of the `nameko run` processes started from `checkout`."""
-    found, config = {}, f"--config {checkout.resolve()}/"
-    for entry in Path("/proc").iterdir():
-        try:
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode() if entry.name.isdigit() else ""
-        except OSError:
-            continue
-        if "nameko run" in command and config in command:
-            found[int(entry.name)] = service_of(command)
+    config = f"--config {checkout.resolve()}/"
+    found = {pid: service_of(command) for pid, command in running_commands()
+             if "nameko run" in command and config in command}
     if not found:
         raise SystemExit(f"no service of {checkout} runs: start one with bench/cpu_per_request.py --keep there")
     return found

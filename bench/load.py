@@ -491,25 +491,32 @@ def service_of(command: str) -> str | None:
     return (match.group(1) or match.group(2)) if match else None
 
 
+def running_commands():
+    """(pid, command line) of every process whose command line can be read."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                yield int(entry.name), (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+
+
 def platform_processes(marker: str) -> dict[int, str]:
     """pid → a short name (a service's, "launcher", or the program's) of every process carrying `marker` in its
     environment."""
     found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for pid, command in running_commands():
         try:
-            if marker.encode() not in (entry / "environ").read_bytes():
+            if marker.encode() not in Path(f"/proc/{pid}/environ").read_bytes():
                 continue
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
         if service := service_of(command):
-            found[int(entry.name)] = service
+            found[pid] = service
         elif "dsi.cli run" in command:
-            found[int(entry.name)] = "launcher"
+            found[pid] = "launcher"
         else:
-            found[int(entry.name)] = Path(command.split()[-1]).name if command else "?"
+            found[pid] = Path(command.split()[-1]).name if command else "?"
     return found
 
 
