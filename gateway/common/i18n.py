@@ -87,3 +87,8 @@ def country_name(lang: str, code: str | None, fallback: str | None = None) -> st
     if not code:
         return fallback or ""
     return _territories(lang).get(code.upper()) or fallback or code
+
+
+def record_country(lang: str, record: dict) -> str:
+    """A record's country in `lang`: its code's name, or the name the record carries."""
+    return country_name(lang, record.get("country"), record.get("country_name"))

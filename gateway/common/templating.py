@@ -130,7 +130,7 @@ def _url(context, path: str) -> str:
 
 @pass_context
 def _country_of(context, item) -> str:
-    return i18n.country_name(_lang(context), item.get("country"), item.get("country_name"))
+    return i18n.record_country(_lang(context), item)
 
 
 @pass_context
@@ -259,7 +259,7 @@ def _record_card(lang: str, item: dict) -> str:
     card = [f'<li class="card"><p class="kind kind-{escape(kind)}">{_translation(lang, KIND_LABELS.get(kind, kind))}'
             f'</p><h3><a href="{escape(url)}">{escape(item["name"])}</a></h3>']
     if item.get("city") or item.get("country"):
-        country = i18n.country_name(lang, item.get("country"), item.get("country_name"))
+        country = i18n.record_country(lang, item)
         card.append(f'<p class="place">{escape(", ".join(filter(None, (item.get("city"), country))))}</p>')
     snippet = _card_snippet(item)
     if snippet:
