@@ -23,7 +23,8 @@ from dsi import redaction
 from dsi.settings import operations
 
 log = logging.getLogger(__name__)
-STARTED = "dsi.started"  # the WSGI environ key of the moment a request's worker began
+# WSGI environ keys: the moment a request came in, its id, and the (methods, template) of the route it reached
+STARTED, REQUEST_ID, ROUTE = "dsi.started", "dsi.request_id", "dsi.route"
 
 REQUEST_ID_HEADER = "X-Request-ID"
 CONTEXT_KEY = "request_id"  # nameko context data: sent as the `nameko.request_id` header of every RPC call
@@ -134,6 +135,25 @@ def configure(service: str, log_format: str = "text") -> None:
         logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
 
 
+def request_arrived(request) -> str:
+    """Marks an HTTP request as come in now, with its id (the client's X-Request-ID or a new one): its id."""
+    if REQUEST_ID not in request.environ:
+        request.environ[REQUEST_ID] = accepted_request_id(request.headers.get(REQUEST_ID_HEADER))
+        request.environ[STARTED] = time.perf_counter()
+    return request.environ[REQUEST_ID]
+
+
+def log_access(request, status: int, outcome: str) -> None:
+    """The access log (the web server's own line is off): address, status, time since the request came in and
+    outcome, under the request's id, secrets masked."""
+    took = (time.perf_counter() - request.environ.get(STARTED, time.perf_counter())) * 1000
+    worker_id, _current.request_id = request_id(), request.environ.get(REQUEST_ID)
+    try:
+        log.info("%s %s %s %.1f ms: %s", request.method, request.full_path.rstrip("?"), status, took, outcome)
+    finally:
+        _current.request_id = worker_id
+
+
 class Tracing(DependencyProvider):
     """`tracing = Tracing()` on a service: its workers' log lines carry the request id (from the HTTP request at
     the gateway, from the RPC caller's context data, or from the event's envelope) and the event id."""
@@ -149,9 +169,8 @@ class Tracing(DependencyProvider):
         entrypoint, request, event = worker_ctx.entrypoint, None, None
         if isinstance(entrypoint, HttpRequestHandler) and worker_ctx.args:
             request = worker_ctx.args[0]
-            worker_ctx.data[CONTEXT_KEY] = accepted_request_id(request.headers.get(REQUEST_ID_HEADER))
-            request.environ["dsi.request_id"] = worker_ctx.data[CONTEXT_KEY]
-            request.environ[STARTED] = time.perf_counter()
+            worker_ctx.data[CONTEXT_KEY] = request_arrived(request)
+            request.environ[ROUTE] = entrypoint.method, entrypoint.url  # as dsi.metrics labels it
         elif isinstance(entrypoint, EventHandler) and worker_ctx.args and isinstance(worker_ctx.args[0], dict):
             event = worker_ctx.args[0]
             if event.get("request_id"):
@@ -164,11 +183,7 @@ class Tracing(DependencyProvider):
         """One line per unit of work, so that every service a request passes through says so."""
         entrypoint, outcome = worker_ctx.entrypoint, "failed" if exc_info else "done"
         if isinstance(entrypoint, HttpRequestHandler) and worker_ctx.args:
-            # the access log too (the web server's own line is off): address, status and time, secrets masked
-            request = worker_ctx.args[0]
-            status = 500 if exc_info else getattr(result, "status_code", 200)
-            took = (time.perf_counter() - request.environ.get(STARTED, time.perf_counter())) * 1000
-            log.info("%s %s %s %.1f ms: %s", request.method, request.full_path.rstrip("?"), status, took, outcome)
+            log_access(worker_ctx.args[0], 500 if exc_info else getattr(result, "status_code", 200), outcome)
         elif isinstance(entrypoint, HttpRequestHandler):
             log.info("%s %s: %s", entrypoint.method, entrypoint.url, outcome)
         elif isinstance(entrypoint, Rpc):

@@ -97,6 +97,12 @@ class _Server:
             cls.port = None
 
 
+def count_http(route: str, method: str, code: int, seconds: float) -> None:
+    """An HTTP request answered: by a worker (Metrics), or by the gateway from memory (gateway/common/caching.py)."""
+    HTTP_REQUESTS.labels(route, method, str(code)).inc()
+    HTTP_DURATION.labels(route, method).observe(seconds)
+
+
 def _status_code(entrypoint, result, exc_info) -> int:
     """The status an HTTP entrypoint answers with, as nameko builds its response."""
     if exc_info is not None:
@@ -170,9 +176,8 @@ class Metrics(DependencyProvider):
         started = self.started.pop(worker_ctx, None)
         entrypoint = worker_ctx.entrypoint
         if isinstance(entrypoint, HttpRequestHandler) and started is not None:
-            code = _status_code(entrypoint, result, exc_info)
-            HTTP_REQUESTS.labels(entrypoint.url, entrypoint.method, str(code)).inc()
-            HTTP_DURATION.labels(entrypoint.url, entrypoint.method).observe(time.perf_counter() - started)
+            count_http(entrypoint.url, entrypoint.method, _status_code(entrypoint, result, exc_info),
+                       time.perf_counter() - started)
         elif isinstance(entrypoint, Rpc) and started is not None:
             outcome = "ok" if exc_info is None else (
                 "rejected" if isinstance(exc_info[1], entrypoint.expected_exceptions) else "error")

@@ -27,6 +27,7 @@ class Answer:
     stored_at: float
     etag: str
     modified_at: float = 0.0  # when an answer with this body was first kept (Last-Modified); stored_at when new
+    route: tuple[str, str] | None = None  # (methods, template) of the route that made it, as metrics label it
 
     @property
     def size(self) -> int:
@@ -63,13 +64,14 @@ class Answers:
     def __contains__(self, key: str) -> bool:
         return key in self._entries
 
-    def put(self, key: str, status: int, headers: Iterable[tuple[str, str]], body: bytes) -> Answer | None:
+    def put(self, key: str, status: int, headers: Iterable[tuple[str, str]], body: bytes,
+            route: tuple[str, str] | None = None) -> Answer | None:
         """Keep a good answer (2xx, not partial) as the last one for `key`; None when it is not kept."""
         if not 200 <= status < 300 or status == 206:
             return None
         now, etag, before = self.clock(), etag_of(body), self._entries.get(key)
         modified_at = before.modified_at if before is not None and before.etag == etag else now
-        answer = Answer(status, tuple((str(n), str(v)) for n, v in headers), body, now, etag, modified_at)
+        answer = Answer(status, tuple((str(n), str(v)) for n, v in headers), body, now, etag, modified_at, route)
         self.discard(key)
         if len(key) + answer.size > self.max_bytes:  # larger than the whole cache: never kept, nothing evicted for it
             return None

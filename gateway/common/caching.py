@@ -23,12 +23,13 @@ import uuid
 from eventlet.event import Event
 from nameko.extensions import DependencyProvider
 from werkzeug.http import http_date
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
-from dsi import events, fastjson, metrics
+from dsi import events, fastjson, logs, metrics
 from dsi.messaging import forgets_on
 
 from .. import answers as answers_module
+from ..answers import Answer
 
 FRESH_FOR = 30  # seconds a kept answer is fresh (max-age; a 304 from memory)
 REVALIDATE_WITHIN = 30  # seconds a cache may serve it while it asks again in the background
@@ -64,15 +65,41 @@ def private(request) -> bool:
             or any(name in request.args for name in TOKEN_ARGS))
 
 
-def kept(request) -> Response | None:
-    """The answer to a public read from memory while its kept answer is fresh — a 304 when the request's validator
-    names it, the answer itself otherwise; None to ask the owner."""
+def answering_from_memory(app):
+    """WSGI middleware before the routes: a public read whose kept answer is fresh is answered here, without a
+    worker — a 304 when the request's validator names it, the answer itself otherwise — with its request id,
+    access line and metrics as a worker's answer has them. A worker's routing, dependencies and hooks were a third
+    of the platform's CPU for such an answer (bench/RESULTS.md). Everything else goes on to the routes."""
+
+    def door(environ, start_response):
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return app(environ, start_response)
+        request = Request(environ)
+        request_id = logs.request_arrived(request)
+        answer = fresh_answer(request)
+        if answer is None:
+            return app(environ, start_response)
+        response = _from_memory(request, answer)
+        response.headers[logs.REQUEST_ID_HEADER] = request_id
+        logs.log_access(request, response.status_code, "from memory")
+        methods, template = answer.route or ("GET", request.path)
+        metrics.count_http(template, methods, response.status_code,
+                           time.perf_counter() - environ[logs.STARTED])
+        return response(environ, start_response)
+
+    return door
+
+
+def fresh_answer(request) -> Answer | None:
+    """The kept answer to a public read while it is fresh; None to ask the owner."""
     if private(request):
         return None
     answer = ANSWERS.get(key_of(request))
+    return answer if answer is not None and _fresh(answer, time.time()) else None
+
+
+def _from_memory(request, answer: Answer) -> Response:
     now = time.time()
-    if answer is None or not _fresh(answer, now):
-        return None
     if _unchanged_for(request, answer):
         return _not_modified(answer, now)
     response = Response(answer.body, status=answer.status, headers=answer.headers)
@@ -100,7 +127,8 @@ def remember(request, response: Response) -> Response:
         if request.method in ("GET", "HEAD") and 200 <= response.status_code < 300 or private(request):
             response.headers["Cache-Control"] = NO_STORE
         return response
-    answer = ANSWERS.put(key_of(request), response.status_code, _own_headers(response), response.get_data())
+    answer = ANSWERS.put(key_of(request), response.status_code, _own_headers(response), response.get_data(),
+                         request.environ.get(logs.ROUTE))
     response.headers.setdefault("Cache-Control", PUBLIC)
     if answer is None:
         return response

@@ -22,7 +22,7 @@ from werkzeug.wrappers import Request, Response
 
 from dsi import fastjson
 from dsi.errors import InvalidInput, PlatformError, RateLimited
-from dsi.logs import REQUEST_ID_HEADER
+from dsi.logs import REQUEST_ID, REQUEST_ID_HEADER
 from dsi.messaging import ChannelPublisher, ReplyListener, RequestChannels
 from dsi.validation import comma_list
 
@@ -112,16 +112,14 @@ def error_response(error: PlatformError) -> Response:
 
 def _answering(handler, on_error, max_body: tuple[int, str] | None = None):
     """`handler`, with every failure turned into `on_error(self, request, error, status)`; a public read answered
-    from memory while its kept answer is fresh, or from the last good answer when its owner does not answer, and
-    given its caching headers (common/caching).
+    from the last good answer when its owner does not answer, and given its caching headers (common/caching; while
+    its kept answer is fresh, the door answers it before any route, caching.answering_from_memory).
     `max_body`: (bytes, what the body is called) where the route takes more than MAX_BODY_BYTES."""
 
     @functools.wraps(handler)
     def wrapper(self, request, *args, **kwargs):
         if max_body:
             request.environ[BODY_LIMIT] = max_body
-        if (from_memory := caching.kept(request)) is not None:
-            return with_request_id(request, from_memory)
         try:
             bound_body(request)
             response = handler(self, request, *args, **kwargs)
@@ -153,7 +151,7 @@ def _answering(handler, on_error, max_body: tuple[int, str] | None = None):
 
 def with_request_id(request, answer):
     """The answer names the request's id (dsi.logs.Tracing), so a client can quote it to an operator."""
-    request_id = request.environ.get("dsi.request_id")
+    request_id = request.environ.get(REQUEST_ID)
     if request_id and isinstance(answer, Response):
         answer.headers[REQUEST_ID_HEADER] = request_id
     return answer

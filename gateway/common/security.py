@@ -20,6 +20,7 @@ from nameko.web.server import HttpOnlyProtocol, WebServer
 
 from dsi.settings import DEFAULT_PUBLIC_URL
 
+from . import caching
 from .http import HTTPS
 from .templating import SECURITY_HEADERS
 
@@ -130,8 +131,8 @@ class SecureWebServer(WebServer):
 
     def get_wsgi_app(self):
         config = self.container.config
-        return with_headers(super().get_wsgi_app(), str(config.get("PUBLIC_URL") or DEFAULT_PUBLIC_URL),
-                            int(config.get("PROXY_HOPS") or 0))
+        return with_headers(caching.answering_from_memory(super().get_wsgi_app()),
+                            str(config.get("PUBLIC_URL") or DEFAULT_PUBLIC_URL), int(config.get("PROXY_HOPS") or 0))
 
     def get_wsgi_server(self, sock, wsgi_app, protocol=HttpOnlyProtocol, debug=False):
         # No access line of eventlet's own: dsi.logs.Tracing writes one per request (status, time, request id,

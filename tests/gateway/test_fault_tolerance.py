@@ -181,6 +181,31 @@ def test_a_fresh_answer_is_served_from_memory_to_the_same_address_only(
     assert elsewhere.status_code == 503
 
 
+def test_a_fresh_answer_is_given_at_the_door_with_its_id_access_line_and_figures(
+        container_factory, directory_config, gateway_config, web_session, caplog):
+    """Before any route or worker: the access line says so, and the figures count it under its route."""
+    container_factory(DirectoryService, directory_config).start()
+    container_factory(GatewayService, gateway_config).start()
+    route = {"route": "/api/<any(organisations,projects):collection>", "method": "GET"}
+    counted = lambda code: REGISTRY.get_sample_value("dsi_http_requests_total", {**route, "code": code}) or 0  # noqa
+    before = {code: counted(code) for code in ("200", "304")}
+    caplog.set_level("INFO", logger="dsi.logs")
+    first = web_session.get("/api/organisations?per_page=3", headers={"X-Request-ID": "asked-1"})
+    again = web_session.get("/api/organisations?per_page=3", headers={"X-Request-ID": "asked-2"})
+    unchanged = web_session.get("/api/organisations?per_page=3", headers={"If-None-Match": first.headers["ETag"]})
+    assert (first.status_code, again.status_code, unchanged.status_code) == (200, 200, 304)
+    assert again.content == first.content and again.headers["X-Request-Id"] == "asked-2"
+    assert again.headers["X-Content-Type-Options"] == "nosniff" and again.headers["Access-Control-Allow-Origin"]
+    assert re.fullmatch(r"[0-9a-f]{32}", unchanged.headers["X-Request-Id"])
+    lines = [(record.getMessage(), record.request_id) for record in caplog.records
+             if record.getMessage().startswith("GET /api/organisations")]
+    assert [(message.split()[2], message.rsplit(": ", 1)[1], request_id) for message, request_id in lines] == [
+        ("200", "done", "asked-1"), ("200", "from memory", "asked-2"),
+        ("304", "from memory", unchanged.headers["X-Request-Id"])]
+    assert (counted("200") - before["200"], counted("304") - before["304"]) == (2, 1)
+    assert REGISTRY.get_sample_value("dsi_http_request_duration_seconds_count", route) >= 3
+
+
 @pytest.mark.parametrize("lang, notice", [
     ("en", "This page may be out of date"), ("de", "Diese Seite ist möglicherweise nicht aktuell"),
     ("fr", "Cette page n’est peut-être pas à jour"), ("it", "Questa pagina potrebbe non essere aggiornata"),
@@ -206,10 +231,10 @@ def test_a_published_change_makes_kept_answers_out_of_date(
     request = Request(EnvironBuilder(path="/api/organisations", query_string="per_page=5",
                                      base_url=f"http://127.0.0.1:{web_config_port}",
                                      headers={"If-None-Match": fresh.headers["ETag"]}).get_environ())
-    assert caching.kept(request).status_code == 304  # answered from memory
+    assert caching.fresh_answer(request).etag == fresh.headers["ETag"]  # answered from memory
 
     event_dispatcher(rabbit_config)("directory", "record_published", {"kind": "organisation", "id": 1})
-    wait_for(lambda: caching.kept(request) is None, 10)  # the next request asks the directory
+    wait_for(lambda: caching.fresh_answer(request) is None, 10)  # the next request asks the directory
     assert web_session.get("/api/organisations?per_page=5").json() == fresh.json()
 
 
