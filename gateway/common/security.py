@@ -9,7 +9,8 @@ origins; and the refusal of cross-site writes before any route runs:
 
 nameko shares one WebServer per container, found by its sharing key; `SecureWebServer` takes that key, and the
 `WebSecurity` dependency declares it so that it is bound before any http entrypoint (nameko binds dependencies
-first): every http entrypoint of the gateway is then served through it.
+first): every http entrypoint of the gateway is then served through it. Inside these headers and before the
+routes, a fresh kept answer is given from memory (caching.answering_from_memory).
 """
 import json
 import socket
