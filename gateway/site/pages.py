@@ -134,7 +134,7 @@ class PublicPages:
             lambda: about_record(self.content, self.parts.get("written about", lambda: optional(
                 self.content.records_written_about)), kind.name, record_id, lang))
         return render(kind.template("page"), request=request, record=record,
-                      country=views.country_name(lang, record["country"], record["country_name"]),
+                      country=i18n.record_country(lang, record),
                       map=views.map_point(record["latitude"], record["longitude"]), about=about)
 
     # --- joining the network ----------------------------------------------------------------------------------
