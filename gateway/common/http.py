@@ -288,15 +288,31 @@ def _call(method, *args, timeout: float, **kwargs):
 def in_parallel(*parts):
     """Each of `parts` (functions of no argument, such as RPC calls) at the same time, each but the last in a green
     thread of its own, so that their owners answer together rather than one after the other; their results in
-    order, or the first part's error."""
-    threads = [eventlet.spawn(part) for part in parts[:-1]]
+    order, or the first part's error, raised on the caller's green thread (which answers for it)."""
+    threads = [eventlet.spawn(_outcome, part) for part in parts[:-1]]
     try:
         last = parts[-1]()  # the last on this green thread: one spawn fewer, the same concurrency
     except Exception:
         for thread in threads:  # an earlier part's error first, as their order says
-            thread.wait()
+            _result(thread)
         raise
-    return [thread.wait() for thread in threads] + [last]
+    return [_result(thread) for thread in threads] + [last]
+
+
+def _outcome(part) -> tuple[Exception | None, object]:
+    """A part's (error, result). Its error is a value here: eventlet writes a traceback to the log for every green
+    thread that ends with one, even a record that does not exist (a 404)."""
+    try:
+        return None, part()
+    except Exception as error:
+        return error, None
+
+
+def _result(thread):
+    error, result = thread.wait()
+    if error is not None:
+        raise error
+    return result
 
 
 def optional(method, *args, timeout: float = 5):

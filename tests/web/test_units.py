@@ -1,4 +1,5 @@
 """Unit tier: the pieces of the website that need no broker (catalogues, search page state, CSRF tokens)."""
+import eventlet
 import pytest
 from babel.messages.pofile import read_po
 from jinja2.runtime import new_context
@@ -170,6 +171,17 @@ def test_parts_in_parallel_answer_in_their_order_and_the_first_part_s_error_wins
         http.in_parallel(failing("first"), failing("last"))
     with pytest.raises(ValueError, match="last"):
         http.in_parallel(lambda: 1, failing("last"))
+
+
+def test_a_part_s_error_in_its_own_green_thread_writes_no_traceback_of_eventlet_s(capfd):
+    """The caller answers for the error (a 404, a 503); eventlet printed every spawned part's error besides."""
+    def missing():
+        raise ValueError("no such record")
+
+    with pytest.raises(ValueError, match="no such record"):
+        http.in_parallel(missing, lambda: 1)
+    eventlet.sleep(0.01)  # the hub runs what it had left of the part's thread
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_a_cards_snippet_keeps_only_marks_and_is_left_out_when_it_only_repeats_the_place():
