@@ -23,10 +23,10 @@ from pathlib import Path  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
 
-from tests.chaos.broker import free_port, start_broker  # noqa: E402
+from tests.chaos.broker import start_broker  # noqa: E402
 from tests.chaos.load import (VICTIMS, Approver, Load, copies_sent_twice, dsi, kill_and_wait,  # noqa: E402
                               mails_made_twice, moderation_queue, spool_waiting)
-from tests.processes import LaunchedPlatform, wait_for  # noqa: E402
+from tests.processes import LaunchedPlatform, free_port, wait_for  # noqa: E402
 
 
 

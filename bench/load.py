@@ -36,7 +36,6 @@ import re
 import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -55,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 from dsi import vocab  # noqa: E402
 from dsi.database import create_databases, drop_databases  # noqa: E402
 from services.directory.commands import default_data_path  # noqa: E402
+from tests.processes import free_port  # noqa: E402
 
 RABBIT_API = "http://127.0.0.1:15672/api"
 RABBIT_AUTH = ("guest", "guest")
@@ -105,12 +105,6 @@ function done(summary, latency, requests)
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def say(message: str) -> None:

@@ -38,17 +38,12 @@ from dsi.database import is_postgresql, make_engine  # noqa: E402
 from dsi.migrations import upgrade  # noqa: E402
 from services.newsletter import editions, sending  # noqa: E402
 from services.newsletter.dependencies import Mailer, Settings  # noqa: E402
+from tests.processes import free_port  # noqa: E402
 from services.newsletter.models import Edition, Subscriber  # noqa: E402
 from services.newsletter.smtp import Pacer  # noqa: E402
 
 LANGUAGES = ("en", "de", "fr", "it", "es", "ca", "pl")
 AREAS = ("health-and-care", "skills-and-learning", "digital-democracy", "science")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_port(port: int) -> None:

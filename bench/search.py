@@ -40,6 +40,7 @@ from services.search.engine import SearchEngine  # noqa: E402
 from services.search.models import FACETS, document  # noqa: E402
 from services.search.schemas import parse_params  # noqa: E402
 from services.search.text import Terms, distance  # noqa: E402
+from tests.processes import free_port  # noqa: E402
 
 AMQP_HOST = "127.0.0.1"
 MANAGEMENT = "http://127.0.0.1:15672/api"
@@ -394,7 +395,7 @@ def run(args, scratch: Path) -> int:
     big.backend.close()
 
     print("\n[3a] services on the real data (directory + search + gateway processes)")
-    port = 18000 + random.randint(0, 999)
+    port = free_port()
     from dsi.migrations import upgrade
     content_url = f"sqlite:///{scratch}/content.db"  # search builds its index from content too (empty here)
     upgrade("content", content_url)

@@ -21,12 +21,14 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 import requests  # noqa: E402
 from kombu import Connection, Exchange, Queue  # noqa: E402
+from nameko.constants import WEB_SERVER_CONFIG_KEY  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
 
 from dsi.database import create_databases, drop_databases, make_engine  # noqa: E402
 from dsi.migrations import service_metadata, upgrade  # noqa: E402
+from tests.processes import free_port_block  # noqa: E402
 
 # The settings every service reads from the environment: a fresh key per run (the suite runs in production
 # mode, so the services' start-up check of SECRET_KEY is exercised too). Subprocesses inherit it.
@@ -66,7 +68,9 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture
 def web_config(web_config, tmp_path):
-    """nameko's web config, with the gateway's spool in the test's own folder."""
+    """nameko's web config, with the gateway's spool in the test's own folder, on a port no outgoing connection
+    takes (nameko's own is drawn from the ephemeral range)."""
+    web_config[WEB_SERVER_CONFIG_KEY] = f"127.0.0.1:{free_port_block(1)}"
     web_config["SPOOL_DIR"] = str(tmp_path / "spool")
     return web_config
 
@@ -205,9 +209,8 @@ def browser():
 
 @pytest.fixture
 def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free port, and the one after it free too (a platform's gateway and its mail sink)."""
+    return free_port_block(2)
 
 
 @pytest.fixture

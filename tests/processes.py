@@ -3,16 +3,15 @@ them, run several, or drive them from a browser (Playwright blocks the test's th
 running in the test's own eventlet hub)."""
 import ctypes
 import os
+import random
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.parse
 import uuid
 from pathlib import Path
-
-import random
-import socket
 
 import requests
 
@@ -86,11 +85,23 @@ def wait_for(condition, seconds: float, step: float = 0.2):
     return eventually(condition, seconds, step)
 
 
+def _ports_no_connection_takes() -> range:
+    """The ports below the kernel's ephemeral range. A port found free in that range can be taken, before the
+    service binds it, by any process's outgoing connection (the other half of the suite connecting to RabbitMQ)."""
+    try:
+        ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral = 32768
+    return range(20000, ephemeral if ephemeral > 24000 else 60000)
+
+
 def free_port_block(size: int = 16) -> int:
-    """The first of `size` consecutive free ports: `dsi run` serves each process's metrics from METRICS_PORT up,
-    and platforms launched side by side (tests in parallel, a `make run` beside the suite) must not collide."""
+    """The first of `size` consecutive free ports, drawn at random so that platforms launched side by side (tests
+    in parallel, a `make run` beside the suite) do not collide; `dsi run` serves each process's metrics from
+    METRICS_PORT up."""
+    ports = _ports_no_connection_takes()
     for _ in range(200):
-        first = random.randrange(20000, 60000 - size)
+        first = random.randrange(ports.start, ports.stop - size)
         try:
             for port in range(first, first + size):
                 with socket.socket() as sock:
@@ -99,6 +110,10 @@ def free_port_block(size: int = 16) -> int:
         except OSError:
             continue
     raise RuntimeError("no block of free ports found")
+
+
+def free_port() -> int:
+    return free_port_block(1)
 
 
 class LaunchedPlatform:

@@ -7,7 +7,6 @@ axe run each; a failure lists every violation of every page at once.
 """
 import json
 import re
-import socket
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from tests.browser.conftest import SERVICES
 from tests.factories import organisation_body, project_body
 from tests.helpers import eventually, publish
 from tests.newsletter.conftest import Sink, newsletter_config
-from tests.processes import nameko_run, stop, wait_until_it_answers
+from tests.processes import free_port, nameko_run, stop, wait_until_it_answers
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules/axe-core/axe.min.js"
@@ -35,12 +34,6 @@ ADMIN = {"email": "admin@example.org", "role": "admin", "password": "a long admi
 SERIOUS = ("serious", "critical")
 
 pytestmark = pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed: run `make setup` (npm ci)")
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -77,9 +70,9 @@ def platform(request, vhost_pipeline, tmp_path_factory):
         accounts.create_staff(session, ADMIN)
     moderation.dispose()
 
-    port = _port()
+    port = free_port()
     rabbit = request.config.getoption("RABBIT_AMQP_URI")
-    sink = Sink(_port(), folder / "mail")
+    sink = Sink(free_port(), folder / "mail")
     with vhost_pipeline.get() as vhost:
         config = {**newsletter_config(sink.port), "AMQP_URI": f"{rabbit.rsplit('/', 1)[0]}/{vhost}",
                   "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "SPOOL_DIR": str(folder / "spool"),

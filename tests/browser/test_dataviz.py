@@ -7,7 +7,6 @@ search service's dataviz functions over a real index, behind a stand-in for the 
 gateway's rooms carry the routes; then the `viz` fixture becomes the whole platform).
 """
 import json
-import socket
 import subprocess
 import sys
 import threading
@@ -23,7 +22,7 @@ from werkzeug.wrappers import Response
 
 from tests.factories import project_body
 from tests.helpers import eventually, publish
-from tests.processes import stop, wait_until_it_answers
+from tests.processes import free_port, stop, wait_until_it_answers
 from tests.search.test_search_real_data import REAL_EXPORT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,9 +41,7 @@ FILTERS = [
 def viz():
     """The views over the real data, served by their own process (Playwright blocks this one's eventlet hub
     while it waits for the browser); the base URL."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     process = subprocess.Popen([sys.executable, str(ROOT / "bench/dataviz_site.py"), "--port", str(port)],
                                stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"

@@ -16,17 +16,11 @@ from pathlib import Path
 
 import requests
 
-from tests.processes import _die_with_parent
+from tests.processes import _die_with_parent, free_port
 
 RABBITMQ_BIN = Path(os.environ.get("RABBITMQ_BIN", "/usr/lib/rabbitmq/bin"))
 SHARED_AMQP = "pyamqp://guest:guest@127.0.0.1:5672/"
 SHARED_MANAGEMENT = "http://guest:guest@127.0.0.1:15672"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def port_answers(port: int) -> bool:

@@ -1,8 +1,8 @@
 """The whole platform as separate processes under `dsi run` supervision, on a RabbitMQ broker of its own."""
 import pytest
 
-from tests.chaos.broker import free_port, start_broker
-from tests.processes import LaunchedPlatform
+from tests.chaos.broker import start_broker
+from tests.processes import LaunchedPlatform, free_port
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """Rate limits and login limits across two gateway instances: shared through Redis (REDIS_URL; the server on this
 machine, a random key prefix per test), each instance's own without it."""
 import re
-import socket
 import uuid
 
 import pytest
@@ -13,14 +12,9 @@ from gateway.service import GatewayService
 from services.directory.service import DirectoryService
 from services.moderation.service import ModerationService
 from tests.factories import organisation_body
+from tests.processes import free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -46,7 +40,7 @@ def two_gateways(container_factory, rabbit_config, tmp_path):
         container_factory(ModerationService, base).start()
         addresses = []
         for _ in range(2):
-            port = _port()
+            port = free_port()
             container_factory(GatewayService, {**base, "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
                                                "RATE_LIMITS": {"submit": "3/hour", "login": "2/minute"},
                                                **settings}).start()
@@ -93,8 +87,5 @@ def test_with_redis_login_attempts_count_across_replicas(two_gateways, prefix):
 
 def test_an_unreachable_redis_refuses_to_stop_the_site(two_gateways, prefix):
     # Redis down: limits cannot be counted, and the requests still get through (logged as an error)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed = sock.getsockname()[1]
-    first, _ = two_gateways(REDIS_URL=f"redis://127.0.0.1:{closed}/0", RATE_LIMIT_PREFIX=prefix)
+    first, _ = two_gateways(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0", RATE_LIMIT_PREFIX=prefix)
     assert [submit(first).status_code for _ in range(4)] == [202] * 4
