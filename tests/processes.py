@@ -92,7 +92,9 @@ def _ports_no_connection_takes() -> range:
         ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     except (OSError, ValueError, IndexError):
         ephemeral = 32768
-    return range(20000, ephemeral if ephemeral > 24000 else 60000)
+    if ephemeral < 24000:  # too few ports below it: drawn from a wide range, taking the small risk
+        return range(20000, 60000)
+    return range(20000, ephemeral)
 
 
 def free_port_block(size: int = 16) -> int:
