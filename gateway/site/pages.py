@@ -9,7 +9,6 @@ import secrets
 import uuid
 
 import eventlet
-from eventlet import tpool
 
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
@@ -276,9 +275,9 @@ class PublicPages:
 
 
 def _prepare_places() -> None:
-    """The gazetteer's index takes a second or two to build: while the visitor fills the form in, in an OS thread
-    so that the hub keeps serving (a no-op once built)."""
-    eventlet.spawn_n(tpool.execute, places.load)
+    """The gazetteer's index takes seconds to build: built while the visitor fills the form in (a no-op once
+    built; `places` builds it on an OS thread, so that the hub keeps serving)."""
+    eventlet.spawn_n(places.load)
 
 
 def _report_answer(request, status: int, error: PlatformError | None = None, headers=None,

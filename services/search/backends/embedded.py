@@ -12,11 +12,10 @@ import time
 from pathlib import Path
 from typing import Iterable
 
-import eventlet
-from eventlet import tpool
 from tantivy import Document, FieldType, Index, Occur, Order, Query, SchemaBuilder
 
 from dsi import fastjson
+from dsi.threads import off_the_loop
 
 from .. import tiles
 from ..models import FACETS, sort_key
@@ -170,7 +169,7 @@ class _Generation:
 
     def commit(self) -> None:
         target = self.puts
-        _off_the_loop(self.writer.commit)  # mostly fsync (30–150 ms on a busy disk): searches go on meanwhile
+        off_the_loop(self.writer.commit)  # mostly fsync (30–150 ms on a busy disk): searches go on meanwhile
         self.index.reload()
         self.committed = target
 
@@ -274,12 +273,12 @@ class EmbeddedBackend:
 
     def together(self, work):
         """`work`'s searches on one OS thread, one hop from the event loop for all of them."""
-        return _off_the_loop(work)
+        return off_the_loop(work)
 
     def find(self, find: Find) -> Found:
         # on an OS thread: tantivy releases the GIL, so the service's other requests go on meanwhile, on the
         # other cores (run on the hub, every search stalled every other one: the service answered one at a time)
-        return _off_the_loop(lambda: self._find(find))
+        return off_the_loop(lambda: self._find(find))
 
     def _find(self, find: Find) -> Found:
         generation = self._live
@@ -480,27 +479,6 @@ def _filtered(find: Find):
 def _placed(bbox) -> list:
     """Records with a position: the box asks for one already."""
     return [] if bbox is not None else [Query.range_query(SCHEMA, "latitude", FieldType.Float, -90.0, 90.0)]
-
-
-_os_threading = eventlet.patcher.original("threading")
-_this_thread = _os_threading.local()  # per OS thread, even where eventlet patched `threading`
-
-
-def _off_the_loop(work):
-    """Run blocking native work in a thread when eventlet runs the process (tantivy releases the GIL), so the
-    service's other greenthreads keep answering; call it directly anywhere else, and on that thread already
-    (work made of several searches takes one hop, not one per search)."""
-    if eventlet.patcher.is_monkey_patched("thread") and not getattr(_this_thread, "off_the_loop", False):
-        return tpool.execute(_marked_off_the_loop, work)
-    return work()
-
-
-def _marked_off_the_loop(work):
-    _this_thread.off_the_loop = True
-    try:
-        return work()
-    finally:
-        _this_thread.off_the_loop = False
 
 
 def _rank(doc) -> int:
