@@ -456,8 +456,32 @@ def _list_filter_values(kind: kinds.Kind, filters: dict) -> dict[str, list[str]]
             problem = f"{kind.label} have no filter {name!r}." if name in LIST_FILTERS else f"Unknown filter {name!r}."
             raise InvalidInput(problem, {name: f"the filters of {kind.plural} are {', '.join(own)}"})
         if values:
-            found[name] = [value.upper() for value in values] if name == "country" else values
+            found[name] = _stored_values(name, values)
     return {name: found[name] for name in LIST_FILTERS if name in found}
+
+
+# the list filters whose values come from a vocabulary (a tag is any word)
+_FILTER_VOCABULARIES = {"area": vocab.SOCIAL_AREAS, "technology": vocab.TECHNOLOGIES, "focus": vocab.DSI_FOCUS,
+                        "type": vocab.ORGANISATION_TYPES}
+
+
+def _stored_values(name: str, values: list[str]) -> list[str]:
+    """A filter's values as records hold them: a country's code in capitals, a vocabulary's slug (of its label,
+    slug or 2017 name). A value no record can hold is refused, as the search refuses it: "none matched" would
+    hide the typo."""
+    if name == "country":
+        unknown = [value for value in values if not countries.is_code(value)]
+        if unknown:
+            raise InvalidInput(f"Unknown country code {unknown[0]!r}.", {name: "expected ISO 3166-1 alpha-2 codes"})
+        return [value.upper() for value in values]
+    vocabulary = _FILTER_VOCABULARIES.get(name)
+    if vocabulary is None:
+        return values
+    slugs = [vocab.to_slug(vocabulary, value) for value in values]
+    if None in slugs:
+        unknown = values[slugs.index(None)]
+        raise InvalidInput(f"Unknown {name} {unknown!r}.", {name: f"expected one of: {', '.join(vocabulary)}"})
+    return slugs
 
 
 @functools.lru_cache(maxsize=None)  # at most 2 dialects × 64 sets of filters

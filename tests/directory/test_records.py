@@ -209,6 +209,22 @@ def test_a_filter_of_another_kind_is_refused_not_answered_empty(session):
         assert name not in own and {"country", "tag"} <= set(own)
 
 
+def test_a_filter_value_no_record_can_hold_is_refused_and_a_label_is_read_as_its_slug(session, outbox):
+    """A typo in a filter's value would answer "none matched": it is refused, naming the filter, as the search
+    refuses it. A vocabulary's label or 2017 name means its slug, and a country code is read in any case."""
+    submitted = records.submit(session, outbox, project_body(country="PL", social_areas=["Health and care"]), URL)
+    session.commit()
+    decide(session, outbox, submitted["id"], events.SUBMISSION_APPROVED)
+    for kind, name, value in [("project", "country", "ZZ"), ("project", "area", "health"),
+                              ("project", "technology", "telepathy"), ("project", "focus", "nonsense"),
+                              ("organisation", "type", "guild")]:
+        with pytest.raises(InvalidInput) as refused:
+            records.list_published(session, kind, {name: ["PL" if name == "country" else "", value]})
+        assert value in refused.value.message and name in refused.value.details
+    assert records.list_published(session, "project", {"area": ["Health and care"], "country": ["pl"]})["total"] == 1
+    assert records.list_published(session, "project", {"tag": ["anything at all"]})["total"] == 0
+
+
 FILTERED_LISTS = [
     ("project", {}), ("organisation", {}), ("project", {"country": ["es", "PL"]}),
     ("organisation", {"type": ["for-profit-business", "academia-research-organisation"]}),
