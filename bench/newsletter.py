@@ -38,9 +38,9 @@ from dsi.database import is_postgresql, make_engine  # noqa: E402
 from dsi.migrations import upgrade  # noqa: E402
 from services.newsletter import editions, sending  # noqa: E402
 from services.newsletter.dependencies import Mailer, Settings  # noqa: E402
-from tests.processes import free_port  # noqa: E402
 from services.newsletter.models import Edition, Subscriber  # noqa: E402
 from services.newsletter.smtp import Pacer  # noqa: E402
+from tests.processes import free_port  # noqa: E402
 
 LANGUAGES = ("en", "de", "fr", "it", "es", "ca", "pl")
 AREAS = ("health-and-care", "skills-and-learning", "digital-democracy", "science")

@@ -27,22 +27,25 @@ from dsi.validation import MAX_ID, parse_model
 MAX_TAGS = 30
 
 
-def _in(vocabulary: dict[str, str]):
-    def check(value: str) -> str:
-        slug = vocab.to_slug(vocabulary, value)
-        if slug is None:
-            shown = "; ".join(list(vocabulary.values())[:20])
-            raise ValueError(f"unknown value {value[:80]!r}; expected one of: {shown}")
-        return slug
+def vocabulary_slug(vocabulary: dict[str, str], value: str) -> str:
+    """The slug of `value` (a label, slug or 2017 name) in `vocabulary`; a ValueError that shows its labels if none."""
+    slug = vocab.to_slug(vocabulary, value)
+    if slug is None:
+        shown = "; ".join(list(vocabulary.values())[:20])
+        raise ValueError(f"unknown value {value[:80]!r}; expected one of: {shown}")
+    return slug
 
-    return AfterValidator(check)
+
+def _in(vocabulary: dict[str, str]):
+    return AfterValidator(lambda value: vocabulary_slug(vocabulary, value))
 
 
 def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-def _country(value: str) -> str:
+def country_code(value: str) -> str:
+    """An ISO 3166-1 alpha-2 code in capitals; a ValueError if `value` is none."""
     if not countries.is_code(value):
         raise ValueError("expected an ISO 3166-1 alpha-2 country code, like ES or PL")
     return value.upper()
@@ -117,7 +120,7 @@ Name = Annotated[str, Field(min_length=2, max_length=200), Inert]
 ShortText = Annotated[str, Field(min_length=1, max_length=300), Inert]
 LongText = Annotated[str, AfterValidator(inert_long)]
 Url = Annotated[str, Field(max_length=500), AfterValidator(normalise_website)]
-Country = Annotated[str, Field(min_length=2, max_length=2), AfterValidator(_country)]
+Country = Annotated[str, Field(min_length=2, max_length=2), AfterValidator(country_code)]
 SocialArea = Annotated[str, Field(max_length=100), _in(vocab.SOCIAL_AREAS)]
 Technology = Annotated[str, Field(max_length=100), _in(vocab.TECHNOLOGIES)]
 Focus = Annotated[str, Field(max_length=100), _in(vocab.DSI_FOCUS)]

@@ -16,7 +16,7 @@ from dsi.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dsi.clock import iso, utcnow
 from dsi.database import ListTotals, json_rows, known_total
 from dsi.sanitise import clean_html
-from dsi.schemas import parse_fields, parse_submission
+from dsi.schemas import country_code, parse_fields, parse_submission, vocabulary_slug
 
 from .models import Record, RecordLink, RecordTerm, Submission
 from .schemas import LIST_FIELDS, list_item_of, public_record, public_view, submission_status
@@ -460,28 +460,27 @@ def _list_filter_values(kind: kinds.Kind, filters: dict) -> dict[str, list[str]]
     return {name: found[name] for name in LIST_FILTERS if name in found}
 
 
-# the list filters whose values come from a vocabulary (a tag is any word)
-_FILTER_VOCABULARIES = {"area": vocab.SOCIAL_AREAS, "technology": vocab.TECHNOLOGIES, "focus": vocab.DSI_FOCUS,
-                        "type": vocab.ORGANISATION_TYPES}
+# how each list filter's values are read as records hold them, by the submissions' own checks (a tag is any word)
+_FILTER_VALUES = {"country": country_code, "area": functools.partial(vocabulary_slug, vocab.SOCIAL_AREAS),
+                  "technology": functools.partial(vocabulary_slug, vocab.TECHNOLOGIES),
+                  "focus": functools.partial(vocabulary_slug, vocab.DSI_FOCUS),
+                  "type": functools.partial(vocabulary_slug, vocab.ORGANISATION_TYPES)}
 
 
 def _stored_values(name: str, values: list[str]) -> list[str]:
     """A filter's values as records hold them: a country's code in capitals, a vocabulary's slug (of its label,
     slug or 2017 name). A value no record can hold is refused, as the search refuses it: "none matched" would
     hide the typo."""
-    if name == "country":
-        unknown = [value for value in values if not countries.is_code(value)]
-        if unknown:
-            raise InvalidInput(f"Unknown country code {unknown[0]!r}.", {name: "expected ISO 3166-1 alpha-2 codes"})
-        return [value.upper() for value in values]
-    vocabulary = _FILTER_VOCABULARIES.get(name)
-    if vocabulary is None:
+    read = _FILTER_VALUES.get(name)
+    if read is None:
         return values
-    slugs = [vocab.to_slug(vocabulary, value) for value in values]
-    if None in slugs:
-        unknown = values[slugs.index(None)]
-        raise InvalidInput(f"Unknown {name} {unknown!r}.", {name: f"expected one of: {', '.join(vocabulary)}"})
-    return slugs
+    stored = []
+    for value in values:
+        try:
+            stored.append(read(value))
+        except ValueError as error:
+            raise InvalidInput(f"Unknown {name} {value[:80]!r}.", {name: str(error)}) from None
+    return stored
 
 
 @functools.lru_cache(maxsize=None)  # at most 2 dialects × 64 sets of filters
