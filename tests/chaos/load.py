@@ -151,9 +151,11 @@ def kill_and_wait(platform, victim: str, seconds: float = 120) -> float:
     return time.monotonic() - killed_at
 
 
-def answers_over_rpc(platform, service: str, timeout: float = 1.0) -> bool:
+def answers_over_rpc(platform, service: str, timeout: float = 15.0) -> bool:
     """The service's health RPC answers, asked from this process: unlike `dsi ping` (a new Python process each
-    time, a second or more of the figure on a busy machine) it measures the service, not the asking."""
+    time, a second or more of the figure on a busy machine) it measures the service, not the asking. The call
+    waits in the service's queue behind what the load sent meanwhile, so it is given time: with a short timeout
+    a busy machine's backlog outlasts every try, and each try leaves one more call in the queue."""
     try:
         with ClusterRpcProxy({"AMQP_URI": platform.env["AMQP_URI"]}, timeout=timeout) as cluster:
             getattr(cluster, service).health()
