@@ -36,7 +36,16 @@ def vocabulary_slug(vocabulary: dict[str, str], value: str) -> str:
     return slug
 
 
-def _in(vocabulary: dict[str, str]):
+def cluster_slug(value: str) -> str:
+    """The slug of one of the six clusters, by slug or label; a ValueError that lists them if `value` is none."""
+    slug = vocab.to_slug(vocab.SOCIAL_AREAS, value)
+    if slug not in vocab.CLUSTERS:
+        raise ValueError(f"unknown cluster {value[:80]!r}; expected one of: {', '.join(vocab.CLUSTERS)}")
+    return slug
+
+
+def in_vocabulary(vocabulary: dict[str, str]) -> AfterValidator:
+    """A field's check that its value is one of `vocabulary`'s, normalised to its slug."""
     return AfterValidator(lambda value: vocabulary_slug(vocabulary, value))
 
 
@@ -47,7 +56,7 @@ def _unique(values: list[str]) -> list[str]:
 def country_code(value: str) -> str:
     """An ISO 3166-1 alpha-2 code in capitals; a ValueError if `value` is none."""
     if not countries.is_code(value):
-        raise ValueError("expected an ISO 3166-1 alpha-2 country code, like ES or PL")
+        raise ValueError(f"unknown country code {value[:80]!r}; expected an ISO 3166-1 alpha-2 code, like ES or PL")
     return value.upper()
 
 
@@ -121,9 +130,9 @@ ShortText = Annotated[str, Field(min_length=1, max_length=300), Inert]
 LongText = Annotated[str, AfterValidator(inert_long)]
 Url = Annotated[str, Field(max_length=500), AfterValidator(normalise_website)]
 Country = Annotated[str, Field(min_length=2, max_length=2), AfterValidator(country_code)]
-SocialArea = Annotated[str, Field(max_length=100), _in(vocab.SOCIAL_AREAS)]
-Technology = Annotated[str, Field(max_length=100), _in(vocab.TECHNOLOGIES)]
-Focus = Annotated[str, Field(max_length=100), _in(vocab.DSI_FOCUS)]
+SocialArea = Annotated[str, Field(max_length=100), in_vocabulary(vocab.SOCIAL_AREAS)]
+Technology = Annotated[str, Field(max_length=100), in_vocabulary(vocab.TECHNOLOGIES)]
+Focus = Annotated[str, Field(max_length=100), in_vocabulary(vocab.DSI_FOCUS)]
 
 
 def _written_as_a_date(value):
@@ -175,8 +184,8 @@ class RecordFields(BaseModel):
 
 class OrganisationFields(RecordFields):
     address: LongText = Field(default="", max_length=500)
-    organisation_type: Annotated[str, _in(vocab.ORGANISATION_TYPES)] | None = None
-    organisation_size: Annotated[str, _in(vocab.ORGANISATION_SIZES)] | None = None
+    organisation_type: Annotated[str, in_vocabulary(vocab.ORGANISATION_TYPES)] | None = None
+    organisation_size: Annotated[str, in_vocabulary(vocab.ORGANISATION_SIZES)] | None = None
     network_tags: Annotated[list[Tag], AfterValidator(_unique)] = Field(default_factory=list, max_length=MAX_TAGS)
     logo_url: Url = ""
     projects: list[Link] = Field(default_factory=list, max_length=100)
@@ -184,7 +193,7 @@ class OrganisationFields(RecordFields):
 
 class ProjectFields(RecordFields):
     social_impact: LongText = Field(default="", max_length=10_000)
-    status: Annotated[str, _in(vocab.PROJECT_STATUSES)] = "live"
+    status: Annotated[str, in_vocabulary(vocab.PROJECT_STATUSES)] = "live"
     end_date: IsoDate | None = None
     social_areas: Annotated[list[SocialArea], AfterValidator(_unique)] = Field(default_factory=list, max_length=10)
     technologies: Annotated[list[Technology], AfterValidator(_unique)] = Field(default_factory=list, max_length=18)

@@ -47,7 +47,7 @@ FIELD_MESSAGES = {
     "String should have at least": "This is too short.",
     "Input should be a valid date": "Please enter a date, like 2024-05-31.",
     "Input should be a valid URL": "Please enter a full web address, starting with https://.",
-    "expected an ISO 3166-1": "Please choose a country from the list.",
+    "unknown country code": "Please choose a country from the list.",
     "unknown value": "Please choose from the list.",
     "give both latitude and longitude": "Give both latitude and longitude, or neither.",
     "end_date is before start_date": "The end date is before the start date.",

@@ -8,7 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from dsi import vocab
 from dsi.errors import InvalidInput
-from dsi.schemas import Country, Email, IsoDate, IsoDateTime, SocialArea, Url
+from dsi.schemas import Country, Email, IsoDate, IsoDateTime, SocialArea, Url, cluster_slug, in_vocabulary
 from dsi.validation import parse_model
 
 from .kinds import ATTENDANCE, RESOURCE_TYPES, STORY_CATEGORIES
@@ -21,22 +21,6 @@ def _unique(values: list) -> list:
     return list(dict.fromkeys(values))
 
 
-def _in(vocabulary: dict[str, str], what: str):
-    def check(value: str) -> str:
-        slug = vocab.to_slug(vocabulary, value)
-        if slug is None:
-            raise ValueError(f"unknown {what} {value[:80]!r}; expected one of: {', '.join(vocabulary)}")
-        return slug
-    return AfterValidator(check)
-
-
-def _cluster(value: str) -> str:
-    slug = vocab.to_slug(vocab.SOCIAL_AREAS, value)
-    if slug not in vocab.CLUSTERS:
-        raise ValueError(f"unknown cluster {value[:80]!r}; expected one of: {', '.join(vocab.CLUSTERS)}")
-    return slug
-
-
 def _zone(value: str) -> str:
     try:
         ZoneInfo(value)
@@ -47,7 +31,7 @@ def _zone(value: str) -> str:
     return value
 
 
-Cluster = Annotated[str, Field(max_length=100), AfterValidator(_cluster)]
+Cluster = Annotated[str, Field(max_length=100), AfterValidator(cluster_slug)]
 Areas = Annotated[list[SocialArea], AfterValidator(_unique)]
 Slug = Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
 Markdown = Annotated[str, Field(max_length=100_000)]
@@ -144,9 +128,9 @@ class EventFields(ContentFields):
 
 class FundingFields(ContentFields):
     kind: Literal["funding"] = "funding"
-    funding_types: Annotated[list[Annotated[str, _in(vocab.FUNDING_TYPES, "funding type")]],
+    funding_types: Annotated[list[Annotated[str, in_vocabulary(vocab.FUNDING_TYPES)]],
                              AfterValidator(_unique)] = Field(default_factory=list, max_length=6)
-    targets: Annotated[list[Annotated[str, _in(vocab.FUNDING_TARGETS, "target")]],
+    targets: Annotated[list[Annotated[str, in_vocabulary(vocab.FUNDING_TARGETS)]],
                        AfterValidator(_unique)] = Field(default_factory=list, max_length=5)
     countries: Annotated[list[Country], AfterValidator(_unique)] = Field(default_factory=list, max_length=60)
     europe_wide: bool = False
@@ -268,8 +252,8 @@ class EventFilters(Page):
 
 class FundingFilters(Page):
     status: Literal["open", "closed"] = "open"
-    type: Annotated[str, _in(vocab.FUNDING_TYPES, "funding type")] | None = None
-    target: Annotated[str, _in(vocab.FUNDING_TARGETS, "target")] | None = None
+    type: Annotated[str, in_vocabulary(vocab.FUNDING_TYPES)] | None = None
+    target: Annotated[str, in_vocabulary(vocab.FUNDING_TARGETS)] | None = None
     country: Country | None = None
     closing_before: date | None = None
     cluster: Cluster | None = None

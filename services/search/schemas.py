@@ -3,8 +3,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from dsi import countries, kinds as kind_registry, vocab
+from dsi import kinds as kind_registry, vocab
 from dsi.errors import InvalidInput
+from dsi.schemas import cluster_slug, country_code, vocabulary_slug
 from dsi.validation import comma_list, parse_model
 
 from .models import FACETS, KINDS
@@ -21,15 +22,7 @@ def _listed(value):
 
 
 def _slugs(vocabulary: dict[str, str]):
-    def check(values: list[str]) -> list[str]:
-        slugs = []
-        for value in values:
-            slug = vocab.to_slug(vocabulary, value)
-            if slug is None:
-                raise ValueError(f"unknown value {value!r}")
-            slugs.append(slug)
-        return list(dict.fromkeys(slugs))
-    return check
+    return lambda values: list(dict.fromkeys(vocabulary_slug(vocabulary, value) for value in values))
 
 
 _FACET_CHECKS = {
@@ -39,13 +32,6 @@ _FACET_CHECKS = {
     "organisation_type": _slugs(vocab.ORGANISATION_TYPES),
     "organisation_size": _slugs(vocab.ORGANISATION_SIZES),
 }
-
-
-def _cluster_slugs(values: list[str]) -> list[str]:
-    unknown = [value for value in values if value.lower() not in vocab.CLUSTERS]
-    if unknown:
-        raise ValueError(f"unknown cluster {unknown[0]!r}; expected one of: {', '.join(vocab.CLUSTERS)}")
-    return list(dict.fromkeys(value.lower() for value in values))
 
 
 # a kind by its name, its plural or its URL segment: "story", "stories", "case-studies" are all fine
@@ -112,15 +98,12 @@ class SearchParams(BaseModel):
     @field_validator("country")
     @classmethod
     def _countries(cls, values):
-        unknown = [value for value in values if not countries.is_code(value)]
-        if unknown:
-            raise ValueError(f"unknown country code {unknown[0]!r}; expected ISO 3166-1 alpha-2")
-        return list(dict.fromkeys(value.upper() for value in values))
+        return list(dict.fromkeys(country_code(value) for value in values))
 
     @field_validator("cluster")
     @classmethod
     def _clusters(cls, values):
-        return _cluster_slugs(values)
+        return list(dict.fromkeys(cluster_slug(value) for value in values))
 
     @field_validator(*_FACET_CHECKS)
     @classmethod

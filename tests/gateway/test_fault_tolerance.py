@@ -3,6 +3,7 @@ served from the last good answer (marked stale) or a clear 503, liveness and rea
 import re
 import uuid
 import sqlite3
+import time
 from pathlib import Path
 
 import eventlet
@@ -62,6 +63,13 @@ def spooled(spool_dir: str) -> list[tuple]:
         return connection.execute("SELECT id, kind, state FROM items ORDER BY received_at").fetchall()
 
 
+def relay_attempts(spool_dir: str) -> list[tuple]:
+    """Each item's state, attempts, next try (seconds from now) and last error: why the relay has not delivered."""
+    with sqlite3.connect(Path(spool_dir) / "spool.db") as connection:
+        return connection.execute("SELECT kind, state, attempts, round(due_at - ?, 1), last_error FROM items "
+                                  "ORDER BY received_at", (time.time(),)).fetchall()
+
+
 def test_a_submission_the_directory_cannot_take_is_spooled_relayed_once_across_a_gateway_restart(
         container_factory, directory_config, gateway_config, web_session, sqlite_url):
     gateway = container_factory(GatewayService, gateway_config)
@@ -112,7 +120,8 @@ def test_a_sign_up_the_newsletter_cannot_take_is_spooled_and_relayed_once(
     upgrade("newsletter", url)
     container_factory(NewsletterService, {**rabbit_config, **newsletter_config(sink.port),
                                           "DB_URIS": {"newsletter:Base": url}}).start()
-    wait_for(lambda: [state for _, _, state in spooled(gateway_config["SPOOL_DIR"])] == ["delivered"] * 2, 30)
+    assert wait_for(lambda: [state for _, _, state in spooled(gateway_config["SPOOL_DIR"])] == ["delivered"] * 2,
+                    30), relay_attempts(gateway_config["SPOOL_DIR"])
     assert confirmations_in(url) == ["ada@example.org", "bob@example.org"]
     # a relay that delivered but died before noting it sends the same id again: nothing more happens
     with ClusterRpcProxy(rabbit_config) as cluster:
