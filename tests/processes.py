@@ -85,6 +85,10 @@ def wait_for(condition, seconds: float, step: float = 0.2):
     return eventually(condition, seconds, step)
 
 
+FIRST_PORT = 20000  # servers of tests and benches take ports from here up to the kernel's ephemeral range
+FEWEST_BELOW = 24000  # an ephemeral range starting lower leaves too few ports below it to keep to
+
+
 def _ports_no_connection_takes() -> range:
     """The ports below the kernel's ephemeral range. A port found free in that range can be taken, before the
     service binds it, by any process's outgoing connection (the other half of the suite connecting to RabbitMQ)."""
@@ -92,9 +96,9 @@ def _ports_no_connection_takes() -> range:
         ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     except (OSError, ValueError, IndexError):
         ephemeral = 32768
-    if ephemeral < 24000:  # too few ports below it: drawn from a wide range, taking the small risk
-        return range(20000, 60000)
-    return range(20000, ephemeral)
+    if ephemeral < FEWEST_BELOW:  # drawn from a wide range instead, taking the small risk
+        return range(FIRST_PORT, 60000)
+    return range(FIRST_PORT, ephemeral)
 
 
 def free_port_block(size: int = 16) -> int:

@@ -5,15 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.processes import free_port, free_port_block
+from tests.processes import FEWEST_BELOW, FIRST_PORT, free_port, free_port_block
 
 
 def test_a_free_port_lies_below_the_ephemeral_range_and_can_be_bound():
     ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    if ephemeral < 24000:
+    if ephemeral < FEWEST_BELOW:
         pytest.skip(f"the ephemeral range starts at {ephemeral}: too few ports below it to keep to")
     ports = [free_port() for _ in range(50)]
-    assert all(20000 <= port < ephemeral for port in ports)
+    assert all(FIRST_PORT <= port < ephemeral for port in ports)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", ports[0]))
 
